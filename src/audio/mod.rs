@@ -1,0 +1,185 @@
+//! Audio in: any supported file → one 16 kHz mono f32 track per speaker.
+//!
+//! Decoding is symphonia (WAV PCM 8/16/24/32-bit, float, G.711 µ-law and
+//! A-law; MP3; FLAC; OGG/Vorbis). Whatever the file's rate (8 kHz telephone
+//! audio is the usual case), channels are resampled to the 16 kHz whisper was
+//! trained on. A file that decodes to nothing, stops short of the length its
+//! header promises, or claims an impossible rate is an error, never an empty
+//! transcript.
+
+mod decode;
+mod resample;
+pub mod vad;
+
+use std::path::{Path, PathBuf};
+
+use crate::transcript::{AgentChannel, Speaker};
+
+pub use decode::decode_file;
+pub use resample::resample;
+
+/// The sample rate whisper expects.
+pub const WHISPER_RATE_HZ: u32 = 16_000;
+
+/// Rates outside this range are not speech recordings but broken headers.
+const PLAUSIBLE_RATES_HZ: std::ops::RangeInclusive<u32> = 4_000..=384_000;
+
+/// A decoded recording, channels kept apart, at its own sample rate.
+#[derive(Debug, Clone)]
+pub struct DecodedAudio {
+    pub sample_rate_hz: u32,
+    pub channels: Vec<Vec<f32>>,
+}
+
+impl DecodedAudio {
+    pub fn duration_s(&self) -> f64 {
+        self.channels
+            .first()
+            .map_or(0.0, |c| c.len() as f64 / self.sample_rate_hz as f64)
+    }
+}
+
+/// One speaker's audio, ready for the recogniser.
+#[derive(Debug, Clone)]
+pub struct SpeakerTrack {
+    pub speaker: Speaker,
+    /// 16 kHz mono.
+    pub samples: Vec<f32>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    #[error("{path}: cannot open: {source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: empty file (0 bytes)")]
+    EmptyFile { path: PathBuf },
+    #[error("{path}: not a readable audio file ({reason})")]
+    Unsupported { path: PathBuf, reason: String },
+    #[error("{path}: decoding failed: {reason}")]
+    Decode { path: PathBuf, reason: String },
+    #[error("{path}: the file holds no audio samples")]
+    NoSamples { path: PathBuf },
+    #[error("{path}: truncated: the header promises {promised_s:.1} s of audio, the file holds {found_s:.1} s")]
+    Truncated {
+        path: PathBuf,
+        promised_s: f64,
+        found_s: f64,
+    },
+    #[error("{path}: sample rate {rate_hz} Hz is not a plausible recording rate")]
+    BadSampleRate { path: PathBuf, rate_hz: u32 },
+    #[error("resampling from {from_hz} Hz failed: {reason}")]
+    Resample { from_hz: u32, reason: String },
+}
+
+/// Splits a recording into speaker tracks at 16 kHz.
+///
+/// Stereo: the agent's channel (left unless told otherwise) and the other one
+/// as the customer. Mono, or `AgentChannel::Mono`: one mixed track, speaker
+/// unknown. Extra channels beyond two are ignored: call recorders put the two
+/// parties first.
+pub fn speaker_tracks(
+    audio: &DecodedAudio,
+    agent_channel: AgentChannel,
+) -> Result<Vec<SpeakerTrack>, AudioError> {
+    let to_16k = |samples: &[f32]| resample(samples, audio.sample_rate_hz, WHISPER_RATE_HZ);
+    if audio.channels.len() < 2 || agent_channel == AgentChannel::Mono {
+        let mixed = mix_down(&audio.channels);
+        return Ok(vec![SpeakerTrack {
+            speaker: Speaker::Unknown,
+            samples: to_16k(&mixed)?,
+        }]);
+    }
+    let (agent, customer) = match agent_channel {
+        AgentChannel::Right => (1, 0),
+        _ => (0, 1),
+    };
+    Ok(vec![
+        SpeakerTrack {
+            speaker: Speaker::Agent,
+            samples: to_16k(&audio.channels[agent])?,
+        },
+        SpeakerTrack {
+            speaker: Speaker::Customer,
+            samples: to_16k(&audio.channels[customer])?,
+        },
+    ])
+}
+
+fn mix_down(channels: &[Vec<f32>]) -> Vec<f32> {
+    match channels {
+        [] => Vec::new(),
+        [only] => only.clone(),
+        _ => {
+            let n = channels.iter().map(Vec::len).min().unwrap_or(0);
+            let scale = 1.0 / channels.len() as f32;
+            (0..n)
+                .map(|i| channels.iter().map(|c| c[i]).sum::<f32>() * scale)
+                .collect()
+        }
+    }
+}
+
+pub(crate) fn check_rate(path: &Path, rate_hz: u32) -> Result<(), AudioError> {
+    if PLAUSIBLE_RATES_HZ.contains(&rate_hz) {
+        Ok(())
+    } else {
+        Err(AudioError::BadSampleRate {
+            path: path.to_path_buf(),
+            rate_hz,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stereo(left: f32, right: f32) -> DecodedAudio {
+        DecodedAudio {
+            sample_rate_hz: 16_000,
+            channels: vec![vec![left; 1600], vec![right; 1600]],
+        }
+    }
+
+    #[test]
+    fn stereo_channels_go_to_the_right_speaker() {
+        for (agent_channel, agent_level, customer_level) in [
+            (AgentChannel::Left, 0.5, -0.25),
+            (AgentChannel::Right, -0.25, 0.5),
+        ] {
+            let tracks = speaker_tracks(&stereo(0.5, -0.25), agent_channel).unwrap();
+            assert_eq!(tracks.len(), 2);
+            assert_eq!(tracks[0].speaker, Speaker::Agent);
+            assert_eq!(tracks[1].speaker, Speaker::Customer);
+            assert!(
+                (tracks[0].samples[800] - agent_level).abs() < 1e-3,
+                "{agent_channel:?}"
+            );
+            assert!(
+                (tracks[1].samples[800] - customer_level).abs() < 1e-3,
+                "{agent_channel:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn mono_recordings_and_forced_mono_give_one_unknown_track() {
+        let mono = DecodedAudio {
+            sample_rate_hz: 16_000,
+            channels: vec![vec![0.5; 1600]],
+        };
+        for (audio, channel) in [
+            (mono, AgentChannel::Left),
+            (stereo(0.5, 0.25), AgentChannel::Mono),
+        ] {
+            let tracks = speaker_tracks(&audio, channel).unwrap();
+            assert_eq!(tracks.len(), 1);
+            assert_eq!(tracks[0].speaker, Speaker::Unknown);
+        }
+        let mixed = speaker_tracks(&stereo(0.5, 0.25), AgentChannel::Mono).unwrap();
+        assert!((mixed[0].samples[800] - 0.375).abs() < 1e-3);
+    }
+}

@@ -1,0 +1,222 @@
+//! Energy voice-activity detection: where in a channel someone is speaking.
+//!
+//! Whisper fed long silences (the customer's turns, on the agent's channel)
+//! loses sentences and invents text, and spends most of its time on nothing.
+//! We cut each channel into speech chunks at pauses and send only those. The
+//! threshold adapts to the channel's own noise floor, so line hiss and gain
+//! differences between recorders do not matter. Chunks are at most
+//! `max_chunk_s` long; a longer stretch of speech is split at its quietest
+//! moment, so whisper's 30 s window is never exceeded.
+
+use serde::{Deserialize, Serialize};
+
+/// Tuning of the detector. Defaults suit telephone speech.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct VadSettings {
+    pub frame_ms: u32,
+    /// Speech must be this much louder than the channel's noise floor.
+    pub threshold_above_floor_db: f32,
+    /// Speech frames are within this much of the channel's loud frames. Caps the
+    /// threshold where the channel is all speech and the "floor" is speech too.
+    pub threshold_below_peak_db: f32,
+    /// Never call anything quieter than this speech, whatever the floor.
+    pub min_threshold_dbfs: f32,
+    /// A pause at least this long ends a chunk.
+    pub min_pause_ms: u32,
+    /// Bursts shorter than this (clicks, breaths) are not speech.
+    pub min_speech_ms: u32,
+    /// Audio kept on each side of a chunk, so word onsets are not clipped.
+    pub pad_ms: u32,
+    pub max_chunk_s: f32,
+}
+
+impl Default for VadSettings {
+    fn default() -> Self {
+        Self {
+            frame_ms: 30,
+            threshold_above_floor_db: 12.0,
+            threshold_below_peak_db: 25.0,
+            min_threshold_dbfs: -50.0,
+            min_pause_ms: 450,
+            min_speech_ms: 150,
+            pad_ms: 200,
+            max_chunk_s: 15.0,
+        }
+    }
+}
+
+/// A stretch of speech, as sample indices into the channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpeechChunk {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Finds the speech chunks of one channel sampled at `rate_hz`.
+pub fn speech_chunks(samples: &[f32], rate_hz: u32, settings: &VadSettings) -> Vec<SpeechChunk> {
+    let frame = (rate_hz as usize * settings.frame_ms as usize / 1000).max(1);
+    let energies: Vec<f32> = samples
+        .chunks(frame)
+        .map(|f| 10.0 * (f.iter().map(|x| x * x).sum::<f32>() / f.len() as f32 + 1e-12).log10())
+        .collect();
+    if energies.is_empty() {
+        return Vec::new();
+    }
+    let from_floor = percentile(&energies, 0.10) + settings.threshold_above_floor_db;
+    let from_peak = percentile(&energies, 0.95) - settings.threshold_below_peak_db;
+    let threshold = from_floor.min(from_peak).max(settings.min_threshold_dbfs);
+    let frames_for = |ms: u32| (ms / settings.frame_ms).max(1) as usize;
+
+    // runs of loud frames, bridged across pauses shorter than min_pause
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, &e) in energies.iter().enumerate() {
+        if e < threshold {
+            continue;
+        }
+        match runs.last_mut() {
+            Some((_, end)) if i - *end < frames_for(settings.min_pause_ms) => *end = i + 1,
+            _ => runs.push((i, i + 1)),
+        }
+    }
+    runs.retain(|(s, e)| e - s >= frames_for(settings.min_speech_ms));
+
+    let pad = frames_for(settings.pad_ms);
+    let max_frames = ((settings.max_chunk_s * 1000.0) as u32 / settings.frame_ms) as usize;
+    let mut chunks = Vec::new();
+    for (s, e) in runs {
+        let (s, e) = (s.saturating_sub(pad), (e + pad).min(energies.len()));
+        split_long(&energies, s, e, max_frames, &mut chunks);
+    }
+    // padding may make neighbours overlap: merge them rather than transcribe twice
+    let mut merged: Vec<(usize, usize)> = Vec::new();
+    for (s, e) in chunks {
+        match merged.last().copied() {
+            Some((ms, me)) if s <= me && e - ms <= max_frames => {
+                merged.last_mut().expect("non-empty").1 = e
+            }
+            Some((_, me)) if s < me => merged.push((me, e)),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(s, e)| SpeechChunk {
+            start: s * frame,
+            end: (e * frame).min(samples.len()),
+        })
+        .filter(|c| c.end > c.start)
+        .collect()
+}
+
+/// Splits [start, end) at its quietest frame (away from the edges) until every
+/// part fits in `max_frames`.
+fn split_long(
+    energies: &[f32],
+    start: usize,
+    end: usize,
+    max_frames: usize,
+    out: &mut Vec<(usize, usize)>,
+) {
+    if end - start <= max_frames {
+        out.push((start, end));
+        return;
+    }
+    let margin = (end - start) / 4;
+    let cut = (start + margin..end - margin)
+        .min_by(|&a, &b| energies[a].total_cmp(&energies[b]))
+        .unwrap_or((start + end) / 2);
+    split_long(energies, start, cut, max_frames, out);
+    split_long(energies, cut, end, max_frames, out);
+}
+
+fn percentile(values: &[f32], q: f32) -> f32 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    sorted[((sorted.len() - 1) as f32 * q) as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: u32 = 16_000;
+
+    /// Silence with faint hiss, and loud tone bursts at the given (start, end) seconds.
+    fn channel(seconds: f32, bursts: &[(f32, f32)]) -> Vec<f32> {
+        let n = (seconds * RATE as f32) as usize;
+        let mut seed = 1u32;
+        (0..n)
+            .map(|i| {
+                seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let hiss = (seed >> 16) as f32 / 65_536.0 * 0.002 - 0.001;
+                let t = i as f32 / RATE as f32;
+                let tone = if bursts.iter().any(|(s, e)| t >= *s && t < *e) {
+                    0.3 * (t * 2.0 * std::f32::consts::PI * 220.0).sin()
+                } else {
+                    0.0
+                };
+                hiss + tone
+            })
+            .collect()
+    }
+
+    fn seconds(chunks: &[SpeechChunk]) -> Vec<(f32, f32)> {
+        chunks
+            .iter()
+            .map(|c| (c.start as f32 / RATE as f32, c.end as f32 / RATE as f32))
+            .collect()
+    }
+
+    #[test]
+    fn finds_bursts_and_skips_silence() {
+        let audio = channel(20.0, &[(1.0, 3.0), (10.0, 12.5)]);
+        let found = seconds(&speech_chunks(&audio, RATE, &VadSettings::default()));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            (found[0].0 - 0.8).abs() < 0.1 && (found[0].1 - 3.2).abs() < 0.1,
+            "{found:?}"
+        );
+        assert!(
+            (found[1].0 - 9.8).abs() < 0.1 && (found[1].1 - 12.7).abs() < 0.1,
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn short_pauses_stay_inside_one_chunk_long_ones_split() {
+        let audio = channel(10.0, &[(1.0, 2.0), (2.2, 3.0), (5.0, 6.0)]);
+        let found = seconds(&speech_chunks(&audio, RATE, &VadSettings::default()));
+        assert_eq!(found.len(), 2, "{found:?}");
+    }
+
+    #[test]
+    fn silence_and_clicks_give_nothing() {
+        assert!(speech_chunks(&channel(5.0, &[]), RATE, &VadSettings::default()).is_empty());
+        assert!(
+            speech_chunks(&channel(5.0, &[(2.0, 2.05)]), RATE, &VadSettings::default()).is_empty()
+        );
+        assert!(speech_chunks(&[], RATE, &VadSettings::default()).is_empty());
+    }
+
+    #[test]
+    fn a_channel_that_is_all_speech_is_all_kept() {
+        let audio = channel(3.0, &[(0.0, 3.0)]);
+        let found = seconds(&speech_chunks(&audio, RATE, &VadSettings::default()));
+        assert_eq!(found, vec![(0.0, 3.0)]);
+    }
+
+    #[test]
+    fn long_speech_is_cut_below_the_limit() {
+        let audio = channel(70.0, &[(0.5, 69.5)]);
+        let settings = VadSettings::default();
+        let chunks = speech_chunks(&audio, RATE, &settings);
+        assert!(chunks.len() >= 5, "{:?}", seconds(&chunks));
+        for c in &chunks {
+            assert!((c.end - c.start) as f32 / RATE as f32 <= settings.max_chunk_s + 0.01);
+        }
+        // contiguous: nothing lost between parts
+        for w in chunks.windows(2) {
+            assert_eq!(w[0].end, w[1].start);
+        }
+    }
+}

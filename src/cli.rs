@@ -1,0 +1,125 @@
+//! The command line, and nothing else: each subcommand's work lives in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::transcript::AgentChannel;
+
+/// Offline speech-analytics QA for call centers.
+///
+/// Exit status: 0 all went well; 1 the batch finished but some items failed
+/// (each is reported, with its reason); 2 nothing could be done (bad arguments,
+/// missing model, broken lexicon pack).
+#[derive(Debug, Parser)]
+#[command(name = "callqa", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Transcribe a night's calls and score them: transcripts, calls/hits/scorecards Parquet, report.
+    Run(RunArgs),
+    /// Re-score saved transcripts (no audio, no model): rewrites the three tables and the report.
+    Score(ScoreArgs),
+    /// Print the readable QA report of an output folder.
+    Report(ReportArgs),
+    /// Cut audio clips of bad moments (forbidden phrases, nine don'ts) for training.
+    Examples(ExamplesArgs),
+    /// Work with lexicon packs.
+    #[command(subcommand)]
+    Lexicon(LexiconCommand),
+    /// Work with whisper models.
+    #[command(subcommand)]
+    Model(ModelCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A folder of recordings (searched recursively; a manifest.csv or manifest.jsonl at
+    /// its top is used if present) or a manifest file (.csv or .jsonl).
+    pub input: PathBuf,
+    /// Output folder.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// whisper.cpp ggml model (any size, f16 or quantized).
+    #[arg(long, env = "CALLQA_MODEL", default_value = "models/ggml-base.bin")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub lexicons: LexiconArg,
+    /// Calls decoded at once. Default: one per core.
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Regex naming the parts of a file name, for folders without a manifest. Groups:
+    /// agent_id (required), call_id (default: the file stem), date (YYYYMMDD), time (HHMMSS).
+    #[arg(long, default_value = crate::input::DEFAULT_NAME_PATTERN)]
+    pub name_pattern: String,
+    /// Which channel is the agent, for files the manifest does not say.
+    #[arg(long, default_value = "left")]
+    pub agent_channel: AgentChannel,
+    /// Transcribe again even when a transcript of the same audio, model and settings exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Plain log lines instead of a progress bar (automatic when stderr is not a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LexiconArg {
+    /// Lexicon pack folder. Default: the pack built into callqa (a copy of lexicons/).
+    #[arg(long, env = "CALLQA_LEXICONS")]
+    pub lexicons: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
+    /// Output folder of an earlier `callqa run`.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub lexicons: LexiconArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExamplesArgs {
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Categories to cut clips for.
+    #[arg(long, value_delimiter = ',', default_value = "forbidden,nine_dont")]
+    pub categories: Vec<String>,
+    /// Seconds of audio kept before and after each hit.
+    #[arg(long, default_value_t = 2.0)]
+    pub context_s: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LexiconCommand {
+    /// Validate a pack: every mistake with its file and line.
+    Check {
+        /// Pack folder. Default: the built-in pack.
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Convert a CTranslate2 (faster-whisper) whisper model folder to a whisper.cpp ggml file.
+    Import {
+        /// Folder with model.bin, tokenizer.json and config.json.
+        ct2_dir: PathBuf,
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+}

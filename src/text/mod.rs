@@ -1,0 +1,174 @@
+//! Text normalisation shared by the transcripts and the lexicons.
+//!
+//! Matching compares a phrase from a handbook with words from a recogniser, so
+//! both sides go through the same [`normalize`]: traditional characters become
+//! simplified, full-width forms half-width, punctuation and spaces go, Latin
+//! letters are lower-cased and (by default) 您 counts as 你. Every normalised
+//! character remembers where it came from, so a hit can be shown in the
+//! original sentence and placed in time.
+//!
+//! ```
+//! use callqa::text::{normalize, NormalizeOptions};
+//! let n = normalize("您好，請問有什麼可以幫您？", &NormalizeOptions::default());
+//! assert_eq!(n.text, "你好请问有什么可以帮你");
+//! assert_eq!(n.origin[2], 3); // '请' is the 4th character of the original
+//! ```
+
+mod pinyin_key;
+
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+pub use pinyin_key::{syllable_distance, syllable_of, SyllableDistance};
+
+/// Traditional → simplified for display text (phrase-aware, may change length).
+pub fn to_simplified(text: &str) -> String {
+    zhconv::zhconv(text, zhconv::Variant::ZhHans)
+}
+
+/// Options of [`normalize`]; the lexicon pack can change them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NormalizeOptions {
+    /// Treat 您 (polite you) and 你 alike. ASR confuses them constantly.
+    pub ni_nin_alike: bool,
+}
+
+impl Default for NormalizeOptions {
+    fn default() -> Self {
+        Self { ni_nin_alike: true }
+    }
+}
+
+/// Normalised text plus, per character, the index of the original character it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Normalized {
+    pub text: String,
+    pub chars: Vec<char>,
+    pub origin: Vec<usize>,
+}
+
+/// Normalises one string. Character-by-character, so the origin map is exact.
+pub fn normalize(input: &str, options: &NormalizeOptions) -> Normalized {
+    let mut chars = Vec::with_capacity(input.len() / 3 + 1);
+    let mut origin = Vec::with_capacity(input.len() / 3 + 1);
+    for (i, c) in input.chars().enumerate() {
+        if let Some(n) = normalize_char(c, options) {
+            chars.push(n);
+            origin.push(i);
+        }
+    }
+    Normalized {
+        text: chars.iter().collect(),
+        chars,
+        origin,
+    }
+}
+
+/// One character's normal form, or None if it does not take part in matching
+/// (punctuation, spaces, symbols).
+pub fn normalize_char(c: char, options: &NormalizeOptions) -> Option<char> {
+    let c = half_width(c);
+    if c.is_ascii_alphanumeric() {
+        return Some(c.to_ascii_lowercase());
+    }
+    if !c.is_alphanumeric() {
+        return None; // punctuation, spaces, symbols, emoji
+    }
+    let c = simplified_char(c);
+    Some(if options.ni_nin_alike && c == '您' {
+        '你'
+    } else {
+        c
+    })
+}
+
+fn half_width(c: char) -> char {
+    match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        0x3000 => ' ',
+        _ => c,
+    }
+}
+
+const CJK_FIRST: u32 = 0x3400;
+const CJK_LAST: u32 = 0x9FFF;
+
+/// Traditional → simplified for one character, from a table built once from
+/// zhconv's own data. A table lookup keeps re-scoring millions of transcripts
+/// fast and keeps normalisation one character to one character.
+pub fn simplified_char(c: char) -> char {
+    static TABLE: OnceLock<Vec<char>> = OnceLock::new();
+    let code = c as u32;
+    if !(CJK_FIRST..=CJK_LAST).contains(&code) {
+        return c;
+    }
+    let table = TABLE.get_or_init(|| {
+        let all: String = (CJK_FIRST..=CJK_LAST)
+            .filter_map(char::from_u32)
+            .map(|c| format!("{c}\n"))
+            .collect();
+        let converted = zhconv::zhconv(&all, zhconv::Variant::ZhHans);
+        let mut table: Vec<char> = (CJK_FIRST..=CJK_LAST)
+            .map(|c| char::from_u32(c).unwrap_or(' '))
+            .collect();
+        for (original, line) in all.lines().zip(converted.lines()) {
+            let mut simple = line.chars();
+            if let (Some(s), None, Some(o)) =
+                (simple.next(), simple.next(), original.chars().next())
+            {
+                table[(o as u32 - CJK_FIRST) as usize] = s;
+            }
+        }
+        table
+    });
+    table[(code - CJK_FIRST) as usize]
+}
+
+/// Chinese and Arabic numerals, for slots that take a number.
+pub fn is_numeral(c: char) -> bool {
+    c.is_ascii_digit() || "零〇一二三四五六七八九十百千万两几半".contains(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalisation_table() {
+        let opts = NormalizeOptions::default();
+        let strict = NormalizeOptions {
+            ni_nin_alike: false,
+        };
+        for (input, options, want) in [
+            ("您好，很高兴为您服务！", &opts, "你好很高兴为你服务"),
+            ("您好", &strict, "您好"),
+            ("請您稍等片刻", &opts, "请你稍等片刻"),
+            ("感謝您的來電", &opts, "感谢你的来电"),
+            ("ＡＢＣ１２３　ok", &opts, "abc123ok"),
+            ("“对不起。”——好吗？", &opts, "对不起好吗"),
+            ("X先生/女士", &opts, "x先生女士"),
+            ("我 XX 分钟后就回来", &opts, "我xx分钟后就回来"),
+            ("", &opts, ""),
+        ] {
+            assert_eq!(normalize(input, options).text, want, "{input}");
+        }
+    }
+
+    #[test]
+    fn origin_points_back_into_the_input() {
+        let input = "好的，請稍等。";
+        let n = normalize(input, &NormalizeOptions::default());
+        let original: Vec<char> = input.chars().collect();
+        assert_eq!(n.chars.len(), n.origin.len());
+        assert_eq!(original[n.origin[2]], '請');
+        assert_eq!(n.chars[2], '请');
+    }
+
+    #[test]
+    fn display_conversion_is_simplified() {
+        assert_eq!(to_simplified("請不吝點贊"), "请不吝点赞");
+        assert_eq!(to_simplified("燃氣表壞了"), "燃气表坏了");
+    }
+}

@@ -1,0 +1,185 @@
+//! The transcript of one call: the plain data type every later stage reads.
+//!
+//! A transcript is saved as `<out>/transcripts/<call_id>.json`. It carries the
+//! fingerprint of what produced it (audio bytes, model, decoding settings), so
+//! a rerun reuses it when nothing changed and redoes it when anything did.
+//! Scoring reads only these files: it never touches audio or the model.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Who spoke a segment. On stereo recordings each channel is one party; on
+/// mono recordings nobody can tell, so segments are `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Speaker {
+    Agent,
+    Customer,
+    Unknown,
+}
+
+impl Speaker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Speaker::Agent => "agent",
+            Speaker::Customer => "customer",
+            Speaker::Unknown => "unknown",
+        }
+    }
+}
+
+/// Which channel of a recording carries the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentChannel {
+    #[default]
+    Left,
+    Right,
+    /// Treat the recording as one mixed channel, even if it is stereo.
+    Mono,
+}
+
+impl std::str::FromStr for AgentChannel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "left" | "l" | "0" | "" => Ok(Self::Left),
+            "right" | "r" | "1" => Ok(Self::Right),
+            "mono" | "mixed" => Ok(Self::Mono),
+            other => Err(format!(
+                "agent_channel must be left, right or mono, not {other:?}"
+            )),
+        }
+    }
+}
+
+/// One stretch of speech: a sentence or clause, short enough (about a second
+/// or two) that a phrase inside it is placed in time by interpolation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub speaker: Speaker,
+    /// Seconds from the start of the recording.
+    pub start: f64,
+    pub end: f64,
+    /// Simplified Chinese, as recognised (not normalised for matching).
+    pub text: String,
+    /// Mean token probability, 0..1.
+    pub confidence: f32,
+}
+
+/// What produced a transcript; equal fingerprints mean the cached transcript
+/// can be reused as is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Fingerprint {
+    pub audio_blake3: String,
+    pub model_blake3: String,
+    pub settings: String,
+}
+
+/// A call's transcript plus the identity fields that scoring needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    pub call_id: String,
+    pub agent_id: String,
+    pub audio_path: PathBuf,
+    /// `YYYY-MM-DDTHH:MM:SS` when known (manifest), else the file's mtime.
+    pub started_at: Option<String>,
+    pub duration_s: f64,
+    pub agent_channel: AgentChannel,
+    /// Number of channels in the recording.
+    pub channels: u16,
+    pub segments: Vec<Segment>,
+    /// Extra manifest columns, carried through to the tables.
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
+    #[serde(default)]
+    pub fingerprint: Fingerprint,
+}
+
+impl Transcript {
+    /// Where a call's transcript lives under an output folder.
+    pub fn path_in(out_dir: &Path, call_id: &str) -> PathBuf {
+        out_dir
+            .join("transcripts")
+            .join(format!("{}.json", file_safe(call_id)))
+    }
+
+    pub fn read(path: &Path) -> Result<Self, TranscriptError> {
+        let bytes = std::fs::read(path).map_err(|source| TranscriptError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_slice(&bytes).map_err(|source| TranscriptError::Json {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Writes the transcript atomically: a crash leaves the old file or the new one.
+    pub fn write(&self, path: &Path) -> Result<(), TranscriptError> {
+        let json = serde_json::to_vec_pretty(self).expect("transcripts always serialise");
+        crate::store::write_atomic(path, &json).map_err(|source| TranscriptError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Call date (`YYYY-MM-DD`) for per-day scorecards.
+    pub fn call_date(&self) -> Option<&str> {
+        self.started_at.as_deref().and_then(|s| s.get(..10))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TranscriptError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a callqa transcript: {source}")]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+}
+
+/// Call ids come from users; keep them from escaping the transcripts folder.
+fn file_safe(call_id: &str) -> String {
+    call_id
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_ids_cannot_escape_the_transcript_folder() {
+        let p = Transcript::path_in(Path::new("/out"), "../../etc/passwd");
+        assert_eq!(p, Path::new("/out/transcripts/.._.._etc_passwd.json"));
+    }
+
+    #[test]
+    fn agent_channel_parses_what_manifests_say() {
+        for (text, want) in [
+            ("left", AgentChannel::Left),
+            ("RIGHT", AgentChannel::Right),
+            ("", AgentChannel::Left),
+            ("mono", AgentChannel::Mono),
+        ] {
+            assert_eq!(text.parse::<AgentChannel>().unwrap(), want, "{text}");
+        }
+        assert!("centre".parse::<AgentChannel>().is_err());
+    }
+}
