@@ -48,9 +48,7 @@ impl std::str::FromStr for AgentChannel {
             "left" | "l" | "0" | "" => Ok(Self::Left),
             "right" | "r" | "1" => Ok(Self::Right),
             "mono" | "mixed" => Ok(Self::Mono),
-            other => Err(format!(
-                "agent_channel must be left, right or mono, not {other:?}"
-            )),
+            other => Err(format!("agent_channel must be left, right or mono, not {other:?}")),
         }
     }
 }
@@ -101,9 +99,7 @@ pub struct Transcript {
 impl Transcript {
     /// Where a call's transcript lives under an output folder.
     pub fn path_in(out_dir: &Path, call_id: &str) -> PathBuf {
-        out_dir
-            .join("transcripts")
-            .join(format!("{}.json", file_safe(call_id)))
+        out_dir.join("transcripts").join(format!("{}.json", file_safe(call_id)))
     }
 
     pub fn read(path: &Path) -> Result<Self, TranscriptError> {
@@ -135,15 +131,9 @@ impl Transcript {
 #[derive(Debug, thiserror::Error)]
 pub enum TranscriptError {
     #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a callqa transcript: {source}")]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Json { path: PathBuf, source: serde_json::Error },
 }
 
 /// Call ids come from users; keep them from escaping the transcripts folder.

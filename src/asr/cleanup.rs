@@ -70,10 +70,7 @@ pub(super) fn clauses(tokens: &[TimedToken], seg_start_s: f64, seg_end_s: f64) -
             let span = seg_end_s - seg_start_s;
             let t0 = seg_start_s + span * bytes_seen as f64 / total_bytes as f64;
             bytes_seen += token.bytes.len();
-            (
-                t0,
-                seg_start_s + span * bytes_seen as f64 / total_bytes as f64,
-            )
+            (t0, seg_start_s + span * bytes_seen as f64 / total_bytes as f64)
         };
         let t0 = t0.clamp(seg_start_s.min(seg_end_s), seg_end_s.max(seg_start_s));
         let t1 = t1.clamp(t0, seg_end_s.max(t0));
@@ -83,12 +80,7 @@ pub(super) fn clauses(tokens: &[TimedToken], seg_start_s: f64, seg_end_s: f64) -
         probabilities.push(token.probability);
         if let Ok(text) = std::str::from_utf8(&bytes) {
             if text.trim_end().ends_with(CLAUSE_ENDS) {
-                out.push(make_clause(
-                    text,
-                    start.take().unwrap_or(t0),
-                    t1,
-                    &probabilities,
-                ));
+                out.push(make_clause(text, start.take().unwrap_or(t0), t1, &probabilities));
                 bytes.clear();
                 probabilities.clear();
             }

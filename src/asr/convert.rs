@@ -30,10 +30,7 @@ use half::{bf16, f16};
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
     #[error("reading {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: not a CTranslate2 model: {reason}")]
     Format { path: PathBuf, reason: String },
     #[error("{path}: missing variable {name} (is this a whisper model?)")]
@@ -132,9 +129,7 @@ impl Ct2Model {
         };
         let version = r.u32()?;
         if version != 6 {
-            return Err(r.fail(format!(
-                "binary version {version}, this reader knows version 6"
-            )));
+            return Err(r.fail(format!("binary version {version}, this reader knows version 6")));
         }
         let spec = r.string()?;
         if !spec.contains("Whisper") {
@@ -152,8 +147,7 @@ impl Ct2Model {
             let dtype = r.u8()?;
             let byte_count = r.u32()? as usize;
             let data = r.take(byte_count)?;
-            let values = decode_values(dtype, data)
-                .ok_or_else(|| r.fail(format!("{name}: unknown dtype {dtype}")))?;
+            let values = decode_values(dtype, data).ok_or_else(|| r.fail(format!("{name}: unknown dtype {dtype}")))?;
             raw.insert(name, Ct2Variable { dims, values });
         }
         let alias_count = r.u32()? as usize;
@@ -173,12 +167,10 @@ impl Ct2Model {
 
     fn get(&self, name: &str) -> Result<&Ct2Variable, ConvertError> {
         let resolved = self.aliases.get(name).map(String::as_str).unwrap_or(name);
-        self.variables
-            .get(resolved)
-            .ok_or_else(|| ConvertError::Missing {
-                path: self.path.clone(),
-                name: name.to_string(),
-            })
+        self.variables.get(resolved).ok_or_else(|| ConvertError::Missing {
+            path: self.path.clone(),
+            name: name.to_string(),
+        })
     }
 
     fn count_layers(&self, prefix: &str) -> usize {
@@ -275,13 +267,7 @@ impl Ct2Model {
         Ok(t)
     }
 
-    fn push_copy(
-        &self,
-        out: &mut Vec<GgmlTensor>,
-        ggml: &str,
-        ct2: &str,
-        force_f32: bool,
-    ) -> Result<(), ConvertError> {
+    fn push_copy(&self, out: &mut Vec<GgmlTensor>, ggml: &str, ct2: &str, force_f32: bool) -> Result<(), ConvertError> {
         let v = self.get(ct2)?;
         out.push(GgmlTensor::new(
             ggml.to_string(),
@@ -292,12 +278,7 @@ impl Ct2Model {
         Ok(())
     }
 
-    fn push_layer_norm(
-        &self,
-        out: &mut Vec<GgmlTensor>,
-        ct2: &str,
-        ggml: &str,
-    ) -> Result<(), ConvertError> {
+    fn push_layer_norm(&self, out: &mut Vec<GgmlTensor>, ct2: &str, ggml: &str) -> Result<(), ConvertError> {
         for (ct2_part, ggml_part) in [("gamma", "weight"), ("beta", "bias")] {
             let v = self.get(&format!("{ct2}/{ct2_part}"))?;
             out.push(GgmlTensor::new(
@@ -310,12 +291,7 @@ impl Ct2Model {
         Ok(())
     }
 
-    fn push_linear(
-        &self,
-        out: &mut Vec<GgmlTensor>,
-        ct2: &str,
-        ggml: &str,
-    ) -> Result<(), ConvertError> {
+    fn push_linear(&self, out: &mut Vec<GgmlTensor>, ct2: &str, ggml: &str) -> Result<(), ConvertError> {
         let w = self.get(&format!("{ct2}/weight"))?;
         let b = self.get(&format!("{ct2}/bias"))?;
         out.push(GgmlTensor::new(
@@ -367,12 +343,7 @@ impl Ct2Model {
         Ok(())
     }
 
-    fn push_self_attention(
-        &self,
-        out: &mut Vec<GgmlTensor>,
-        ct2: &str,
-        ggml: &str,
-    ) -> Result<(), ConvertError> {
+    fn push_self_attention(&self, out: &mut Vec<GgmlTensor>, ct2: &str, ggml: &str) -> Result<(), ConvertError> {
         self.push_layer_norm(
             out,
             &format!("{ct2}/self_attention/layer_norm"),
@@ -391,12 +362,7 @@ impl Ct2Model {
         )
     }
 
-    fn push_cross_attention(
-        &self,
-        out: &mut Vec<GgmlTensor>,
-        ct2: &str,
-        ggml: &str,
-    ) -> Result<(), ConvertError> {
+    fn push_cross_attention(&self, out: &mut Vec<GgmlTensor>, ct2: &str, ggml: &str) -> Result<(), ConvertError> {
         self.push_layer_norm(
             out,
             &format!("{ct2}/attention/layer_norm"),
@@ -420,27 +386,10 @@ impl Ct2Model {
         )
     }
 
-    fn push_ffn(
-        &self,
-        out: &mut Vec<GgmlTensor>,
-        ct2: &str,
-        ggml: &str,
-    ) -> Result<(), ConvertError> {
-        self.push_layer_norm(
-            out,
-            &format!("{ct2}/ffn/layer_norm"),
-            &format!("{ggml}.mlp_ln"),
-        )?;
-        self.push_linear(
-            out,
-            &format!("{ct2}/ffn/linear_0"),
-            &format!("{ggml}.mlp.0"),
-        )?;
-        self.push_linear(
-            out,
-            &format!("{ct2}/ffn/linear_1"),
-            &format!("{ggml}.mlp.2"),
-        )
+    fn push_ffn(&self, out: &mut Vec<GgmlTensor>, ct2: &str, ggml: &str) -> Result<(), ConvertError> {
+        self.push_layer_norm(out, &format!("{ct2}/ffn/layer_norm"), &format!("{ggml}.mlp_ln"))?;
+        self.push_linear(out, &format!("{ct2}/ffn/linear_0"), &format!("{ggml}.mlp.0"))?;
+        self.push_linear(out, &format!("{ct2}/ffn/linear_1"), &format!("{ggml}.mlp.2"))
     }
 }
 
@@ -575,11 +524,7 @@ impl GgmlTensor {
     }
 }
 
-fn write_header(
-    w: &mut impl Write,
-    hp: &WhisperHparams,
-    tokens: &[Vec<u8>],
-) -> std::io::Result<()> {
+fn write_header(w: &mut impl Write, hp: &WhisperHparams, tokens: &[Vec<u8>]) -> std::io::Result<()> {
     w.write_all(&GGML_MAGIC.to_le_bytes())?;
     for v in [
         hp.n_vocab,
@@ -634,9 +579,7 @@ pub fn slaney_mel_filterbank(n_mels: usize, n_fft: usize, sample_rate_hz: f64) -
     };
     let n_bins = n_fft / 2 + 1;
     let nyquist = sample_rate_hz / 2.0;
-    let fft_freqs: Vec<f64> = (0..n_bins)
-        .map(|i| nyquist * i as f64 / (n_bins - 1) as f64)
-        .collect();
+    let fft_freqs: Vec<f64> = (0..n_bins).map(|i| nyquist * i as f64 / (n_bins - 1) as f64).collect();
     let max_mel = hz_to_mel(nyquist);
     let mel_points: Vec<f64> = (0..n_mels + 2)
         .map(|i| mel_to_hz(max_mel * i as f64 / (n_mels + 1) as f64))
@@ -666,8 +609,7 @@ fn read_regular_tokens(path: &Path) -> Result<Vec<Vec<u8>>, ConvertError> {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| fail(&format!("not JSON: {e}")))?;
+    let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(&format!("not JSON: {e}")))?;
     let vocab = json
         .pointer("/model/vocab")
         .and_then(|v| v.as_object())
@@ -675,22 +617,14 @@ fn read_regular_tokens(path: &Path) -> Result<Vec<Vec<u8>>, ConvertError> {
     let decoder = gpt2_unicode_to_byte();
     let mut tokens = vec![Vec::new(); N_REGULAR_TOKENS];
     for (text, id) in vocab {
-        let Some(id) = id
-            .as_u64()
-            .map(|i| i as usize)
-            .filter(|&i| i < N_REGULAR_TOKENS)
-        else {
+        let Some(id) = id.as_u64().map(|i| i as usize).filter(|&i| i < N_REGULAR_TOKENS) else {
             continue;
         };
         tokens[id] = text
             .chars()
             .map(|c| decoder.get(&c).copied().ok_or(c))
             .collect::<Result<Vec<u8>, char>>()
-            .map_err(|c| {
-                fail(&format!(
-                    "token {id} has {c:?}, outside the byte-level alphabet"
-                ))
-            })?;
+            .map_err(|c| fail(&format!("token {id} has {c:?}, outside the byte-level alphabet")))?;
     }
     Ok(tokens)
 }
@@ -738,11 +672,7 @@ mod tests {
             (40 * 201 + 50, 0.0),
             (79 * 201 + 190, 0.002_232_055),
         ] {
-            assert!(
-                (f[index] - want).abs() < 1e-6,
-                "[{index}] = {}, want {want}",
-                f[index]
-            );
+            assert!((f[index] - want).abs() < 1e-6, "[{index}] = {}, want {want}", f[index]);
         }
         let sum: f32 = f.iter().sum();
         assert!((sum - 1.999_024_2).abs() < 1e-4, "sum {sum}");
@@ -788,33 +718,17 @@ mod tests {
         let (st, ff, mels) = (4usize, 8usize, 3usize);
         let ramp = |n: usize| (0..n).map(|i| i as f32 / 8.0).collect::<Vec<f32>>();
         let mut vars: Vec<(String, Vec<usize>, Vec<f32>)> = vec![
-            (
-                "encoder/conv1/weight".into(),
-                vec![st, mels, 3],
-                ramp(st * mels * 3),
-            ),
+            ("encoder/conv1/weight".into(), vec![st, mels, 3], ramp(st * mels * 3)),
             ("encoder/conv1/bias".into(), vec![st], ramp(st)),
-            (
-                "encoder/conv2/weight".into(),
-                vec![st, st, 3],
-                ramp(st * st * 3),
-            ),
+            ("encoder/conv2/weight".into(), vec![st, st, 3], ramp(st * st * 3)),
             ("encoder/conv2/bias".into(), vec![st], ramp(st)),
             (
                 "encoder/position_encodings/encodings".into(),
                 vec![10, st],
                 ramp(10 * st),
             ),
-            (
-                "decoder/position_encodings/encodings".into(),
-                vec![5, st],
-                ramp(5 * st),
-            ),
-            (
-                "decoder/embeddings/weight".into(),
-                vec![6, st],
-                ramp(6 * st),
-            ),
+            ("decoder/position_encodings/encodings".into(), vec![5, st], ramp(5 * st)),
+            ("decoder/embeddings/weight".into(), vec![6, st], ramp(6 * st)),
         ];
         for side in ["encoder", "decoder"] {
             for ln in [
@@ -834,11 +748,7 @@ mod tests {
                     vec![rows, cols],
                     ramp(rows * cols),
                 ));
-                vars.push((
-                    format!("{side}/layer_0/{name}/bias"),
-                    vec![rows],
-                    ramp(rows),
-                ));
+                vars.push((format!("{side}/layer_0/{name}/bias"), vec![rows], ramp(rows)));
             };
             lin("self_attention/linear_0", 3 * st, st);
             lin("self_attention/linear_1", st, st);

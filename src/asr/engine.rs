@@ -4,7 +4,8 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use whisper_rs::{
-    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+    DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters,
+    WhisperState,
 };
 
 use super::cleanup;
@@ -14,7 +15,7 @@ use crate::text::to_simplified;
 use crate::transcript::Segment;
 
 /// Bumped whenever decoding changes in a way that should invalidate cached transcripts.
-const ENGINE_REVISION: u32 = 3;
+const ENGINE_REVISION: u32 = 4;
 
 /// whisper's encoder sees 50 frames per second of audio (1500 per 30 s window).
 const AUDIO_CTX_PER_S: f32 = 50.0;
@@ -105,12 +106,21 @@ impl Engine {
             path: model_path.to_path_buf(),
             reason: "path is not UTF-8".into(),
         })?;
-        let context =
-            WhisperContext::new_with_params(path_str, WhisperContextParameters::default())
-                .map_err(|e| AsrError::ModelLoad {
-                    path: model_path.to_path_buf(),
-                    reason: format!("{e} (is it a whisper.cpp ggml model?)"),
-                })?;
+        // Token times come from DTW over the model's alignment heads: whisper's
+        // timestamp tokens are too coarse on short chunks (a clause often gets
+        // the whole chunk, the next one zero seconds).
+        let header = read_ggml_header(model_path)?;
+        let params = WhisperContextParameters {
+            dtw_parameters: DtwParameters {
+                mode: dtw_mode(&header),
+                ..DtwParameters::default()
+            },
+            ..WhisperContextParameters::default()
+        };
+        let context = WhisperContext::new_with_params(path_str, params).map_err(|e| AsrError::ModelLoad {
+            path: model_path.to_path_buf(),
+            reason: format!("{e} (is it a whisper.cpp ggml model?)"),
+        })?;
         Ok(Self {
             context,
             states: Mutex::new(Vec::new()),
@@ -154,9 +164,7 @@ impl Engine {
         let result = state
             .full(params, samples)
             .map_err(|e| AsrError::Whisper(e.to_string()))
-            .map(|()| {
-                self.collect_segments(&state, 0.0, samples.len() as f64 / WHISPER_RATE_HZ as f64)
-            });
+            .map(|()| self.collect_segments(&state, 0.0, samples.len() as f64 / WHISPER_RATE_HZ as f64));
         self.return_state(state);
         result
     }
@@ -173,10 +181,7 @@ impl Engine {
     }
 
     fn return_state(&self, state: WhisperState) {
-        self.states
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(state);
+        self.states.lock().unwrap_or_else(|p| p.into_inner()).push(state);
     }
 
     fn params(&self, audio_ctx: Option<i32>, max_tokens: i32) -> FullParams<'_, '_> {
@@ -210,61 +215,118 @@ impl Engine {
             audio
         };
         let chunk_s = samples.len() as f32 / WHISPER_RATE_HZ as f32;
-        let audio_ctx =
-            ((chunk_s * AUDIO_CTX_PER_S).ceil() as i32 + AUDIO_CTX_MARGIN).min(MAX_AUDIO_CTX);
+        let audio_ctx = ((chunk_s * AUDIO_CTX_PER_S).ceil() as i32 + AUDIO_CTX_MARGIN).min(MAX_AUDIO_CTX);
         let max_tokens = (chunk_s * self.settings.max_tokens_per_s).ceil() as i32 + 8;
         let t = std::time::Instant::now();
         let mut state = self.take_state()?;
         let result = state
             .full(self.params(Some(audio_ctx), max_tokens), samples)
             .map_err(|e| AsrError::Whisper(e.to_string()))
-            .map(|()| {
-                self.collect_segments(
-                    &state,
-                    offset_s,
-                    audio.len() as f64 / WHISPER_RATE_HZ as f64,
-                )
-            });
+            .map(|()| self.collect_segments(&state, offset_s, audio.len() as f64 / WHISPER_RATE_HZ as f64));
         self.return_state(state);
         if std::env::var_os("CALLQA_DEBUG_CHUNKS").is_some() {
-            eprintln!("chunk @{offset_s:.2}s len {chunk_s:.2}s ctx {audio_ctx} max_tokens {max_tokens}: {:.2}s {:?}", t.elapsed().as_secs_f64(), result.as_ref().map(|v| v.iter().map(|s| s.text.clone()).collect::<Vec<_>>()));
+            eprintln!(
+                "chunk @{offset_s:.2}s len {chunk_s:.2}s ctx {audio_ctx} max_tokens {max_tokens}: {:.2}s {:?}",
+                t.elapsed().as_secs_f64(),
+                result
+                    .as_ref()
+                    .map(|v| v.iter().map(|s| s.text.clone()).collect::<Vec<_>>())
+            );
         }
         result
     }
 
     /// Turns whisper's output into clause-sized segments on the call timeline.
-    fn collect_segments(
-        &self,
-        state: &WhisperState,
-        offset_s: f64,
-        chunk_len_s: f64,
-    ) -> Vec<Segment> {
+    fn collect_segments(&self, state: &WhisperState, offset_s: f64, chunk_len_s: f64) -> Vec<Segment> {
         let eot = self.context.token_eot();
         let mut pieces = Vec::new();
         for segment in state.as_iter() {
-            let mut tokens = Vec::new();
+            let seg_start = segment.start_timestamp() as f64 / 100.0;
+            let seg_end = segment.end_timestamp() as f64 / 100.0;
+            let mut tokens: Vec<cleanup::TimedToken> = Vec::new();
             for i in 0..segment.n_tokens() {
-                let Some(token) = segment.get_token(i) else {
-                    continue;
-                };
+                let Some(token) = segment.get_token(i) else { continue };
                 let data = token.token_data();
                 if data.id >= eot {
                     continue; // timestamps, language, task and other special tokens
                 }
-                let Ok(bytes) = token.to_bytes() else {
-                    continue;
+                let Ok(bytes) = token.to_bytes() else { continue };
+                // DTW gives each token the moment it is spoken; a token ends where the next begins.
+                let at_s = if data.t_dtw >= 0 {
+                    data.t_dtw as f64 / 100.0
+                } else {
+                    data.t0 as f64 / 100.0
                 };
+                if let Some(previous) = tokens.last_mut() {
+                    previous.end_s = at_s.max(previous.start_s);
+                }
                 tokens.push(cleanup::TimedToken {
                     bytes: bytes.to_vec(),
-                    start_s: data.t0 as f64 / 100.0,
-                    end_s: data.t1 as f64 / 100.0,
+                    start_s: at_s,
+                    end_s: seg_end.max(at_s),
                     probability: data.p,
                 });
             }
-            let seg_start = segment.start_timestamp() as f64 / 100.0;
-            let seg_end = segment.end_timestamp() as f64 / 100.0;
             pieces.extend(cleanup::clauses(&tokens, seg_start, seg_end));
         }
         cleanup::finish(pieces, offset_s, chunk_len_s, to_simplified)
     }
+}
+
+/// The header fields of a whisper.cpp model file that tell which model it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct GgmlHeader {
+    n_vocab: i32,
+    n_audio_layer: i32,
+    n_text_layer: i32,
+    n_mels: i32,
+}
+
+fn read_ggml_header(path: &Path) -> Result<GgmlHeader, AsrError> {
+    use std::io::Read;
+    let mut bytes = [0u8; 48];
+    let bad = |reason: String| AsrError::ModelLoad {
+        path: path.to_path_buf(),
+        reason,
+    };
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| bad(format!("cannot read the header: {e}")))?;
+    let field = |i: usize| i32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"));
+    if field(0) as u32 != 0x6767_6d6c {
+        return Err(bad(
+            "not a whisper.cpp ggml model (bad magic); convert CTranslate2 models with `callqa model import`".into(),
+        ));
+    }
+    Ok(GgmlHeader {
+        n_vocab: field(1),
+        n_audio_layer: field(5),
+        n_text_layer: field(9),
+        n_mels: field(10),
+    })
+}
+
+/// The alignment-head preset of a released whisper model, recognised by its
+/// shape; other models use their top text layers.
+fn dtw_mode(h: &GgmlHeader) -> DtwMode<'static> {
+    let english_only = h.n_vocab == 51864;
+    let preset = match (h.n_audio_layer, english_only) {
+        (4, true) => DtwModelPreset::TinyEn,
+        (4, false) => DtwModelPreset::Tiny,
+        (6, true) => DtwModelPreset::BaseEn,
+        (6, false) => DtwModelPreset::Base,
+        (12, true) => DtwModelPreset::SmallEn,
+        (12, false) => DtwModelPreset::Small,
+        (24, true) => DtwModelPreset::MediumEn,
+        (24, false) => DtwModelPreset::Medium,
+        (32, _) if h.n_mels == 128 && h.n_text_layer == 4 => DtwModelPreset::LargeV3Turbo,
+        (32, _) if h.n_mels == 128 => DtwModelPreset::LargeV3,
+        (32, _) => DtwModelPreset::LargeV2,
+        _ => {
+            return DtwMode::TopMost {
+                n_top: (h.n_text_layer / 2).max(1),
+            }
+        }
+    };
+    DtwMode::ModelPreset { model_preset: preset }
 }

@@ -1,6 +1,5 @@
 //! File → channels of f32 samples, by symphonia.
 
-use std::fs::File;
 use std::path::Path;
 
 use symphonia::core::audio::SampleBuffer;
@@ -17,14 +16,20 @@ use super::{check_rate, AudioError, DecodedAudio};
 /// (some writers round the frame count).
 const TRUNCATION_TOLERANCE: f64 = 0.01;
 
-/// Decodes every channel of the first audio track.
+/// Decodes every channel of the first audio track of a file.
 pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
-    let file = File::open(path).map_err(|source| AudioError::Open {
+    let bytes = std::fs::read(path).map_err(|source| AudioError::Open {
         path: path.to_path_buf(),
         source,
     })?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len == 0 {
+    decode_file_bytes(bytes, path)
+}
+
+/// Decodes a file already read into memory (the pipeline hashes the same
+/// bytes, so each file is read once). `path` names it in errors and gives the
+/// format hint.
+pub fn decode_file_bytes(bytes: Vec<u8>, path: &Path) -> Result<DecodedAudio, AudioError> {
+    if bytes.is_empty() {
         return Err(AudioError::EmptyFile {
             path: path.to_path_buf(),
         });
@@ -33,18 +38,13 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
         path: path.to_path_buf(),
         reason,
     };
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
+    let stream = MediaSourceStream::new(Box::new(std::io::Cursor::new(bytes)), Default::default());
     let mut hint = Hint::new();
     if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
         hint.with_extension(ext);
     }
     let probed = symphonia::default::get_probe()
-        .format(
-            &hint,
-            stream,
-            &FormatOptions::default(),
-            &MetadataOptions::default(),
-        )
+        .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
         .map_err(|e| unsupported(e.to_string()))?;
     let mut format = probed.format;
     let track = format
@@ -65,9 +65,7 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
     loop {
         let packet = match format.next_packet() {
             Ok(p) => p,
-            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                break
-            }
+            Err(SymphoniaError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
             Err(SymphoniaError::ResetRequired) => break,
             Err(e) => {
                 return Err(AudioError::Decode {
@@ -135,4 +133,84 @@ pub fn decode_file(path: &Path) -> Result<DecodedAudio, AudioError> {
         sample_rate_hz: rate_hz,
         channels,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/audio")
+            .join(name)
+    }
+
+    /// Frequency of a tone from its zero crossings, away from the edges (MP3
+    /// encoders pad the start with near-silence).
+    fn tone_hz(samples: &[f32], rate_hz: u32) -> f32 {
+        let samples = &samples[samples.len() / 5..samples.len() * 4 / 5];
+        let crossings = samples.windows(2).filter(|w| (w[0] < 0.0) != (w[1] < 0.0)).count();
+        crossings as f32 / 2.0 / (samples.len() as f32 / rate_hz as f32)
+    }
+
+    #[test]
+    fn decodes_every_supported_format_with_channels_in_order() {
+        // (file, sample rate) — all stereo 0.5 s: 440 Hz left, 660 Hz right
+        for (name, rate) in [
+            ("pcm_u8.wav", 8000),
+            ("pcm_s16.wav", 8000),
+            ("pcm_s24.wav", 8000),
+            ("pcm_s32.wav", 8000),
+            ("float32.wav", 8000),
+            ("ulaw.wav", 8000),
+            ("alaw.wav", 8000),
+            ("tone.flac", 16000),
+            ("tone.ogg", 22050),
+            ("tone.mp3", 16000),
+        ] {
+            let audio = decode_file(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(audio.sample_rate_hz, rate, "{name}");
+            assert_eq!(audio.channels.len(), 2, "{name}");
+            assert!(
+                (audio.duration_s() - 0.5).abs() < 0.08,
+                "{name}: {} s",
+                audio.duration_s()
+            );
+            let left = tone_hz(&audio.channels[0], rate);
+            let right = tone_hz(&audio.channels[1], rate);
+            assert!(
+                (left - 440.0).abs() < 25.0 && (right - 660.0).abs() < 25.0,
+                "{name}: {left} / {right} Hz"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_files_are_errors_that_say_what_is_wrong() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = std::fs::read(fixture("pcm_s16.wav")).unwrap();
+        let mut wrong_rate = good.clone();
+        wrong_rate[24..28].copy_from_slice(&1u32.to_le_bytes()); // fmt chunk: sample rate
+        let cases: [(&str, Vec<u8>, &str); 4] = [
+            ("empty.wav", Vec::new(), "empty file"),
+            (
+                "notes.wav",
+                b"these are meeting notes, not audio".to_vec(),
+                "not a readable audio file",
+            ),
+            ("truncated.wav", good[..good.len() / 3].to_vec(), "truncated"),
+            ("wrong_rate.wav", wrong_rate, "sample rate 1 Hz"),
+        ];
+        for (name, bytes, says) in cases {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let err = decode_file(&path).unwrap_err().to_string();
+            assert!(err.contains(says) && err.contains(name), "{name}: {err}");
+        }
+        let missing = decode_file(&dir.path().join("nowhere.wav")).unwrap_err().to_string();
+        assert!(
+            missing.contains("nowhere.wav") && missing.contains("cannot open"),
+            "{missing}"
+        );
+    }
 }

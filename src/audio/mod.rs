@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::transcript::{AgentChannel, Speaker};
 
-pub use decode::decode_file;
+pub use decode::{decode_file, decode_file_bytes};
 pub use resample::resample;
 
 /// The sample rate whisper expects.
@@ -50,10 +50,7 @@ pub struct SpeakerTrack {
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
     #[error("{path}: cannot open: {source}")]
-    Open {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Open { path: PathBuf, source: std::io::Error },
     #[error("{path}: empty file (0 bytes)")]
     EmptyFile { path: PathBuf },
     #[error("{path}: not a readable audio file ({reason})")]
@@ -80,10 +77,7 @@ pub enum AudioError {
 /// as the customer. Mono, or `AgentChannel::Mono`: one mixed track, speaker
 /// unknown. Extra channels beyond two are ignored: call recorders put the two
 /// parties first.
-pub fn speaker_tracks(
-    audio: &DecodedAudio,
-    agent_channel: AgentChannel,
-) -> Result<Vec<SpeakerTrack>, AudioError> {
+pub fn speaker_tracks(audio: &DecodedAudio, agent_channel: AgentChannel) -> Result<Vec<SpeakerTrack>, AudioError> {
     let to_16k = |samples: &[f32]| resample(samples, audio.sample_rate_hz, WHISPER_RATE_HZ);
     if audio.channels.len() < 2 || agent_channel == AgentChannel::Mono {
         let mixed = mix_down(&audio.channels);
@@ -146,18 +140,14 @@ mod tests {
 
     #[test]
     fn stereo_channels_go_to_the_right_speaker() {
-        for (agent_channel, agent_level, customer_level) in [
-            (AgentChannel::Left, 0.5, -0.25),
-            (AgentChannel::Right, -0.25, 0.5),
-        ] {
+        for (agent_channel, agent_level, customer_level) in
+            [(AgentChannel::Left, 0.5, -0.25), (AgentChannel::Right, -0.25, 0.5)]
+        {
             let tracks = speaker_tracks(&stereo(0.5, -0.25), agent_channel).unwrap();
             assert_eq!(tracks.len(), 2);
             assert_eq!(tracks[0].speaker, Speaker::Agent);
             assert_eq!(tracks[1].speaker, Speaker::Customer);
-            assert!(
-                (tracks[0].samples[800] - agent_level).abs() < 1e-3,
-                "{agent_channel:?}"
-            );
+            assert!((tracks[0].samples[800] - agent_level).abs() < 1e-3, "{agent_channel:?}");
             assert!(
                 (tracks[1].samples[800] - customer_level).abs() < 1e-3,
                 "{agent_channel:?}"
@@ -171,10 +161,7 @@ mod tests {
             sample_rate_hz: 16_000,
             channels: vec![vec![0.5; 1600]],
         };
-        for (audio, channel) in [
-            (mono, AgentChannel::Left),
-            (stereo(0.5, 0.25), AgentChannel::Mono),
-        ] {
+        for (audio, channel) in [(mono, AgentChannel::Left), (stereo(0.5, 0.25), AgentChannel::Mono)] {
             let tracks = speaker_tracks(&audio, channel).unwrap();
             assert_eq!(tracks.len(), 1);
             assert_eq!(tracks[0].speaker, Speaker::Unknown);

@@ -19,8 +19,7 @@ pub fn resample(samples: &[f32], from_hz: u32, to_hz: u32) -> Result<Vec<f32>, A
         reason: e.to_string(),
     };
     let mut resampler =
-        FftFixedIn::<f32>::new(from_hz as usize, to_hz as usize, CHUNK_FRAMES, 2, 1)
-            .map_err(|e| fail(&e))?;
+        FftFixedIn::<f32>::new(from_hz as usize, to_hz as usize, CHUNK_FRAMES, 2, 1).map_err(|e| fail(&e))?;
     let wanted = (samples.len() as f64 * to_hz as f64 / from_hz as f64).round() as usize;
     let delay = resampler.output_delay();
     let mut out = Vec::with_capacity(wanted + delay + CHUNK_FRAMES);

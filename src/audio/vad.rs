@@ -91,9 +91,7 @@ pub fn speech_chunks(samples: &[f32], rate_hz: u32, settings: &VadSettings) -> V
     let mut merged: Vec<(usize, usize)> = Vec::new();
     for (s, e) in chunks {
         match merged.last().copied() {
-            Some((ms, me)) if s <= me && e - ms <= max_frames => {
-                merged.last_mut().expect("non-empty").1 = e
-            }
+            Some((ms, me)) if s <= me && e - ms <= max_frames => merged.last_mut().expect("non-empty").1 = e,
             Some((_, me)) if s < me => merged.push((me, e)),
             _ => merged.push((s, e)),
         }
@@ -110,13 +108,7 @@ pub fn speech_chunks(samples: &[f32], rate_hz: u32, settings: &VadSettings) -> V
 
 /// Splits [start, end) at its quietest frame (away from the edges) until every
 /// part fits in `max_frames`.
-fn split_long(
-    energies: &[f32],
-    start: usize,
-    end: usize,
-    max_frames: usize,
-    out: &mut Vec<(usize, usize)>,
-) {
+fn split_long(energies: &[f32], start: usize, end: usize, max_frames: usize, out: &mut Vec<(usize, usize)>) {
     if end - start <= max_frames {
         out.push((start, end));
         return;
@@ -192,9 +184,7 @@ mod tests {
     #[test]
     fn silence_and_clicks_give_nothing() {
         assert!(speech_chunks(&channel(5.0, &[]), RATE, &VadSettings::default()).is_empty());
-        assert!(
-            speech_chunks(&channel(5.0, &[(2.0, 2.05)]), RATE, &VadSettings::default()).is_empty()
-        );
+        assert!(speech_chunks(&channel(5.0, &[(2.0, 2.05)]), RATE, &VadSettings::default()).is_empty());
         assert!(speech_chunks(&[], RATE, &VadSettings::default()).is_empty());
     }
 

@@ -5,12 +5,12 @@
 //! a kill never leaves a half-written transcript or Parquet table: readers see
 //! the old file or the new one.
 
-//mod tables;
+mod tables;
 
 use std::io::Write;
 use std::path::Path;
 
-//pub use tables::{write_tables, CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA};
+pub use tables::{write_tables, HitRow, CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA};
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -40,8 +40,7 @@ pub fn write_atomic_with(
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

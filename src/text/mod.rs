@@ -77,11 +77,7 @@ pub fn normalize_char(c: char, options: &NormalizeOptions) -> Option<char> {
         return None; // punctuation, spaces, symbols, emoji
     }
     let c = simplified_char(c);
-    Some(if options.ni_nin_alike && c == '您' {
-        '你'
-    } else {
-        c
-    })
+    Some(if options.ni_nin_alike && c == '您' { '你' } else { c })
 }
 
 fn half_width(c: char) -> char {
@@ -115,9 +111,7 @@ pub fn simplified_char(c: char) -> char {
             .collect();
         for (original, line) in all.lines().zip(converted.lines()) {
             let mut simple = line.chars();
-            if let (Some(s), None, Some(o)) =
-                (simple.next(), simple.next(), original.chars().next())
-            {
+            if let (Some(s), None, Some(o)) = (simple.next(), simple.next(), original.chars().next()) {
                 table[(o as u32 - CJK_FIRST) as usize] = s;
             }
         }
@@ -126,10 +120,9 @@ pub fn simplified_char(c: char) -> char {
     table[(code - CJK_FIRST) as usize]
 }
 
-/// Chinese and Arabic numerals, for slots that take a number.
-pub fn is_numeral(c: char) -> bool {
-    c.is_ascii_digit() || "零〇一二三四五六七八九十百千万两几半".contains(c)
-}
+/// Chinese numerals; with the ASCII digits, what a `{num}` slot accepts, so
+/// 我5分钟后就回来 and 我五分钟后就回来 match alike.
+pub const CHINESE_NUMERALS: &str = "零〇一二三四五六七八九十百千万两几半";
 
 #[cfg(test)]
 mod tests {
@@ -138,9 +131,7 @@ mod tests {
     #[test]
     fn normalisation_table() {
         let opts = NormalizeOptions::default();
-        let strict = NormalizeOptions {
-            ni_nin_alike: false,
-        };
+        let strict = NormalizeOptions { ni_nin_alike: false };
         for (input, options, want) in [
             ("您好，很高兴为您服务！", &opts, "你好很高兴为你服务"),
             ("您好", &strict, "您好"),

@@ -27,18 +27,14 @@ pub enum SyllableDistance {
 }
 
 const INITIALS: &[&str] = &[
-    "zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r",
-    "z", "c", "s", "y", "w",
+    "zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r", "z", "c", "s", "y",
+    "w",
 ];
 
 /// The fuzzy syllable of a character, or None for non-Chinese characters.
 pub fn syllable_of(c: char) -> Option<Syllable> {
     let plain = c.to_pinyin()?.plain();
-    let initial = INITIALS
-        .iter()
-        .find(|i| plain.starts_with(**i))
-        .copied()
-        .unwrap_or("");
+    let initial = INITIALS.iter().find(|i| plain.starts_with(**i)).copied().unwrap_or("");
     let final_ = &plain[initial.len()..];
     let initial = match initial {
         "zh" => "z",
@@ -64,9 +60,7 @@ pub fn syllable_distance(a: char, b: char) -> SyllableDistance {
     }
     match (syllable_of(a), syllable_of(b)) {
         (Some(x), Some(y)) if x == y => SyllableDistance::Homophone,
-        (Some(x), Some(y)) if x.initial == y.initial || x.final_ == y.final_ => {
-            SyllableDistance::Near
-        }
+        (Some(x), Some(y)) if x.initial == y.initial || x.final_ == y.final_ => SyllableDistance::Near,
         _ => SyllableDistance::Different,
     }
 }

@@ -1,0 +1,43 @@
+//! `callqa lexicon check`: validate a pack, every mistake with file and line.
+
+use std::path::Path;
+
+use crate::cmd::Outcome;
+use crate::lexicon::{builtin_pack, load_pack, Pack};
+
+pub fn check(dir: Option<&Path>) -> anyhow::Result<Outcome> {
+    let pack = match dir {
+        None => builtin_pack(),
+        Some(dir) => match load_pack(dir) {
+            Ok(pack) => pack,
+            Err(e) => {
+                for problem in &e.problems {
+                    println!("{problem}");
+                }
+                eprintln!(
+                    "{}: {} problem(s); this pack will not score calls until they are fixed",
+                    dir.display(),
+                    e.problems.len()
+                );
+                return Ok(Outcome::SomeFailed);
+            }
+        },
+    };
+    print_pack(&pack);
+    Ok(Outcome::Success)
+}
+
+fn print_pack(pack: &Pack) {
+    println!("{}: ok ({})", pack.source.display(), pack.name);
+    for category in &pack.categories {
+        let phrases: Vec<_> = pack.phrases.iter().filter(|p| p.category == category.name).collect();
+        let variants: usize = phrases.iter().map(|p| p.variants.len()).sum();
+        println!(
+            "  {:<13} {:>3} phrases ({variants} variants), role {}, listens to {:?}",
+            category.name,
+            phrases.len(),
+            category.role.as_str(),
+            category.speaker
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! `callqa run`: the nightly job. Calls in → transcripts → scores, tables, report.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::asr::{DecodeSettings, Engine};
+use crate::cli::RunArgs;
+use crate::cmd::score::{print_summary, score_folder, FAILURES_FILE};
+use crate::cmd::{load_lexicons, Outcome};
+use crate::input::{discover, DiscoverOptions, FailedItem};
+use crate::pipeline::{transcribe_batch, CallOutcome};
+use crate::store::write_atomic;
+
+pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
+    // A broken pack must stop the night before any audio is touched.
+    let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let options = DiscoverOptions::new(&args.name_pattern, args.agent_channel)?;
+    let discovery = discover(&args.input, &options)?;
+    eprintln!(
+        "{}: {} calls to process, {} unusable entries",
+        discovery.source,
+        discovery.calls.len(),
+        discovery.problems.len()
+    );
+    for problem in &discovery.problems {
+        eprintln!("  skipped {}: {}", problem.location, problem.reason);
+    }
+
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores).max(1);
+    if jobs > cores {
+        eprintln!("note: --jobs {jobs} is more than the {cores} cores; using {cores} (whisper threads spin, oversubscribing only slows down)");
+    }
+    let jobs = jobs.min(cores);
+    // Thread budget: workers × whisper threads per chunk never exceeds the cores.
+    let settings = DecodeSettings {
+        threads_per_chunk: (cores / jobs).max(1),
+        ..DecodeSettings::default()
+    };
+    let engine = Engine::load(&args.model, settings)?;
+    let model_bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
+    let model_blake3 = blake3::hash(&model_bytes).to_hex().to_string();
+    drop(model_bytes);
+    std::fs::create_dir_all(args.out.join("transcripts"))
+        .with_context(|| format!("creating {}", args.out.display()))?;
+
+    let progress = Progress::new(
+        discovery.calls.len(),
+        !args.no_progress && std::io::stderr().is_terminal(),
+    );
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .context("starting worker threads")?;
+    let started = Instant::now();
+    let outcomes = pool.install(|| {
+        transcribe_batch(&engine, &model_blake3, &discovery.calls, &args.out, args.force, &|o| {
+            progress.done(o)
+        })
+    });
+    progress.finish(started.elapsed().as_secs_f64());
+
+    let mut failures: Vec<FailedItem> = discovery.problems;
+    failures.extend(outcomes.into_iter().filter_map(|o: CallOutcome| o.result.err()));
+    let json = serde_json::to_vec_pretty(&failures).expect("failures serialise");
+    write_atomic(&args.out.join(FAILURES_FILE), &json).context("writing the failure list")?;
+
+    let summary = score_folder(&args.out, &pack)?;
+    print_summary(&args.out, &summary);
+    if failures.is_empty() {
+        Ok(Outcome::Success)
+    } else {
+        eprintln!(
+            "{} item(s) failed (listed above and in {}/{FAILURES_FILE})",
+            failures.len(),
+            args.out.display()
+        );
+        Ok(Outcome::SomeFailed)
+    }
+}
+
+/// A progress bar on a terminal; plain log lines otherwise (cron, CI, pipes).
+struct Progress {
+    bar: Option<ProgressBar>,
+    total: usize,
+    done: AtomicUsize,
+    audio_ms: AtomicU64,
+    log: Mutex<()>,
+}
+
+impl Progress {
+    fn new(total: usize, interactive: bool) -> Self {
+        let bar = interactive.then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} calls · {msg} · ETA {eta}",
+                )
+                .expect("valid template"),
+            );
+            bar.set_message("0.00 h audio");
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Self {
+            bar,
+            total,
+            done: AtomicUsize::new(0),
+            audio_ms: AtomicU64::new(0),
+            log: Mutex::new(()),
+        }
+    }
+
+    fn done(&self, outcome: &CallOutcome) {
+        let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
+        let audio_s = outcome.result.as_ref().map_or(0.0, |t| t.transcript.duration_s);
+        let total_ms = self.audio_ms.fetch_add((audio_s * 1000.0) as u64, Ordering::SeqCst) + (audio_s * 1000.0) as u64;
+        let line = match &outcome.result {
+            Ok(t) if t.reused => format!("{}: done before, transcript reused", outcome.call_id),
+            Ok(t) => format!(
+                "{}: {:.1} s of audio in {:.1} s ({:.1}× real time), {} segments",
+                outcome.call_id,
+                audio_s,
+                t.elapsed_s,
+                audio_s / t.elapsed_s.max(1e-6),
+                t.transcript.segments.len()
+            ),
+            Err(f) => format!("{}: FAILED: {}", outcome.call_id, f.reason),
+        };
+        match &self.bar {
+            Some(bar) => {
+                bar.set_message(format!("{:.2} h audio", total_ms as f64 / 3.6e6));
+                bar.inc(1);
+                if outcome.result.is_err() {
+                    bar.println(line);
+                }
+            }
+            None => {
+                let _guard = self.log.lock().unwrap_or_else(|p| p.into_inner());
+                eprintln!("[{n}/{}] {line}", self.total);
+            }
+        }
+    }
+
+    fn finish(&self, elapsed_s: f64) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+        let audio_s = self.audio_ms.load(Ordering::SeqCst) as f64 / 1000.0;
+        eprintln!(
+            "transcribed {} calls, {:.2} h of audio, in {:.1} s",
+            self.done.load(Ordering::SeqCst),
+            audio_s / 3600.0,
+            elapsed_s
+        );
+    }
+}

@@ -1,0 +1,472 @@
+//! What to process: a folder of recordings or a manifest → a list of calls.
+//!
+//! Manifests are CSV (header row) or JSONL, with `call_id, path, agent_id` and
+//! optionally `agent_channel` (left/right/mono) and `started_at`; any other
+//! column is carried through to the output tables. Relative paths are relative
+//! to the manifest's folder. A folder is searched recursively; if it has a
+//! `manifest.csv` or `manifest.jsonl` at its top, that manifest is used.
+//! Without a manifest, agent id, call id and date come from the file name by a
+//! regex with named groups.
+//!
+//! A bad row or file never stops discovery: it becomes an [`FailedItem`]
+//! (with file and line) and the rest of the batch goes on.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use regex::Regex;
+
+use crate::transcript::AgentChannel;
+
+/// `A001_20261120_091205_xyz.wav`: agent id first, then date and time.
+pub const DEFAULT_NAME_PATTERN: &str =
+    r"^(?P<agent_id>[A-Za-z0-9]+)[_-](?:(?P<date>\d{4}-?\d{2}-?\d{2})(?:[_T-]?(?P<time>\d{2}:?\d{2}:?\d{2}))?)?";
+
+pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "mp3", "flac", "ogg", "oga"];
+const MANIFEST_NAMES: &[&str] = &["manifest.csv", "manifest.jsonl"];
+const KNOWN_COLUMNS: &[&str] = &["call_id", "path", "agent_id", "agent_channel", "started_at"];
+
+/// One call to transcribe and score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSpec {
+    pub call_id: String,
+    pub agent_id: String,
+    pub audio_path: PathBuf,
+    pub agent_channel: AgentChannel,
+    pub started_at: Option<String>,
+    pub extra: BTreeMap<String, String>,
+}
+
+/// An item that cannot be processed, and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FailedItem {
+    /// `manifest.csv:7` or the audio file's path.
+    pub location: String,
+    pub call_id: Option<String>,
+    pub agent_id: Option<String>,
+    pub audio_path: Option<PathBuf>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub calls: Vec<CallSpec>,
+    pub problems: Vec<FailedItem>,
+    /// What was read, for the user ("manifest data-samples/manifest.csv").
+    pub source: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DiscoverOptions {
+    pub name_pattern: Regex,
+    pub default_agent_channel: AgentChannel,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{0}: no such file or folder")]
+    NotFound(PathBuf),
+    #[error("{path}: cannot read: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a manifest: {reason}")]
+    BadManifest { path: PathBuf, reason: String },
+    #[error("file name pattern: {0}")]
+    BadPattern(String),
+}
+
+impl DiscoverOptions {
+    pub fn new(name_pattern: &str, default_agent_channel: AgentChannel) -> Result<Self, InputError> {
+        let name_pattern = Regex::new(name_pattern).map_err(|e| InputError::BadPattern(e.to_string()))?;
+        if !name_pattern.capture_names().any(|n| n == Some("agent_id")) {
+            return Err(InputError::BadPattern(
+                "it needs a named group (?P<agent_id>...)".into(),
+            ));
+        }
+        Ok(Self {
+            name_pattern,
+            default_agent_channel,
+        })
+    }
+}
+
+/// Lists the calls under `input` (folder or manifest file).
+pub fn discover(input: &Path, options: &DiscoverOptions) -> Result<Discovery, InputError> {
+    if input.is_file() {
+        return read_manifest(input, options);
+    }
+    if !input.is_dir() {
+        return Err(InputError::NotFound(input.to_path_buf()));
+    }
+    if let Some(manifest) = MANIFEST_NAMES.iter().map(|n| input.join(n)).find(|p| p.is_file()) {
+        return read_manifest(&manifest, options);
+    }
+    let mut files = Vec::new();
+    walk(input, &mut files).map_err(|source| InputError::Io {
+        path: input.to_path_buf(),
+        source,
+    })?;
+    files.sort();
+    let mut discovery = Discovery {
+        source: format!("folder {}", input.display()),
+        ..Default::default()
+    };
+    let mut seen = HashSet::new();
+    for path in files {
+        match call_from_file_name(&path, options) {
+            Ok(call) if !seen.insert(call.call_id.clone()) => discovery.problems.push(FailedItem {
+                location: path.display().to_string(),
+                call_id: Some(call.call_id.clone()),
+                agent_id: Some(call.agent_id),
+                audio_path: Some(path.clone()),
+                reason: format!("duplicate call id {}", call.call_id),
+            }),
+            Ok(call) => discovery.calls.push(call),
+            Err(problem) => discovery.problems.push(problem),
+        }
+    }
+    Ok(discovery)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpec, FailedItem> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let captures = options.name_pattern.captures(&stem);
+    let group = |name: &str| {
+        captures
+            .as_ref()
+            .and_then(|c| c.name(name))
+            .map(|m| m.as_str().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let Some(agent_id) = group("agent_id") else {
+        return Err(FailedItem {
+            location: path.display().to_string(),
+            call_id: Some(stem.clone()),
+            agent_id: None,
+            audio_path: Some(path.to_path_buf()),
+            reason: format!(
+                "missing agent id: file name {stem:?} does not match the name pattern {:?} \
+                 (use a manifest, or --name-pattern)",
+                options.name_pattern.as_str()
+            ),
+        });
+    };
+    let started_at = match group("date") {
+        Some(date) => Some(timestamp_from_parts(&date, group("time").as_deref())),
+        None => file_mtime(path),
+    };
+    Ok(CallSpec {
+        call_id: group("call_id").unwrap_or(stem),
+        agent_id,
+        audio_path: path.to_path_buf(),
+        agent_channel: options.default_agent_channel,
+        started_at,
+        extra: BTreeMap::new(),
+    })
+}
+
+fn timestamp_from_parts(date: &str, time: Option<&str>) -> String {
+    let d: String = date.chars().filter(char::is_ascii_digit).collect();
+    let t: String = time.unwrap_or("000000").chars().filter(char::is_ascii_digit).collect();
+    format!(
+        "{}-{}-{}T{}:{}:{}",
+        &d[..4],
+        &d[4..6],
+        &d[6..8],
+        &t[..2],
+        &t[2..4],
+        &t[4..6]
+    )
+}
+
+fn file_mtime(path: &Path) -> Option<String> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    let local: chrono::DateTime<chrono::Local> = modified.into();
+    Some(local.format("%Y-%m-%dT%H:%M:%S").to_string())
+}
+
+/// One manifest row as text fields, with its line number.
+type Row = (usize, BTreeMap<String, String>);
+
+fn read_manifest(path: &Path, options: &DiscoverOptions) -> Result<Discovery, InputError> {
+    let is_jsonl = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"));
+    let mut problems = Vec::new();
+    let rows = if is_jsonl {
+        read_jsonl_rows(path, &mut problems)?
+    } else {
+        read_csv_rows(path, &mut problems)?
+    };
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut discovery = Discovery {
+        source: format!("manifest {}", path.display()),
+        problems,
+        ..Default::default()
+    };
+    let mut seen = HashSet::new();
+    for (line, fields) in rows {
+        match call_from_row(&fields, base, options) {
+            Ok(call) if !seen.insert(call.call_id.clone()) => discovery.problems.push(FailedItem {
+                location: format!("{}:{line}", path.display()),
+                reason: format!("duplicate call id {}", call.call_id),
+                call_id: Some(call.call_id),
+                agent_id: Some(call.agent_id),
+                audio_path: Some(call.audio_path),
+            }),
+            Ok(call) => discovery.calls.push(call),
+            Err(reason) => discovery.problems.push(FailedItem {
+                location: format!("{}:{line}", path.display()),
+                call_id: fields.get("call_id").filter(|s| !s.is_empty()).cloned(),
+                agent_id: fields.get("agent_id").filter(|s| !s.is_empty()).cloned(),
+                audio_path: fields.get("path").filter(|s| !s.is_empty()).map(|p| base.join(p)),
+                reason,
+            }),
+        }
+    }
+    Ok(discovery)
+}
+
+fn call_from_row(
+    fields: &BTreeMap<String, String>,
+    base: &Path,
+    options: &DiscoverOptions,
+) -> Result<CallSpec, String> {
+    let field = |name: &str| fields.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let call_id = field("call_id").ok_or("missing call_id")?.to_string();
+    let path = field("path").ok_or("missing path")?;
+    let agent_id = field("agent_id").ok_or("missing agent id")?.to_string();
+    let audio_path = base.join(path);
+    if !audio_path.is_file() {
+        return Err(format!("audio file {} does not exist", audio_path.display()));
+    }
+    let agent_channel = match field("agent_channel") {
+        Some(text) => text.parse()?,
+        None => options.default_agent_channel,
+    };
+    let extra = fields
+        .iter()
+        .filter(|(k, _)| !KNOWN_COLUMNS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(CallSpec {
+        call_id,
+        agent_id,
+        started_at: field("started_at")
+            .map(str::to_string)
+            .or_else(|| file_mtime(&audio_path)),
+        audio_path,
+        agent_channel,
+        extra,
+    })
+}
+
+fn read_csv_rows(path: &Path, problems: &mut Vec<FailedItem>) -> Result<Vec<Row>, InputError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| InputError::BadManifest {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let headers = reader
+        .headers()
+        .map_err(|e| InputError::BadManifest {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?
+        .clone();
+    for required in ["call_id", "path", "agent_id"] {
+        if !headers.iter().any(|h| h == required) {
+            return Err(InputError::BadManifest {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the header row has no {required} column (it has: {})",
+                    headers.iter().collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        match record {
+            Ok(record) => {
+                let line = record.position().map_or(0, |p| p.line() as usize);
+                if record.len() != headers.len() {
+                    problems.push(row_problem(
+                        path,
+                        line,
+                        format!("{} fields, the header has {}", record.len(), headers.len()),
+                    ));
+                    continue;
+                }
+                rows.push((
+                    line,
+                    headers
+                        .iter()
+                        .map(str::to_string)
+                        .zip(record.iter().map(str::to_string))
+                        .collect(),
+                ));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                problems.push(row_problem(path, line, e.to_string()));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn read_jsonl_rows(path: &Path, problems: &mut Vec<FailedItem>) -> Result<Vec<Row>, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|source| InputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut rows = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line) {
+            Ok(object) => rows.push((
+                i + 1,
+                object
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let text = match v {
+                            serde_json::Value::String(s) => s,
+                            serde_json::Value::Null => String::new(),
+                            other => other.to_string(),
+                        };
+                        (k, text)
+                    })
+                    .collect(),
+            )),
+            Err(e) => problems.push(row_problem(path, i + 1, format!("not a JSON object: {e}"))),
+        }
+    }
+    Ok(rows)
+}
+
+fn row_problem(path: &Path, line: usize, reason: String) -> FailedItem {
+    FailedItem {
+        location: format!("{}:{line}", path.display()),
+        call_id: None,
+        agent_id: None,
+        audio_path: None,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> DiscoverOptions {
+        DiscoverOptions::new(DEFAULT_NAME_PATTERN, AgentChannel::Left).unwrap()
+    }
+
+    #[test]
+    fn csv_manifest_rows_become_calls_or_problems_with_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.wav"), b"x").unwrap();
+        std::fs::write(
+            dir.path().join("m.csv"),
+            "call_id,path,agent_id,agent_channel,started_at,queue\n\
+             c1,a.wav,A1,right,2026-11-20T09:00:00,repair\n\
+             c2,missing.wav,A1,,,\n\
+             c3,a.wav,,left,,\n\
+             c4,a.wav,A2,centre,,\n\
+             c1,a.wav,A1,left,,\n",
+        )
+        .unwrap();
+        let found = discover(&dir.path().join("m.csv"), &options()).unwrap();
+        assert_eq!(found.calls.len(), 1);
+        let call = &found.calls[0];
+        assert_eq!((call.call_id.as_str(), call.agent_channel), ("c1", AgentChannel::Right));
+        assert_eq!(call.extra.get("queue").map(String::as_str), Some("repair"));
+        assert_eq!(call.audio_path, dir.path().join("a.wav"));
+        let reasons: Vec<(String, String)> = found
+            .problems
+            .iter()
+            .map(|p| (p.location.rsplit(':').next().unwrap().to_string(), p.reason.clone()))
+            .collect();
+        assert_eq!(reasons.len(), 4, "{reasons:?}");
+        assert!(
+            reasons[0].0 == "3" && reasons[0].1.contains("does not exist"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons[1].0 == "4" && reasons[1].1.contains("missing agent id"),
+            "{reasons:?}"
+        );
+        assert!(reasons[2].1.contains("agent_channel"), "{reasons:?}");
+        assert!(reasons[3].1.contains("duplicate"), "{reasons:?}");
+    }
+
+    #[test]
+    fn jsonl_manifest_with_a_broken_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.wav"), b"x").unwrap();
+        std::fs::write(
+            dir.path().join("m.jsonl"),
+            "{\"call_id\":\"c1\",\"path\":\"a.wav\",\"agent_id\":\"A1\",\"team\":7}\n{not json\n",
+        )
+        .unwrap();
+        let found = discover(&dir.path().join("m.jsonl"), &options()).unwrap();
+        assert_eq!(found.calls.len(), 1);
+        assert_eq!(found.calls[0].extra.get("team").map(String::as_str), Some("7"));
+        assert_eq!(found.problems.len(), 1);
+        assert!(found.problems[0].location.ends_with("m.jsonl:2"));
+    }
+
+    #[test]
+    fn folder_names_give_agent_and_date() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("night")).unwrap();
+        for name in ["night/A7_20261120_231500_x.wav", "nopattern.mp3", "notes.txt"] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let found = discover(dir.path(), &options()).unwrap();
+        assert_eq!(found.calls.len(), 1);
+        assert_eq!(found.calls[0].agent_id, "A7");
+        assert_eq!(found.calls[0].call_id, "A7_20261120_231500_x");
+        assert_eq!(found.calls[0].started_at.as_deref(), Some("2026-11-20T23:15:00"));
+        assert_eq!(found.problems.len(), 1);
+        assert!(found.problems[0].reason.contains("missing agent id"));
+    }
+
+    #[test]
+    fn a_folder_with_a_manifest_uses_it() {
+        let found = discover(
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/data-samples")),
+            &options(),
+        )
+        .unwrap();
+        assert!(found.source.starts_with("manifest"));
+        assert_eq!(found.calls.len(), 5);
+        assert!(found.problems.is_empty(), "{:?}", found.problems);
+    }
+}

@@ -1,0 +1,587 @@
+//! The compiled matcher: a pack's phrases → hits in a transcript.
+//!
+//! Guarantees:
+//! - Both sides are normalised alike (see [`crate::text::normalize`]).
+//! - Exact matching runs one Aho-Corasick automaton over every literal phrase
+//!   variant at once, reporting overlapping matches; slot phrases are regexes,
+//!   tried only where their longest literal part occurs.
+//! - Tolerant matching (phrases of at least `tolerant_min_chars` characters)
+//!   compares characters by sound: homophones cost 0.25, near-sounds
+//!   (same initial or same final) 0.7, anything else rules the window out
+//!   (below 8 characters). The budget is 0.75 below 8 characters, 1.5 from 8, so
+//!   请您收等 matches 请您稍等 but 我现在很好 does not match 我现在很忙.
+//!   Candidates come from a second automaton over sound keys, by the pigeonhole
+//!   principle: with at most k slips, one of k + 1 pieces of the phrase is intact.
+//! - Matches never span speakers, nor a pause of more than two seconds.
+//! - Within a category, a hit inside a longer hit is dropped (请您稍等 inside
+//!   请您稍等片刻), and a hit inside one of its phrase's exclusions is dropped.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, MatchKind as AcMatchKind};
+use regex::Regex;
+
+use super::phrase::{Slot, Token};
+use super::{Hit, MatchKind, Pack, Role};
+use crate::text::{normalize, syllable_distance, syllable_of, Normalized, SyllableDistance};
+use crate::transcript::{Segment, Speaker, Transcript};
+
+/// Joins segments of one speaker; never part of a phrase.
+const BREAK: char = '|';
+/// Segments further apart than this are not one stretch of speech.
+const MAX_JOIN_GAP_S: f64 = 2.0;
+const LONG_PHRASE_CHARS: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum SoundKey {
+    Syllable(&'static str, &'static str),
+    Char(char),
+}
+
+fn sound_key(c: char) -> SoundKey {
+    match syllable_of(c) {
+        Some(s) => SoundKey::Syllable(s.initial, s.final_),
+        None => SoundKey::Char(c),
+    }
+}
+
+struct Variant {
+    phrase: usize,
+    variant: usize,
+    chars: Vec<char>,
+}
+
+struct SlotPattern {
+    phrase: usize,
+    variant: usize,
+    regex: Regex,
+}
+
+struct TolerantPiece {
+    entry: usize,
+    /// Offset of the piece inside the phrase, in characters.
+    offset: usize,
+}
+
+pub struct Matcher {
+    pack: Pack,
+    literals: Vec<Variant>,
+    exact: AhoCorasick,
+    slotted: Vec<SlotPattern>,
+    /// Longest literal part of each slot pattern: a cheap gate before the regex.
+    slot_anchors: AhoCorasick,
+    tolerant_entries: Vec<Variant>,
+    tolerant_pieces: Vec<TolerantPiece>,
+    tolerant: Option<AhoCorasick>,
+    sound_ids: HashMap<SoundKey, u16>,
+}
+
+/// One speaker's speech as one normalised string, with the way back to segments.
+struct Stream<'a> {
+    speaker: Speaker,
+    segments: Vec<&'a Segment>,
+    /// Per segment: its normalised text.
+    normalized: Vec<Normalized>,
+    chars: Vec<char>,
+    text: String,
+    /// Per char: (segment index, index in that segment's normalised chars), None for breaks.
+    position: Vec<Option<(usize, usize)>>,
+    /// Byte offset in `text` → char index.
+    char_at_byte: Vec<usize>,
+}
+
+/// A match before it becomes a [`Hit`]: char range in a stream.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    phrase: usize,
+    variant: usize,
+    start: usize,
+    end: usize,
+    kind: MatchKind,
+}
+
+impl Matcher {
+    pub fn new(pack: &Pack) -> Matcher {
+        let mut literals = Vec::new();
+        let mut slotted = Vec::new();
+        let mut anchors = Vec::new();
+        let mut tolerant_entries = Vec::new();
+        for (pi, phrase) in pack.phrases.iter().enumerate() {
+            for (vi, tokens) in phrase.variants.iter().enumerate() {
+                match tokens.as_slice() {
+                    [Token::Literal(text)] => {
+                        let chars: Vec<char> = text.chars().collect();
+                        if pack.matching.tolerant && chars.len() >= pack.matching.tolerant_min_chars {
+                            tolerant_entries.push(Variant {
+                                phrase: pi,
+                                variant: vi,
+                                chars: chars.clone(),
+                            });
+                        }
+                        literals.push(Variant {
+                            phrase: pi,
+                            variant: vi,
+                            chars,
+                        });
+                    }
+                    _ => {
+                        anchors.push(longest_literal(tokens));
+                        slotted.push(SlotPattern {
+                            phrase: pi,
+                            variant: vi,
+                            regex: slot_regex(tokens),
+                        });
+                    }
+                }
+            }
+        }
+        let exact = AhoCorasick::builder()
+            .match_kind(AcMatchKind::Standard)
+            .build(literals.iter().map(|v| v.chars.iter().collect::<String>()))
+            .expect("phrase automaton builds");
+        let slot_anchors = AhoCorasick::new(&anchors).expect("anchor automaton builds");
+
+        let mut sound_ids: HashMap<SoundKey, u16> = HashMap::new();
+        let mut pieces_bytes: Vec<Vec<u8>> = Vec::new();
+        let mut tolerant_pieces = Vec::new();
+        for (ei, entry) in tolerant_entries.iter().enumerate() {
+            let ids: Vec<u16> = entry
+                .chars
+                .iter()
+                .map(|&c| {
+                    let next = sound_ids.len() as u16 + 1;
+                    *sound_ids.entry(sound_key(c)).or_insert(next)
+                })
+                .collect();
+            let n_pieces = max_slips(entry.chars.len()) + 1;
+            let piece_len = entry.chars.len() / n_pieces;
+            for k in 0..n_pieces {
+                let start = k * piece_len;
+                let end = if k + 1 == n_pieces {
+                    entry.chars.len()
+                } else {
+                    start + piece_len
+                };
+                pieces_bytes.push(ids[start..end].iter().flat_map(|id| id.to_be_bytes()).collect());
+                tolerant_pieces.push(TolerantPiece {
+                    entry: ei,
+                    offset: start,
+                });
+            }
+        }
+        let tolerant =
+            (!pieces_bytes.is_empty()).then(|| AhoCorasick::new(&pieces_bytes).expect("sound automaton builds"));
+        Matcher {
+            pack: pack.clone(),
+            literals,
+            exact,
+            slotted,
+            slot_anchors,
+            tolerant_entries,
+            tolerant_pieces,
+            tolerant,
+            sound_ids,
+        }
+    }
+
+    pub fn pack(&self) -> &Pack {
+        &self.pack
+    }
+
+    /// All hits in a transcript, in time order.
+    pub fn find(&self, transcript: &Transcript) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        for speaker in [Speaker::Agent, Speaker::Customer, Speaker::Unknown] {
+            let segments: Vec<&Segment> = transcript.segments.iter().filter(|s| s.speaker == speaker).collect();
+            if segments.is_empty() {
+                continue;
+            }
+            let stream = Stream::new(speaker, segments, &self.pack.normalize);
+            let found = self.find_in(&stream);
+            hits.extend(found.into_iter().map(|f| self.to_hit(&stream, f)));
+        }
+        hits.sort_by(|a, b| {
+            a.start_s
+                .total_cmp(&b.start_s)
+                .then_with(|| a.phrase_id.cmp(&b.phrase_id))
+        });
+        hits
+    }
+
+    fn find_in(&self, stream: &Stream) -> Vec<Found> {
+        let mut found = Vec::new();
+        for m in self.exact.find_overlapping_iter(&stream.text) {
+            let v = &self.literals[m.pattern().as_usize()];
+            found.push(Found {
+                phrase: v.phrase,
+                variant: v.variant,
+                start: stream.char_at_byte[m.start()],
+                end: stream.char_at_byte[m.start()] + v.chars.len(),
+                kind: MatchKind::Exact,
+            });
+        }
+        if !self.slotted.is_empty() {
+            let mut present = vec![false; self.slotted.len()];
+            for m in self.slot_anchors.find_overlapping_iter(&stream.text) {
+                present[m.pattern().as_usize()] = true;
+            }
+            for (pattern, _) in self.slotted.iter().zip(&present).filter(|(_, p)| **p) {
+                for m in pattern.regex.find_iter(&stream.text) {
+                    found.push(Found {
+                        phrase: pattern.phrase,
+                        variant: pattern.variant,
+                        start: stream.char_at_byte[m.start()],
+                        end: stream.char_at_byte[m.start()] + m.as_str().chars().count(),
+                        kind: MatchKind::Exact,
+                    });
+                }
+            }
+        }
+        self.find_tolerant(stream, &mut found);
+        self.drop_excluded_and_nested(stream, found)
+    }
+
+    fn find_tolerant(&self, stream: &Stream, found: &mut Vec<Found>) {
+        let Some(automaton) = &self.tolerant else { return };
+        let sounds: Vec<u8> = stream
+            .chars
+            .iter()
+            .flat_map(|&c| {
+                let id = if c == BREAK {
+                    0
+                } else {
+                    self.sound_ids.get(&sound_key(c)).copied().unwrap_or(u16::MAX)
+                };
+                id.to_be_bytes()
+            })
+            .collect();
+        let mut tried = std::collections::HashSet::new();
+        for m in automaton.find_overlapping_iter(&sounds) {
+            if m.start() % 2 != 0 {
+                continue; // straddles two characters
+            }
+            let piece = &self.tolerant_pieces[m.pattern().as_usize()];
+            let entry = &self.tolerant_entries[piece.entry];
+            let Some(start) = (m.start() / 2).checked_sub(piece.offset) else {
+                continue;
+            };
+            let end = start + entry.chars.len();
+            if end > stream.chars.len() || !tried.insert((piece.entry, start)) {
+                continue;
+            }
+            let window = &stream.chars[start..end];
+            if window == entry.chars.as_slice() || !sounds_alike(window, &entry.chars) {
+                continue; // exact hits are already in; or too far off
+            }
+            found.push(Found {
+                phrase: entry.phrase,
+                variant: entry.variant,
+                start,
+                end,
+                kind: MatchKind::Tolerant,
+            });
+        }
+    }
+
+    fn drop_excluded_and_nested(&self, stream: &Stream, mut found: Vec<Found>) -> Vec<Found> {
+        let phrases = &self.pack.phrases;
+        found.retain(|f| {
+            !phrases[f.phrase].exclusions.iter().any(|ex| {
+                let ex_chars: Vec<char> = ex.chars().collect();
+                let lo = f.end.saturating_sub(ex_chars.len());
+                let hi = f.start.min(stream.chars.len().saturating_sub(ex_chars.len()));
+                (lo..=hi).any(|s| stream.chars.get(s..s + ex_chars.len()) == Some(ex_chars.as_slice()))
+            })
+        });
+        // prefer exact over tolerant, longer over shorter, earlier over later
+        found.sort_by_key(|f| (f.kind != MatchKind::Exact, std::cmp::Reverse(f.end - f.start), f.start));
+        let mut kept: Vec<Found> = Vec::with_capacity(found.len());
+        for f in found {
+            let category = &phrases[f.phrase].category;
+            let covered = kept.iter().any(|k| {
+                &phrases[k.phrase].category == category
+                    && k.start <= f.start
+                    && f.end <= k.end
+                    && (k.kind == MatchKind::Exact || f.kind == MatchKind::Tolerant)
+            });
+            if !covered {
+                kept.push(f);
+            }
+        }
+        kept
+    }
+
+    fn to_hit(&self, stream: &Stream, f: Found) -> Hit {
+        let phrase = &self.pack.phrases[f.phrase];
+        let category = self.pack.category(&phrase.category);
+        let (first_seg, first_k) = stream.position[f.start].expect("matches never start on a break");
+        let (last_seg, last_k) = stream.position[f.end - 1].expect("matches never end on a break");
+        let time_at = |seg: usize, k: f64| {
+            let s = stream.segments[seg];
+            let n = stream.normalized[seg].chars.len().max(1) as f64;
+            s.start + (s.end - s.start) * k / n
+        };
+        let matched_text = (first_seg..=last_seg)
+            .map(|seg| {
+                let original: Vec<char> = stream.segments[seg].text.chars().collect();
+                let origin = &stream.normalized[seg].origin;
+                let from = if seg == first_seg { origin[first_k] } else { 0 };
+                let to = if seg == last_seg {
+                    origin[last_k] + 1
+                } else {
+                    original.len()
+                };
+                original[from..to].iter().collect::<String>()
+            })
+            .collect::<String>();
+        let context_from = first_seg.saturating_sub(1);
+        let context_to = (last_seg + 1).min(stream.segments.len() - 1);
+        let context = stream.segments[context_from..=context_to]
+            .iter()
+            .map(|s| s.text.as_str())
+            .collect::<String>();
+        Hit {
+            category: phrase.category.clone(),
+            role: category.map_or(Role::Watch, |c| c.role),
+            phrase_id: phrase.id.clone(),
+            phrase: phrase.written[f.variant].clone(),
+            matched_text,
+            speaker: stream.speaker,
+            start_s: time_at(first_seg, first_k as f64),
+            end_s: time_at(last_seg, last_k as f64 + 1.0),
+            kind: f.kind,
+            context,
+        }
+    }
+}
+
+impl<'a> Stream<'a> {
+    fn new(speaker: Speaker, mut segments: Vec<&'a Segment>, options: &crate::text::NormalizeOptions) -> Self {
+        segments.sort_by(|a, b| a.start.total_cmp(&b.start));
+        let normalized: Vec<Normalized> = segments.iter().map(|s| normalize(&s.text, options)).collect();
+        let mut chars = Vec::new();
+        let mut position = Vec::new();
+        for (i, n) in normalized.iter().enumerate() {
+            if i > 0 && segments[i].start - segments[i - 1].end > MAX_JOIN_GAP_S {
+                chars.push(BREAK);
+                position.push(None);
+            }
+            for (k, &c) in n.chars.iter().enumerate() {
+                chars.push(c);
+                position.push(Some((i, k)));
+            }
+        }
+        let text: String = chars.iter().collect();
+        let mut char_at_byte = vec![0; text.len() + 1];
+        for (ci, (bi, c)) in text.char_indices().enumerate() {
+            for b in bi..bi + c.len_utf8() {
+                char_at_byte[b] = ci;
+            }
+        }
+        char_at_byte[text.len()] = chars.len();
+        Stream {
+            speaker,
+            segments,
+            normalized,
+            chars,
+            text,
+            position,
+            char_at_byte,
+        }
+    }
+}
+
+fn max_slips(len: usize) -> usize {
+    if len >= LONG_PHRASE_CHARS {
+        2
+    } else {
+        1
+    }
+}
+
+/// The sound test of tolerant matching (see the module docs).
+fn sounds_alike(window: &[char], phrase: &[char]) -> bool {
+    let long = phrase.len() >= LONG_PHRASE_CHARS;
+    let budget = if long { 1.5 } else { 0.75 };
+    let mut cost = 0.0;
+    let mut different = 0;
+    for (&w, &p) in window.iter().zip(phrase) {
+        cost += match syllable_distance(w, p) {
+            SyllableDistance::Same => 0.0,
+            SyllableDistance::Homophone => 0.25,
+            SyllableDistance::Near => 0.7,
+            SyllableDistance::Different => {
+                different += 1;
+                1.0
+            }
+        };
+        if cost > budget {
+            return false;
+        }
+    }
+    // a completely different character is tolerated once, only in long phrases,
+    // and never at either end (where a different word would begin or end)
+    let ends_differ = syllable_distance(window[0], phrase[0]) == SyllableDistance::Different
+        || syllable_distance(window[window.len() - 1], phrase[phrase.len() - 1]) == SyllableDistance::Different;
+    different == 0 || (long && different == 1 && !ends_differ)
+}
+
+fn longest_literal(tokens: &[Token]) -> String {
+    tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Literal(s) => Some(s.clone()),
+            Token::Slot(_) => None,
+        })
+        .max_by_key(|s| s.chars().count())
+        .unwrap_or_default()
+}
+
+fn slot_regex(tokens: &[Token]) -> Regex {
+    let numerals = format!("0-9{}", crate::text::CHINESE_NUMERALS);
+    let pattern: String = tokens
+        .iter()
+        .map(|t| match t {
+            Token::Literal(s) => regex::escape(s),
+            Token::Slot(Slot::Num) => format!("[{numerals}]{{1,6}}"),
+            Token::Slot(Slot::Name) => format!("[^{BREAK}]{{1,3}}?"),
+            Token::Slot(Slot::Any) => format!("[^{BREAK}]{{0,12}}?"),
+        })
+        .collect();
+    Regex::new(&pattern).expect("slot patterns are built from escaped literals")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::builtin_pack;
+    use crate::transcript::{AgentChannel, Fingerprint};
+
+    fn transcript(segments: &[(Speaker, f64, f64, &str)]) -> Transcript {
+        Transcript {
+            call_id: "t".into(),
+            agent_id: "A".into(),
+            audio_path: "t.wav".into(),
+            started_at: None,
+            duration_s: 60.0,
+            agent_channel: AgentChannel::Left,
+            channels: 2,
+            segments: segments
+                .iter()
+                .map(|&(speaker, start, end, text)| Segment {
+                    speaker,
+                    start,
+                    end,
+                    text: text.into(),
+                    confidence: 0.9,
+                })
+                .collect(),
+            extra: Default::default(),
+            fingerprint: Fingerprint::default(),
+        }
+    }
+
+    fn agent_hits(text: &str) -> Vec<(String, MatchKind)> {
+        let matcher = Matcher::new(&builtin_pack());
+        matcher
+            .find(&transcript(&[(Speaker::Agent, 0.0, 4.0, text)]))
+            .into_iter()
+            .map(|h| (h.phrase_id, h.kind))
+            .collect()
+    }
+
+    use MatchKind::{Exact, Tolerant};
+
+    /// (agent says, the phrase ids that must be found, how)
+    #[test]
+    fn matching_table() {
+        let cases: &[(&str, &[(&str, MatchKind)])] = &[
+            ("您好，很高兴为您服务", &[("greeting.glad_to_serve", Exact)]),
+            ("你好很高興為你服務", &[("greeting.glad_to_serve", Exact)]),
+            (
+                "您好！这里是燃气客服中心，很高兴为您服务。",
+                &[("greeting.this_is", Exact)],
+            ),
+            ("请您稍等，我帮您查询一下", &[("hold_request.please_wait", Exact)]),
+            ("请您收等", &[("hold_request.please_wait", Tolerant)]),
+            ("麻烦您稍等片刻", &[("hold_request.wait_a_moment", Exact)]),
+            ("感谢您的来订", &[("closing.thanks_for_calling", Tolerant)]),
+            ("我五分钟后就回来", &[("nine_do.back_in_minutes", Exact)]),
+            ("我15分钟后就回来", &[("nine_do.back_in_minutes", Exact)]),
+            ("王先生，让您久等了", &[("hold_return.named", Exact)]),
+            ("不行", &[("nine_dont.no_way", Exact)]),
+            ("这样行不行", &[]),
+            ("我不大清楚", &[("forbidden.not_quite_sure", Exact)]),
+            ("你选吧，我也不懂", &[("forbidden.you_choose", Exact)]),
+            ("能不能麻烦您说一下", &[]),
+            ("ＷＯ　我现在很忙", &[("nine_dont.too_busy", Exact)]),
+            // near misses: a different word, not an ASR slip
+            ("我现在很好", &[]),
+            ("请您说一下", &[]),
+            ("我不知道啊", &[("nine_dont.dont_know", Exact)]),
+            ("我知道", &[]),
+            ("感谢您的耐心", &[]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            let got = agent_hits(text);
+            let want: Vec<(String, MatchKind)> = want.iter().map(|(id, k)| (id.to_string(), *k)).collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn hits_carry_speaker_time_text_and_context() {
+        let matcher = Matcher::new(&builtin_pack());
+        let hits = matcher.find(&transcript(&[
+            (Speaker::Agent, 10.0, 12.0, "好的，"),
+            (Speaker::Agent, 12.0, 16.0, "我不知道，你自己去问。"),
+            (Speaker::Agent, 16.2, 17.0, "再見。"),
+            (Speaker::Customer, 13.0, 15.0, "我不知道"),
+        ]));
+        let agent: Vec<&Hit> = hits.iter().filter(|h| h.speaker == Speaker::Agent).collect();
+        let dont_know = agent
+            .iter()
+            .find(|h| h.phrase_id == "nine_dont.dont_know")
+            .expect("agent hit");
+        assert_eq!(dont_know.matched_text, "我不知道");
+        assert_eq!(dont_know.context, "好的，我不知道，你自己去问。再見。");
+        // 4 of the segment's 9 matchable characters, spread over its 4 seconds
+        assert!((dont_know.start_s - 12.0).abs() < 1e-9, "{dont_know:?}");
+        assert!(
+            (dont_know.end_s - (12.0 + 4.0 * 4.0 / 9.0)).abs() < 1e-9,
+            "{dont_know:?}"
+        );
+        let goodbye = agent
+            .iter()
+            .find(|h| h.phrase_id == "closing.goodbye")
+            .expect("traditional 再見");
+        assert_eq!(goodbye.matched_text, "再見");
+        let customer: Vec<&Hit> = hits.iter().filter(|h| h.speaker == Speaker::Customer).collect();
+        assert_eq!(
+            customer.len(),
+            1,
+            "customer speech is matched, and labelled as the customer's"
+        );
+    }
+
+    #[test]
+    fn phrases_do_not_span_long_pauses_but_do_span_clauses() {
+        let matcher = Matcher::new(&builtin_pack());
+        let ids = |segments: &[(Speaker, f64, f64, &str)]| -> Vec<String> {
+            matcher
+                .find(&transcript(segments))
+                .into_iter()
+                .map(|h| h.phrase_id)
+                .collect()
+        };
+        assert_eq!(
+            ids(&[
+                (Speaker::Agent, 0.0, 1.0, "您好，"),
+                (Speaker::Agent, 1.1, 3.0, "很高兴为您服务。")
+            ]),
+            vec!["greeting.glad_to_serve"]
+        );
+        assert!(ids(&[(Speaker::Agent, 0.0, 1.0, "我不"), (Speaker::Agent, 9.0, 10.0, "知道")]).is_empty());
+    }
+}

@@ -1,0 +1,424 @@
+//! `pack.toml` + phrase files → a validated [`Pack`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::phrase::{parse_line, Phrase};
+use super::{PackError, PackProblem, Role};
+use crate::text::NormalizeOptions;
+
+/// Whose words a category listens to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CategorySpeaker {
+    #[default]
+    Agent,
+    Customer,
+    Any,
+}
+
+/// What mono calls (speaker unknown) mean for the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownSpeaker {
+    /// Unknown speech counts as the agent's.
+    #[default]
+    Agent,
+    /// Unknown speech is not scored.
+    Ignore,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchSettings {
+    pub tolerant: bool,
+    pub tolerant_min_chars: usize,
+}
+
+impl Default for MatchSettings {
+    fn default() -> Self {
+        Self {
+            tolerant: true,
+            tolerant_min_chars: 4,
+        }
+    }
+}
+
+/// Where required phrases belong and what a hold is. See `lexicons/pack.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuleSettings {
+    pub greeting_within_s: f64,
+    pub greeting_in_first_utterance: bool,
+    pub closing_within_s: f64,
+    pub hold_min_silence_s: f64,
+    pub hold_request_window_s: f64,
+    pub hold_return_window_s: f64,
+    pub utterance_gap_s: f64,
+    pub unknown_speaker: UnknownSpeaker,
+}
+
+impl Default for RuleSettings {
+    fn default() -> Self {
+        Self {
+            greeting_within_s: 2.0,
+            greeting_in_first_utterance: true,
+            closing_within_s: 20.0,
+            hold_min_silence_s: 6.0,
+            hold_request_window_s: 15.0,
+            hold_return_window_s: 15.0,
+            utterance_gap_s: 1.5,
+            unknown_speaker: UnknownSpeaker::Agent,
+        }
+    }
+}
+
+/// Points per failed rule; a call starts at 100.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rubric {
+    pub pass_mark: f64,
+    pub greeting_missing: f64,
+    pub greeting_late: f64,
+    pub closing_missing: f64,
+    pub hold_per_bad_hold: f64,
+    pub hold_cap: f64,
+    pub forbidden_per_hit: f64,
+    pub forbidden_cap: f64,
+    pub nine_dont_per_hit: f64,
+    pub nine_dont_cap: f64,
+    pub nine_do_bonus_per_hit: f64,
+    pub nine_do_bonus_cap: f64,
+}
+
+impl Default for Rubric {
+    fn default() -> Self {
+        Self {
+            pass_mark: 80.0,
+            greeting_missing: 15.0,
+            greeting_late: 5.0,
+            closing_missing: 10.0,
+            hold_per_bad_hold: 10.0,
+            hold_cap: 20.0,
+            forbidden_per_hit: 10.0,
+            forbidden_cap: 40.0,
+            nine_dont_per_hit: 10.0,
+            nine_dont_cap: 40.0,
+            nine_do_bonus_per_hit: 2.0,
+            nine_do_bonus_cap: 6.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CategoryToml {
+    file: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    speaker: CategorySpeaker,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackToml {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    normalize: NormalizeOptions,
+    #[serde(default)]
+    matching: MatchSettings,
+    categories: BTreeMap<String, CategoryToml>,
+    #[serde(default)]
+    rules: RuleSettings,
+    #[serde(default)]
+    rubric: Rubric,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Category {
+    pub name: String,
+    pub role: Role,
+    pub speaker: CategorySpeaker,
+}
+
+/// A validated pack.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pack {
+    pub name: String,
+    /// Where it came from, for messages.
+    pub source: PathBuf,
+    pub normalize: NormalizeOptions,
+    pub matching: MatchSettings,
+    pub categories: Vec<Category>,
+    pub phrases: Vec<Phrase>,
+    pub rules: RuleSettings,
+    pub rubric: Rubric,
+}
+
+impl Pack {
+    pub fn category(&self, name: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.name == name)
+    }
+}
+
+/// The default pack, compiled into the binary (the files of `lexicons/`).
+pub fn builtin_pack() -> Pack {
+    const FILES: &[(&str, &str)] = &[
+        ("pack.toml", include_str!("../../lexicons/pack.toml")),
+        ("greeting.txt", include_str!("../../lexicons/greeting.txt")),
+        ("closing.txt", include_str!("../../lexicons/closing.txt")),
+        ("nine_do.txt", include_str!("../../lexicons/nine_do.txt")),
+        ("nine_dont.txt", include_str!("../../lexicons/nine_dont.txt")),
+        ("forbidden.txt", include_str!("../../lexicons/forbidden.txt")),
+        ("hold_request.txt", include_str!("../../lexicons/hold_request.txt")),
+        ("hold_return.txt", include_str!("../../lexicons/hold_return.txt")),
+    ];
+    let files: HashMap<&str, &str> = FILES.iter().copied().collect();
+    load_from(Path::new("<built-in lexicons>"), |name| {
+        files
+            .get(name)
+            .map(|s| s.to_string())
+            .ok_or_else(|| "not in the built-in pack".to_string())
+    })
+    .expect("the built-in pack is validated by the test suite")
+}
+
+/// Loads and validates the pack in `dir`.
+pub fn load_pack(dir: &Path) -> Result<Pack, PackError> {
+    load_from(dir, |name| {
+        std::fs::read_to_string(dir.join(name)).map_err(|e| e.to_string())
+    })
+}
+
+fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Result<Pack, PackError> {
+    let mut problems = Vec::new();
+    let fail = |problems: Vec<PackProblem>| PackError {
+        dir: dir.to_path_buf(),
+        problems,
+    };
+    let toml_path = dir.join("pack.toml");
+    let toml_text = read("pack.toml").map_err(|e| {
+        fail(vec![PackProblem {
+            file: toml_path.clone(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        }])
+    })?;
+    let config: PackToml = toml::from_str(&toml_text).map_err(|e| {
+        // serde reports an unknown key at its table; point at the key itself
+        let unknown_key = e
+            .message()
+            .split('`')
+            .nth(1)
+            .filter(|_| e.message().starts_with("unknown field"));
+        let line = unknown_key
+            .and_then(|key| {
+                toml_text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(key))
+                    .map(|i| i + 1)
+            })
+            .or_else(|| e.span().map(|s| toml_text[..s.start].lines().count().max(1)));
+        fail(vec![PackProblem {
+            file: toml_path.clone(),
+            line,
+            message: e.message().to_string(),
+        }])
+    })?;
+    check_numbers(&config, &toml_path, &mut problems);
+
+    let mut categories = Vec::new();
+    let mut phrases: Vec<Phrase> = Vec::new();
+    let mut ids: HashMap<String, (PathBuf, usize)> = HashMap::new();
+    for (name, cat) in &config.categories {
+        let role_name = cat.role.as_deref().unwrap_or(name);
+        let Some(role) = Role::parse(role_name) else {
+            problems.push(PackProblem {
+                file: toml_path.clone(),
+                line: line_of(&toml_text, &format!("[categories.{name}]")),
+                message: format!(
+                    "unknown category {role_name:?} (known: {}; for an extra list set role = \"watch\")",
+                    Role::ALL.map(Role::as_str).join(", ")
+                ),
+            });
+            continue;
+        };
+        categories.push(Category {
+            name: name.clone(),
+            role,
+            speaker: cat.speaker,
+        });
+        let file = dir.join(&cat.file);
+        let text = match read(&cat.file) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(PackProblem {
+                    file: file.clone(),
+                    line: None,
+                    message: format!("cannot read the phrase file of category {name}: {e}"),
+                });
+                continue;
+            }
+        };
+        for (i, line) in text.lines().enumerate() {
+            match parse_line(line, i + 1, name, &config.normalize) {
+                Ok(None) => {}
+                Ok(Some(phrase)) => {
+                    if let Some((first_file, first_line)) = ids.get(&phrase.id) {
+                        problems.push(PackProblem {
+                            file: file.clone(),
+                            line: Some(i + 1),
+                            message: format!(
+                                "duplicate id {} (first at {}:{first_line})",
+                                phrase.id,
+                                first_file.display()
+                            ),
+                        });
+                        continue;
+                    }
+                    ids.insert(phrase.id.clone(), (file.clone(), i + 1));
+                    phrases.push(phrase);
+                }
+                Err(message) => problems.push(PackProblem {
+                    file: file.clone(),
+                    line: Some(i + 1),
+                    message,
+                }),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(fail(problems));
+    }
+    Ok(Pack {
+        name: config.name,
+        source: dir.to_path_buf(),
+        normalize: config.normalize,
+        matching: config.matching,
+        categories,
+        phrases,
+        rules: config.rules,
+        rubric: config.rubric,
+    })
+}
+
+fn check_numbers(config: &PackToml, toml_path: &Path, problems: &mut Vec<PackProblem>) {
+    let r = &config.rules;
+    let b = &config.rubric;
+    let checks = [
+        ("rules.greeting_within_s", r.greeting_within_s),
+        ("rules.closing_within_s", r.closing_within_s),
+        ("rules.hold_min_silence_s", r.hold_min_silence_s),
+        ("rules.hold_request_window_s", r.hold_request_window_s),
+        ("rules.hold_return_window_s", r.hold_return_window_s),
+        ("rules.utterance_gap_s", r.utterance_gap_s),
+        ("rubric.greeting_missing", b.greeting_missing),
+        ("rubric.closing_missing", b.closing_missing),
+        ("rubric.forbidden_per_hit", b.forbidden_per_hit),
+        ("rubric.nine_dont_per_hit", b.nine_dont_per_hit),
+    ];
+    for (name, value) in checks {
+        if !(value.is_finite() && value >= 0.0) {
+            problems.push(PackProblem {
+                file: toml_path.to_path_buf(),
+                line: None,
+                message: format!("{name} must be a number ≥ 0, not {value}"),
+            });
+        }
+    }
+    if !(0.0..=100.0).contains(&b.pass_mark) {
+        problems.push(PackProblem {
+            file: toml_path.to_path_buf(),
+            line: None,
+            message: format!("rubric.pass_mark must be between 0 and 100, not {}", b.pass_mark),
+        });
+    }
+    if config.matching.tolerant_min_chars < 3 {
+        problems.push(PackProblem {
+            file: toml_path.to_path_buf(),
+            line: None,
+            message: "matching.tolerant_min_chars below 3 makes short words fire by chance".into(),
+        });
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> Option<usize> {
+    text.lines().position(|l| l.trim() == needle).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_pack_is_valid_and_complete() {
+        let pack = load_pack(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/lexicons"))).unwrap();
+        for role in [
+            Role::Greeting,
+            Role::Closing,
+            Role::NineDo,
+            Role::NineDont,
+            Role::Forbidden,
+            Role::HoldRequest,
+            Role::HoldReturn,
+        ] {
+            assert!(pack.categories.iter().any(|c| c.role == role), "{role:?}");
+        }
+        let count = |cat: &str| pack.phrases.iter().filter(|p| p.category == cat).count();
+        assert_eq!(count("nine_do"), 9);
+        assert_eq!(count("nine_dont"), 9);
+        assert_eq!(
+            builtin_pack(),
+            Pack {
+                source: PathBuf::from("<built-in lexicons>"),
+                ..pack
+            }
+        );
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pack.toml"),
+            "[categories.greeting]\nfile = \"g.txt\"\n\n[categories.greetings]\nfile = \"g.txt\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("g.txt"),
+            "# ok\ng.a  您好\ng.b  {nope}好\ng.a  再见\ng.c\n",
+        )
+        .unwrap();
+        let err = load_pack(dir.path()).unwrap_err();
+        let text: Vec<String> = err.problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(text.len(), 4, "{text:#?}");
+        for (place, says) in [
+            ("pack.toml:4", "unknown category \"greetings\""),
+            ("g.txt:3", "unknown slot"),
+            ("g.txt:4", "duplicate id g.a (first at"),
+            ("g.txt:5", "no phrase"),
+        ] {
+            assert!(
+                text.iter().any(|t| t.contains(place) && t.contains(says)),
+                "{place} {says}: {text:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn toml_mistakes_point_at_their_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pack.toml"),
+            "[categories.greeting]\nfile = \"g.txt\"\n[rules]\ngreeting_within = 3\n",
+        )
+        .unwrap();
+        let err = load_pack(dir.path()).unwrap_err();
+        assert_eq!(err.problems[0].line, Some(4), "{err}");
+        assert!(err.to_string().contains("greeting_within"), "{err}");
+    }
+}

@@ -1,0 +1,362 @@
+//! Rules: a call's transcript and hits → what the agent did right and wrong → a score.
+//!
+//! - Only words the category listens to count (by default the agent's): the
+//!   customer's words never count against the agent. On mono calls speech is
+//!   `unknown`; the pack's `unknown_speaker` says whether it counts as the agent's.
+//! - Greeting: in the agent's first utterance, starting within
+//!   `greeting_within_s` of the recording's start. Its start is recorded
+//!   (`greeting_at_s`) whatever the verdict, so the real latency can be studied.
+//! - Closing: starting within `closing_within_s` of the end of the last speech.
+//! - Holds: a mid-call gap of at least `hold_min_silence_s` in the agent's
+//!   speech, with the customer (nearly) silent too. Each hold needs a
+//!   hold_request shortly before and a hold_return shortly after.
+//! - Forbidden and nine-don't phrases count per occurrence; nine-do phrases too.
+//! - Score: 100 minus the rubric's deductions (capped per rule) plus a small
+//!   capped bonus for nine-do phrases, clamped to 0..=100.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::lexicon::{CategorySpeaker, Hit, Pack, Role, UnknownSpeaker};
+use crate::transcript::{Segment, Speaker, Transcript};
+
+/// Customer speech inside an agent gap up to this long still leaves it a hold
+/// ("嗯", "好的" while waiting).
+const HOLD_MAX_CUSTOMER_SPEECH_S: f64 = 1.5;
+/// Slack for timestamps around a hold's edges.
+const HOLD_EDGE_SLACK_S: f64 = 1.0;
+
+/// The verdict on one transcribed call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub greeting_ok: bool,
+    pub greeting_at_s: Option<f64>,
+    pub closing_ok: bool,
+    pub holds: u32,
+    pub holds_ok: u32,
+    pub nine_do_count: u32,
+    pub nine_dont_count: u32,
+    pub forbidden_count: u32,
+    pub score: f64,
+    pub passed: bool,
+    /// Rule ids: greeting_missing, greeting_late, closing_missing, hold_etiquette,
+    /// forbidden_phrase, nine_dont_phrase.
+    pub failed_rules: Vec<String>,
+}
+
+/// One row of the calls table: a call that was scored, or one that failed before scoring.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallResult {
+    pub call_id: String,
+    pub agent_id: Option<String>,
+    pub started_at: Option<String>,
+    pub audio_path: Option<PathBuf>,
+    pub duration_s: Option<f64>,
+    pub extra: BTreeMap<String, String>,
+    /// `Err(reason)` when the call could not be processed.
+    pub evaluation: Result<Evaluation, String>,
+}
+
+impl CallResult {
+    pub fn call_date(&self) -> Option<&str> {
+        self.started_at.as_deref().and_then(|s| s.get(..10))
+    }
+}
+
+/// Judges one call.
+pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluation {
+    let rules = &pack.rules;
+    let counts = |hit: &&Hit| -> bool {
+        let listens_to = pack
+            .category(&hit.category)
+            .map_or(CategorySpeaker::Agent, |c| c.speaker);
+        match (listens_to, hit.speaker) {
+            (CategorySpeaker::Any, _) => true,
+            (CategorySpeaker::Customer, speaker) => speaker == Speaker::Customer,
+            (CategorySpeaker::Agent, Speaker::Agent) => true,
+            (CategorySpeaker::Agent, Speaker::Unknown) => rules.unknown_speaker == UnknownSpeaker::Agent,
+            (CategorySpeaker::Agent, Speaker::Customer) => false,
+        }
+    };
+    let counted: Vec<&Hit> = hits.iter().filter(counts).collect();
+    let of_role = |role: Role| counted.iter().copied().filter(move |h| h.role == role);
+
+    let agent_speech: Vec<&Segment> = transcript
+        .segments
+        .iter()
+        .filter(|s| {
+            s.speaker == Speaker::Agent
+                || (s.speaker == Speaker::Unknown && rules.unknown_speaker == UnknownSpeaker::Agent)
+        })
+        .collect();
+    let first_utterance_end = first_utterance_end(&agent_speech, rules.utterance_gap_s);
+
+    let greeting = of_role(Role::Greeting).min_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    let greeting_at_s = greeting.map(|h| h.start_s);
+    let mut failed_rules = Vec::new();
+    let greeting_ok = match greeting {
+        None => {
+            failed_rules.push("greeting_missing".to_string());
+            false
+        }
+        Some(hit) => {
+            let in_first =
+                !rules.greeting_in_first_utterance || first_utterance_end.is_some_and(|end| hit.start_s <= end);
+            let on_time = hit.start_s <= rules.greeting_within_s;
+            if !(in_first && on_time) {
+                failed_rules.push("greeting_late".to_string());
+            }
+            in_first && on_time
+        }
+    };
+
+    let last_speech_end = transcript.segments.iter().map(|s| s.end).fold(0.0, f64::max);
+    let closing_ok = of_role(Role::Closing).any(|h| h.start_s >= last_speech_end - rules.closing_within_s);
+    if !closing_ok {
+        failed_rules.push("closing_missing".to_string());
+    }
+
+    let customer_speech: Vec<&Segment> = transcript
+        .segments
+        .iter()
+        .filter(|s| s.speaker == Speaker::Customer)
+        .collect();
+    let holds = find_holds(&agent_speech, &customer_speech, rules.hold_min_silence_s);
+    let holds_ok = holds
+        .iter()
+        .filter(|&&(start, end)| {
+            let asked = of_role(Role::HoldRequest)
+                .any(|h| h.start_s >= start - rules.hold_request_window_s && h.start_s <= start + HOLD_EDGE_SLACK_S);
+            let returned = of_role(Role::HoldReturn)
+                .any(|h| h.start_s >= end - HOLD_EDGE_SLACK_S && h.start_s <= end + rules.hold_return_window_s);
+            asked && returned
+        })
+        .count() as u32;
+    let holds_count = holds.len() as u32;
+    if holds_ok < holds_count {
+        failed_rules.push("hold_etiquette".to_string());
+    }
+
+    let forbidden_count = of_role(Role::Forbidden).count() as u32;
+    let nine_dont_count = of_role(Role::NineDont).count() as u32;
+    let nine_do_count = of_role(Role::NineDo).count() as u32;
+    if forbidden_count > 0 {
+        failed_rules.push("forbidden_phrase".to_string());
+    }
+    if nine_dont_count > 0 {
+        failed_rules.push("nine_dont_phrase".to_string());
+    }
+
+    let r = &pack.rubric;
+    let capped = |per: f64, n: u32, cap: f64| (per * n as f64).min(cap);
+    let mut score = 100.0;
+    if greeting.is_none() {
+        score -= r.greeting_missing;
+    } else if !greeting_ok {
+        score -= r.greeting_late;
+    }
+    if !closing_ok {
+        score -= r.closing_missing;
+    }
+    score -= capped(r.hold_per_bad_hold, holds_count - holds_ok, r.hold_cap);
+    score -= capped(r.forbidden_per_hit, forbidden_count, r.forbidden_cap);
+    score -= capped(r.nine_dont_per_hit, nine_dont_count, r.nine_dont_cap);
+    score += capped(r.nine_do_bonus_per_hit, nine_do_count, r.nine_do_bonus_cap);
+    let score = score.clamp(0.0, 100.0);
+    Evaluation {
+        greeting_ok,
+        greeting_at_s,
+        closing_ok,
+        holds: holds_count,
+        holds_ok,
+        nine_do_count,
+        nine_dont_count,
+        forbidden_count,
+        score,
+        passed: score >= r.pass_mark,
+        failed_rules,
+    }
+}
+
+fn first_utterance_end(agent_speech: &[&Segment], gap_s: f64) -> Option<f64> {
+    let first = agent_speech.first()?;
+    let mut end = first.end;
+    for s in &agent_speech[1..] {
+        if s.start - end >= gap_s {
+            break;
+        }
+        end = end.max(s.end);
+    }
+    Some(end)
+}
+
+/// Gaps in the agent's speech of at least `min_s`, between two agent
+/// segments, while the customer says (almost) nothing.
+fn find_holds(agent: &[&Segment], customer: &[&Segment], min_s: f64) -> Vec<(f64, f64)> {
+    let mut holds = Vec::new();
+    let mut spoken_until = match agent.first() {
+        Some(s) => s.end,
+        None => return holds,
+    };
+    for s in &agent[1..] {
+        if s.start - spoken_until >= min_s {
+            let (gap_start, gap_end) = (spoken_until, s.start);
+            let customer_talk: f64 = customer
+                .iter()
+                .map(|c| (c.end.min(gap_end) - c.start.max(gap_start)).max(0.0))
+                .sum();
+            if customer_talk <= HOLD_MAX_CUSTOMER_SPEECH_S {
+                holds.push((gap_start, gap_end));
+            }
+        }
+        spoken_until = spoken_until.max(s.end);
+    }
+    holds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::{builtin_pack, Matcher};
+    use crate::transcript::{AgentChannel, Fingerprint};
+
+    type Line<'a> = (Speaker, f64, f64, &'a str);
+
+    fn judge_with(pack: &Pack, lines: &[Line]) -> Evaluation {
+        let transcript = Transcript {
+            call_id: "c".into(),
+            agent_id: "A".into(),
+            audio_path: "c.wav".into(),
+            started_at: Some("2026-11-20T09:00:00".into()),
+            duration_s: lines.iter().map(|l| l.2).fold(0.0, f64::max) + 1.0,
+            agent_channel: AgentChannel::Left,
+            channels: 2,
+            segments: lines
+                .iter()
+                .map(|&(speaker, start, end, text)| Segment {
+                    speaker,
+                    start,
+                    end,
+                    text: text.into(),
+                    confidence: 0.9,
+                })
+                .collect(),
+            extra: Default::default(),
+            fingerprint: Fingerprint::default(),
+        };
+        let hits = Matcher::new(pack).find(&transcript);
+        evaluate(&transcript, &hits, pack)
+    }
+
+    fn judge(lines: &[Line]) -> Evaluation {
+        judge_with(&builtin_pack(), lines)
+    }
+
+    use Speaker::{Agent as A, Customer as C, Unknown as U};
+
+    const GOOD_CALL: &[Line] = &[
+        (A, 0.8, 3.0, "您好，很高兴为您服务，"),
+        (A, 3.1, 4.5, "请问有什么可以帮您？"),
+        (C, 5.0, 8.0, "我家燃气表坏了。"),
+        (A, 8.5, 10.0, "请您稍等，我帮您查询。"),
+        (A, 18.0, 20.0, "让您久等了，师傅两小时内上门。"),
+        (C, 20.5, 21.0, "好的。"),
+        (A, 21.5, 24.0, "感谢您的来电，再见。"),
+    ];
+
+    #[test]
+    fn a_good_call_passes_every_rule() {
+        let e = judge(GOOD_CALL);
+        assert_eq!(e.failed_rules, Vec::<String>::new());
+        assert!(e.greeting_ok && e.closing_ok);
+        assert_eq!((e.holds, e.holds_ok), (1, 1));
+        assert_eq!(e.greeting_at_s, Some(0.8));
+        assert_eq!(e.score, 100.0);
+        assert!(e.passed);
+    }
+
+    #[test]
+    fn customer_words_never_count_against_the_agent() {
+        let mut lines = GOOD_CALL.to_vec();
+        lines.push((C, 22.0, 23.0, "我不知道，不行，冷静一点，我不大清楚"));
+        let e = judge(&lines);
+        assert_eq!((e.forbidden_count, e.nine_dont_count), (0, 0));
+        assert_eq!(e.score, 100.0);
+    }
+
+    #[test]
+    fn forbidden_and_nine_dont_count_per_occurrence() {
+        let mut lines = GOOD_CALL.to_vec();
+        lines.push((A, 11.0, 13.0, "我不大清楚。"));
+        lines.push((A, 13.5, 15.0, "我不知道，我不知道。"));
+        let e = judge(&lines);
+        assert_eq!((e.forbidden_count, e.nine_dont_count), (1, 2));
+        assert_eq!(e.failed_rules, vec!["forbidden_phrase", "nine_dont_phrase"]);
+        assert_eq!(e.score, 70.0);
+        assert!(!e.passed);
+    }
+
+    #[test]
+    fn greeting_must_open_the_call() {
+        let late = judge(&[
+            (A, 0.5, 2.0, "喂，什么事？"),
+            (C, 2.5, 4.0, "你好"),
+            (A, 6.0, 8.0, "您好，很高兴为您服务"),
+        ]);
+        assert_eq!(late.failed_rules[0], "greeting_late");
+        assert_eq!(late.greeting_at_s, Some(6.0));
+        let missing = judge(&[(A, 0.5, 2.0, "喂，什么事？")]);
+        assert_eq!(missing.failed_rules[..2], ["greeting_missing", "closing_missing"]);
+        assert_eq!(missing.score, 75.0);
+    }
+
+    #[test]
+    fn a_hold_without_etiquette_fails_and_customer_talk_is_no_hold() {
+        let bad_hold = judge(&[
+            (A, 0.8, 3.0, "您好，很高兴为您服务"),
+            (A, 4.0, 5.0, "我查一下。"),
+            (A, 15.0, 17.0, "查到了，感谢您的来电。"),
+        ]);
+        assert_eq!((bad_hold.holds, bad_hold.holds_ok), (1, 0));
+        assert!(bad_hold.failed_rules.contains(&"hold_etiquette".to_string()));
+        let customer_talking = judge(&[
+            (A, 0.8, 3.0, "您好，很高兴为您服务"),
+            (C, 4.0, 14.0, "我跟你说，我家的燃气表一直都有问题，上个月就坏过一次。"),
+            (A, 15.0, 17.0, "明白，感谢您的来电。"),
+        ]);
+        assert_eq!(customer_talking.holds, 0);
+    }
+
+    #[test]
+    fn mono_calls_follow_the_unknown_speaker_setting() {
+        let lines: &[Line] = &[
+            (U, 0.5, 2.0, "您好，很高兴为您服务"),
+            (U, 3.0, 5.0, "我不知道"),
+            (U, 6.0, 7.0, "再见"),
+        ];
+        let as_agent = judge(lines);
+        assert!(as_agent.greeting_ok && as_agent.closing_ok);
+        assert_eq!(as_agent.nine_dont_count, 1);
+        let mut pack = builtin_pack();
+        pack.rules.unknown_speaker = UnknownSpeaker::Ignore;
+        let ignored = judge_with(&pack, lines);
+        assert_eq!(ignored.nine_dont_count, 0);
+        assert!(!ignored.greeting_ok);
+    }
+
+    #[test]
+    fn score_is_capped_and_configurable() {
+        let many: Vec<Line> = (0..10)
+            .map(|i| (A, 1.0 + i as f64, 1.5 + i as f64, "我不知道。"))
+            .collect();
+        let e = judge(&many);
+        assert_eq!(e.nine_dont_count, 10);
+        // 100 - 15 (greeting) - 10 (closing) - 40 (nine-don't, capped)
+        assert_eq!(e.score, 35.0);
+        let mut pack = builtin_pack();
+        pack.rubric.nine_dont_cap = 100.0;
+        assert_eq!(judge_with(&pack, &many).score, 0.0);
+    }
+}

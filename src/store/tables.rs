@@ -1,0 +1,348 @@
+//! The three Parquet tables, their schemas in one place.
+//!
+//! Column names and types are a contract with BI tools and scripts: the
+//! `*_SCHEMA` constants list them, README.md documents them, and the tests
+//! check written files against them. Extra manifest columns follow the fixed
+//! columns of `calls.parquet` as strings. Counts are Int32 (not unsigned:
+//! several BI tools mishandle unsigned Parquet columns); `failed_rules` is a
+//! `;`-separated string for the same reason.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::lexicon::Hit;
+use crate::report::Scorecard;
+use crate::rules::CallResult;
+
+/// (column, polars dtype) of calls.parquet, before the extra manifest columns.
+pub const CALLS_SCHEMA: &[(&str, &str)] = &[
+    ("call_id", "str"),
+    ("agent_id", "str"),
+    ("call_date", "date"),
+    ("started_at", "str"),
+    ("audio_path", "str"),
+    ("duration_s", "f64"),
+    ("status", "str"),
+    ("error", "str"),
+    ("greeting_ok", "bool"),
+    ("greeting_at_s", "f64"),
+    ("closing_ok", "bool"),
+    ("holds", "i32"),
+    ("holds_ok", "i32"),
+    ("nine_do_count", "i32"),
+    ("nine_dont_count", "i32"),
+    ("forbidden_count", "i32"),
+    ("score", "f64"),
+    ("passed", "bool"),
+    ("failed_rules", "str"),
+];
+
+pub const HITS_SCHEMA: &[(&str, &str)] = &[
+    ("call_id", "str"),
+    ("agent_id", "str"),
+    ("call_date", "date"),
+    ("category", "str"),
+    ("phrase_id", "str"),
+    ("phrase", "str"),
+    ("matched_text", "str"),
+    ("speaker", "str"),
+    ("start_s", "f64"),
+    ("end_s", "f64"),
+    ("match", "str"),
+    ("context", "str"),
+];
+
+pub const SCORECARDS_SCHEMA: &[(&str, &str)] = &[
+    ("agent_id", "str"),
+    ("call_date", "date"),
+    ("calls", "i32"),
+    ("failed_calls", "i32"),
+    ("unprocessed_calls", "i32"),
+    ("mean_score", "f64"),
+    ("min_score", "f64"),
+    ("greeting_rate", "f64"),
+    ("closing_rate", "f64"),
+    ("hold_etiquette_rate", "f64"),
+    ("forbidden_per_call", "f64"),
+    ("nine_dont_per_call", "f64"),
+    ("nine_do_per_call", "f64"),
+    ("worst_call_id", "str"),
+];
+
+/// A hit with the identity of its call.
+pub struct HitRow<'a> {
+    pub call_id: &'a str,
+    pub agent_id: &'a str,
+    pub call_date: Option<&'a str>,
+    pub hit: &'a Hit,
+}
+
+/// Writes calls.parquet, hits.parquet and scorecards.parquet into `out_dir`, each atomically.
+pub fn write_tables(out_dir: &Path, calls: &[CallResult], hits: &[HitRow], cards: &[Scorecard]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut frames = [
+        ("calls.parquet", calls_frame(calls)?),
+        ("hits.parquet", hits_frame(hits)?),
+        ("scorecards.parquet", scorecards_frame(cards)?),
+    ];
+    for (name, frame) in &mut frames {
+        let path = out_dir.join(*name);
+        super::write_atomic_with(&path, |file| {
+            ParquetWriter::new(file)
+                .with_compression(ParquetCompression::Zstd(None))
+                .finish(frame)
+                .map(|_| ())
+                .map_err(std::io::Error::other)
+        })
+        .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Days since 1970-01-01 for `YYYY-MM-DD…`, as Parquet DATE stores them.
+fn epoch_days(date: Option<&str>) -> Option<i32> {
+    let d = chrono::NaiveDate::parse_from_str(date?.get(..10)?, "%Y-%m-%d").ok()?;
+    Some((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
+}
+
+fn date_column(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
+    Column::new(name.into(), values).cast(&DataType::Date)
+}
+
+fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
+    let eval = |c: &CallResult| c.evaluation.as_ref().ok().cloned();
+    let evals: Vec<Option<crate::rules::Evaluation>> = calls.iter().map(eval).collect();
+    let count = |f: fn(&crate::rules::Evaluation) -> u32| {
+        evals
+            .iter()
+            .map(|e| e.as_ref().map(|e| f(e) as i32))
+            .collect::<Vec<_>>()
+    };
+    let mut columns = vec![
+        Column::new(
+            "call_id".into(),
+            calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "agent_id".into(),
+            calls.iter().map(|c| c.agent_id.as_deref()).collect::<Vec<_>>(),
+        ),
+        date_column("call_date", calls.iter().map(|c| epoch_days(c.call_date())).collect())?,
+        Column::new(
+            "started_at".into(),
+            calls.iter().map(|c| c.started_at.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "audio_path".into(),
+            calls
+                .iter()
+                .map(|c| c.audio_path.as_ref().map(|p| p.display().to_string()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "duration_s".into(),
+            calls.iter().map(|c| c.duration_s).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "status".into(),
+            calls
+                .iter()
+                .map(|c| if c.evaluation.is_ok() { "ok" } else { "failed" })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "error".into(),
+            calls
+                .iter()
+                .map(|c| c.evaluation.as_ref().err().cloned())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "greeting_ok".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().map(|e| e.greeting_ok))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "greeting_at_s".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().and_then(|e| e.greeting_at_s))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "closing_ok".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().map(|e| e.closing_ok))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("holds".into(), count(|e| e.holds)),
+        Column::new("holds_ok".into(), count(|e| e.holds_ok)),
+        Column::new("nine_do_count".into(), count(|e| e.nine_do_count)),
+        Column::new("nine_dont_count".into(), count(|e| e.nine_dont_count)),
+        Column::new("forbidden_count".into(), count(|e| e.forbidden_count)),
+        Column::new(
+            "score".into(),
+            evals.iter().map(|e| e.as_ref().map(|e| e.score)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "passed".into(),
+            evals.iter().map(|e| e.as_ref().map(|e| e.passed)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "failed_rules".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().map(|e| e.failed_rules.join(";")))
+                .collect::<Vec<_>>(),
+        ),
+    ];
+    let fixed: BTreeSet<&str> = CALLS_SCHEMA.iter().map(|(n, _)| *n).collect();
+    let extra_names: BTreeSet<&str> = calls
+        .iter()
+        .flat_map(|c| c.extra.keys().map(String::as_str))
+        .filter(|k| !fixed.contains(k))
+        .collect();
+    for name in extra_names {
+        columns.push(Column::new(
+            name.into(),
+            calls
+                .iter()
+                .map(|c| c.extra.get(name).map(String::as_str))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    DataFrame::new(calls.len(), columns)
+}
+
+fn hits_frame(rows: &[HitRow]) -> PolarsResult<DataFrame> {
+    fn text<'a>(rows: &'a [HitRow<'a>], f: impl Fn(&'a HitRow<'a>) -> &'a str) -> Vec<&'a str> {
+        rows.iter().map(f).collect()
+    }
+    let columns = vec![
+        Column::new("call_id".into(), text(rows, |r| r.call_id)),
+        Column::new("agent_id".into(), text(rows, |r| r.agent_id)),
+        date_column("call_date", rows.iter().map(|r| epoch_days(r.call_date)).collect())?,
+        Column::new("category".into(), text(rows, |r| &r.hit.category)),
+        Column::new("phrase_id".into(), text(rows, |r| &r.hit.phrase_id)),
+        Column::new("phrase".into(), text(rows, |r| &r.hit.phrase)),
+        Column::new("matched_text".into(), text(rows, |r| &r.hit.matched_text)),
+        Column::new("speaker".into(), text(rows, |r| r.hit.speaker.as_str())),
+        Column::new("start_s".into(), rows.iter().map(|r| r.hit.start_s).collect::<Vec<_>>()),
+        Column::new("end_s".into(), rows.iter().map(|r| r.hit.end_s).collect::<Vec<_>>()),
+        Column::new("match".into(), text(rows, |r| r.hit.kind.as_str())),
+        Column::new("context".into(), text(rows, |r| &r.hit.context)),
+    ];
+    DataFrame::new(rows.len(), columns)
+}
+
+fn scorecards_frame(cards: &[Scorecard]) -> PolarsResult<DataFrame> {
+    let float = |f: fn(&Scorecard) -> Option<f64>| cards.iter().map(f).collect::<Vec<_>>();
+    let int = |f: fn(&Scorecard) -> u32| cards.iter().map(|c| f(c) as i32).collect::<Vec<_>>();
+    let columns = vec![
+        Column::new(
+            "agent_id".into(),
+            cards.iter().map(|c| c.agent_id.as_str()).collect::<Vec<_>>(),
+        ),
+        date_column(
+            "call_date",
+            cards.iter().map(|c| epoch_days(Some(&c.call_date))).collect(),
+        )?,
+        Column::new("calls".into(), int(|c| c.calls)),
+        Column::new("failed_calls".into(), int(|c| c.failed_calls)),
+        Column::new("unprocessed_calls".into(), int(|c| c.unprocessed_calls)),
+        Column::new("mean_score".into(), float(|c| c.mean_score)),
+        Column::new("min_score".into(), float(|c| c.min_score)),
+        Column::new("greeting_rate".into(), float(|c| c.greeting_rate)),
+        Column::new("closing_rate".into(), float(|c| c.closing_rate)),
+        Column::new("hold_etiquette_rate".into(), float(|c| c.hold_etiquette_rate)),
+        Column::new("forbidden_per_call".into(), float(|c| c.forbidden_per_call)),
+        Column::new("nine_dont_per_call".into(), float(|c| c.nine_dont_per_call)),
+        Column::new("nine_do_per_call".into(), float(|c| c.nine_do_per_call)),
+        Column::new(
+            "worst_call_id".into(),
+            cards.iter().map(|c| c.worst_call_id.as_deref()).collect::<Vec<_>>(),
+        ),
+    ];
+    DataFrame::new(cards.len(), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dtype_name(dtype: &DataType) -> &'static str {
+        match dtype {
+            DataType::String => "str",
+            DataType::Date => "date",
+            DataType::Float64 => "f64",
+            DataType::Boolean => "bool",
+            DataType::Int32 => "i32",
+            _ => "other",
+        }
+    }
+
+    fn schema_of(df: &DataFrame) -> Vec<(String, &'static str)> {
+        df.columns()
+            .iter()
+            .map(|c| (c.name().to_string(), dtype_name(c.dtype())))
+            .collect()
+    }
+
+    fn expected(schema: &[(&str, &str)]) -> Vec<(String, &'static str)> {
+        schema
+            .iter()
+            .map(|(n, t)| {
+                (
+                    n.to_string(),
+                    match *t {
+                        "str" => "str",
+                        "date" => "date",
+                        "f64" => "f64",
+                        "bool" => "bool",
+                        _ => "i32",
+                    },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn empty_tables_still_have_the_contract_schema() {
+        assert_eq!(schema_of(&calls_frame(&[]).unwrap()), expected(CALLS_SCHEMA));
+        assert_eq!(schema_of(&hits_frame(&[]).unwrap()), expected(HITS_SCHEMA));
+        assert_eq!(schema_of(&scorecards_frame(&[]).unwrap()), expected(SCORECARDS_SCHEMA));
+    }
+
+    #[test]
+    fn failed_calls_are_rows_with_nulls_and_extras_follow() {
+        let call = CallResult {
+            call_id: "c1".into(),
+            agent_id: None,
+            started_at: Some("2026-11-20T09:00:00".into()),
+            audio_path: Some("x.wav".into()),
+            duration_s: None,
+            extra: [("queue".to_string(), "repair".to_string())].into(),
+            evaluation: Err("x.wav: empty file (0 bytes)".into()),
+        };
+        let df = calls_frame(&[call]).unwrap();
+        assert_eq!(df.column("status").unwrap().str().unwrap().get(0), Some("failed"));
+        assert_eq!(df.column("score").unwrap().f64().unwrap().get(0), None);
+        assert_eq!(df.column("queue").unwrap().str().unwrap().get(0), Some("repair"));
+        // 2026-11-20 is day 20777 after the epoch
+        assert_eq!(
+            df.column("call_date")
+                .unwrap()
+                .cast(&DataType::Int32)
+                .unwrap()
+                .i32()
+                .unwrap()
+                .get(0),
+            Some(20777)
+        );
+    }
+}
