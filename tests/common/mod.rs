@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 use assert_cmd::Command;
+use callqa::transcript::{AgentChannel, Fingerprint, Segment, Speaker, Transcript};
 use polars::prelude::*;
 
 pub fn repo() -> PathBuf {
@@ -72,4 +73,60 @@ pub fn row_of(df: &DataFrame, call_id: &str) -> usize {
 
 pub fn transcript(out: &Path, call_id: &str) -> callqa::transcript::Transcript {
     callqa::transcript::Transcript::read(&out.join("transcripts").join(format!("{call_id}.json"))).unwrap()
+}
+
+fn segment(speaker: Speaker, start: f64, end: f64, text: &str) -> Segment {
+    Segment {
+        speaker,
+        start,
+        end,
+        text: text.into(),
+        confidence: 0.9,
+    }
+}
+
+/// Writes two hand-made transcripts (a good call and a rude one, traditional
+/// characters included) plus one corrupt file into `out/transcripts`.
+pub fn write_transcripts(out: &std::path::Path) {
+    use Speaker::{Agent as A, Customer as C};
+    let calls = [
+        (
+            "good",
+            "A1",
+            vec![
+                segment(A, 0.9, 3.0, "您好，很高興為您服務，"),
+                segment(A, 3.0, 4.5, "請問有什麼可以幫您？"),
+                segment(C, 5.0, 7.0, "我不知道燃气费怎么交。"),
+                segment(A, 7.5, 9.0, "请您收等，我帮您查一下。"),
+                segment(A, 17.0, 19.0, "让您久等了，可以在营业厅交。"),
+                segment(A, 19.5, 21.0, "感谢您的来电，再见。"),
+            ],
+        ),
+        (
+            "rude",
+            "A2",
+            vec![
+                segment(A, 0.5, 1.5, "喂？"),
+                segment(A, 3.0, 5.0, "我不大清楚，你选吧，我也不懂。"),
+                segment(A, 5.5, 6.5, "我现在很忙。"),
+            ],
+        ),
+    ];
+    std::fs::create_dir_all(out.join("transcripts")).unwrap();
+    for (call_id, agent, segments) in calls {
+        let t = Transcript {
+            call_id: call_id.into(),
+            agent_id: agent.into(),
+            audio_path: samples().join("call-002.wav"),
+            started_at: Some("2026-11-20T10:00:00".into()),
+            duration_s: 24.2,
+            agent_channel: AgentChannel::Left,
+            channels: 2,
+            segments,
+            extra: [("queue".to_string(), "billing".to_string())].into(),
+            fingerprint: Fingerprint::default(),
+        };
+        t.write(&Transcript::path_in(out, call_id)).unwrap();
+    }
+    std::fs::write(out.join("transcripts/broken.json"), b"{ \"call_id\": ").unwrap();
 }

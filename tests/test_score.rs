@@ -1,0 +1,115 @@
+//! `callqa score`: tables from saved transcripts alone (hand-written here), no model.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn scores_saved_transcripts_without_audio_or_model() {
+    let out = workdir();
+    write_transcripts(out.path());
+    let output = callqa().args(["score", "--out"]).arg(out.path()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the corrupt transcript is a failure: {stderr}"
+    );
+
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    assert_eq!(calls.height(), 3);
+    let score = calls.column("score").unwrap().f64().unwrap().clone();
+    assert_eq!(score.get(row_of(&calls, "good")), Some(100.0));
+    let rude = row_of(&calls, "rude");
+    assert!(score.get(rude).unwrap() < 80.0);
+    let broken = row_of(&calls, "broken");
+    assert_eq!(strings(&calls, "status")[broken].as_deref(), Some("failed"));
+    assert!(strings(&calls, "error")[broken]
+        .as_deref()
+        .unwrap()
+        .contains("broken.json"));
+
+    let hits = read_parquet(&out.path().join("hits.parquet"));
+    let ids = strings(&hits, "phrase_id");
+    let kinds = strings(&hits, "match");
+    let speakers = strings(&hits, "speaker");
+    let find = |id: &str| {
+        (0..hits.height())
+            .find(|&i| ids[i].as_deref() == Some(id))
+            .unwrap_or_else(|| panic!("no {id}"))
+    };
+    assert_eq!(
+        kinds[find("hold_request.please_wait")].as_deref(),
+        Some("tolerant"),
+        "请您收等 is an ASR slip"
+    );
+    assert_eq!(
+        kinds[find("greeting.glad_to_serve")].as_deref(),
+        Some("exact"),
+        "traditional characters match"
+    );
+    assert_eq!(
+        speakers[find("nine_dont.dont_know")].as_deref(),
+        Some("customer"),
+        "recorded, but not counted"
+    );
+    let counted = calls
+        .column("nine_dont_count")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .get(row_of(&calls, "good"));
+    assert_eq!(
+        counted,
+        Some(0),
+        "the customer's 我不知道 does not count against the agent"
+    );
+}
+
+#[test]
+fn a_new_lexicon_pack_rescores_and_a_broken_one_is_refused() {
+    let out = workdir();
+    write_transcripts(out.path());
+    let pack = workdir();
+    for entry in std::fs::read_dir(repo().join("lexicons")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, pack.path().join(path.file_name().unwrap())).unwrap();
+    }
+    // a stricter house rule: saying 喂 is forbidden too
+    let forbidden = pack.path().join("forbidden.txt");
+    let mut text = std::fs::read_to_string(&forbidden).unwrap();
+    text.push_str("forbidden.wei  喂\n");
+    std::fs::write(&forbidden, text).unwrap();
+    callqa()
+        .args(["score", "--out"])
+        .arg(out.path())
+        .arg("--lexicons")
+        .arg(pack.path())
+        .assert()
+        .code(1);
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    let forbidden_count = calls
+        .column("forbidden_count")
+        .unwrap()
+        .i32()
+        .unwrap()
+        .get(row_of(&calls, "rude"));
+    // 喂, 我不大清楚, 你选吧我也不懂 (its 我也不懂 is not counted again); 我现在很忙 is a nine-don't
+    assert_eq!(forbidden_count, Some(3));
+
+    std::fs::write(pack.path().join("closing.txt"), "closing.x  {oops}再见\n").unwrap();
+    let before = std::fs::read(out.path().join("calls.parquet")).unwrap();
+    callqa()
+        .args(["score", "--out"])
+        .arg(out.path())
+        .arg("--lexicons")
+        .arg(pack.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("closing.txt:1: unknown slot {oops}"));
+    assert_eq!(
+        std::fs::read(out.path().join("calls.parquet")).unwrap(),
+        before,
+        "a broken pack never rewrites the tables"
+    );
+}
