@@ -1,1 +1,179 @@
-fn main() {}
+//! Re-scoring speed: `callqa score` over generated transcripts of realistic
+//! length (a 4–6 minute call: 50–70 clauses, agent and customer taking turns;
+//! greeting and closing in most calls, phrases and ASR slips now and then), against
+//! the floor of just reading and parsing the same JSON files, in the same run.
+//!
+//!     cargo bench --bench rescore               (100,000 calls)
+//!     CALLS=20000 ROUNDS=3 cargo bench --bench rescore
+
+use std::path::Path;
+use std::time::Instant;
+
+use callqa::cmd::score::score_folder;
+use callqa::lexicon::builtin_pack;
+use callqa::transcript::{AgentChannel, Fingerprint, Segment, Speaker, Transcript};
+use rayon::prelude::*;
+
+/// Opening and closing lines, said in most calls.
+const OPENINGS: &[&str] = &[
+    "您好，很高兴为您服务，请问有什么可以帮您？",
+    "您好，请问有什么可以帮到您？",
+    "喂，您好。",
+];
+const CLOSINGS: &[&str] = &[
+    "请问还有什么可以帮助您的吗？",
+    "感谢您的来电，祝您生活愉快，再见。",
+    "好的，再见。",
+];
+/// The middle of a call: mostly business, now and then a lexicon phrase or an ASR slip.
+const AGENT: &[&str] = &[
+    "好的，我明白您的意思。",
+    "您的地址是幸福路十二号吗？",
+    "我们会安排维修人员两个小时内上门。",
+    "燃气表的读数是三百二十一。",
+    "您上个月的用气量是四十二立方。",
+    "麻烦您把户号再说一遍。",
+    "这个费用包含了上门服务费。",
+    "维修师傅会先给您打电话。",
+    "您可以通过微信公众号缴费。",
+    "我这边已经帮您登记好了。",
+    "嗯，对，是这样的。",
+    "请您稍等，我帮您查询一下。",
+    "请您收等，我看一下系统。",
+    "让您久等了，",
+    "我能理解您的感受。",
+    "我不大清楚，您可以去营业厅问一下。",
+];
+const CUSTOMER: &[&str] = &[
+    "你好，我家的燃气好像有问题。",
+    "对，是的。",
+    "上个月的费用怎么这么高？",
+    "我不知道怎么看燃气表。",
+    "好的，谢谢。",
+    "那大概什么时候能到？",
+    "没有了。",
+    "我的户号是一二三四五六。",
+];
+
+fn main() -> anyhow::Result<()> {
+    let calls: usize = std::env::var("CALLS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100_000);
+    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|c| c.parse().ok()).unwrap_or(3);
+    let dir = tempfile::tempdir_in(
+        std::env::var("BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
+    )?;
+    let out = dir.path();
+    let started = Instant::now();
+    let bytes: u64 = (0..calls)
+        .into_par_iter()
+        .map(|i| write_call(out, i))
+        .sum::<anyhow::Result<u64>>()?;
+    eprintln!(
+        "generated {calls} transcripts ({:.0} MB) in {:.1} s",
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+
+    let pack = builtin_pack();
+    let (mut parse_times, mut score_times) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let started = Instant::now();
+        let segments: usize = std::fs::read_dir(out.join("transcripts"))?
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|e| {
+                Transcript::read(&e.unwrap().path())
+                    .map(|t| t.segments.len())
+                    .unwrap_or(0)
+            })
+            .sum();
+        parse_times.push(started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        let summary = score_folder(out, &pack)?;
+        score_times.push(started.elapsed().as_secs_f64());
+        eprintln!(
+            "round {}: parse {:.2} s ({segments} segments), score {:.2} s ({} hits, {:.1} per call)",
+            round + 1,
+            parse_times[round],
+            score_times[round],
+            summary.hits,
+            summary.hits as f64 / calls as f64
+        );
+    }
+    let parse_s = median(&mut parse_times);
+    let score_s = median(&mut score_times);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("{calls} calls, {cores} cores, {rounds} rounds (medians):");
+    println!(
+        "  read + parse JSON only (floor):        {parse_s:6.2} s = {:8.0} calls/s",
+        calls as f64 / parse_s
+    );
+    println!(
+        "  callqa score (match, rules, 3 tables): {score_s:6.2} s = {:8.0} calls/s",
+        calls as f64 / score_s
+    );
+    println!(
+        "  score / floor: {:.2}x;  one million calls: {:.0} s",
+        score_s / parse_s,
+        score_s * 1e6 / calls as f64
+    );
+    Ok(())
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// One generated call; deterministic per index.
+fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
+    let mut seed = (i as u64)
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    let mut next = |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut t = 0.8;
+    let mut segments = Vec::with_capacity(64);
+    let n = 50 + next(20);
+    for k in 0..n {
+        let (speaker, line) = if k == 0 {
+            (Speaker::Agent, OPENINGS[next(OPENINGS.len())])
+        } else if k + 2 >= n {
+            (Speaker::Agent, CLOSINGS[next(CLOSINGS.len())])
+        } else if k % 2 == 1 {
+            (Speaker::Customer, CUSTOMER[next(CUSTOMER.len())])
+        } else {
+            (Speaker::Agent, AGENT[next(AGENT.len())])
+        };
+        let length = line.chars().count() as f64 * 0.25;
+        segments.push(Segment {
+            speaker,
+            start: t,
+            end: t + length,
+            text: line.to_string(),
+            confidence: 0.9,
+        });
+        t += length + 0.3 + if next(20) == 0 { 8.0 } else { 0.0 };
+    }
+    let transcript = Transcript {
+        call_id: format!("c{i:07}"),
+        agent_id: format!("A{:03}", i % 200),
+        audio_path: format!("/calls/c{i:07}.wav").into(),
+        started_at: Some(format!("2026-11-{:02}T09:00:00", 1 + i % 28)),
+        duration_s: t + 1.0,
+        agent_channel: AgentChannel::Left,
+        channels: 2,
+        segments,
+        extra: Default::default(),
+        fingerprint: Fingerprint::default(),
+    };
+    let path = Transcript::path_in(out, &transcript.call_id);
+    transcript.write(&path)?;
+    Ok(std::fs::metadata(&path)?.len())
+}

@@ -733,8 +733,8 @@ mod tests {
         for side in ["encoder", "decoder"] {
             for ln in [
                 "layer_norm".to_string(),
-                format!("layer_0/self_attention/layer_norm"),
-                format!("layer_0/ffn/layer_norm"),
+                "layer_0/self_attention/layer_norm".to_string(),
+                "layer_0/ffn/layer_norm".to_string(),
             ]
             .into_iter()
             .chain((side == "decoder").then(|| "layer_0/attention/layer_norm".to_string()))
@@ -773,8 +773,11 @@ mod tests {
         std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
     }
 
-    /// Reads back a ggml file: header, then (name, ne, type) of every tensor.
-    fn read_ggml(path: &Path) -> (Vec<i32>, Vec<(String, Vec<i32>, i32)>) {
+    /// (name, ne innermost first, ggml type) of one tensor in a written file.
+    type TensorInfo = (String, Vec<i32>, i32);
+
+    /// Reads back a ggml file: header, then every tensor's info.
+    fn read_ggml(path: &Path) -> (Vec<i32>, Vec<TensorInfo>) {
         let b = std::fs::read(path).unwrap();
         let i32_at = |p: usize| i32::from_le_bytes(b[p..p + 4].try_into().unwrap());
         assert_eq!(u32::from_le_bytes(b[0..4].try_into().unwrap()), GGML_MAGIC);

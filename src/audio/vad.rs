@@ -37,7 +37,7 @@ impl Default for VadSettings {
             threshold_above_floor_db: 12.0,
             threshold_below_peak_db: 25.0,
             min_threshold_dbfs: -50.0,
-            min_pause_ms: 450,
+            min_pause_ms: 1000,
             min_speech_ms: 150,
             pad_ms: 200,
             max_chunk_s: 15.0,

@@ -23,7 +23,7 @@ use regex::Regex;
 
 use super::phrase::{Slot, Token};
 use super::{Hit, MatchKind, Pack, Role};
-use crate::text::{normalize, syllable_distance, syllable_of, Normalized, SyllableDistance};
+use crate::text::{normalize_char, syllable_distance, syllable_of, SyllableDistance};
 use crate::transcript::{Segment, Speaker, Transcript};
 
 /// Joins segments of one speaker; never part of a phrase.
@@ -74,20 +74,37 @@ pub struct Matcher {
     tolerant_pieces: Vec<TolerantPiece>,
     tolerant: Option<AhoCorasick>,
     sound_ids: HashMap<SoundKey, u16>,
+    /// Sound id of every CJK character (0x3400..=0x9FFF), `NO_SOUND` where no
+    /// phrase uses that sound: the per-character lookup on the hot path.
+    cjk_sound_ids: Vec<u16>,
 }
+
+const NO_SOUND: u16 = u16::MAX;
+const CJK_FIRST: u32 = 0x3400;
+const CJK_LAST: u32 = 0x9FFF;
 
 /// One speaker's speech as one normalised string, with the way back to segments.
 struct Stream<'a> {
     speaker: Speaker,
     segments: Vec<&'a Segment>,
-    /// Per segment: its normalised text.
-    normalized: Vec<Normalized>,
+    /// Per segment: how many normalised characters it has (for time interpolation).
+    normalized_len: Vec<usize>,
     chars: Vec<char>,
     text: String,
-    /// Per char: (segment index, index in that segment's normalised chars), None for breaks.
-    position: Vec<Option<(usize, usize)>>,
+    /// Per char: where it came from, None for breaks.
+    position: Vec<Option<CharOrigin>>,
     /// Byte offset in `text` → char index.
     char_at_byte: Vec<usize>,
+}
+
+/// Where a stream character came from.
+#[derive(Debug, Clone, Copy)]
+struct CharOrigin {
+    segment: usize,
+    /// Index among the segment's normalised characters.
+    normalized: usize,
+    /// Index among the segment's original characters.
+    original: usize,
 }
 
 /// A match before it becomes a [`Hit`]: char range in a stream.
@@ -171,6 +188,13 @@ impl Matcher {
         }
         let tolerant =
             (!pieces_bytes.is_empty()).then(|| AhoCorasick::new(&pieces_bytes).expect("sound automaton builds"));
+        let cjk_sound_ids = (CJK_FIRST..=CJK_LAST)
+            .map(|code| {
+                char::from_u32(code)
+                    .and_then(|c| sound_ids.get(&sound_key(c)).copied())
+                    .unwrap_or(NO_SOUND)
+            })
+            .collect();
         Matcher {
             pack: pack.clone(),
             literals,
@@ -181,6 +205,7 @@ impl Matcher {
             tolerant_pieces,
             tolerant,
             sound_ids,
+            cjk_sound_ids,
         }
     }
 
@@ -247,10 +272,13 @@ impl Matcher {
             .chars
             .iter()
             .flat_map(|&c| {
+                let code = c as u32;
                 let id = if c == BREAK {
                     0
+                } else if (CJK_FIRST..=CJK_LAST).contains(&code) {
+                    self.cjk_sound_ids[(code - CJK_FIRST) as usize]
                 } else {
-                    self.sound_ids.get(&sound_key(c)).copied().unwrap_or(u16::MAX)
+                    self.sound_ids.get(&sound_key(c)).copied().unwrap_or(NO_SOUND)
                 };
                 id.to_be_bytes()
             })
@@ -314,24 +342,20 @@ impl Matcher {
     fn to_hit(&self, stream: &Stream, f: Found) -> Hit {
         let phrase = &self.pack.phrases[f.phrase];
         let category = self.pack.category(&phrase.category);
-        let (first_seg, first_k) = stream.position[f.start].expect("matches never start on a break");
-        let (last_seg, last_k) = stream.position[f.end - 1].expect("matches never end on a break");
+        let first = stream.position[f.start].expect("matches never start on a break");
+        let last = stream.position[f.end - 1].expect("matches never end on a break");
+        let (first_seg, last_seg) = (first.segment, last.segment);
         let time_at = |seg: usize, k: f64| {
             let s = stream.segments[seg];
-            let n = stream.normalized[seg].chars.len().max(1) as f64;
+            let n = stream.normalized_len[seg].max(1) as f64;
             s.start + (s.end - s.start) * k / n
         };
         let matched_text = (first_seg..=last_seg)
             .map(|seg| {
-                let original: Vec<char> = stream.segments[seg].text.chars().collect();
-                let origin = &stream.normalized[seg].origin;
-                let from = if seg == first_seg { origin[first_k] } else { 0 };
-                let to = if seg == last_seg {
-                    origin[last_k] + 1
-                } else {
-                    original.len()
-                };
-                original[from..to].iter().collect::<String>()
+                let text = &stream.segments[seg].text;
+                let from = if seg == first_seg { first.original } else { 0 };
+                let to = if seg == last_seg { last.original + 1 } else { usize::MAX };
+                text.chars().skip(from).take(to - from).collect::<String>()
             })
             .collect::<String>();
         let context_from = first_seg.saturating_sub(1);
@@ -347,8 +371,8 @@ impl Matcher {
             phrase: phrase.written[f.variant].clone(),
             matched_text,
             speaker: stream.speaker,
-            start_s: time_at(first_seg, first_k as f64),
-            end_s: time_at(last_seg, last_k as f64 + 1.0),
+            start_s: time_at(first_seg, first.normalized as f64),
+            end_s: time_at(last_seg, last.normalized as f64 + 1.0),
             kind: f.kind,
             context,
         }
@@ -358,31 +382,41 @@ impl Matcher {
 impl<'a> Stream<'a> {
     fn new(speaker: Speaker, mut segments: Vec<&'a Segment>, options: &crate::text::NormalizeOptions) -> Self {
         segments.sort_by(|a, b| a.start.total_cmp(&b.start));
-        let normalized: Vec<Normalized> = segments.iter().map(|s| normalize(&s.text, options)).collect();
-        let mut chars = Vec::new();
-        let mut position = Vec::new();
-        for (i, n) in normalized.iter().enumerate() {
-            if i > 0 && segments[i].start - segments[i - 1].end > MAX_JOIN_GAP_S {
+        // One pass straight into the stream's buffers: this runs for every call
+        // of a re-score, so no per-segment allocations.
+        let total: usize = segments.iter().map(|s| s.text.len() / 3 + 1).sum();
+        let mut chars = Vec::with_capacity(total);
+        let mut position = Vec::with_capacity(total);
+        let mut normalized_len = Vec::with_capacity(segments.len());
+        for (i, segment) in segments.iter().enumerate() {
+            if i > 0 && segment.start - segments[i - 1].end > MAX_JOIN_GAP_S {
                 chars.push(BREAK);
                 position.push(None);
             }
-            for (k, &c) in n.chars.iter().enumerate() {
-                chars.push(c);
-                position.push(Some((i, k)));
+            let mut k = 0;
+            for (original, c) in segment.text.chars().enumerate() {
+                if let Some(n) = normalize_char(c, options) {
+                    chars.push(n);
+                    position.push(Some(CharOrigin {
+                        segment: i,
+                        normalized: k,
+                        original,
+                    }));
+                    k += 1;
+                }
             }
+            normalized_len.push(k);
         }
         let text: String = chars.iter().collect();
         let mut char_at_byte = vec![0; text.len() + 1];
         for (ci, (bi, c)) in text.char_indices().enumerate() {
-            for b in bi..bi + c.len_utf8() {
-                char_at_byte[b] = ci;
-            }
+            char_at_byte[bi..bi + c.len_utf8()].fill(ci);
         }
         char_at_byte[text.len()] = chars.len();
         Stream {
             speaker,
             segments,
-            normalized,
+            normalized_len,
             chars,
             text,
             position,
@@ -506,6 +540,7 @@ mod tests {
             ("请您收等", &[("hold_request.please_wait", Tolerant)]),
             ("麻烦您稍等片刻", &[("hold_request.wait_a_moment", Exact)]),
             ("感谢您的来订", &[("closing.thanks_for_calling", Tolerant)]),
+            ("将您久等了", &[("hold_return.kept_waiting", Tolerant)]),
             ("我五分钟后就回来", &[("nine_do.back_in_minutes", Exact)]),
             ("我15分钟后就回来", &[("nine_do.back_in_minutes", Exact)]),
             ("王先生，让您久等了", &[("hold_return.named", Exact)]),

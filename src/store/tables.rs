@@ -82,23 +82,29 @@ pub struct HitRow<'a> {
 /// Writes calls.parquet, hits.parquet and scorecards.parquet into `out_dir`, each atomically.
 pub fn write_tables(out_dir: &Path, calls: &[CallResult], hits: &[HitRow], cards: &[Scorecard]) -> anyhow::Result<()> {
     use anyhow::Context;
-    let mut frames = [
-        ("calls.parquet", calls_frame(calls)?),
-        ("hits.parquet", hits_frame(hits)?),
-        ("scorecards.parquet", scorecards_frame(cards)?),
-    ];
-    for (name, frame) in &mut frames {
-        let path = out_dir.join(*name);
+    let write = |name: &str, frame: PolarsResult<DataFrame>| -> anyhow::Result<()> {
+        let path = out_dir.join(name);
+        let mut frame = frame
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("building {}", path.display()))?;
         super::write_atomic_with(&path, |file| {
             ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .finish(frame)
+                .with_compression(ParquetCompression::Lz4Raw)
+                .finish(&mut frame)
                 .map(|_| ())
                 .map_err(std::io::Error::other)
         })
-        .with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
+        .with_context(|| format!("writing {}", path.display()))
+    };
+    // hits is by far the largest; the other two are written beside it
+    let (hits_written, others) = rayon::join(
+        || write("hits.parquet", hits_frame(hits)),
+        || {
+            write("calls.parquet", calls_frame(calls))?;
+            write("scorecards.parquet", scorecards_frame(cards))
+        },
+    );
+    hits_written.and(others)
 }
 
 /// Days since 1970-01-01 for `YYYY-MM-DD…`, as Parquet DATE stores them.
@@ -226,7 +232,20 @@ fn hits_frame(rows: &[HitRow]) -> PolarsResult<DataFrame> {
     let columns = vec![
         Column::new("call_id".into(), text(rows, |r| r.call_id)),
         Column::new("agent_id".into(), text(rows, |r| r.agent_id)),
-        date_column("call_date", rows.iter().map(|r| epoch_days(r.call_date)).collect())?,
+        date_column("call_date", {
+            // hits come grouped by call: parse each call's date once, not per hit
+            let mut last: Option<(Option<&str>, Option<i32>)> = None;
+            rows.iter()
+                .map(|r| match last {
+                    Some((date, days)) if date == r.call_date => days,
+                    _ => {
+                        let days = epoch_days(r.call_date);
+                        last = Some((r.call_date, days));
+                        days
+                    }
+                })
+                .collect()
+        })?,
         Column::new("category".into(), text(rows, |r| &r.hit.category)),
         Column::new("phrase_id".into(), text(rows, |r| &r.hit.phrase_id)),
         Column::new("phrase".into(), text(rows, |r| &r.hit.phrase)),

@@ -69,6 +69,11 @@ pub fn normalize(input: &str, options: &NormalizeOptions) -> Normalized {
 /// One character's normal form, or None if it does not take part in matching
 /// (punctuation, spaces, symbols).
 pub fn normalize_char(c: char, options: &NormalizeOptions) -> Option<char> {
+    // CJK first: it is nearly every character, and is_alphanumeric is slow for it
+    if (CJK_FIRST..=CJK_LAST).contains(&(c as u32)) {
+        let c = simplified_char(c);
+        return Some(if options.ni_nin_alike && c == '您' { '你' } else { c });
+    }
     let c = half_width(c);
     if c.is_ascii_alphanumeric() {
         return Some(c.to_ascii_lowercase());

@@ -21,7 +21,7 @@ pub enum SyllableDistance {
     Same,
     /// Same syllable up to tone and fuzzy merges: a homophone.
     Homophone,
-    /// Initial or final in common (shao/shou, dian/ding).
+    /// Initial or rhyme in common (shao/shou, dian/ding, jiang/rang).
     Near,
     Different,
 }
@@ -31,8 +31,26 @@ const INITIALS: &[&str] = &[
     "w",
 ];
 
+const CJK_FIRST: u32 = 0x3400;
+const CJK_LAST: u32 = 0x9FFF;
+
 /// The fuzzy syllable of a character, or None for non-Chinese characters.
+/// Table lookup: matching asks this for every character of every call.
 pub fn syllable_of(c: char) -> Option<Syllable> {
+    static TABLE: std::sync::OnceLock<Vec<Option<Syllable>>> = std::sync::OnceLock::new();
+    let code = c as u32;
+    if !(CJK_FIRST..=CJK_LAST).contains(&code) {
+        return compute_syllable(c);
+    }
+    let table = TABLE.get_or_init(|| {
+        (CJK_FIRST..=CJK_LAST)
+            .map(|code| char::from_u32(code).and_then(compute_syllable))
+            .collect()
+    });
+    table[(code - CJK_FIRST) as usize]
+}
+
+fn compute_syllable(c: char) -> Option<Syllable> {
     let plain = c.to_pinyin()?.plain();
     let initial = INITIALS.iter().find(|i| plain.starts_with(**i)).copied().unwrap_or("");
     let final_ = &plain[initial.len()..];
@@ -60,8 +78,17 @@ pub fn syllable_distance(a: char, b: char) -> SyllableDistance {
     }
     match (syllable_of(a), syllable_of(b)) {
         (Some(x), Some(y)) if x == y => SyllableDistance::Homophone,
-        (Some(x), Some(y)) if x.initial == y.initial || x.final_ == y.final_ => SyllableDistance::Near,
+        (Some(x), Some(y)) if x.initial == y.initial || rhyme(x.final_) == rhyme(y.final_) => SyllableDistance::Near,
         _ => SyllableDistance::Different,
+    }
+}
+
+/// A final without its medial glide (jiang/rang, shuan/san): glides are what
+/// fast telephone speech loses first.
+fn rhyme(final_: &str) -> &str {
+    match final_.strip_prefix(['i', 'u', 'v']) {
+        Some(rest) if !rest.is_empty() => rest,
+        _ => final_,
     }
 }
 
@@ -79,6 +106,7 @@ mod tests {
             ('赶', '感', Homophone),
             ('稍', '收', Near),
             ('电', '订', Near),
+            ('将', '让', Near),
             ('忙', '好', Different),
             ('等', '等', Same),
             ('a', '好', Different),
