@@ -20,7 +20,7 @@ use callqa::audio::{decode_file, speaker_tracks};
 use callqa::input::{discover, DiscoverOptions, DEFAULT_NAME_PATTERN};
 use callqa::lexicon::{builtin_pack, Matcher, Pack};
 use callqa::pipeline::transcribe_batch;
-use callqa::transcript::{AgentChannel, Fingerprint, Segment, Speaker, Transcript};
+use callqa::transcript::{AgentChannel, Segment, Speaker, Transcript};
 
 fn main() -> anyhow::Result<()> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -73,7 +73,7 @@ fn main() -> anyhow::Result<()> {
                 found.iter_mut().for_each(|s| s.speaker = track.speaker);
                 segments.extend(found);
             }
-            baseline_transcripts.push(transcript_of(call.call_id.clone(), audio.duration_s(), segments));
+            baseline_transcripts.push(Transcript::from_segments(&call.call_id, segments));
         }
         baseline_times.push(started.elapsed().as_secs_f64());
 
@@ -160,21 +160,6 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-fn transcript_of(call_id: String, duration_s: f64, segments: Vec<Segment>) -> Transcript {
-    Transcript {
-        call_id,
-        agent_id: "bench".into(),
-        audio_path: "bench.wav".into(),
-        started_at: None,
-        duration_s,
-        agent_channel: AgentChannel::Left,
-        channels: 2,
-        segments,
-        extra: Default::default(),
-        fingerprint: Fingerprint::default(),
-    }
-}
-
 /// (call, phrase id) → how often the scripts really say it.
 fn said_phrases(repo: &Path) -> anyhow::Result<BTreeMap<(String, String), usize>> {
     let expected: serde_json::Value =
@@ -186,19 +171,21 @@ fn said_phrases(repo: &Path) -> anyhow::Result<BTreeMap<(String, String), usize>
             .as_array()
             .unwrap()
             .iter()
-            .map(|t| Segment {
-                speaker: match t["speaker"].as_str() {
+            .map(|t| {
+                let speaker = match t["speaker"].as_str() {
                     Some("agent") => Speaker::Agent,
                     Some("customer") => Speaker::Customer,
                     _ => Speaker::Unknown,
-                },
-                start: t["start_s"].as_f64().unwrap(),
-                end: t["end_s"].as_f64().unwrap(),
-                text: t["text"].as_str().unwrap().into(),
-                confidence: 1.0,
+                };
+                Segment::new(
+                    speaker,
+                    t["start_s"].as_f64().unwrap(),
+                    t["end_s"].as_f64().unwrap(),
+                    t["text"].as_str().unwrap(),
+                )
             })
             .collect();
-        for hit in matcher.find(&transcript_of(call_id.clone(), 0.0, segments)) {
+        for hit in matcher.find(&Transcript::from_segments(call_id, segments)) {
             *truth.entry((call_id.clone(), hit.phrase_id)).or_insert(0) += 1;
         }
     }

@@ -67,6 +67,18 @@ pub struct Segment {
     pub confidence: f32,
 }
 
+impl Segment {
+    pub fn new(speaker: Speaker, start: f64, end: f64, text: &str) -> Self {
+        Self {
+            speaker,
+            start,
+            end,
+            text: text.to_string(),
+            confidence: 1.0,
+        }
+    }
+}
+
 /// What produced a transcript; equal fingerprints mean the cached transcript
 /// can be reused as is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -97,6 +109,23 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    /// A transcript of text alone, with placeholder identity (agent `unknown`,
+    /// no audio): for matching text that did not come from a recording.
+    pub fn from_segments(call_id: &str, segments: Vec<Segment>) -> Self {
+        Self {
+            call_id: call_id.to_string(),
+            agent_id: "unknown".to_string(),
+            audio_path: PathBuf::new(),
+            started_at: None,
+            duration_s: segments.iter().map(|s| s.end).fold(0.0, f64::max),
+            agent_channel: AgentChannel::Left,
+            channels: 2,
+            segments,
+            extra: BTreeMap::new(),
+            fingerprint: Fingerprint::default(),
+        }
+    }
+
     /// Where a call's transcript lives under an output folder.
     pub fn path_in(out_dir: &Path, call_id: &str) -> PathBuf {
         out_dir.join("transcripts").join(format!("{}.json", file_safe(call_id)))

@@ -489,30 +489,15 @@ fn slot_regex(tokens: &[Token]) -> Regex {
 mod tests {
     use super::*;
     use crate::lexicon::builtin_pack;
-    use crate::transcript::{AgentChannel, Fingerprint};
 
     fn transcript(segments: &[(Speaker, f64, f64, &str)]) -> Transcript {
-        Transcript {
-            call_id: "t".into(),
-            agent_id: "A".into(),
-            audio_path: "t.wav".into(),
-            started_at: None,
-            duration_s: 60.0,
-            agent_channel: AgentChannel::Left,
-            channels: 2,
-            segments: segments
+        Transcript::from_segments(
+            "t",
+            segments
                 .iter()
-                .map(|&(speaker, start, end, text)| Segment {
-                    speaker,
-                    start,
-                    end,
-                    text: text.into(),
-                    confidence: 0.9,
-                })
+                .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
                 .collect(),
-            extra: Default::default(),
-            fingerprint: Fingerprint::default(),
-        }
+        )
     }
 
     fn agent_hits(text: &str) -> Vec<(String, MatchKind)> {

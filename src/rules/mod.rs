@@ -220,32 +220,17 @@ fn find_holds(agent: &[&Segment], customer: &[&Segment], min_s: f64) -> Vec<(f64
 mod tests {
     use super::*;
     use crate::lexicon::{builtin_pack, Matcher};
-    use crate::transcript::{AgentChannel, Fingerprint};
 
     type Line<'a> = (Speaker, f64, f64, &'a str);
 
     fn judge_with(pack: &Pack, lines: &[Line]) -> Evaluation {
-        let transcript = Transcript {
-            call_id: "c".into(),
-            agent_id: "A".into(),
-            audio_path: "c.wav".into(),
-            started_at: Some("2026-11-20T09:00:00".into()),
-            duration_s: lines.iter().map(|l| l.2).fold(0.0, f64::max) + 1.0,
-            agent_channel: AgentChannel::Left,
-            channels: 2,
-            segments: lines
+        let transcript = Transcript::from_segments(
+            "c",
+            lines
                 .iter()
-                .map(|&(speaker, start, end, text)| Segment {
-                    speaker,
-                    start,
-                    end,
-                    text: text.into(),
-                    confidence: 0.9,
-                })
+                .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
                 .collect(),
-            extra: Default::default(),
-            fingerprint: Fingerprint::default(),
-        };
+        );
         let hits = Matcher::new(pack).find(&transcript);
         evaluate(&transcript, &hits, pack)
     }

@@ -338,6 +338,24 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_every_column_with_its_type() {
+        let readme = include_str!("../../README.md");
+        for schema in [CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA] {
+            for (name, dtype) in schema {
+                let documented = match *dtype {
+                    "str" => "string",
+                    "date" => "date",
+                    "f64" => "double",
+                    "bool" => "bool",
+                    _ => "int32",
+                };
+                let row = format!("| {name} | {documented} |");
+                assert!(readme.contains(&row), "README.md lacks the row {row}");
+            }
+        }
+    }
+
+    #[test]
     fn failed_calls_are_rows_with_nulls_and_extras_follow() {
         let call = CallResult {
             call_id: "c1".into(),
