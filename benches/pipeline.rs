@@ -10,6 +10,9 @@
 //!
 //!     cargo bench --bench pipeline            (needs models/ggml-base.bin: scripts/setup.sh)
 //!     ROUNDS=5 cargo bench --bench pipeline
+//!
+//! With `FASTER_WHISPER_TRANSCRIPTS=DIR`, the recall of faster-whisper's
+//! transcripts (made by `benches/baseline_faster_whisper.py`) is measured too.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -112,6 +115,14 @@ fn main() -> anyhow::Result<()> {
     println!("  speed-up: {:.2}x", baseline_s / pipeline_s);
 
     let truth = said_phrases(repo)?;
+    // Transcripts made by benches/baseline_faster_whisper.py, if given: the tool a
+    // call center would otherwise script.
+    let faster_whisper: Vec<Transcript> = match std::env::var_os("FASTER_WHISPER_TRANSCRIPTS") {
+        Some(dir) => std::fs::read_dir(Path::new(&dir).join("transcripts"))?
+            .map(|e| Ok(Transcript::read(&e?.path())?))
+            .collect::<anyhow::Result<_>>()?,
+        None => Vec::new(),
+    };
     let pack = builtin_pack();
     let exact_only = Pack {
         matching: callqa::lexicon::MatchSettings {
@@ -124,15 +135,19 @@ fn main() -> anyhow::Result<()> {
         "phrase recall against the scripts ({} phrase occurrences said):",
         truth.values().sum::<usize>()
     );
-    for (name, transcripts, pack) in [
-        (
-            "baseline transcripts + exact search",
-            &baseline_transcripts,
-            &exact_only,
-        ),
+    let mut comparisons = vec![(
+        "baseline transcripts + exact search",
+        &baseline_transcripts,
+        &exact_only,
+    )];
+    if !faster_whisper.is_empty() {
+        comparisons.push(("faster-whisper int8+VAD + exact search", &faster_whisper, &exact_only));
+    }
+    comparisons.extend([
         ("callqa transcripts + exact search", &pipeline_transcripts, &exact_only),
         ("callqa transcripts + callqa matcher", &pipeline_transcripts, &pack),
-    ] {
+    ]);
+    for (name, transcripts, pack) in comparisons {
         let found = found_phrases(transcripts, pack);
         let hit: usize = truth
             .iter()

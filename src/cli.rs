@@ -59,6 +59,10 @@ pub struct RunArgs {
     /// Which channel is the agent, for files the manifest does not say.
     #[arg(long, default_value = "left")]
     pub agent_channel: AgentChannel,
+    /// Time clauses by their share of whisper's segments instead of DTW token alignment:
+    /// about 25% faster, but phrase times may be off by a second or two.
+    #[arg(long)]
+    pub coarse_timing: bool,
     /// Transcribe again even when a transcript of the same audio, model and settings exists.
     #[arg(long)]
     pub force: bool,

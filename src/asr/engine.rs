@@ -199,7 +199,8 @@ impl Engine {
         params.set_language(Some(&s.language));
         params.set_initial_prompt(&s.initial_prompt);
         params.set_no_context(true);
-        params.set_token_timestamps(true);
+        // Token times come from DTW (see `load`); whisper's timestamp-token heuristic is not used.
+        params.set_token_timestamps(false);
         params.set_print_progress(false);
         params.set_print_realtime(false);
         params.set_print_special(false);
@@ -259,19 +260,22 @@ impl Engine {
                     continue; // timestamps, language, task and other special tokens
                 }
                 let Ok(bytes) = token.to_bytes() else { continue };
-                // DTW gives each token the moment it is spoken; a token ends where the next begins.
-                let at_s = if data.t_dtw >= 0 {
-                    data.t_dtw as f64 / 100.0
+                // DTW gives each token the moment it is spoken; a token ends where the
+                // next begins. Without DTW the tokens stay untimed and clauses share
+                // their segment's span by length (timestamp tokens are worse than that).
+                let (start_s, end_s) = if data.t_dtw >= 0 {
+                    let at_s = data.t_dtw as f64 / 100.0;
+                    if let Some(previous) = tokens.last_mut() {
+                        previous.end_s = at_s.max(previous.start_s);
+                    }
+                    (at_s, seg_end.max(at_s))
                 } else {
-                    data.t0 as f64 / 100.0
+                    (0.0, 0.0)
                 };
-                if let Some(previous) = tokens.last_mut() {
-                    previous.end_s = at_s.max(previous.start_s);
-                }
                 tokens.push(cleanup::TimedToken {
                     bytes: bytes.to_vec(),
-                    start_s: at_s,
-                    end_s: seg_end.max(at_s),
+                    start_s,
+                    end_s,
                     probability: data.p,
                 });
             }
