@@ -37,15 +37,35 @@ pub struct CallSpec {
     pub extra: BTreeMap<String, String>,
 }
 
-/// An item that cannot be processed, and why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// An item that cannot be processed, and why. What is known of the call
+/// (date, extra columns) is kept, so the failure lands on the right agent and day.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct FailedItem {
     /// `manifest.csv:7` or the audio file's path.
     pub location: String,
     pub call_id: Option<String>,
     pub agent_id: Option<String>,
     pub audio_path: Option<PathBuf>,
+    #[serde(default)]
+    pub started_at: Option<String>,
+    #[serde(default)]
+    pub extra: BTreeMap<String, String>,
     pub reason: String,
+}
+
+impl FailedItem {
+    /// A call that was listed fine but could not be processed.
+    pub fn of_call(call: &CallSpec, location: String, reason: String) -> Self {
+        Self {
+            location,
+            call_id: Some(call.call_id.clone()),
+            agent_id: Some(call.agent_id.clone()),
+            audio_path: Some(call.audio_path.clone()),
+            started_at: call.started_at.clone(),
+            extra: call.extra.clone(),
+            reason,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -113,13 +133,11 @@ pub fn discover(input: &Path, options: &DiscoverOptions) -> Result<Discovery, In
     let mut seen = HashSet::new();
     for path in files {
         match call_from_file_name(&path, options) {
-            Ok(call) if !seen.insert(call.call_id.clone()) => discovery.problems.push(FailedItem {
-                location: path.display().to_string(),
-                call_id: Some(call.call_id.clone()),
-                agent_id: Some(call.agent_id),
-                audio_path: Some(path.clone()),
-                reason: format!("duplicate call id {}", call.call_id),
-            }),
+            Ok(call) if !seen.insert(call.call_id.clone()) => discovery.problems.push(FailedItem::of_call(
+                &call,
+                path.display().to_string(),
+                format!("duplicate call id {}", call.call_id),
+            )),
             Ok(call) => discovery.calls.push(call),
             Err(problem) => discovery.problems.push(problem),
         }
@@ -163,6 +181,8 @@ fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpe
             call_id: Some(stem.clone()),
             agent_id: None,
             audio_path: Some(path.to_path_buf()),
+            started_at: file_mtime(path),
+            extra: BTreeMap::new(),
             reason: format!(
                 "missing agent id: file name {stem:?} does not match the name pattern {:?} \
                  (use a manifest, or --name-pattern)",
@@ -227,19 +247,23 @@ fn read_manifest(path: &Path, options: &DiscoverOptions) -> Result<Discovery, In
     let mut seen = HashSet::new();
     for (line, fields) in rows {
         match call_from_row(&fields, base, options) {
-            Ok(call) if !seen.insert(call.call_id.clone()) => discovery.problems.push(FailedItem {
-                location: format!("{}:{line}", path.display()),
-                reason: format!("duplicate call id {}", call.call_id),
-                call_id: Some(call.call_id),
-                agent_id: Some(call.agent_id),
-                audio_path: Some(call.audio_path),
-            }),
+            Ok(call) if !seen.insert(call.call_id.clone()) => discovery.problems.push(FailedItem::of_call(
+                &call,
+                format!("{}:{line}", path.display()),
+                format!("duplicate call id {}", call.call_id),
+            )),
             Ok(call) => discovery.calls.push(call),
             Err(reason) => discovery.problems.push(FailedItem {
                 location: format!("{}:{line}", path.display()),
                 call_id: fields.get("call_id").filter(|s| !s.is_empty()).cloned(),
                 agent_id: fields.get("agent_id").filter(|s| !s.is_empty()).cloned(),
                 audio_path: fields.get("path").filter(|s| !s.is_empty()).map(|p| base.join(p)),
+                started_at: fields.get("started_at").filter(|s| !s.is_empty()).cloned(),
+                extra: fields
+                    .iter()
+                    .filter(|(k, _)| !KNOWN_COLUMNS.contains(&k.as_str()))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
                 reason,
             }),
         }
@@ -373,10 +397,8 @@ fn read_jsonl_rows(path: &Path, problems: &mut Vec<FailedItem>) -> Result<Vec<Ro
 fn row_problem(path: &Path, line: usize, reason: String) -> FailedItem {
     FailedItem {
         location: format!("{}:{line}", path.display()),
-        call_id: None,
-        agent_id: None,
-        audio_path: None,
         reason,
+        ..FailedItem::default()
     }
 }
 

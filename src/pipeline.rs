@@ -52,13 +52,7 @@ pub fn transcribe_batch(
                     reused,
                     elapsed_s: started.elapsed().as_secs_f64(),
                 })
-                .map_err(|reason| FailedItem {
-                    location: spec.audio_path.display().to_string(),
-                    call_id: Some(spec.call_id.clone()),
-                    agent_id: Some(spec.agent_id.clone()),
-                    audio_path: Some(spec.audio_path.clone()),
-                    reason,
-                });
+                .map_err(|reason| FailedItem::of_call(spec, spec.audio_path.display().to_string(), reason));
             let outcome = CallOutcome {
                 call_id: spec.call_id.clone(),
                 result,

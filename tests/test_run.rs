@@ -246,13 +246,13 @@ fn bad_inputs_are_reported_and_the_batch_goes_on() {
     std::fs::write(audio.join("truncated.wav"), &good[..good.len() / 4]).unwrap();
     std::fs::write(
         dir.path().join("manifest.csv"),
-        "call_id,path,agent_id\n\
-         good,audio/good.wav,A1\n\
-         empty,audio/empty.wav,A1\n\
-         notes,audio/notes.wav,A2\n\
-         truncated,audio/truncated.wav,A2\n\
-         gone,audio/gone.wav,A3\n\
-         anonymous,audio/good.wav,\n",
+        "call_id,path,agent_id,started_at,queue\n\
+         good,audio/good.wav,A1,2026-11-20T08:00:00,repair\n\
+         empty,audio/empty.wav,A1,2026-11-20T08:05:00,repair\n\
+         notes,audio/notes.wav,A2,2026-11-20T08:10:00,billing\n\
+         truncated,audio/truncated.wav,A2,2026-11-20T08:15:00,billing\n\
+         gone,audio/gone.wav,A3,2026-11-20T08:20:00,billing\n\
+         anonymous,audio/good.wav,,2026-11-20T08:25:00,repair\n",
     )
     .unwrap();
     let out = dir.path().join("out");

@@ -76,10 +76,10 @@ pub fn score_folder(out: &Path, pack: &Pack) -> anyhow::Result<ScoreSummary> {
         calls.push(CallResult {
             call_id,
             agent_id: f.agent_id,
-            started_at: None,
+            started_at: f.started_at,
             audio_path: f.audio_path,
             duration_s: None,
-            extra: Default::default(),
+            extra: f.extra,
             evaluation: Err(format!("{}: {}", f.location, f.reason)),
         });
         hits.push(Vec::new());
