@@ -139,7 +139,14 @@ pub fn discover(input: &Path, options: &DiscoverOptions) -> Result<Discovery, In
                 format!("duplicate call id {}", call.call_id),
             )),
             Ok(call) => discovery.calls.push(call),
-            Err(problem) => discovery.problems.push(problem),
+            Err(reason) => discovery.problems.push(FailedItem {
+                location: path.display().to_string(),
+                call_id: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
+                audio_path: Some(path.clone()),
+                started_at: file_mtime(&path),
+                reason,
+                ..FailedItem::default()
+            }),
         }
     }
     Ok(discovery)
@@ -161,7 +168,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpec, FailedItem> {
+/// The call a file name describes, or why it describes none.
+fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpec, String> {
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -176,19 +184,11 @@ fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpe
             .filter(|s| !s.is_empty())
     };
     let Some(agent_id) = group("agent_id") else {
-        return Err(FailedItem {
-            location: path.display().to_string(),
-            call_id: Some(stem.clone()),
-            agent_id: None,
-            audio_path: Some(path.to_path_buf()),
-            started_at: file_mtime(path),
-            extra: BTreeMap::new(),
-            reason: format!(
-                "missing agent id: file name {stem:?} does not match the name pattern {:?} \
-                 (use a manifest, or --name-pattern)",
-                options.name_pattern.as_str()
-            ),
-        });
+        return Err(format!(
+            "missing agent id: file name {stem:?} does not match the name pattern {:?} \
+             (use a manifest, or --name-pattern)",
+            options.name_pattern.as_str()
+        ));
     };
     let started_at = match group("date") {
         Some(date) => Some(timestamp_from_parts(&date, group("time").as_deref())),
