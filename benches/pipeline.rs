@@ -8,8 +8,9 @@
 //! scripts really say (data-samples/expected.json) that are found in the
 //! transcripts.
 //!
-//!     cargo bench --bench pipeline            (needs models/ggml-base.bin: scripts/setup.sh)
+//!     cargo bench --bench pipeline            (needs models/: scripts/setup.sh)
 //!     ROUNDS=5 cargo bench --bench pipeline
+//!     MODEL=models/ggml-base.bin cargo bench --bench pipeline      (the f16 model)
 //!
 //! With `FASTER_WHISPER_TRANSCRIPTS=DIR`, the recall of faster-whisper's
 //! transcripts (made by `benches/baseline_faster_whisper.py`) is measured too.
@@ -27,7 +28,7 @@ use callqa::transcript::{AgentChannel, Segment, Speaker, Transcript};
 
 fn main() -> anyhow::Result<()> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let model = repo.join("models/ggml-base.bin");
+    let model = std::env::var_os("MODEL").map_or_else(|| repo.join("models/ggml-base-q8_0.bin"), Into::into);
     anyhow::ensure!(model.is_file(), "{} missing: run scripts/setup.sh", model.display());
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

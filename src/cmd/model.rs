@@ -4,10 +4,10 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::asr::convert::convert_ct2_to_ggml;
+use crate::asr::convert::{convert_ct2_to_ggml_as, WeightType};
 
-pub fn import(ct2_dir: &Path, out: &Path) -> anyhow::Result<()> {
-    let report = convert_ct2_to_ggml(ct2_dir, out)
+pub fn import(ct2_dir: &Path, out: &Path, weights: WeightType) -> anyhow::Result<()> {
+    let report = convert_ct2_to_ggml_as(ct2_dir, out, weights)
         .with_context(|| format!("converting the CTranslate2 model in {}", ct2_dir.display()))?;
     let hp = report.hparams;
     eprintln!(

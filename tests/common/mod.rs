@@ -25,7 +25,12 @@ pub fn callqa() -> Command {
 
 /// The default model. The suite's command (scripts/test.sh) installs it first.
 pub fn model() -> PathBuf {
-    let path = repo().join("models/ggml-base.bin");
+    installed_model("ggml-base-q8_0.bin")
+}
+
+/// A model that scripts/setup.sh installs into models/.
+pub fn installed_model(name: &str) -> PathBuf {
+    let path = repo().join("models").join(name);
     assert!(
         path.is_file(),
         "{} is missing: run scripts/setup.sh (scripts/test.sh does)",
