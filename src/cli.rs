@@ -47,6 +47,14 @@ pub struct RunArgs {
     /// whisper.cpp ggml model (any size, f16 or quantized).
     #[arg(long, env = "CALLQA_MODEL", default_value = "models/ggml-base-q8_0.bin")]
     pub model: PathBuf,
+    /// whisper.cpp Silero VAD model, which finds the speech whisper hears. Default:
+    /// ggml-silero-vad.bin beside the whisper model; if that is missing, the energy
+    /// VAD is used instead (fine on clean lines, slower and worse on noisy ones).
+    #[arg(long, env = "CALLQA_VAD_MODEL")]
+    pub vad_model: Option<PathBuf>,
+    /// Find speech by energy, even when a VAD model is there.
+    #[arg(long, conflicts_with = "vad_model")]
+    pub energy_vad: bool,
     #[command(flatten)]
     pub lexicons: LexiconArg,
     /// Calls decoded at once. Default: one per core.
@@ -119,13 +127,16 @@ pub enum LexiconCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
-    /// Convert a CTranslate2 (faster-whisper) whisper model folder to a whisper.cpp ggml file.
+    /// Convert a model to whisper.cpp's ggml format: a CTranslate2 (faster-whisper)
+    /// whisper model folder, or the Silero VAD (silero_vad_16k.safetensors from the
+    /// silero-vad wheel).
     Import {
-        /// Folder with model.bin, tokenizer.json and config.json.
-        ct2_dir: PathBuf,
+        /// A CT2 folder (model.bin, tokenizer.json, config.json) or a .safetensors file.
+        source: PathBuf,
         #[arg(long, short)]
         out: PathBuf,
-        /// Weight type of the large matrices: f16 (reference layout) or q8_0 (about half the size).
+        /// Weight type of whisper's large matrices: f16 (reference layout) or q8_0 (about
+        /// half the size). The VAD's types are fixed by whisper.cpp.
         #[arg(long, default_value = "f16")]
         quantize: crate::asr::convert::WeightType,
     },

@@ -15,6 +15,7 @@ pub mod asr;
 pub mod audio;
 pub mod cli;
 pub mod cmd;
+pub mod eval;
 pub mod input;
 pub mod lexicon;
 pub mod pipeline;

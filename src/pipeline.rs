@@ -75,7 +75,7 @@ fn transcribe_call(
     let fingerprint = Fingerprint {
         audio_blake3: blake3::hash(&bytes).to_hex().to_string(),
         model_blake3: model_blake3.to_string(),
-        settings: format!("{}:{:?}", engine.settings().fingerprint(), spec.agent_channel),
+        settings: format!("{}:{:?}", engine.fingerprint(), spec.agent_channel),
     };
     let path = Transcript::path_in(out_dir, &spec.call_id);
     if !force {

@@ -70,3 +70,113 @@ fn a_file_that_is_not_a_ggml_model_is_refused_clearly() {
         .code(2)
         .stderr(predicates::str::contains("not a whisper.cpp ggml model"));
 }
+
+/// Mean Silero speech probability inside and outside the agent's scripted
+/// turns, on the agent channel of a sample call.
+fn agent_speech_probabilities(
+    vad: &callqa::audio::vad::SileroVad,
+    dir: &str,
+    call_id: &str,
+    agent_channel: callqa::transcript::AgentChannel,
+) -> (f32, f32) {
+    use callqa::audio::{decode_file, speaker_tracks, WHISPER_RATE_HZ};
+    use callqa::transcript::Speaker;
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(samples().join(dir).join("expected.json")).unwrap()).unwrap();
+    let turns = expected[call_id]["turns"].as_array().unwrap();
+    let file = std::fs::read_dir(samples().join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_stem().is_some_and(|s| s == call_id))
+        .unwrap();
+    let audio = decode_file(&file).unwrap();
+    let tracks = speaker_tracks(&audio, agent_channel).unwrap();
+    let agent = tracks.iter().find(|t| t.speaker == Speaker::Agent).unwrap();
+    let probabilities = vad.probabilities(&agent.samples).unwrap();
+    let frame_s = 512.0 / WHISPER_RATE_HZ as f64;
+    let (mut inside, mut outside) = (Vec::new(), Vec::new());
+    for (i, p) in probabilities.iter().enumerate() {
+        let t = i as f64 * frame_s;
+        let in_turn = |margin: f64| {
+            turns.iter().any(|turn| {
+                turn["speaker"] == "agent"
+                    && t >= turn["start_s"].as_f64().unwrap() - margin
+                    && t <= turn["end_s"].as_f64().unwrap() + margin
+            })
+        };
+        if in_turn(-0.2) {
+            inside.push(*p);
+        } else if !in_turn(0.5) {
+            outside.push(*p);
+        }
+    }
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    (mean(&inside), mean(&outside))
+}
+
+#[test]
+fn the_silero_vad_converts_to_the_installed_file_and_hears_speech_where_it_was_said() {
+    use callqa::audio::vad::SileroVad;
+    let source = installed_model("silero_vad_16k.safetensors");
+    let dir = workdir();
+    let out = dir.path().join("vad.bin");
+    callqa()
+        .args(["model", "import"])
+        .arg(&source)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("Silero VAD"));
+    assert!(
+        std::fs::read(&out).unwrap() == std::fs::read(installed_model("ggml-silero-vad.bin")).unwrap(),
+        "the conversion is deterministic and matches the installed model"
+    );
+
+    // The values are right only if whisper.cpp's network, run on them, tells the
+    // agent's speech from the silence of the customer's turns: a transposed or
+    // misplaced tensor gives noise here.
+    // (Babble is speech to it too: calls with loud babble are left out here.)
+    use callqa::transcript::AgentChannel::{Left, Right};
+    let vad = SileroVad::load(&out).unwrap();
+    for (dir, call_id, agent_channel, min_inside, max_outside) in [
+        ("", "call-001", Left, 0.8, 0.1),
+        ("", "call-003", Right, 0.8, 0.1),
+        ("", "call-004", Left, 0.8, 0.1),
+        ("noisy", "noisy-001", Left, 0.7, 0.2),
+        ("noisy", "noisy-003", Right, 0.7, 0.2),
+        ("noisy", "noisy-004", Left, 0.7, 0.2),
+    ] {
+        let (inside, outside) = agent_speech_probabilities(&vad, dir, call_id, agent_channel);
+        eprintln!("{call_id}: speech probability {inside:.2} in the agent's turns, {outside:.2} outside");
+        assert!(
+            inside >= min_inside && outside <= max_outside,
+            "{call_id}: {inside:.2} / {outside:.2}"
+        );
+    }
+}
+
+#[test]
+fn the_vad_is_not_quantized_and_not_made_from_other_files() {
+    let dir = workdir();
+    callqa()
+        .args(["model", "import"])
+        .arg(installed_model("silero_vad_16k.safetensors"))
+        .arg("-o")
+        .arg(dir.path().join("vad.bin"))
+        .args(["--quantize", "q8_0"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("whisper models only"));
+    let fake = dir.path().join("other.safetensors");
+    std::fs::write(&fake, b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ").unwrap();
+    callqa()
+        .args(["model", "import"])
+        .arg(&fake)
+        .arg("-o")
+        .arg(dir.path().join("vad.bin"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not the 16 kHz Silero VAD"));
+    assert!(!dir.path().join("vad.bin").exists());
+}

@@ -46,8 +46,15 @@ const HALLUCINATIONS: &[&str] = &[
     "yoyotelevision",
     "请订阅",
     "订阅我的频道",
-    "以下是普通话的句子",
+    // the prompt ("以下是普通话的句子。") echoed, whole or in part, on noise
+    "普通话的句子",
 ];
+
+/// A decoder loop on noise: this many clauses or more of at most
+/// `LOOP_CLAUSE_CHARS` digits or letters and no Chinese ("2, 3, 4, 3, 4, …"),
+/// making up most of a chunk. Short Chinese answers (好的，对，是的) are speech.
+const LOOP_MIN_CLAUSES: usize = 4;
+const LOOP_CLAUSE_CHARS: usize = 2;
 
 /// Cuts one whisper segment's tokens into clauses.
 pub(super) fn clauses(tokens: &[TimedToken], seg_start_s: f64, seg_end_s: f64) -> Vec<Clause> {
@@ -121,8 +128,10 @@ pub(super) fn finish(
     simplify: impl Fn(&str) -> String,
 ) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
+    let mut caption_depth = 0;
     for clause in clauses {
-        let text = collapse_repeats(&join_cjk_spaces(&simplify(&clause.text)));
+        let text = strip_captions(&simplify(&clause.text), &mut caption_depth);
+        let text = collapse_repeats(&join_cjk_spaces(&text));
         let key = comparable(&text);
         if key.is_empty() || is_hallucination(&key) {
             continue;
@@ -142,6 +151,35 @@ pub(super) fn finish(
             text,
             confidence: clause.confidence,
         });
+    }
+    drop_short_loops(&mut out);
+    out
+}
+
+/// Drops a chunk's decoder loop of tiny clauses (see `LOOP_MIN_CLAUSES`).
+fn drop_short_loops(segments: &mut Vec<Segment>) {
+    let is_tiny = |s: &Segment| {
+        let key = comparable(&s.text);
+        key.chars().count() <= LOOP_CLAUSE_CHARS && !key.chars().any(is_cjk)
+    };
+    let tiny = segments.iter().filter(|s| is_tiny(s)).count();
+    if tiny >= LOOP_MIN_CLAUSES && tiny * 2 > segments.len() {
+        segments.retain(|s| !is_tiny(s));
+    }
+}
+
+/// Whisper learned sound captions from subtitles: "(人们)", "(笑)", "[音乐]".
+/// Call transcripts have no brackets, so bracketed text is never speech.
+/// `depth` carries an open bracket over to the chunk's next clause.
+fn strip_captions(text: &str, depth: &mut usize) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '(' | '（' | '[' | '【' => *depth += 1,
+            ')' | '）' | ']' | '】' => *depth = depth.saturating_sub(1),
+            _ if *depth == 0 => out.push(c),
+            _ => {}
+        }
     }
     out
 }
@@ -300,6 +338,54 @@ mod tests {
             ("没有人没有人没有人没有人", "没有人"),
         ] {
             assert_eq!(collapse_repeats(input), want, "{input}");
+        }
+    }
+
+    fn texts_after_finish(clauses: &[&str]) -> Vec<String> {
+        let clauses = clauses
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Clause {
+                text: text.to_string(),
+                start_s: i as f64,
+                end_s: i as f64 + 1.0,
+                confidence: 0.5,
+            })
+            .collect();
+        finish(clauses, 0.0, 60.0, str::to_string)
+            .into_iter()
+            .map(|s| s.text)
+            .collect()
+    }
+
+    #[test]
+    fn noise_inventions_are_dropped_real_speech_kept() {
+        for (clauses, want) in [
+            // sound captions, closed, unclosed, spanning clauses, inside speech
+            (&["(人们)"][..], &[][..]),
+            (&["(在今天)(今天)(今天)(今天)"], &[]),
+            (&["(不误会,", "什么时候)", "请您稍等。"], &["请您稍等。"]),
+            (&["(人们)您的账单没有问题。"], &["您的账单没有问题。"]),
+            (&["【音乐】", "好的。"], &["好的。"]),
+            // the prompt echoed, whole or in part
+            (&["以下是普通话的句子。"], &[]),
+            (&["那是普通话的句子。"], &[]),
+            // a loop of tiny clauses on noise; a few short answers are real
+            (&["0,", "2,", "3,", "4,", "3,", "4,", "3,"], &[]),
+            (&["那我要投诉。", "0,", "2,", "3,", "4,", "3,", "4,"], &["那我要投诉。"]),
+            (&["好的,", "谢谢。", "再见。"], &["好的,", "谢谢。", "再见。"]),
+            (
+                &["对,", "是的,", "没有了,", "谢谢。"],
+                &["对,", "是的,", "没有了,", "谢谢。"],
+            ),
+            (
+                &["嗯,", "好的,", "对,", "是的,", "好,", "行。"],
+                &["嗯,", "好的,", "对,", "是的,", "好,", "行。"],
+            ),
+            // book-title marks are text, not captions
+            (&["感谢您的来电《再见》"], &["感谢您的来电《再见》"]),
+        ] {
+            assert_eq!(texts_after_finish(clauses), want, "{clauses:?}");
         }
     }
 }

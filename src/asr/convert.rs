@@ -78,7 +78,7 @@ pub struct WhisperHparams {
 
 /// Regular (non-special) tokens of every whisper vocabulary: GPT-2's 50,257.
 const N_REGULAR_TOKENS: usize = 50257;
-const GGML_MAGIC: u32 = 0x6767_6d6c;
+pub(super) const GGML_MAGIC: u32 = 0x6767_6d6c;
 /// ggml tensor types, and the q8_0 block: 32 values sharing one f16 scale.
 const GGML_TYPE_F32: i32 = 0;
 const GGML_TYPE_F16: i32 = 1;
@@ -531,7 +531,7 @@ impl<'a> ByteReader<'a> {
     }
 }
 
-struct GgmlTensor {
+pub(super) struct GgmlTensor {
     name: String,
     /// Row-major (numpy) shape; written reversed, as ggml counts innermost first.
     shape: Vec<usize>,
@@ -540,7 +540,7 @@ struct GgmlTensor {
 }
 
 impl GgmlTensor {
-    fn new(name: String, shape: Vec<usize>, values: Vec<f32>, force_f32: bool) -> Self {
+    pub(super) fn new(name: String, shape: Vec<usize>, values: Vec<f32>, force_f32: bool) -> Self {
         let f32_storage = force_f32 || shape.len() < 2;
         Self {
             name,
@@ -561,7 +561,7 @@ impl GgmlTensor {
         }
     }
 
-    fn write(&self, w: &mut impl Write, weights: WeightType) -> std::io::Result<()> {
+    pub(super) fn write(&self, w: &mut impl Write, weights: WeightType) -> std::io::Result<()> {
         let storage = self.storage(weights);
         w.write_all(&(self.shape.len() as i32).to_le_bytes())?;
         w.write_all(&(self.name.len() as i32).to_le_bytes())?;

@@ -9,13 +9,13 @@ use whisper_rs::{
 };
 
 use super::cleanup;
-use crate::audio::vad::{speech_chunks, VadSettings};
+use crate::audio::vad::{SpeechDetector, VadError, VadSettings};
 use crate::audio::{SpeakerTrack, WHISPER_RATE_HZ};
 use crate::text::to_simplified;
 use crate::transcript::Segment;
 
 /// Bumped whenever decoding changes in a way that should invalidate cached transcripts.
-const ENGINE_REVISION: u32 = 4;
+const ENGINE_REVISION: u32 = 5;
 
 /// whisper's encoder sees 50 frames per second of audio (1500 per 30 s window).
 const AUDIO_CTX_PER_S: f32 = 50.0;
@@ -33,6 +33,8 @@ pub enum AsrError {
     ModelLoad { path: PathBuf, reason: String },
     #[error("whisper failed: {0}")]
     Whisper(String),
+    #[error(transparent)]
+    Vad(#[from] VadError),
 }
 
 /// What to tell a user whose model file is not there.
@@ -90,16 +92,21 @@ impl DecodeSettings {
     }
 }
 
-/// A loaded model plus a pool of decoding states.
+/// A loaded model plus a pool of decoding states, and the speech detector
+/// that decides what whisper hears.
 pub struct Engine {
     context: WhisperContext,
     states: Mutex<Vec<WhisperState>>,
     settings: DecodeSettings,
+    detector: SpeechDetector,
+    /// Identifies the detector (its kind and, for a model, the model's hash).
+    detector_id: String,
     model_path: PathBuf,
 }
 
 impl Engine {
-    pub fn load(model_path: &Path, settings: DecodeSettings) -> Result<Self, AsrError> {
+    /// Loads the whisper model; speech is found by `detector`.
+    pub fn load(model_path: &Path, detector: SpeechDetector, settings: DecodeSettings) -> Result<Self, AsrError> {
         if !model_path.is_file() {
             return Err(AsrError::ModelMissing {
                 path: model_path.to_path_buf(),
@@ -129,16 +136,39 @@ impl Engine {
             path: model_path.to_path_buf(),
             reason: format!("{e} (is it a whisper.cpp ggml model?)"),
         })?;
+        let detector_id = match &detector {
+            SpeechDetector::Silero(silero) => {
+                let bytes = std::fs::read(silero.path()).map_err(|e| AsrError::ModelLoad {
+                    path: silero.path().to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+                format!("silero:{}", &blake3::hash(&bytes).to_hex()[..16])
+            }
+            SpeechDetector::Energy => "energy".to_string(),
+        };
         Ok(Self {
             context,
             states: Mutex::new(Vec::new()),
             settings,
+            detector,
+            detector_id,
             model_path: model_path.to_path_buf(),
         })
     }
 
     pub fn settings(&self) -> &DecodeSettings {
         &self.settings
+    }
+
+    /// The speech detector in use ("silero" or "energy").
+    pub fn detector_name(&self) -> &'static str {
+        self.detector.name()
+    }
+
+    /// Everything besides audio and model that shapes a transcript: decoding
+    /// settings, engine revision and speech detector.
+    pub fn fingerprint(&self) -> String {
+        format!("{}:{}", self.settings.fingerprint(), self.detector_id)
     }
 
     pub fn model_path(&self) -> &Path {
@@ -148,7 +178,7 @@ impl Engine {
     /// Transcribes one speaker track. Chunks are decoded in parallel on the
     /// current rayon pool; segments come back in time order.
     pub fn transcribe(&self, track: &SpeakerTrack) -> Result<Vec<Segment>, AsrError> {
-        let chunks = speech_chunks(&track.samples, WHISPER_RATE_HZ, &self.settings.vad);
+        let chunks = self.detector.speech_chunks(&track.samples, &self.settings.vad)?;
         let per_chunk: Vec<Vec<Segment>> = chunks
             .par_iter()
             .map(|chunk| {
@@ -161,20 +191,6 @@ impl Engine {
             s.speaker = track.speaker;
         }
         Ok(segments)
-    }
-
-    /// Transcribes audio as one piece, the way a plain whisper script would:
-    /// no VAD, full 30 s windows. Kept for the benchmark baseline.
-    pub fn transcribe_whole(&self, samples: &[f32]) -> Result<Vec<Segment>, AsrError> {
-        let mut state = self.take_state()?;
-        let mut params = self.params(None, 0);
-        params.set_no_context(false);
-        let result = state
-            .full(params, samples)
-            .map_err(|e| AsrError::Whisper(e.to_string()))
-            .map(|()| self.collect_segments(&state, 0.0, samples.len() as f64 / WHISPER_RATE_HZ as f64));
-        self.return_state(state);
-        result
     }
 
     fn take_state(&self) -> Result<WhisperState, AsrError> {
@@ -192,28 +208,31 @@ impl Engine {
         self.states.lock().unwrap_or_else(|p| p.into_inner()).push(state);
     }
 
-    fn params(&self, audio_ctx: Option<i32>, max_tokens: i32) -> FullParams<'_, '_> {
+    fn params(&self, audio_ctx: i32, max_tokens: i32) -> FullParams<'_, '_> {
         let s = &self.settings;
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(s.threads_per_chunk.max(1) as i32);
         params.set_language(Some(&s.language));
         params.set_initial_prompt(&s.initial_prompt);
         params.set_no_context(true);
-        // Token times come from DTW (see `load`); whisper's timestamp-token heuristic is not used.
+        // Token times come from DTW (see `load`); no timestamp tokens (see `transcribe_chunk`).
         params.set_token_timestamps(false);
+        params.set_no_timestamps(true);
         params.set_print_progress(false);
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
         params.set_suppress_blank(true);
         params.set_temperature_inc(if s.temperature_fallback { 0.2 } else { 0.0 });
-        if let Some(ctx) = audio_ctx {
-            params.set_audio_ctx(ctx);
-        }
+        params.set_audio_ctx(audio_ctx);
         params.set_max_tokens(max_tokens);
         params
     }
 
+    /// Decodes one speech chunk as a single segment, without timestamp tokens:
+    /// with them, whisper ends a segment with a lone timestamp when unsure
+    /// and whisper.cpp then skips the rest of the window, which on noisy lines
+    /// lost whole sentences. Token times come from DTW instead.
     fn transcribe_chunk(&self, audio: &[f32], offset_s: f64) -> Result<Vec<Segment>, AsrError> {
         let min_len = (MIN_CHUNK_S * WHISPER_RATE_HZ as f32) as usize;
         let padded;
@@ -226,32 +245,24 @@ impl Engine {
         let chunk_s = samples.len() as f32 / WHISPER_RATE_HZ as f32;
         let audio_ctx = ((chunk_s * AUDIO_CTX_PER_S).ceil() as i32 + AUDIO_CTX_MARGIN).min(MAX_AUDIO_CTX);
         let max_tokens = (chunk_s * self.settings.max_tokens_per_s).ceil() as i32 + 8;
-        let t = std::time::Instant::now();
         let mut state = self.take_state()?;
+        let params = self.params(audio_ctx, max_tokens);
+        let chunk_len_s = audio.len() as f64 / WHISPER_RATE_HZ as f64;
         let result = state
-            .full(self.params(Some(audio_ctx), max_tokens), samples)
+            .full(params, samples)
             .map_err(|e| AsrError::Whisper(e.to_string()))
-            .map(|()| self.collect_segments(&state, offset_s, audio.len() as f64 / WHISPER_RATE_HZ as f64));
+            .map(|()| self.collect_segments(&state, offset_s, chunk_len_s));
         self.return_state(state);
-        if std::env::var_os("CALLQA_DEBUG_CHUNKS").is_some() {
-            eprintln!(
-                "chunk @{offset_s:.2}s len {chunk_s:.2}s ctx {audio_ctx} max_tokens {max_tokens}: {:.2}s {:?}",
-                t.elapsed().as_secs_f64(),
-                result
-                    .as_ref()
-                    .map(|v| v.iter().map(|s| s.text.clone()).collect::<Vec<_>>())
-            );
-        }
         result
     }
 
     /// Turns whisper's output into clause-sized segments on the call timeline.
+    /// Decoded without timestamp tokens, whisper's one segment is the whole chunk.
     fn collect_segments(&self, state: &WhisperState, offset_s: f64, chunk_len_s: f64) -> Vec<Segment> {
         let eot = self.context.token_eot();
         let mut pieces = Vec::new();
         for segment in state.as_iter() {
-            let seg_start = segment.start_timestamp() as f64 / 100.0;
-            let seg_end = segment.end_timestamp() as f64 / 100.0;
+            let (seg_start, seg_end) = (0.0, chunk_len_s);
             let mut tokens: Vec<cleanup::TimedToken> = Vec::new();
             for i in 0..segment.n_tokens() {
                 let Some(token) = segment.get_token(i) else { continue };

@@ -12,5 +12,6 @@
 mod cleanup;
 pub mod convert;
 mod engine;
+pub mod silero;
 
 pub use engine::{model_missing_help, AsrError, DecodeSettings, Engine};

@@ -38,8 +38,8 @@ pub fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(args),
         Command::Examples(args) => examples::run(args),
         Command::Lexicon(LexiconCommand::Check { dir }) => lexicon::check(dir.as_deref()),
-        Command::Model(ModelCommand::Import { ct2_dir, out, quantize }) => {
-            model::import(&ct2_dir, &out, quantize).map(|()| Outcome::Success)
+        Command::Model(ModelCommand::Import { source, out, quantize }) => {
+            model::import(&source, &out, quantize).map(|()| Outcome::Success)
         }
     }
 }

@@ -1,14 +1,32 @@
-//! `callqa model import`: CTranslate2 whisper → ggml, and `model path`.
+//! `callqa model import`: CTranslate2 whisper → ggml, Silero VAD safetensors → ggml.
 
 use std::path::Path;
 
 use anyhow::Context;
 
 use crate::asr::convert::{convert_ct2_to_ggml_as, WeightType};
+use crate::asr::silero::{convert_silero_to_ggml, is_safetensors};
 
-pub fn import(ct2_dir: &Path, out: &Path, weights: WeightType) -> anyhow::Result<()> {
-    let report = convert_ct2_to_ggml_as(ct2_dir, out, weights)
-        .with_context(|| format!("converting the CTranslate2 model in {}", ct2_dir.display()))?;
+pub fn import(source: &Path, out: &Path, weights: WeightType) -> anyhow::Result<()> {
+    if is_safetensors(source) {
+        anyhow::ensure!(
+            weights == WeightType::F16,
+            "--quantize applies to whisper models only: whisper.cpp fixes the VAD's weight types"
+        );
+        let report = convert_silero_to_ggml(source, out)
+            .with_context(|| format!("converting the Silero VAD in {}", source.display()))?;
+        eprintln!(
+            "wrote {} ({} bytes, {} tensors): Silero VAD, 16 kHz, {} encoder layers, LSTM {}",
+            out.display(),
+            report.bytes_written,
+            report.tensor_count,
+            report.encoder_layers.len(),
+            report.lstm_hidden
+        );
+        return Ok(());
+    }
+    let report = convert_ct2_to_ggml_as(source, out, weights)
+        .with_context(|| format!("converting the CTranslate2 model in {}", source.display()))?;
     let hp = report.hparams;
     eprintln!(
         "wrote {} ({} bytes, {} tensors): {} audio / {} text layers, state {}, {} mels, vocab {}",

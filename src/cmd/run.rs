@@ -9,6 +9,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::asr::{DecodeSettings, Engine};
+use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
 use crate::cli::RunArgs;
 use crate::cmd::score::{print_summary, score_folder, FAILURES_FILE};
 use crate::cmd::{load_lexicons, Outcome};
@@ -43,7 +44,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         dtw_token_times: !args.coarse_timing,
         ..DecodeSettings::default()
     };
-    let engine = Engine::load(&args.model, settings)?;
+    let detector = speech_detector(&args)?;
+    let engine = Engine::load(&args.model, detector, settings)?;
     let model_bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let model_blake3 = blake3::hash(&model_bytes).to_hex().to_string();
     drop(model_bytes);
@@ -82,6 +84,30 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             args.out.display()
         );
         Ok(Outcome::SomeFailed)
+    }
+}
+
+/// Silero VAD when its model is there (given, or beside the whisper model);
+/// the energy VAD when asked for, or, with a warning, when no model is found.
+fn speech_detector(args: &RunArgs) -> anyhow::Result<SpeechDetector> {
+    if args.energy_vad {
+        return Ok(SpeechDetector::Energy);
+    }
+    let (path, explicit) = match &args.vad_model {
+        Some(path) => (path.clone(), true),
+        None => (default_vad_model_path(&args.model), false),
+    };
+    match SileroVad::load(&path) {
+        Ok(silero) => Ok(SpeechDetector::Silero(silero)),
+        Err(VadError::Missing { .. }) if !explicit => {
+            eprintln!(
+                "warning: no VAD model at {}: finding speech by energy, which is slower and misses more on noisy \
+                 lines (scripts/setup.sh installs the VAD model)",
+                path.display()
+            );
+            Ok(SpeechDetector::Energy)
+        }
+        Err(e) => Err(e.into()),
     }
 }
 

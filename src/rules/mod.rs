@@ -94,7 +94,7 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluatio
     let first_utterance_end = first_utterance_end(&agent_speech, rules.utterance_gap_s);
 
     let greeting = of_role(Role::Greeting).min_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    let greeting_at_s = greeting.map(|h| h.start_s);
+    let greeting_at_s = greeting.map(|h| greeting_start(&agent_speech, h.start_s, rules.utterance_gap_s));
     let mut failed_rules = Vec::new();
     let greeting_ok = match greeting {
         None => {
@@ -104,7 +104,7 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluatio
         Some(hit) => {
             let in_first =
                 !rules.greeting_in_first_utterance || first_utterance_end.is_some_and(|end| hit.start_s <= end);
-            let on_time = hit.start_s <= rules.greeting_within_s;
+            let on_time = greeting_at_s.unwrap_or(hit.start_s) <= rules.greeting_within_s;
             if !(in_first && on_time) {
                 failed_rules.push("greeting_late".to_string());
             }
@@ -190,6 +190,40 @@ fn first_utterance_end(agent_speech: &[&Segment], gap_s: f64) -> Option<f64> {
         end = end.max(s.end);
     }
     Some(end)
+}
+
+/// Words an agent opens a greeting with (seed 004: 新年好/节日好 on holidays).
+const GREETING_OPENERS: &[&str] = &["您好", "你好", "新年好", "节日好"];
+
+/// When the agent started greeting: an opening like 您好！欢迎致电……，请问有什么
+/// 可以帮助您 is one greeting, begun at its 您好 although the phrase found may be
+/// its last clause. So when the utterance carrying the greeting phrase opens
+/// with 您好/你好, the greeting starts with the utterance; otherwise where the
+/// phrase starts.
+fn greeting_start(agent_speech: &[&Segment], phrase_start_s: f64, gap_s: f64) -> f64 {
+    let mut utterance_start: Option<&Segment> = None;
+    let mut spoken_until = f64::NEG_INFINITY;
+    for s in agent_speech {
+        if s.start > phrase_start_s {
+            break;
+        }
+        if utterance_start.is_none() || s.start - spoken_until >= gap_s {
+            utterance_start = Some(s);
+        }
+        spoken_until = spoken_until.max(s.end);
+    }
+    let opens_with_hello = |s: &Segment| {
+        let text: String = s
+            .text
+            .chars()
+            .filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation())
+            .collect();
+        GREETING_OPENERS.iter().any(|hello| text.contains(hello))
+    };
+    match utterance_start {
+        Some(first) if opens_with_hello(first) => first.start.min(phrase_start_s),
+        _ => phrase_start_s,
+    }
 }
 
 /// Gaps in the agent's speech of at least `min_s`, between two agent
@@ -281,6 +315,70 @@ mod tests {
         assert_eq!(e.failed_rules, vec!["forbidden_phrase", "nine_dont_phrase"]);
         assert_eq!(e.score, 70.0);
         assert!(!e.passed);
+    }
+
+    /// The opening lines of the seed handbooks (000 has none), said by the agent
+    /// from 0.5 s on, as whisper cuts them into clauses (about 0.28 s per
+    /// character): each is a greeting that starts at 0.5 s, on time.
+    #[test]
+    fn every_seed_opening_is_a_greeting_from_its_first_word() {
+        for (seed, clauses) in [
+            ("001", &["您好，", "很高兴为您服务。"][..]),
+            ("002", &["您好，", "这里是客服中心，", "很高兴为您服务。"]),
+            ("003", &["您好！", "欢迎惠顾欧亚e购，", "请问有什么可以帮助您？"]),
+            (
+                "003 致电",
+                &["您好，", "欢迎致电燃气服务热线，", "请问有什么可以帮助您？"],
+            ),
+            (
+                "003 客服号",
+                &[
+                    "您好，",
+                    "我是客服十二号，",
+                    "很高兴为您服务，",
+                    "请问有什么可以帮助您？",
+                ],
+            ),
+            ("004", &["您好，", "请问有什么可以帮到您？"]),
+            ("004 节日", &["新年好，", "请问有什么可以帮到您？"]),
+            (
+                "004 客户代表",
+                &["先生您好！", "我是米领通信客户代表，", "请问有什么可以帮到您？"],
+            ),
+        ] {
+            let mut at = 0.5;
+            let lines: Vec<Line> = clauses
+                .iter()
+                .map(|text| {
+                    let start = at;
+                    at += 0.28 * text.chars().count() as f64;
+                    (A, start, at, *text)
+                })
+                .collect();
+            let e = judge(&lines);
+            assert_eq!(e.greeting_at_s, Some(0.5), "seed {seed}");
+            assert!(e.greeting_ok, "seed {seed}: {:?}", e.failed_rules);
+        }
+    }
+
+    #[test]
+    fn a_greeting_phrase_after_something_else_starts_where_it_is_said() {
+        // 喂 opens the utterance: the greeting proper comes 2.5 s later
+        let e = judge(&[
+            (A, 0.5, 1.0, "喂，"),
+            (A, 1.2, 2.4, "什么事？"),
+            (A, 3.0, 5.0, "请问有什么可以帮您？"),
+        ]);
+        assert_eq!(e.greeting_at_s, Some(3.0));
+        assert_eq!(e.failed_rules[0], "greeting_late");
+        // 您好 in a later utterance does not pull the greeting back to the first
+        let e = judge(&[
+            (A, 0.5, 1.0, "喂，"),
+            (A, 4.0, 5.0, "您好，"),
+            (A, 5.1, 7.0, "请问有什么可以帮您？"),
+        ]);
+        assert_eq!(e.greeting_at_s, Some(4.0));
+        assert!(!e.greeting_ok);
     }
 
     #[test]
