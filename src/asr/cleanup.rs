@@ -105,6 +105,26 @@ pub(super) fn clauses(tokens: &[TimedToken], seg_start_s: f64, seg_end_s: f64) -
     out
 }
 
+/// Moves clauses timed on voiced time (seconds of voice, pauses left out)
+/// onto the chunk's time, through its voiced stretches.
+pub(super) fn onto_voiced(clauses: &mut [Clause], voiced_s: &[(f64, f64)]) {
+    let chunk_time = |voiced_at: f64| {
+        let mut left = voiced_at;
+        for &(start, end) in voiced_s {
+            if left <= end - start {
+                return start + left;
+            }
+            left -= end - start;
+        }
+        voiced_s.last().map_or(voiced_at, |&(_, end)| end)
+    };
+    for clause in clauses {
+        // a clause starts with its first word, after any pause before it
+        clause.start_s = chunk_time(clause.start_s + 1e-9);
+        clause.end_s = chunk_time(clause.end_s - 1e-9).max(clause.start_s);
+    }
+}
+
 fn make_clause(text: &str, start_s: f64, end_s: f64, probabilities: &[f32]) -> Clause {
     let confidence = if probabilities.is_empty() {
         0.0
@@ -298,6 +318,23 @@ mod tests {
         ];
         let got = clauses(&tokens, 2.0, 4.0);
         assert_eq!((got[0].start_s, got[1].start_s), (2.0, 3.0));
+    }
+
+    #[test]
+    fn untimed_clauses_skip_the_pauses_of_the_chunk() {
+        let tokens = [
+            token("您好，".as_bytes(), 0.0, 0.0),
+            token("请问有什么可以帮您？".as_bytes(), 0.0, 0.0),
+        ];
+        // 3 + 10 characters over 1.3 s of voice: 0.1 s each; a 2 s pause between
+        let voiced = [(0.2, 0.5), (2.5, 3.5)];
+        let mut got = clauses(&tokens, 0.0, 1.3);
+        onto_voiced(&mut got, &voiced);
+        let times: Vec<(f64, f64)> = got
+            .iter()
+            .map(|c| ((c.start_s * 100.0).round() / 100.0, (c.end_s * 100.0).round() / 100.0))
+            .collect();
+        assert_eq!(times, [(0.2, 0.5), (2.5, 3.5)]);
     }
 
     #[test]

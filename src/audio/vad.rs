@@ -68,11 +68,18 @@ impl Default for VadSettings {
 }
 
 /// A stretch of speech, as sample indices into the channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpeechChunk {
     pub start: usize,
     pub end: usize,
+    /// Where inside the chunk the voice is (sample ranges from `start`, in
+    /// order): the chunk minus its pauses and padding. Words are spread over
+    /// these when they are timed without alignment.
+    pub voiced: Vec<(usize, usize)>,
 }
+
+/// Dips in speech shorter than this are between syllables, not pauses.
+const VOICED_GAP_MS: u32 = 200;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VadError {
@@ -244,11 +251,38 @@ fn chunk_frames(activity: &FrameActivity, n_samples: usize, settings: &VadSettin
         }
     }
     let frame = activity.frame_samples;
+    let bridge = frames_for(VOICED_GAP_MS);
     merged
         .into_iter()
-        .map(|(s, e)| SpeechChunk {
-            start: (s * frame).min(n_samples),
-            end: (e * frame).min(n_samples),
+        .map(|(s, e)| {
+            let start = (s * frame).min(n_samples);
+            let end = (e * frame).min(n_samples);
+            let mut voiced: Vec<(usize, usize)> = Vec::new();
+            for i in (s..e).filter(|&i| scores[i] >= activity.threshold) {
+                match voiced.last_mut() {
+                    Some((_, run_end)) if i - *run_end <= bridge => *run_end = i + 1,
+                    _ => voiced.push((i, i + 1)),
+                }
+            }
+            let voiced = voiced
+                .into_iter()
+                .map(|(a, b)| {
+                    (
+                        (a * frame).clamp(start, end) - start,
+                        (b * frame).clamp(start, end) - start,
+                    )
+                })
+                .filter(|(a, b)| b > a)
+                .collect::<Vec<_>>();
+            SpeechChunk {
+                start,
+                end,
+                voiced: if voiced.is_empty() {
+                    vec![(0, end - start)]
+                } else {
+                    voiced
+                },
+            }
         })
         .filter(|c| c.end > c.start)
         .collect()
@@ -310,15 +344,50 @@ mod tests {
     #[test]
     fn finds_bursts_and_skips_silence() {
         let audio = channel(20.0, &[(1.0, 3.0), (10.0, 12.5)]);
-        let found = seconds(&speech_chunks(&audio, RATE, &VadSettings::default()));
+        let settings = VadSettings::default();
+        let pad_s = settings.pad_ms as f32 / 1000.0;
+        let chunks = speech_chunks(&audio, RATE, &settings);
+        let found = seconds(&chunks);
         assert_eq!(found.len(), 2, "{found:?}");
+        for (got, (start, end)) in found.iter().zip([(1.0, 3.0), (10.0, 12.5)]) {
+            assert!(
+                (got.0 - (start - pad_s)).abs() < 0.1 && (got.1 - (end + pad_s)).abs() < 0.1,
+                "{found:?}"
+            );
+        }
+        // the voice inside each chunk is the burst, without the padding
+        for (chunk, burst_s) in chunks.iter().zip([2.0, 2.5]) {
+            assert_eq!(chunk.voiced.len(), 1, "{chunk:?}");
+            let (a, b) = chunk.voiced[0];
+            assert!((a as f32 / RATE as f32 - pad_s).abs() < 0.05, "{chunk:?}");
+            assert!(((b - a) as f32 / RATE as f32 - burst_s).abs() < 0.05, "{chunk:?}");
+        }
+    }
+
+    #[test]
+    fn a_pause_inside_a_chunk_is_not_voiced() {
+        // 0.6 s pause: shorter than a chunk-ending pause, longer than a syllable gap
+        let audio = channel(6.0, &[(1.0, 2.0), (2.6, 3.5)]);
+        let chunks = speech_chunks(&audio, RATE, &VadSettings::default());
+        assert_eq!(chunks.len(), 1, "{chunks:?}");
+        let voiced: Vec<(f32, f32)> = chunks[0]
+            .voiced
+            .iter()
+            .map(|&(a, b)| {
+                (
+                    (chunks[0].start + a) as f32 / RATE as f32,
+                    (chunks[0].start + b) as f32 / RATE as f32,
+                )
+            })
+            .collect();
+        assert_eq!(voiced.len(), 2, "{voiced:?}");
         assert!(
-            (found[0].0 - 0.8).abs() < 0.1 && (found[0].1 - 3.2).abs() < 0.1,
-            "{found:?}"
+            (voiced[0].0 - 1.0).abs() < 0.05 && (voiced[0].1 - 2.0).abs() < 0.05,
+            "{voiced:?}"
         );
         assert!(
-            (found[1].0 - 9.8).abs() < 0.1 && (found[1].1 - 12.7).abs() < 0.1,
-            "{found:?}"
+            (voiced[1].0 - 2.6).abs() < 0.05 && (voiced[1].1 - 3.5).abs() < 0.05,
+            "{voiced:?}"
         );
     }
 

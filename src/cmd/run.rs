@@ -41,7 +41,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     // Thread budget: workers × whisper threads per chunk never exceeds the cores.
     let settings = DecodeSettings {
         threads_per_chunk: (cores / jobs).max(1),
-        dtw_token_times: !args.coarse_timing,
+        dtw_token_times: args.dtw_timing,
         ..DecodeSettings::default()
     };
     let detector = speech_detector(&args)?;
