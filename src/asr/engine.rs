@@ -234,7 +234,8 @@ impl Engine {
     /// Decodes one speech chunk as a single segment, without timestamp tokens:
     /// with them, whisper ends a segment with a lone timestamp when unsure
     /// and whisper.cpp then skips the rest of the window, which on noisy lines
-    /// lost whole sentences. Token times come from DTW instead.
+    /// lost whole sentences. Words are timed over the chunk's voiced stretches
+    /// (or by DTW, when asked for).
     fn transcribe_chunk(
         &self,
         audio: &[f32],
