@@ -191,7 +191,12 @@ fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpe
         ));
     };
     let started_at = match group("date") {
-        Some(date) => Some(timestamp_from_parts(&date, group("time").as_deref())),
+        Some(date) => Some(timestamp_from_parts(&date, group("time").as_deref()).map_err(|reason| {
+            format!(
+                "file name {stem:?}: {reason} (name pattern {:?})",
+                options.name_pattern.as_str()
+            )
+        })?),
         None => file_mtime(path),
     };
     Ok(CallSpec {
@@ -204,18 +209,42 @@ fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpe
     })
 }
 
-fn timestamp_from_parts(date: &str, time: Option<&str>) -> String {
-    let d: String = date.chars().filter(char::is_ascii_digit).collect();
-    let t: String = time.unwrap_or("000000").chars().filter(char::is_ascii_digit).collect();
-    format!(
-        "{}-{}-{}T{}:{}:{}",
-        &d[..4],
-        &d[4..6],
-        &d[6..8],
-        &t[..2],
-        &t[2..4],
-        &t[4..6]
-    )
+/// `YYYYMMDD` and `HHMMSS` from a file name → `YYYY-MM-DDTHH:MM:SS`.
+/// Separators are ignored and full-width digits (２０２６) read as digits, as
+/// Chinese file names often have them; anything else is an error, never a guess.
+fn timestamp_from_parts(date: &str, time: Option<&str>) -> Result<String, String> {
+    let digits = |text: &str, what: &str, expected: usize| -> Result<Vec<u32>, String> {
+        let mut found = Vec::new();
+        for c in text.chars() {
+            match c {
+                '0'..='9' => found.push(c as u32 - '0' as u32),
+                '０'..='９' => found.push(c as u32 - '０' as u32),
+                '-' | '_' | '.' | ':' | ' ' => {}
+                other => return Err(format!("{what} {text:?} has {other:?}, not a digit")),
+            }
+        }
+        if found.len() == expected {
+            Ok(found)
+        } else {
+            Err(format!(
+                "{what} {text:?} must have {expected} digits, has {}",
+                found.len()
+            ))
+        }
+    };
+    let number = |d: &[u32]| d.iter().fold(0, |n, &x| n * 10 + x);
+    let d = digits(date, "date", 8)?;
+    let t = match time {
+        Some(time) => digits(time, "time", 6)?,
+        None => vec![0; 6],
+    };
+    let (year, month, day) = (number(&d[..4]) as i32, number(&d[4..6]), number(&d[6..]));
+    let (hour, minute, second) = (number(&t[..2]), number(&t[2..4]), number(&t[4..]));
+    let at = chrono::NaiveDate::from_ymd_opt(year, month, day)
+        .ok_or_else(|| format!("date {date:?} is not a calendar date"))?
+        .and_hms_opt(hour, minute, second)
+        .ok_or_else(|| format!("time {:?} is not a time of day", time.unwrap_or_default()))?;
+    Ok(at.format("%Y-%m-%dT%H:%M:%S").to_string())
 }
 
 fn file_mtime(path: &Path) -> Option<String> {
@@ -478,6 +507,57 @@ mod tests {
         assert_eq!(found.calls[0].started_at.as_deref(), Some("2026-11-20T23:15:00"));
         assert_eq!(found.problems.len(), 1);
         assert!(found.problems[0].reason.contains("missing agent id"));
+    }
+
+    #[test]
+    fn file_name_dates_are_parsed_never_sliced() {
+        for (date, time, expected) in [
+            ("20261120", Some("231500"), Ok("2026-11-20T23:15:00")),
+            ("２０２６１１２０", Some("０９１２０５"), Ok("2026-11-20T09:12:05")),
+            ("2026-11-20", None, Ok("2026-11-20T00:00:00")),
+            ("2026112", None, Err("must have 8 digits")),
+            ("20261399", None, Err("not a calendar date")),
+            ("20260230", None, Err("not a calendar date")),
+            ("20261120", Some("256000"), Err("not a time of day")),
+            ("2026١١20", None, Err("not a digit")),
+            ("", None, Err("must have 8 digits")),
+        ] {
+            let got = timestamp_from_parts(date, time);
+            match expected {
+                Ok(want) => assert_eq!(got.as_deref(), Ok(want), "{date:?} {time:?}"),
+                Err(reason) => assert!(
+                    got.as_ref().is_err_and(|e| e.contains(reason)),
+                    "{date:?} {time:?}: {got:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_date_in_a_file_name_is_that_file_s_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "A1_２０２６１１２０_091205_x.wav",
+            "A2_20261399_000000_y.wav",
+            "A3_20261120_000000_z.wav",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        // a pattern whose date group is too short must not panic either
+        let short = DiscoverOptions::new(r"^(?P<agent_id>A\d)_(?P<date>\d{4})", AgentChannel::Left).unwrap();
+        for options in [options(), short] {
+            let found = discover(dir.path(), &options).unwrap();
+            assert_eq!(found.calls.len() + found.problems.len(), 3, "{found:?}");
+        }
+        let found = discover(dir.path(), &options()).unwrap();
+        let dates: Vec<_> = found.calls.iter().map(|c| c.started_at.as_deref()).collect();
+        assert_eq!(dates, [Some("2026-11-20T09:12:05"), Some("2026-11-20T00:00:00")]);
+        assert_eq!(found.problems.len(), 1);
+        assert!(
+            found.problems[0].reason.contains("not a calendar date"),
+            "{:?}",
+            found.problems
+        );
     }
 
     #[test]

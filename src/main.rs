@@ -1,3 +1,4 @@
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -7,7 +8,12 @@ fn main() -> ExitCode {
     match callqa::cmd::dispatch(cli.command) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
-            eprintln!("\x1b[31mError:\x1b[0m {e:#}");
+            // colour only for a person at a terminal, never in cron logs
+            if std::io::stderr().is_terminal() {
+                eprintln!("\x1b[31mError:\x1b[0m {e:#}");
+            } else {
+                eprintln!("Error: {e:#}");
+            }
             ExitCode::from(2)
         }
     }

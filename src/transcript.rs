@@ -166,17 +166,28 @@ pub enum TranscriptError {
 }
 
 /// Call ids come from users; keep them from escaping the transcripts folder.
+/// A call id as a file name that no other call id gives: ids made only of
+/// letters, digits, `-`, `_` and `.` (not leading) are kept as they are;
+/// any other is escaped and given `~` and a hash of the id, so `a/b` and
+/// `a_b` stay two files. A kept id never contains `~`, so the two forms
+/// cannot meet.
 fn file_safe(call_id: &str) -> String {
-    call_id
+    const MAX_KEPT_CHARS: usize = 100;
+    let keeps = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let plain = !call_id.is_empty()
+        && !call_id.starts_with('.')
+        && call_id.chars().count() <= MAX_KEPT_CHARS
+        && call_id.chars().all(keeps);
+    if plain {
+        return call_id.to_string();
+    }
+    let escaped: String = call_id
         .chars()
-        .map(|c| {
-            if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+        .take(MAX_KEPT_CHARS)
+        .map(|c| if keeps(c) { c } else { '_' })
+        .collect();
+    let hash = blake3::hash(call_id.as_bytes()).to_hex();
+    format!("{}~{}", escaped.trim_start_matches('.'), &hash[..16])
 }
 
 #[cfg(test)]
@@ -186,7 +197,39 @@ mod tests {
     #[test]
     fn call_ids_cannot_escape_the_transcript_folder() {
         let p = Transcript::path_in(Path::new("/out"), "../../etc/passwd");
-        assert_eq!(p, Path::new("/out/transcripts/.._.._etc_passwd.json"));
+        assert_eq!(p.parent(), Some(Path::new("/out/transcripts")));
+        let name = p.file_name().unwrap().to_str().unwrap();
+        assert!(name.starts_with("_.._etc_passwd~") && name.ends_with(".json"), "{name}");
+    }
+
+    #[test]
+    fn different_call_ids_never_share_a_transcript() {
+        let ids = [
+            "a/b",
+            "a_b",
+            "a b",
+            "a\\b",
+            "A001_20261120_x",
+            "通话-001",
+            ".hidden",
+            "_hidden",
+            "",
+            " ",
+            "a~b",
+            "a_b~0",
+        ];
+        let names: std::collections::BTreeSet<PathBuf> =
+            ids.iter().map(|id| Transcript::path_in(Path::new("/o"), id)).collect();
+        assert_eq!(names.len(), ids.len(), "{names:?}");
+        // plain ids keep their own name, so existing output folders still match
+        for id in ["A001_20261120_x", "通话-001", "call-001"] {
+            assert_eq!(
+                Transcript::path_in(Path::new("/o"), id),
+                Path::new("/o/transcripts").join(format!("{id}.json"))
+            );
+        }
+        let long = "x".repeat(500);
+        assert!(Transcript::path_in(Path::new("/o"), &long).to_str().unwrap().len() < 160);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod common;
 
 use common::*;
+use predicates::prelude::*;
 use predicates::str::contains;
 
 #[test]
@@ -38,7 +39,10 @@ fn every_mistake_is_shown_with_file_and_line() {
         .args(["lexicon", "check"])
         .arg(dir.path())
         .assert()
-        .code(1)
+        .code(2)
+        // the exit-status contract: a broken pack stops the work (2); no colour off a terminal
+        .stderr(contains("4 problem(s)"))
+        .stderr(contains("\x1b[").not())
         .stdout(contains("pack.toml:4: unknown category \"farewell\""))
         .stdout(contains("greeting.txt:3: unknown slot {slot}"))
         .stdout(contains("greeting.txt:4: duplicate id g.one"))

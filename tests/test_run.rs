@@ -526,3 +526,43 @@ fn edit_distance(a: &[char], b: &[char]) -> usize {
     }
     row[b.len()]
 }
+
+/// Two calls whose ids differ only in characters a file name cannot hold are
+/// two transcripts and two rows, never one.
+#[test]
+fn call_ids_that_look_alike_on_disk_stay_two_calls() {
+    let _lock = whisper_lock();
+    let dir = workdir();
+    let manifest = dir.path().join("manifest.csv");
+    let audio = samples().join("call-004.wav");
+    std::fs::write(
+        &manifest,
+        format!(
+            "call_id,path,agent_id\na/b,{},A003\na_b,{},A003\n",
+            audio.display(),
+            audio.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = callqa()
+        .arg("run")
+        .arg(&manifest)
+        .arg("--out")
+        .arg(&out)
+        .arg("--model")
+        .arg(model())
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(std::fs::read_dir(out.join("transcripts")).unwrap().count(), 2);
+    let calls = read_parquet(&out.join("calls.parquet"));
+    let mut ids = strings(&calls, "call_id");
+    ids.sort();
+    assert_eq!(ids, [Some("a/b".to_string()), Some("a_b".to_string())]);
+}

@@ -14,12 +14,12 @@ pub fn check(dir: Option<&Path>) -> anyhow::Result<Outcome> {
                 for problem in &e.problems {
                     println!("{problem}");
                 }
-                eprintln!(
+                // exit 2, as for every input that stops the work (README, "Exit status")
+                anyhow::bail!(
                     "{}: {} problem(s); this pack will not score calls until they are fixed",
                     dir.display(),
                     e.problems.len()
                 );
-                return Ok(Outcome::SomeFailed);
             }
         },
     };

@@ -31,6 +31,22 @@ const BREAK: char = '|';
 /// Segments further apart than this are not one stretch of speech.
 const MAX_JOIN_GAP_S: f64 = 2.0;
 const LONG_PHRASE_CHARS: usize = 8;
+/// Sentence-final particles: ASR writes one for another (让您久等了 heard as
+/// 让您久等啦), and a phrase means the same with any of them.
+const FINAL_PARTICLES: &[char] = &['了', '啦', '呢', '吧', '啊', '呀', '嘛', '咯', '喽', '哦', '哈', '啰'];
+
+fn is_particle(c: char) -> bool {
+    FINAL_PARTICLES.contains(&c)
+}
+
+/// The part of a phrase that tolerant candidates must share by sound: a short
+/// phrase's head may be a near-sound and a final particle any particle (see
+/// [`sounds_alike`]), so neither is required.
+fn tolerant_core(chars: &[char]) -> std::ops::Range<usize> {
+    let start = usize::from(chars.len() < LONG_PHRASE_CHARS);
+    let end = chars.len() - usize::from(chars.last().copied().is_some_and(is_particle));
+    start..end.max(start + 1).min(chars.len())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum SoundKey {
@@ -170,15 +186,12 @@ impl Matcher {
                     *sound_ids.entry(sound_key(c)).or_insert(next)
                 })
                 .collect();
-            let n_pieces = max_slips(entry.chars.len()) + 1;
-            let piece_len = entry.chars.len() / n_pieces;
+            let core = tolerant_core(&entry.chars);
+            let n_pieces = (max_slips(entry.chars.len()) + 1).min(core.len());
+            let piece_len = core.len() / n_pieces;
             for k in 0..n_pieces {
-                let start = k * piece_len;
-                let end = if k + 1 == n_pieces {
-                    entry.chars.len()
-                } else {
-                    start + piece_len
-                };
+                let start = core.start + k * piece_len;
+                let end = if k + 1 == n_pieces { core.end } else { start + piece_len };
                 pieces_bytes.push(ids[start..end].iter().flat_map(|id| id.to_be_bytes()).collect());
                 tolerant_pieces.push(TolerantPiece {
                     entry: ei,
@@ -298,6 +311,9 @@ impl Matcher {
                 continue;
             }
             let window = &stream.chars[start..end];
+            if window.contains(&BREAK) {
+                continue; // a long pause: whatever the phrase's length, two stretches of speech
+            }
             if window == entry.chars.as_slice() || !sounds_alike(window, &entry.chars) {
                 continue; // exact hits are already in; or too far off
             }
@@ -433,14 +449,23 @@ fn max_slips(len: usize) -> usize {
     }
 }
 
-/// The sound test of tolerant matching (see the module docs).
+/// The sound test of tolerant matching (see the module docs). Two slips are
+/// free: a final particle for another, and a near-sound at the head of a
+/// short phrase (将您久等了 for 让您久等了): the rest of the phrase, and its
+/// budget, still decide.
 fn sounds_alike(window: &[char], phrase: &[char]) -> bool {
     let long = phrase.len() >= LONG_PHRASE_CHARS;
     let budget = if long { 1.5 } else { 0.75 };
     let mut cost = 0.0;
     let mut different = 0;
-    for (&w, &p) in window.iter().zip(phrase) {
-        cost += match syllable_distance(w, p) {
+    let last = phrase.len() - 1;
+    for (i, (&w, &p)) in window.iter().zip(phrase).enumerate() {
+        let distance = match syllable_distance(w, p) {
+            _ if i == last && is_particle(p) && is_particle(w) => SyllableDistance::Same,
+            SyllableDistance::Near if i == 0 && !long => SyllableDistance::Same,
+            distance => distance,
+        };
+        cost += match distance {
             SyllableDistance::Same => 0.0,
             SyllableDistance::Homophone => 0.25,
             SyllableDistance::Near => 0.7,
@@ -456,7 +481,8 @@ fn sounds_alike(window: &[char], phrase: &[char]) -> bool {
     // a completely different character is tolerated once, only in long phrases,
     // and never at either end (where a different word would begin or end)
     let ends_differ = syllable_distance(window[0], phrase[0]) == SyllableDistance::Different
-        || syllable_distance(window[window.len() - 1], phrase[phrase.len() - 1]) == SyllableDistance::Different;
+        || (syllable_distance(window[last], phrase[last]) == SyllableDistance::Different
+            && !(is_particle(window[last]) && is_particle(phrase[last])));
     different == 0 || (long && different == 1 && !ends_differ)
 }
 
@@ -526,6 +552,14 @@ mod tests {
             ("麻烦您稍等片刻", &[("hold_request.wait_a_moment", Exact)]),
             ("感谢您的来订", &[("closing.thanks_for_calling", Tolerant)]),
             ("将您久等了", &[("hold_return.kept_waiting", Tolerant)]),
+            // ASR slips on phone lines (issue 6): a particle for a particle, a
+            // near-sound at the head, and one near-sound more
+            ("将您久等啦", &[("hold_return.kept_waiting", Tolerant)]),
+            ("让您久等呢", &[("hold_return.kept_waiting", Tolerant)]),
+            ("将您求等了", &[("hold_return.kept_waiting", Tolerant)]),
+            ("那您就等了", &[]),
+            ("将您九等难", &[]),
+            ("您就等一下吧", &[]),
             ("我五分钟后就回来", &[("nine_do.back_in_minutes", Exact)]),
             ("我15分钟后就回来", &[("nine_do.back_in_minutes", Exact)]),
             ("王先生，让您久等了", &[("hold_return.named", Exact)]),
@@ -541,6 +575,14 @@ mod tests {
             ("我不知道啊", &[("nine_dont.dont_know", Exact)]),
             ("我知道", &[]),
             ("感谢您的耐心", &[]),
+            ("我只知道", &[]),
+            ("我都知道", &[]),
+            ("我不知道吧", &[("nine_dont.dont_know", Exact)]),
+            ("我现在很忙啊", &[("nine_dont.too_busy", Exact)]),
+            ("他现在很忙", &[]),
+            ("请您说一下", &[]),
+            ("谁不知道", &[]),
+            ("请问有什么事吗", &[]),
             ("", &[]),
         ];
         for (text, want) in cases {
@@ -603,5 +645,32 @@ mod tests {
             vec!["greeting.glad_to_serve"]
         );
         assert!(ids(&[(Speaker::Agent, 0.0, 1.0, "我不"), (Speaker::Agent, 9.0, 10.0, "知道")]).is_empty());
+        // every phrase of the pack, cut anywhere by a pause of 3 s: never found,
+        // exactly or by sound, however long the phrase (the pause is not a slip)
+        let pack = builtin_pack();
+        for phrase in &pack.phrases {
+            for tokens in &phrase.variants {
+                let [crate::lexicon::Token::Literal(text)] = tokens.as_slice() else {
+                    continue;
+                };
+                let chars: Vec<char> = text.chars().collect();
+                for cut in 1..chars.len() {
+                    let before: String = chars[..cut].iter().collect();
+                    let after: String = chars[cut..].iter().collect();
+                    let segments = [
+                        (Speaker::Agent, 0.0, 1.0, before.as_str()),
+                        (Speaker::Agent, 4.0, 5.0, after.as_str()),
+                    ];
+                    // (a shorter variant inside one side is a real hit)
+                    for hit in matcher.find(&transcript(&segments)) {
+                        assert!(
+                            hit.end_s <= 1.0 || hit.start_s >= 4.0,
+                            "{text} cut after {cut}: {} spans the pause",
+                            hit.phrase_id
+                        );
+                    }
+                }
+            }
+        }
     }
 }
