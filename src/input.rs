@@ -209,6 +209,47 @@ fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpe
     })
 }
 
+/// The forms of `started_at` a manifest may use; written out as the first.
+const STARTED_AT_FORMATS: &[&str] = &[
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y%m%d%H%M%S",
+    "%Y%m%dT%H%M%S",
+];
+const STARTED_AT_DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"];
+
+/// A manifest's `started_at` → `YYYY-MM-DDTHH:MM:SS`. Accepted: the forms
+/// above (a date alone is midnight; fractions of a second are dropped;
+/// full-width digits count), anything else is that row's error.
+fn parse_started_at(text: &str) -> Result<String, String> {
+    let ascii: String = text
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            _ => c,
+        })
+        .collect();
+    let without_fraction = ascii.split('.').next().unwrap_or(&ascii);
+    let parsed = STARTED_AT_FORMATS
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(without_fraction, f).ok())
+        .or_else(|| {
+            STARTED_AT_DATE_FORMATS
+                .iter()
+                .find_map(|f| chrono::NaiveDate::parse_from_str(without_fraction, f).ok())
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .ok_or_else(|| {
+            format!("started_at {text:?} is not a date and time (use YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD HH:MM:SS, YYYY/MM/DD, YYYYMMDD…)")
+        })?;
+    Ok(parsed.format("%Y-%m-%dT%H:%M:%S").to_string())
+}
+
 /// `YYYYMMDD` and `HHMMSS` from a file name → `YYYY-MM-DDTHH:MM:SS`.
 /// Separators are ignored and full-width digits (２０２６) read as digits, as
 /// Chinese file names often have them; anything else is an error, never a guess.
@@ -325,9 +366,10 @@ fn call_from_row(
     Ok(CallSpec {
         call_id,
         agent_id,
-        started_at: field("started_at")
-            .map(str::to_string)
-            .or_else(|| file_mtime(&audio_path)),
+        started_at: match field("started_at") {
+            Some(text) => Some(parse_started_at(text)?),
+            None => file_mtime(&audio_path),
+        },
         audio_path,
         agent_channel,
         extra,
@@ -531,6 +573,50 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn manifest_times_are_parsed_at_the_boundary() {
+        for (text, expected) in [
+            ("2026-11-20T09:12:05", Some("2026-11-20T09:12:05")),
+            ("2026-11-20 09:12:05", Some("2026-11-20T09:12:05")),
+            ("2026/11/20 09:12:05", Some("2026-11-20T09:12:05")),
+            ("2026/11/20", Some("2026-11-20T00:00:00")),
+            ("2026-11-20", Some("2026-11-20T00:00:00")),
+            ("20261120", Some("2026-11-20T00:00:00")),
+            ("20261120091205", Some("2026-11-20T09:12:05")),
+            ("2026-11-20T09:12", Some("2026-11-20T09:12:00")),
+            ("2026-11-20T09:12:05.250", Some("2026-11-20T09:12:05")),
+            ("２０２６-１１-２０ ０９:１２:０５", Some("2026-11-20T09:12:05")),
+            ("20261399", None),
+            ("2026-02-30", None),
+            ("2026-11-20T25:00:00", None),
+            ("yesterday", None),
+            ("11/20/2026", None),
+        ] {
+            let got = parse_started_at(text);
+            match expected {
+                Some(want) => assert_eq!(got.as_deref(), Ok(want), "{text}"),
+                None => assert!(got.as_ref().is_err_and(|e| e.contains(text)), "{text}: {got:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_bad_started_at_is_that_row_s_problem_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.wav"), b"x").unwrap();
+        std::fs::write(
+            dir.path().join("m.csv"),
+            "call_id,path,agent_id,started_at\nc1,a.wav,A1,2026/11/20 08:00:00\nc2,a.wav,A1,20261399\n",
+        )
+        .unwrap();
+        let found = discover(&dir.path().join("m.csv"), &options()).unwrap();
+        assert_eq!(found.calls.len(), 1);
+        assert_eq!(found.calls[0].started_at.as_deref(), Some("2026-11-20T08:00:00"));
+        assert_eq!(found.problems.len(), 1);
+        assert!(found.problems[0].location.ends_with("m.csv:3"), "{:?}", found.problems);
+        assert!(found.problems[0].reason.contains("20261399"), "{:?}", found.problems);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::cmd::score::{print_summary, score_folder, FAILURES_FILE};
 use crate::cmd::{load_lexicons, Outcome};
 use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::pipeline::{transcribe_batch, CallOutcome};
-use crate::store::write_atomic;
+use crate::store::{extra_column_name, write_atomic};
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     // A broken pack must stop the night before any audio is touched.
@@ -30,6 +30,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     );
     for problem in &discovery.problems {
         eprintln!("  skipped {}: {}", problem.location, problem.reason);
+    }
+    let renamed: std::collections::BTreeSet<&str> = discovery
+        .calls
+        .iter()
+        .flat_map(|c| c.extra.keys())
+        .map(String::as_str)
+        .filter(|name| extra_column_name(name) != *name)
+        .collect();
+    for name in renamed {
+        eprintln!(
+            "note: the manifest column {name:?} is also a column of calls.parquet: it is kept there as {:?}",
+            extra_column_name(name)
+        );
     }
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -229,7 +229,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
             message: e.message().to_string(),
         }])
     })?;
-    check_numbers(&config, &toml_path, &mut problems);
+    check_numbers(&config, &toml_path, &toml_text, &mut problems);
 
     let mut categories = Vec::new();
     let mut phrases: Vec<Phrase> = Vec::new();
@@ -306,44 +306,88 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
     })
 }
 
-fn check_numbers(config: &PackToml, toml_path: &Path, problems: &mut Vec<PackProblem>) {
+/// Every number of pack.toml: finite and in range, else a problem at its line.
+/// (A NaN deduction gives NaN scores; a negative cap adds points.)
+fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems: &mut Vec<PackProblem>) {
     let r = &config.rules;
     let b = &config.rubric;
-    let checks = [
-        ("rules.greeting_within_s", r.greeting_within_s),
-        ("rules.closing_within_s", r.closing_within_s),
-        ("rules.hold_min_silence_s", r.hold_min_silence_s),
-        ("rules.hold_request_window_s", r.hold_request_window_s),
-        ("rules.hold_return_window_s", r.hold_return_window_s),
-        ("rules.utterance_gap_s", r.utterance_gap_s),
-        ("rubric.greeting_missing", b.greeting_missing),
-        ("rubric.closing_missing", b.closing_missing),
-        ("rubric.forbidden_per_hit", b.forbidden_per_hit),
-        ("rubric.nine_dont_per_hit", b.nine_dont_per_hit),
+    let non_negative = [
+        ("rules", "greeting_within_s", r.greeting_within_s),
+        ("rules", "closing_within_s", r.closing_within_s),
+        ("rules", "hold_min_silence_s", r.hold_min_silence_s),
+        ("rules", "hold_request_window_s", r.hold_request_window_s),
+        ("rules", "hold_return_window_s", r.hold_return_window_s),
+        ("rules", "utterance_gap_s", r.utterance_gap_s),
+        ("rubric", "greeting_missing", b.greeting_missing),
+        ("rubric", "greeting_late", b.greeting_late),
+        ("rubric", "closing_missing", b.closing_missing),
+        ("rubric", "hold_per_bad_hold", b.hold_per_bad_hold),
+        ("rubric", "hold_cap", b.hold_cap),
+        ("rubric", "forbidden_per_hit", b.forbidden_per_hit),
+        ("rubric", "forbidden_cap", b.forbidden_cap),
+        ("rubric", "nine_dont_per_hit", b.nine_dont_per_hit),
+        ("rubric", "nine_dont_cap", b.nine_dont_cap),
+        ("rubric", "nine_do_bonus_per_hit", b.nine_do_bonus_per_hit),
+        ("rubric", "nine_do_bonus_cap", b.nine_do_bonus_cap),
     ];
-    for (name, value) in checks {
+    let mut problem = |section: &str, key: &str, message: String| {
+        problems.push(PackProblem {
+            file: toml_path.to_path_buf(),
+            line: line_of_key(toml_text, section, key),
+            message,
+        });
+    };
+    for (section, key, value) in non_negative {
         if !(value.is_finite() && value >= 0.0) {
-            problems.push(PackProblem {
-                file: toml_path.to_path_buf(),
-                line: None,
-                message: format!("{name} must be a number ≥ 0, not {value}"),
-            });
+            problem(
+                section,
+                key,
+                format!("{section}.{key} must be a number ≥ 0, not {value}"),
+            );
         }
     }
-    if !(0.0..=100.0).contains(&b.pass_mark) {
-        problems.push(PackProblem {
-            file: toml_path.to_path_buf(),
-            line: None,
-            message: format!("rubric.pass_mark must be between 0 and 100, not {}", b.pass_mark),
-        });
+    // points are out of 100: no deduction or bonus beyond that means anything
+    for (section, key, value) in non_negative.iter().filter(|(s, _, _)| *s == "rubric") {
+        if value.is_finite() && *value > 100.0 {
+            problem(
+                section,
+                key,
+                format!("{section}.{key} must be at most 100, not {value}"),
+            );
+        }
+    }
+    if !(b.pass_mark.is_finite() && (0.0..=100.0).contains(&b.pass_mark)) {
+        problem(
+            "rubric",
+            "pass_mark",
+            format!("rubric.pass_mark must be between 0 and 100, not {}", b.pass_mark),
+        );
     }
     if config.matching.tolerant_min_chars < 3 {
-        problems.push(PackProblem {
-            file: toml_path.to_path_buf(),
-            line: None,
-            message: "matching.tolerant_min_chars below 3 makes short words fire by chance".into(),
-        });
+        problem(
+            "matching",
+            "tolerant_min_chars",
+            "matching.tolerant_min_chars below 3 makes short words fire by chance".into(),
+        );
     }
+}
+
+/// The line of `key = …` inside `[section]` of a TOML text.
+fn line_of_key(text: &str, section: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = name.trim().to_string();
+        } else if current == section
+            && line
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 fn line_of(text: &str, needle: &str) -> Option<usize> {
@@ -412,5 +456,45 @@ mod tests {
         let err = load_pack(dir.path()).unwrap_err();
         assert_eq!(err.problems[0].line, Some(4), "{err}");
         assert!(err.to_string().contains("greeting_within"), "{err}");
+    }
+
+    /// Every number of pack.toml, wrong in the ways a hand edit goes wrong:
+    /// each is refused at its own line.
+    #[test]
+    fn every_number_is_checked_at_its_line() {
+        let cases = [
+            ("rules", "greeting_within_s", "-1.0"),
+            ("rules", "closing_within_s", "nan"),
+            ("rules", "hold_min_silence_s", "inf"),
+            ("rules", "hold_request_window_s", "-0.5"),
+            ("rules", "hold_return_window_s", "nan"),
+            ("rules", "utterance_gap_s", "-inf"),
+            ("rubric", "pass_mark", "101.0"),
+            ("rubric", "greeting_missing", "-15.0"),
+            ("rubric", "greeting_late", "nan"),
+            ("rubric", "closing_missing", "inf"),
+            ("rubric", "hold_per_bad_hold", "-10.0"),
+            ("rubric", "hold_cap", "-20.0"),
+            ("rubric", "forbidden_per_hit", "nan"),
+            ("rubric", "forbidden_cap", "-40.0"),
+            ("rubric", "nine_dont_per_hit", "1000.0"),
+            ("rubric", "nine_dont_cap", "-1.0"),
+            ("rubric", "nine_do_bonus_per_hit", "nan"),
+            ("rubric", "nine_do_bonus_cap", "-6.0"),
+            ("matching", "tolerant_min_chars", "1"),
+        ];
+        for (section, key, value) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("g.txt"), "g.a  您好\n").unwrap();
+            // the key on line 5, after the category and a comment
+            let toml =
+                format!("[categories.greeting]\nfile = \"g.txt\"\n[{section}]\n# changed by hand\n{key} = {value}\n");
+            std::fs::write(dir.path().join("pack.toml"), toml).unwrap();
+            let err = load_pack(dir.path()).unwrap_err();
+            assert_eq!(err.problems.len(), 1, "{key} = {value}: {err}");
+            let problem = &err.problems[0];
+            assert_eq!(problem.line, Some(5), "{key} = {value}: {problem}");
+            assert!(problem.to_string().contains(key), "{problem}");
+        }
     }
 }

@@ -10,7 +10,7 @@ mod tables;
 use std::io::Write;
 use std::path::Path;
 
-pub use tables::{write_tables, HitRow, CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA};
+pub use tables::{extra_column_name, write_tables, HitRow, CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA};
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -207,15 +207,10 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
                 .collect::<Vec<_>>(),
         ),
     ];
-    let fixed: BTreeSet<&str> = CALLS_SCHEMA.iter().map(|(n, _)| *n).collect();
-    let extra_names: BTreeSet<&str> = calls
-        .iter()
-        .flat_map(|c| c.extra.keys().map(String::as_str))
-        .filter(|k| !fixed.contains(k))
-        .collect();
+    let extra_names: BTreeSet<&str> = calls.iter().flat_map(|c| c.extra.keys().map(String::as_str)).collect();
     for name in extra_names {
         columns.push(Column::new(
-            name.into(),
+            extra_column_name(name).as_str().into(),
             calls
                 .iter()
                 .map(|c| c.extra.get(name).map(String::as_str))
@@ -223,6 +218,17 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
         ));
     }
     DataFrame::new(calls.len(), columns)
+}
+
+/// The calls.parquet column of a manifest column: its own name, or, when that
+/// is one of the table's columns (`score`, `status`…), `manifest_<name>`, so
+/// it is neither dropped nor mistaken for callqa's verdict.
+pub fn extra_column_name(name: &str) -> String {
+    if CALLS_SCHEMA.iter().any(|(column, _)| *column == name) {
+        format!("manifest_{name}")
+    } else {
+        name.to_string()
+    }
 }
 
 fn hits_frame(rows: &[HitRow]) -> PolarsResult<DataFrame> {
@@ -323,7 +329,8 @@ mod tests {
                         "date" => "date",
                         "f64" => "f64",
                         "bool" => "bool",
-                        _ => "i32",
+                        "i32" => "i32",
+                        other => panic!("{n}: unknown type {other:?} in the schema"),
                     },
                 )
             })
@@ -347,7 +354,8 @@ mod tests {
                     "date" => "date",
                     "f64" => "double",
                     "bool" => "bool",
-                    _ => "int32",
+                    "i32" => "int32",
+                    other => panic!("{name}: type {other:?} has no documented Parquet type"),
                 };
                 let row = format!("| {name} | {documented} |");
                 assert!(readme.contains(&row), "README.md lacks the row {row}");
@@ -363,13 +371,24 @@ mod tests {
             started_at: Some("2026-11-20T09:00:00".into()),
             audio_path: Some("x.wav".into()),
             duration_s: None,
-            extra: [("queue".to_string(), "repair".to_string())].into(),
+            extra: [
+                ("queue".to_string(), "repair".to_string()),
+                // a manifest's own columns named like ours are kept, renamed
+                ("score".to_string(), "4 stars".to_string()),
+                ("status".to_string(), "vip".to_string()),
+            ]
+            .into(),
             evaluation: Err("x.wav: empty file (0 bytes)".into()),
         };
         let df = calls_frame(&[call]).unwrap();
         assert_eq!(df.column("status").unwrap().str().unwrap().get(0), Some("failed"));
         assert_eq!(df.column("score").unwrap().f64().unwrap().get(0), None);
         assert_eq!(df.column("queue").unwrap().str().unwrap().get(0), Some("repair"));
+        assert_eq!(
+            df.column("manifest_score").unwrap().str().unwrap().get(0),
+            Some("4 stars")
+        );
+        assert_eq!(df.column("manifest_status").unwrap().str().unwrap().get(0), Some("vip"));
         // 2026-11-20 is day 20777 after the epoch
         assert_eq!(
             df.column("call_date")
