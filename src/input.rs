@@ -111,25 +111,24 @@ impl DiscoverOptions {
 
 /// Lists the calls under `input` (folder or manifest file).
 pub fn discover(input: &Path, options: &DiscoverOptions) -> Result<Discovery, InputError> {
-    if input.is_file() {
+    if input.is_file() && !is_audio(input) {
         return read_manifest(input, options);
     }
-    if !input.is_dir() {
+    if !input.is_dir() && !input.is_file() {
         return Err(InputError::NotFound(input.to_path_buf()));
     }
     if let Some(manifest) = MANIFEST_NAMES.iter().map(|n| input.join(n)).find(|p| p.is_file()) {
         return read_manifest(&manifest, options);
     }
-    let mut files = Vec::new();
-    walk(input, &mut files).map_err(|source| InputError::Io {
-        path: input.to_path_buf(),
-        source,
-    })?;
-    files.sort();
     let mut discovery = Discovery {
-        source: format!("folder {}", input.display()),
+        source: if input.is_file() {
+            format!("file {}", input.display())
+        } else {
+            format!("folder {}", input.display())
+        },
         ..Default::default()
     };
+    let files = audio_files(input, &mut discovery.problems);
     let mut seen = HashSet::new();
     for path in files {
         match call_from_file_name(&path, options) {
@@ -152,20 +151,35 @@ pub fn discover(input: &Path, options: &DiscoverOptions) -> Result<Discovery, In
     Ok(discovery)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        {
-            out.push(path);
+/// The audio files below `input` (or `input` itself), in name order. Links
+/// are followed, but a link back up the tree is reported, not walked forever,
+/// and so is a folder that cannot be read; the rest of the walk goes on.
+fn audio_files(input: &Path, problems: &mut Vec<FailedItem>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(input).follow_links(true).sort_by_file_name() {
+        match entry {
+            Ok(entry) if entry.file_type().is_file() && is_audio(entry.path()) => files.push(entry.into_path()),
+            Ok(_) => {}
+            Err(e) => problems.push(FailedItem {
+                location: e.path().unwrap_or(input).display().to_string(),
+                reason: match e.loop_ancestor() {
+                    Some(ancestor) => format!("a link back to {}: not followed", ancestor.display()),
+                    None => format!(
+                        "cannot read: {}",
+                        e.io_error().map_or(e.to_string(), ToString::to_string)
+                    ),
+                },
+                ..FailedItem::default()
+            }),
         }
     }
-    Ok(())
+    files
+}
+
+fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// The call a file name describes, or why it describes none.
@@ -644,6 +658,32 @@ mod tests {
             "{:?}",
             found.problems
         );
+    }
+
+    #[test]
+    fn a_link_loop_is_reported_and_the_walk_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("night/late")).unwrap();
+        std::fs::write(dir.path().join("night/A1_20261120_010000_a.wav"), b"x").unwrap();
+        std::fs::write(dir.path().join("night/late/A2_20261120_020000_b.wav"), b"x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("night"), dir.path().join("night/late/again")).unwrap();
+        let found = discover(dir.path(), &options()).unwrap();
+        let ids: Vec<&str> = found.calls.iter().map(|c| c.call_id.as_str()).collect();
+        assert_eq!(ids, ["A1_20261120_010000_a", "A2_20261120_020000_b"]);
+        assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
+        assert!(found.problems[0].location.ends_with("again"), "{:?}", found.problems);
+        assert!(found.problems[0].reason.contains("link back"), "{:?}", found.problems);
+    }
+
+    #[test]
+    fn one_audio_file_is_a_batch_of_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("A7_20261120_231500_x.wav");
+        std::fs::write(&file, b"x").unwrap();
+        let found = discover(&file, &options()).unwrap();
+        assert_eq!(found.calls.len(), 1);
+        assert_eq!(found.calls[0].agent_id, "A7");
+        assert!(found.source.starts_with("file"));
     }
 
     #[test]
