@@ -697,4 +697,43 @@ mod tests {
         assert_eq!(found.calls.len(), 5);
         assert!(found.problems.is_empty(), "{:?}", found.problems);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Any file name, under name patterns whose groups are too short, too
+        /// long or odd: a call or that file's problem, never a panic.
+        #[test]
+        fn any_file_name_is_a_call_or_a_problem(
+            stem in "[A-Za-z0-9０-９_\\-一-龥 .]{0,40}",
+            pattern in proptest::sample::select(vec![
+                DEFAULT_NAME_PATTERN,
+                r"^(?P<agent_id>[^_]+)_(?P<date>\d{4})",
+                r"^(?P<agent_id>[^_]+)_(?P<date>\d+)_(?P<time>\d+)",
+                r"(?P<agent_id>.*)(?P<date>.*)(?P<time>.*)(?P<call_id>.*)",
+                r"^(?P<agent_id>\w)(?P<date>\w{8})?",
+            ]),
+        ) {
+            let options = DiscoverOptions::new(pattern, AgentChannel::Left).unwrap();
+            let _ = call_from_file_name(&PathBuf::from(format!("{stem}.wav")), &options);
+        }
+
+        /// Any bytes as a CSV or JSONL manifest: calls and problems, or a
+        /// clear error, never a panic; every problem names the manifest.
+        #[test]
+        fn any_manifest_is_read_without_panic(
+            text in "(call_id|path|agent_id|started_at|agent_channel|queue|[,\"\n{}:a-z0-9 ./２０-]|x\\.wav){0,60}",
+            jsonl in proptest::prelude::any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("x.wav"), b"x").unwrap();
+            let manifest = dir.path().join(if jsonl { "m.jsonl" } else { "m.csv" });
+            std::fs::write(&manifest, &text).unwrap();
+            if let Ok(found) = discover(&manifest, &options()) {
+                for problem in &found.problems {
+                    proptest::prop_assert!(problem.location.contains("m."), "{problem:?}");
+                }
+            }
+        }
+    }
 }

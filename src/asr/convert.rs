@@ -184,7 +184,8 @@ impl Ct2Model {
         }
         let _revision = r.u32()?;
         let count = r.u32()? as usize;
-        let mut raw = HashMap::with_capacity(count);
+        // the count comes from the file: trust it for the loop, not for memory
+        let mut raw = HashMap::with_capacity(count.min(bytes.len() / 8));
         for _ in 0..count {
             let name = r.string()?;
             let rank = r.u8()? as usize;
@@ -195,10 +196,17 @@ impl Ct2Model {
             let byte_count = r.u32()? as usize;
             let data = r.take(byte_count)?;
             let values = decode_values(dtype, data).ok_or_else(|| r.fail(format!("{name}: unknown dtype {dtype}")))?;
+            let declared = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+            if declared != Some(values.len()) {
+                return Err(r.fail(format!(
+                    "{name}: shape {dims:?} does not match its {} values",
+                    values.len()
+                )));
+            }
             raw.insert(name, Ct2Variable { dims, values });
         }
         let alias_count = r.u32()? as usize;
-        let mut aliases = HashMap::with_capacity(alias_count);
+        let mut aliases = HashMap::with_capacity(alias_count.min(bytes.len() / 8));
         for _ in 0..alias_count {
             let alias = r.string()?;
             let target = r.string()?;
@@ -220,6 +228,18 @@ impl Ct2Model {
         })
     }
 
+    /// A variable that must have `rank` dimensions, none of them zero.
+    fn get_rank(&self, name: &str, rank: usize) -> Result<&Ct2Variable, ConvertError> {
+        let v = self.get(name)?;
+        if v.dims.len() != rank || v.dims.contains(&0) {
+            return Err(ConvertError::Format {
+                path: self.path.clone(),
+                reason: format!("{name} has shape {:?}, expected {rank} non-empty dimensions", v.dims),
+            });
+        }
+        Ok(v)
+    }
+
     fn count_layers(&self, prefix: &str) -> usize {
         (0..)
             .take_while(|i| {
@@ -239,10 +259,10 @@ impl Ct2Model {
     }
 
     fn hparams(&self) -> Result<WhisperHparams, ConvertError> {
-        let embeddings = self.get("decoder/embeddings/weight")?;
-        let enc_pos = self.get("encoder/position_encodings/encodings")?;
-        let dec_pos = self.get("decoder/position_encodings/encodings")?;
-        let conv1 = self.get("encoder/conv1/weight")?;
+        let embeddings = self.get_rank("decoder/embeddings/weight", 2)?;
+        let enc_pos = self.get_rank("encoder/position_encodings/encodings", 2)?;
+        let dec_pos = self.get_rank("decoder/position_encodings/encodings", 2)?;
+        let conv1 = self.get_rank("encoder/conv1/weight", 3)?;
         let state = enc_pos.dims[1];
         // Every released whisper model uses 64-dimensional heads; older CT2
         // exports do not store num_heads.
@@ -277,7 +297,7 @@ impl Ct2Model {
                 false,
             )?;
             // whisper.cpp wants conv biases as [n_state, 1] so they broadcast over time.
-            let bias = self.get(&format!("encoder/{conv}/bias"))?;
+            let bias = self.get_rank(&format!("encoder/{conv}/bias"), 1)?;
             let n = bias.dims[0];
             t.push(GgmlTensor::new(
                 format!("encoder.{conv}.bias"),
@@ -365,9 +385,18 @@ impl Ct2Model {
         ggml_prefix: &str,
         names: &[&str],
     ) -> Result<(), ConvertError> {
-        let w = self.get(&format!("{ct2}/weight"))?;
-        let b = self.get(&format!("{ct2}/bias"))?;
+        let w = self.get_rank(&format!("{ct2}/weight"), 2)?;
+        let b = self.get_rank(&format!("{ct2}/bias"), 1)?;
         let parts = names.len();
+        if w.dims[0] % parts != 0 || b.dims[0] != w.dims[0] {
+            return Err(ConvertError::Format {
+                path: self.path.clone(),
+                reason: format!(
+                    "{ct2}: weight {:?} and bias {:?} do not split into {parts} projections",
+                    w.dims, b.dims
+                ),
+            });
+        }
         let rows = w.dims[0] / parts;
         let cols = w.dims[1];
         for (k, name) in names.iter().enumerate() {
@@ -928,5 +957,39 @@ mod tests {
         let err = convert_ct2_to_ggml(dir.path(), &dir.path().join("out.bin")).unwrap_err();
         assert!(err.to_string().contains("model.bin"), "{err}");
         assert!(!dir.path().join("out.bin").exists());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        /// A damaged model.bin (cut short, bytes overwritten, a length or
+        /// count replaced by garbage) is an error, never a panic or a huge
+        /// allocation.
+        #[test]
+        fn a_damaged_ct2_model_is_an_error_never_a_panic(
+            cut in proptest::option::of(0usize..4000),
+            edits in proptest::collection::vec((0usize..4000, proptest::prelude::any::<u8>()), 0..6),
+            word in proptest::option::of((0usize..4000, proptest::prelude::any::<u32>())),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            tiny_ct2(dir.path());
+            let model = dir.path().join("model.bin");
+            let mut bytes = std::fs::read(&model).unwrap();
+            let len = bytes.len();
+            for (at, value) in edits {
+                bytes[at % len] = value;
+            }
+            if let Some((at, value)) = word {
+                let at = at % bytes.len().saturating_sub(4).max(1);
+                if at + 4 <= bytes.len() {
+                    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+                }
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut % (bytes.len() + 1));
+            }
+            std::fs::write(&model, &bytes).unwrap();
+            let _ = convert_ct2_to_ggml(dir.path(), &dir.path().join("out.bin"));
+        }
     }
 }

@@ -673,4 +673,39 @@ mod tests {
             }
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        /// Whatever is said, and however it is cut into clauses and pauses:
+        /// every hit lies inside the speech it was found in, never spans a
+        /// pause longer than the join gap, and has its start before its end.
+        #[test]
+        fn hits_stay_inside_the_speech_they_were_found_in(
+            clauses in proptest::collection::vec(
+                ("[您你好请问有什么可以帮助稍等让久了啦不知道我现在很忙感谢来电再见，。！？ａ１ 行]{0,14}", 0.0f64..4.0, 0.2f64..3.0),
+                0..8,
+            ),
+        ) {
+            let matcher = Matcher::new(&builtin_pack());
+            let mut at = 0.0;
+            let mut segments = Vec::new();
+            for (text, pause_s, length_s) in &clauses {
+                at += pause_s;
+                segments.push((Speaker::Agent, at, at + length_s, text.as_str()));
+                at += length_s;
+            }
+            let t = transcript(&segments);
+            for hit in matcher.find(&t) {
+                proptest::prop_assert!(hit.start_s <= hit.end_s, "{hit:?}");
+                let first = segments.iter().position(|s| hit.start_s >= s.1 - 1e-9 && hit.start_s <= s.2 + 1e-9);
+                let last = segments.iter().rposition(|s| hit.end_s >= s.1 - 1e-9 && hit.end_s <= s.2 + 1e-9);
+                proptest::prop_assert!(first.is_some() && last.is_some(), "{hit:?} outside {segments:?}");
+                let (first, last) = (first.unwrap(), last.unwrap());
+                for pair in segments[first..=last.max(first)].windows(2) {
+                    proptest::prop_assert!(pair[1].1 - pair[0].2 <= MAX_JOIN_GAP_S, "{hit:?} spans a pause in {segments:?}");
+                }
+            }
+        }
+    }
 }
