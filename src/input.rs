@@ -66,6 +66,12 @@ impl FailedItem {
             reason,
         }
     }
+
+    /// What the failure is about: its call id, or where it was found when the
+    /// entry had none (a manifest row without an id).
+    pub fn key(&self) -> &str {
+        self.call_id.as_deref().unwrap_or(&self.location)
+    }
 }
 
 #[derive(Debug, Default)]

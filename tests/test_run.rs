@@ -566,3 +566,57 @@ fn call_ids_that_look_alike_on_disk_stay_two_calls() {
     ids.sort();
     assert_eq!(ids, [Some("a/b".to_string()), Some("a_b".to_string())]);
 }
+
+/// Night after night into one output folder: a call whose audio breaks is
+/// failed, not scored from its old transcript; calls of earlier nights stay,
+/// and so do their open failures, until they are processed again.
+#[test]
+fn no_stale_verdicts_across_runs() {
+    let _lock = whisper_lock();
+    let dir = workdir();
+    let out = dir.path().join("out");
+    let run = |rows: &str| {
+        let manifest = dir.path().join("manifest.csv");
+        std::fs::write(&manifest, format!("call_id,path,agent_id\n{rows}")).unwrap();
+        callqa()
+            .arg("run")
+            .arg(&manifest)
+            .arg("--out")
+            .arg(&out)
+            .arg("--model")
+            .arg(model())
+            .output()
+            .unwrap()
+    };
+    let status_of = |call_id: &str| {
+        let calls = read_parquet(&out.join("calls.parquet"));
+        let ids = strings(&calls, "call_id");
+        assert_eq!(
+            ids.iter().filter(|id| id.as_deref() == Some(call_id)).count(),
+            1,
+            "{ids:?}"
+        );
+        strings(&calls, "status")[row_of(&calls, call_id)].clone().unwrap()
+    };
+    let good = samples().join("call-004.wav");
+    let broken = dir.path().join("broken.wav");
+    std::fs::write(&broken, b"").unwrap();
+
+    assert_eq!(run(&format!("c4,{},A003\n", good.display())).status.code(), Some(0));
+    assert_eq!(status_of("c4"), "ok");
+    // the same call, its audio now broken: failed, though its old transcript is there
+    assert_eq!(run(&format!("c4,{},A003\n", broken.display())).status.code(), Some(1));
+    assert_eq!(status_of("c4"), "failed");
+    // another night, another call: c4's failure stays open, and run says so
+    let output = run(&format!("c2,{},A002\n", samples().join("call-002.wav").display()));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("calls of earlier runs"), "{stderr}");
+    assert_eq!((status_of("c2").as_str(), status_of("c4").as_str()), ("ok", "failed"));
+    // c4 fixed: scored again, its failure closed
+    assert_eq!(run(&format!("c4,{},A003\n", good.display())).status.code(), Some(0));
+    assert_eq!(status_of("c4"), "ok");
+    let failures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("failures.json")).unwrap()).unwrap();
+    assert_eq!(failures.as_array().unwrap().len(), 0, "{failures}");
+}

@@ -113,3 +113,40 @@ fn a_new_lexicon_pack_rescores_and_a_broken_one_is_refused() {
         "a broken pack never rewrites the tables"
     );
 }
+
+/// A call whose latest attempt failed (failures.json) is a failed row, even
+/// with an older transcript on disk: that transcript is from other audio or
+/// another model, and its verdict would be stale.
+#[test]
+fn a_new_failure_is_not_hidden_behind_an_old_transcript() {
+    let out = workdir();
+    write_transcripts(out.path());
+    std::fs::write(
+        out.path().join("failures.json"),
+        serde_json::json!([{
+            "location": "night/good.wav",
+            "call_id": "good",
+            "agent_id": "A1",
+            "audio_path": "night/good.wav",
+            "started_at": "2026-11-21T09:00:00",
+            "reason": "night/good.wav: empty file (0 bytes)"
+        }])
+        .to_string(),
+    )
+    .unwrap();
+    callqa().args(["score", "--out"]).arg(out.path()).assert().code(1);
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    let ids = strings(&calls, "call_id");
+    assert_eq!(
+        ids.iter().filter(|id| id.as_deref() == Some("good")).count(),
+        1,
+        "{ids:?}"
+    );
+    let good = row_of(&calls, "good");
+    assert_eq!(strings(&calls, "status")[good].as_deref(), Some("failed"));
+    assert!(strings(&calls, "error")[good]
+        .as_deref()
+        .unwrap()
+        .contains("empty file"));
+    assert!(out.path().join("transcripts/good.json").is_file(), "nothing is deleted");
+}

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::asr::{DecodeSettings, Engine};
 use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
 use crate::cli::RunArgs;
-use crate::cmd::score::{print_summary, score_folder, FAILURES_FILE};
+use crate::cmd::score::{print_summary, read_failures, score_folder, FAILURES_FILE};
 use crate::cmd::{load_lexicons, Outcome};
 use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::pipeline::{transcribe_batch, CallOutcome};
@@ -83,7 +83,30 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
 
     let mut failures: Vec<FailedItem> = discovery.problems;
     failures.extend(outcomes.into_iter().filter_map(|o: CallOutcome| o.result.err()));
-    let json = serde_json::to_vec_pretty(&failures).expect("failures serialise");
+    // Earlier runs' failures stay open until their call is processed again:
+    // this run settles every call it was given, and only those.
+    let this_run: std::collections::HashSet<&str> = discovery
+        .calls
+        .iter()
+        .map(|c| c.call_id.as_str())
+        .chain(failures.iter().map(FailedItem::key))
+        .collect();
+    let earlier: Vec<FailedItem> = read_failures(&args.out)?
+        .into_iter()
+        .filter(|f| !this_run.contains(f.key()))
+        .collect();
+    let earlier_transcripts = count_earlier_transcripts(&args.out, &this_run);
+    if earlier_transcripts + earlier.len() > 0 {
+        eprintln!(
+            "{} calls of earlier runs in {} ({earlier_transcripts} transcribed, {} failed) are kept and scored \
+             with this night's: the output folder is an archive",
+            earlier_transcripts + earlier.len(),
+            args.out.display(),
+            earlier.len()
+        );
+    }
+    let open_failures: Vec<&FailedItem> = earlier.iter().chain(&failures).collect();
+    let json = serde_json::to_vec_pretty(&open_failures).expect("failures serialise");
     write_atomic(&args.out.join(FAILURES_FILE), &json).context("writing the failure list")?;
 
     let summary = score_folder(&args.out, &pack)?;
@@ -98,6 +121,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         );
         Ok(Outcome::SomeFailed)
     }
+}
+
+/// Transcripts in `out` of calls that are not part of this run.
+fn count_earlier_transcripts(out: &std::path::Path, this_run: &std::collections::HashSet<&str>) -> usize {
+    let Ok(entries) = std::fs::read_dir(out.join("transcripts")) else {
+        return 0;
+    };
+    let this_run_files: std::collections::HashSet<std::path::PathBuf> = this_run
+        .iter()
+        .map(|id| crate::transcript::Transcript::path_in(out, id))
+        .collect();
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json") && !this_run_files.contains(p))
+        .count()
 }
 
 /// Silero VAD when its model is there (given, or beside the whisper model);

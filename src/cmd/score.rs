@@ -15,7 +15,7 @@ use crate::rules::{evaluate, CallResult};
 use crate::store::{write_atomic, write_tables, HitRow};
 use crate::transcript::Transcript;
 
-/// Where `callqa run` leaves the failures of its last batch.
+/// The calls whose latest attempt failed, over all runs into an output folder.
 pub const FAILURES_FILE: &str = "failures.json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,8 +50,9 @@ pub fn print_summary(out: &Path, s: &ScoreSummary) {
     );
 }
 
-/// Scores every transcript under `<out>/transcripts` plus the failures of the
-/// last run, and writes the tables and the report.
+/// Scores every transcript under `<out>/transcripts` (the folder is an
+/// archive: calls of earlier runs stay in it) plus the calls whose latest
+/// attempt failed, and writes the tables and the report.
 pub fn score_folder(out: &Path, pack: &Pack) -> anyhow::Result<ScoreSummary> {
     let transcript_dir = out.join("transcripts");
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(&transcript_dir) {
@@ -64,17 +65,20 @@ pub fn score_folder(out: &Path, pack: &Pack) -> anyhow::Result<ScoreSummary> {
     };
     paths.sort();
     let matcher = Matcher::new(pack);
-    let scored: Vec<(CallResult, Vec<Hit>)> = paths.par_iter().map(|p| score_transcript(p, &matcher, pack)).collect();
+    // failures.json holds the calls whose latest attempt failed (a success
+    // takes a call off it): a transcript of such a call is from older audio
+    // or an older model, and is not scored.
     let failures = read_failures(out)?;
-    let scored_ids: std::collections::HashSet<String> = scored.iter().map(|(c, _)| c.call_id.clone()).collect();
+    let failed_ids: std::collections::HashSet<&str> = failures.iter().map(FailedItem::key).collect();
+    let scored: Vec<(CallResult, Vec<Hit>)> = paths
+        .par_iter()
+        .map(|p| score_transcript(p, &matcher, pack))
+        .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
+        .collect();
     let (mut calls, mut hits): (Vec<CallResult>, Vec<Vec<Hit>>) = scored.into_iter().unzip();
     for f in failures {
-        let call_id = f.call_id.clone().unwrap_or_else(|| f.location.clone());
-        if scored_ids.contains(&call_id) {
-            continue; // failed once, transcribed since
-        }
         calls.push(CallResult {
-            call_id,
+            call_id: f.key().to_string(),
             agent_id: f.agent_id,
             started_at: f.started_at,
             audio_path: f.audio_path,
@@ -149,7 +153,8 @@ fn score_transcript(path: &Path, matcher: &Matcher, pack: &Pack) -> (CallResult,
     }
 }
 
-fn read_failures(out: &Path) -> anyhow::Result<Vec<FailedItem>> {
+/// The failures of earlier runs that are still open (see [`score_folder`]).
+pub fn read_failures(out: &Path) -> anyhow::Result<Vec<FailedItem>> {
     let path = out.join(FAILURES_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display())),
