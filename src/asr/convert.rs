@@ -787,7 +787,15 @@ mod tests {
         assert_eq!(f[200], 0.0);
     }
 
-    fn write_ct2(path: &Path, vars: &[(&str, Vec<usize>, Vec<f32>)], aliases: &[(&str, &str)]) {
+    /// Stored values of one CT2 variable.
+    #[derive(Clone)]
+    enum Stored {
+        F16(Vec<f32>),
+        F32(Vec<f32>),
+        Int8(Vec<i8>),
+    }
+
+    fn write_ct2(path: &Path, vars: &[(String, Vec<usize>, Stored)], aliases: &[(&str, &str)]) {
         let mut b = Vec::new();
         let s = |b: &mut Vec<u8>, t: &str| {
             b.extend(((t.len() + 1) as u16).to_le_bytes());
@@ -804,11 +812,14 @@ mod tests {
             for d in dims {
                 b.extend((*d as u32).to_le_bytes());
             }
-            b.push(4); // f16
-            b.extend(((values.len() * 2) as u32).to_le_bytes());
-            for v in values {
-                b.extend(f16::from_f32(*v).to_le_bytes());
-            }
+            let (dtype, data): (u8, Vec<u8>) = match values {
+                Stored::F16(v) => (4, v.iter().flat_map(|x| f16::from_f32(*x).to_le_bytes()).collect()),
+                Stored::F32(v) => (0, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+                Stored::Int8(v) => (1, v.iter().map(|x| *x as u8).collect()),
+            };
+            b.push(dtype);
+            b.extend((data.len() as u32).to_le_bytes());
+            b.extend(data);
         }
         b.extend((aliases.len() as u32).to_le_bytes());
         for (a, t) in aliases {
@@ -818,23 +829,33 @@ mod tests {
         std::fs::write(path, b).unwrap();
     }
 
-    /// A whisper model in miniature (state 4, one layer each side, 3 mels,
-    /// vocab 6) in CT2 form, so the converter can be checked tensor by tensor.
-    fn tiny_ct2(dir: &Path) {
-        let (st, ff, mels) = (4usize, 8usize, 3usize);
-        let ramp = |n: usize| (0..n).map(|i| i as f32 / 8.0).collect::<Vec<f32>>();
-        let mut vars: Vec<(String, Vec<usize>, Vec<f32>)> = vec![
-            ("encoder/conv1/weight".into(), vec![st, mels, 3], ramp(st * mels * 3)),
-            ("encoder/conv1/bias".into(), vec![st], ramp(st)),
-            ("encoder/conv2/weight".into(), vec![st, st, 3], ramp(st * st * 3)),
-            ("encoder/conv2/bias".into(), vec![st], ramp(st)),
-            (
-                "encoder/position_encodings/encodings".into(),
-                vec![10, st],
-                ramp(10 * st),
-            ),
-            ("decoder/position_encodings/encodings".into(), vec![5, st], ramp(5 * st)),
-            ("decoder/embeddings/weight".into(), vec![6, st], ramp(6 * st)),
+    /// Every value of a miniature tensor tells which one it is: distinct per
+    /// tensor (the name's hash) and per position.
+    fn tagged(name: &str, n: usize) -> Vec<f32> {
+        let tag = name
+            .bytes()
+            .fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+            % 97;
+        (0..n).map(|i| tag as f32 / 8.0 + (i % 251) as f32 / 64.0).collect()
+    }
+
+    /// A whisper model in miniature (state `st`, feed-forward `ff`, one layer
+    /// each side, 3 mels, vocab 6) in CT2 form, every value tagged (see
+    /// [`tagged`]), so the converter can be checked tensor by tensor, value by value.
+    fn tiny_ct2_vars(st: usize, ff: usize) -> Vec<(String, Vec<usize>, Stored)> {
+        let mels = 3usize;
+        let var = |name: &str, dims: Vec<usize>| {
+            let n = dims.iter().product();
+            (name.to_string(), dims, Stored::F16(tagged(name, n)))
+        };
+        let mut vars = vec![
+            var("encoder/conv1/weight", vec![st, mels, 3]),
+            var("encoder/conv1/bias", vec![st]),
+            var("encoder/conv2/weight", vec![st, st, 3]),
+            var("encoder/conv2/bias", vec![st]),
+            var("encoder/position_encodings/encodings", vec![10, st]),
+            var("decoder/position_encodings/encodings", vec![5, st]),
+            var("decoder/embeddings/weight", vec![6, st]),
         ];
         for side in ["encoder", "decoder"] {
             for ln in [
@@ -845,16 +866,12 @@ mod tests {
             .into_iter()
             .chain((side == "decoder").then(|| "layer_0/attention/layer_norm".to_string()))
             {
-                vars.push((format!("{side}/{ln}/gamma"), vec![st], ramp(st)));
-                vars.push((format!("{side}/{ln}/beta"), vec![st], ramp(st)));
+                vars.push(var(&format!("{side}/{ln}/gamma"), vec![st]));
+                vars.push(var(&format!("{side}/{ln}/beta"), vec![st]));
             }
             let mut lin = |name: &str, rows: usize, cols: usize| {
-                vars.push((
-                    format!("{side}/layer_0/{name}/weight"),
-                    vec![rows, cols],
-                    ramp(rows * cols),
-                ));
-                vars.push((format!("{side}/layer_0/{name}/bias"), vec![rows], ramp(rows)));
+                vars.push(var(&format!("{side}/layer_0/{name}/weight"), vec![rows, cols]));
+                vars.push(var(&format!("{side}/layer_0/{name}/bias"), vec![rows]));
             };
             lin("self_attention/linear_0", 3 * st, st);
             lin("self_attention/linear_1", st, st);
@@ -866,17 +883,21 @@ mod tests {
                 lin("attention/linear_2", st, st);
             }
         }
-        let borrowed: Vec<(&str, Vec<usize>, Vec<f32>)> = vars
-            .iter()
-            .map(|(n, d, v)| (n.as_str(), d.clone(), v.clone()))
-            .collect();
+        vars
+    }
+
+    fn write_tiny(dir: &Path, vars: &[(String, Vec<usize>, Stored)]) {
         write_ct2(
             &dir.join("model.bin"),
-            &borrowed,
+            vars,
             &[("decoder/projection/weight", "decoder/embeddings/weight")],
         );
         let tokenizer = serde_json::json!({"model": {"vocab": {"a": 0, "Ġb": 1, "Ċ": 2, "<|endoftext|>": 50257}}});
         std::fs::write(dir.join("tokenizer.json"), tokenizer.to_string()).unwrap();
+    }
+
+    fn tiny_ct2(dir: &Path) {
+        write_tiny(dir, &tiny_ct2_vars(4, 8));
     }
 
     /// (name, ne innermost first, ggml type) of one tensor in a written file.
@@ -884,6 +905,13 @@ mod tests {
 
     /// Reads back a ggml file: header, then every tensor's info.
     fn read_ggml(path: &Path) -> (Vec<i32>, Vec<TensorInfo>) {
+        let (header, tensors) = read_ggml_values(path);
+        (header, tensors.into_iter().map(|(info, _)| info).collect())
+    }
+
+    /// Reads back a ggml file with every tensor's values (f32, f16 and q8_0
+    /// decoded): what whisper.cpp will compute with.
+    fn read_ggml_values(path: &Path) -> (Vec<i32>, Vec<(TensorInfo, Vec<f32>)>) {
         let b = std::fs::read(path).unwrap();
         let i32_at = |p: usize| i32::from_le_bytes(b[p..p + 4].try_into().unwrap());
         assert_eq!(u32::from_le_bytes(b[0..4].try_into().unwrap()), GGML_MAGIC);
@@ -904,12 +932,193 @@ mod tests {
             p += 4 * n_dims as usize;
             let name = String::from_utf8(b[p..p + name_len].to_vec()).unwrap();
             p += name_len;
-            let n: i32 = ne.iter().product();
-            p += n as usize * if ttype == 0 { 4 } else { 2 };
-            tensors.push((name, ne, ttype));
+            let n = ne.iter().product::<i32>() as usize;
+            let values: Vec<f32> = match ttype {
+                GGML_TYPE_F32 => (0..n)
+                    .map(|k| f32::from_le_bytes(b[p + 4 * k..p + 4 * k + 4].try_into().unwrap()))
+                    .collect(),
+                GGML_TYPE_F16 => (0..n)
+                    .map(|k| f16::from_le_bytes(b[p + 2 * k..p + 2 * k + 2].try_into().unwrap()).to_f32())
+                    .collect(),
+                GGML_TYPE_Q8_0 => (0..n / Q8_0_BLOCK)
+                    .flat_map(|block| {
+                        let at = p + block * (2 + Q8_0_BLOCK);
+                        let scale = f16::from_le_bytes(b[at..at + 2].try_into().unwrap()).to_f32();
+                        b[at + 2..at + 2 + Q8_0_BLOCK]
+                            .iter()
+                            .map(move |&q| q as i8 as f32 * scale)
+                    })
+                    .collect(),
+                other => panic!("{name}: unexpected type {other}"),
+            };
+            p += match ttype {
+                GGML_TYPE_F32 => 4 * n,
+                GGML_TYPE_F16 => 2 * n,
+                _ => n / Q8_0_BLOCK * (2 + Q8_0_BLOCK),
+            };
+            tensors.push(((name, ne, ttype), values));
         }
         assert_eq!(p, b.len());
         (header, tensors)
+    }
+
+    /// The f16-rounded values a CT2 variable of the miniature holds.
+    fn stored(vars: &[(String, Vec<usize>, Stored)], name: &str) -> Vec<f32> {
+        match &vars.iter().find(|v| v.0 == name).unwrap().2 {
+            Stored::F16(v) => v.iter().map(|x| f16::from_f32(*x).to_f32()).collect(),
+            Stored::F32(v) => v.clone(),
+            Stored::Int8(v) => v.iter().map(|&x| x as f32).collect(),
+        }
+    }
+
+    /// Every ggml tensor holds exactly its CT2 source's values, block by block:
+    /// q, k and v of a fused projection in that order, the key without bias,
+    /// cross-attention k and v split the same way.
+    #[test]
+    fn every_tensor_holds_its_source_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let (st, ff) = (4, 8);
+        let vars = tiny_ct2_vars(st, ff);
+        write_tiny(dir.path(), &vars);
+        let out = dir.path().join("ggml.bin");
+        convert_ct2_to_ggml(dir.path(), &out).unwrap();
+        let (_, tensors) = read_ggml_values(&out);
+        let got = |name: &str| {
+            tensors
+                .iter()
+                .find(|t| t.0 .0 == name)
+                .unwrap_or_else(|| panic!("no tensor {name}"))
+                .1
+                .clone()
+        };
+        let block = |name: &str, k: usize, len: usize| stored(&vars, name)[k * len..(k + 1) * len].to_vec();
+        let qkv = "encoder/layer_0/self_attention/linear_0";
+        let cross_kv = "decoder/layer_0/attention/linear_1";
+        for (ggml, expected) in [
+            (
+                "encoder.blocks.0.attn.query.weight",
+                block(&format!("{qkv}/weight"), 0, st * st),
+            ),
+            (
+                "encoder.blocks.0.attn.key.weight",
+                block(&format!("{qkv}/weight"), 1, st * st),
+            ),
+            (
+                "encoder.blocks.0.attn.value.weight",
+                block(&format!("{qkv}/weight"), 2, st * st),
+            ),
+            ("encoder.blocks.0.attn.query.bias", block(&format!("{qkv}/bias"), 0, st)),
+            ("encoder.blocks.0.attn.value.bias", block(&format!("{qkv}/bias"), 2, st)),
+            (
+                "decoder.blocks.0.cross_attn.key.weight",
+                block(&format!("{cross_kv}/weight"), 0, st * st),
+            ),
+            (
+                "decoder.blocks.0.cross_attn.value.weight",
+                block(&format!("{cross_kv}/weight"), 1, st * st),
+            ),
+            (
+                "decoder.blocks.0.cross_attn.value.bias",
+                block(&format!("{cross_kv}/bias"), 1, st),
+            ),
+            (
+                "decoder.blocks.0.cross_attn.query.weight",
+                stored(&vars, "decoder/layer_0/attention/linear_0/weight"),
+            ),
+            (
+                "encoder.blocks.0.mlp.0.weight",
+                stored(&vars, "encoder/layer_0/ffn/linear_0/weight"),
+            ),
+            ("encoder.conv1.weight", stored(&vars, "encoder/conv1/weight")),
+            ("encoder.conv2.bias", stored(&vars, "encoder/conv2/bias")),
+            (
+                "decoder.token_embedding.weight",
+                stored(&vars, "decoder/embeddings/weight"),
+            ),
+            ("decoder.ln.weight", stored(&vars, "decoder/layer_norm/gamma")),
+        ] {
+            assert_eq!(got(ggml), expected, "{ggml}");
+        }
+    }
+
+    /// q8_0: matrices whose rows split into blocks of 32 are quantized, and
+    /// dequantize to within half a step of the source; the rest stay as in f16.
+    #[test]
+    fn q8_0_weights_round_trip_within_half_a_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let (st, ff) = (32, 64);
+        let vars = tiny_ct2_vars(st, ff);
+        write_tiny(dir.path(), &vars);
+        let out = dir.path().join("q8.bin");
+        convert_ct2_to_ggml_as(dir.path(), &out, WeightType::Q8_0).unwrap();
+        let (header, tensors) = read_ggml_values(&out);
+        assert_eq!(header[10], 2007, "ftype: q8_0 with quantization version 2");
+        let mut quantized = 0;
+        for ((name, ne, ttype), values) in &tensors {
+            if *ttype != GGML_TYPE_Q8_0 {
+                continue;
+            }
+            quantized += 1;
+            assert_eq!(ne.len(), 2, "{name}");
+            let source = match name.as_str() {
+                "encoder.blocks.0.mlp.0.weight" => stored(&vars, "encoder/layer_0/ffn/linear_0/weight"),
+                "encoder.blocks.0.attn.key.weight" => {
+                    stored(&vars, "encoder/layer_0/self_attention/linear_0/weight")[st * st..2 * st * st].to_vec()
+                }
+                "decoder.token_embedding.weight" => stored(&vars, "decoder/embeddings/weight"),
+                _ => continue,
+            };
+            for (block, (got, want)) in values.chunks(Q8_0_BLOCK).zip(source.chunks(Q8_0_BLOCK)).enumerate() {
+                let step = want.iter().fold(0f32, |m, v| m.max(v.abs())) / 127.0;
+                for (g, w) in got.iter().zip(want) {
+                    assert!(
+                        (g - w).abs() <= step * 0.5 + w.abs() * 2e-3,
+                        "{name} block {block}: {g} vs {w}"
+                    );
+                }
+            }
+        }
+        assert!(quantized >= 10, "only {quantized} tensors quantized");
+        let kept = |name: &str| tensors.iter().find(|t| t.0 .0 == name).unwrap().0 .2;
+        assert_eq!(kept("encoder.conv1.weight"), GGML_TYPE_F16, "conv kernels stay f16");
+        assert_eq!(kept("encoder.positional_embedding"), GGML_TYPE_F32);
+    }
+
+    /// int8 CT2 weights (faster-whisper's int8 exports) are divided by their
+    /// per-row `weight_scale` on the way in.
+    #[test]
+    fn int8_weights_are_dequantized_by_their_row_scales() {
+        let dir = tempfile::tempdir().unwrap();
+        let (st, ff) = (4, 8);
+        let mut vars = tiny_ct2_vars(st, ff);
+        let name = "encoder/layer_0/ffn/linear_0/weight";
+        let int8: Vec<i8> = (0..ff * st).map(|i| (i as i32 * 7 % 255 - 127) as i8).collect();
+        let scales: Vec<f32> = (0..ff).map(|row| 2.0 + row as f32).collect();
+        vars.iter_mut().find(|v| v.0 == name).unwrap().2 = Stored::Int8(int8.clone());
+        vars.push((format!("{name}_scale"), vec![ff], Stored::F32(scales.clone())));
+        write_tiny(dir.path(), &vars);
+        let out = dir.path().join("ggml.bin");
+        convert_ct2_to_ggml(dir.path(), &out).unwrap();
+        let (_, tensors) = read_ggml_values(&out);
+        let got = &tensors
+            .iter()
+            .find(|t| t.0 .0 == "encoder.blocks.0.mlp.0.weight")
+            .unwrap()
+            .1;
+        for row in 0..ff {
+            for col in 0..st {
+                let want = int8[row * st + col] as f32 / scales[row];
+                let g = got[row * st + col];
+                assert!(
+                    (g - want).abs() <= want.abs() * 1e-3 + 1e-3,
+                    "[{row}][{col}]: {g} vs {want}"
+                );
+            }
+        }
+        assert!(
+            tensors.iter().all(|t| !t.0 .0.contains("scale")),
+            "the scales are not tensors of their own"
+        );
     }
 
     #[test]
