@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Stdio;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use callqa::store::{CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA};
 use callqa::text::to_simplified;
