@@ -31,6 +31,7 @@ use callqa::eval::{phrase_counts, scripted_transcripts, PhraseScore};
 use callqa::input::{discover, DiscoverOptions, DEFAULT_NAME_PATTERN};
 use callqa::lexicon::{builtin_pack, MatchSettings, Pack};
 use callqa::pipeline::transcribe_batch;
+use callqa::store::OutDir;
 use callqa::transcript::{AgentChannel, Transcript};
 
 struct Contender {
@@ -108,7 +109,8 @@ fn main() -> anyhow::Result<()> {
             for (engine, contender) in [&silero, &energy].into_iter().zip(contenders.iter_mut()) {
                 let out = tempfile::tempdir()?;
                 let started = Instant::now();
-                let outcomes = pool.install(|| transcribe_batch(engine, "bench", &calls, out.path(), true, &|_| {}));
+                let outcomes =
+                    pool.install(|| transcribe_batch(engine, "bench", &calls, &OutDir::new(out.path()), true, &|_| {}));
                 contender.times_s.push(started.elapsed().as_secs_f64());
                 contender.transcripts = outcomes
                     .into_iter()

@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::time::Instant;
 
-use callqa::cmd::score::score_folder;
 use callqa::lexicon::builtin_pack;
+use callqa::scoring::score_folder;
 use callqa::transcript::{AgentChannel, Fingerprint, Segment, Speaker, Transcript};
 use rayon::prelude::*;
 
@@ -91,7 +91,7 @@ fn main() -> anyhow::Result<()> {
             .sum();
         parse_times.push(started.elapsed().as_secs_f64());
         let started = Instant::now();
-        let summary = score_folder(out, &pack)?;
+        let summary = score_folder(&callqa::store::OutDir::new(out), &pack)?;
         score_times.push(started.elapsed().as_secs_f64());
         eprintln!(
             "round {}: parse {:.2} s ({segments} segments), score {:.2} s ({} hits, {:.1} per call)",
@@ -173,7 +173,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
         extra: Default::default(),
         fingerprint: Fingerprint::default(),
     };
-    let path = Transcript::path_in(out, &transcript.call_id);
+    let path = callqa::store::OutDir::new(out).transcript(&transcript.call_id);
     transcript.write(&path)?;
     Ok(std::fs::metadata(&path)?.len())
 }

@@ -139,6 +139,6 @@ pub enum ModelCommand {
         /// Weight type of whisper's large matrices: f16 (reference layout) or q8_0 (about
         /// half the size). The VAD's types are fixed by whisper.cpp.
         #[arg(long, default_value = "f16")]
-        quantize: crate::asr::convert::WeightType,
+        quantize: crate::model::WeightType,
     },
 }

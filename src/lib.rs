@@ -5,11 +5,15 @@
 //! ```text
 //! input (folder | manifest) → audio (decode, channels, 16 kHz, VAD) → asr (whisper)
 //!   → transcript (JSON per call) → text (normalisation) → lexicon (phrases, matcher)
-//!   → rules (hits → outcomes → score) → store (Parquet, atomic) → report (scorecards, text, clips)
+//!   → rules (hits → outcomes → score, scorecards) → scoring (a folder's transcripts → tables)
+//!   → store (output folder, Parquet, atomic) → report (text, clips)
 //! ```
 //!
-//! Each stage knows the one before it only through a plain data type
-//! ([`transcript::Transcript`], [`lexicon::Hit`], [`rules::CallResult`]).
+//! Beside the journey: `model` makes the model files whisper.cpp loads,
+//! `pipeline` runs a batch through audio and asr, `eval` measures transcripts
+//! against what was really said. Each stage knows the one before it only
+//! through a plain data type ([`transcript::Transcript`], [`lexicon::Hit`],
+//! [`rules::CallResult`]).
 
 pub mod asr;
 pub mod audio;
@@ -18,9 +22,11 @@ pub mod cmd;
 pub mod eval;
 pub mod input;
 pub mod lexicon;
+pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod scoring;
 pub mod store;
 pub mod text;
 pub mod transcript;

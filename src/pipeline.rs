@@ -7,7 +7,6 @@
 //! without re-transcribing). A bad call becomes a [`FailedItem`] with its
 //! reason; the batch goes on.
 
-use std::path::Path;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -15,6 +14,7 @@ use rayon::prelude::*;
 use crate::asr::Engine;
 use crate::audio::{decode_file_bytes, speaker_tracks};
 use crate::input::{CallSpec, FailedItem};
+use crate::store::OutDir;
 use crate::transcript::{Fingerprint, Transcript};
 
 /// How one call went.
@@ -32,13 +32,13 @@ pub struct Transcribed {
     pub elapsed_s: f64,
 }
 
-/// Transcribes `calls` into `<out_dir>/transcripts/` on the current rayon pool,
+/// Transcribes `calls` into the output folder's transcripts on the current rayon pool,
 /// calling `on_done` as each call finishes (for progress).
 pub fn transcribe_batch(
     engine: &Engine,
     model_blake3: &str,
     calls: &[CallSpec],
-    out_dir: &Path,
+    out: &OutDir,
     force: bool,
     on_done: &(dyn Fn(&CallOutcome) + Sync),
 ) -> Vec<CallOutcome> {
@@ -46,7 +46,7 @@ pub fn transcribe_batch(
         .par_iter()
         .map(|spec| {
             let started = Instant::now();
-            let result = transcribe_call(engine, model_blake3, spec, out_dir, force)
+            let result = transcribe_call(engine, model_blake3, spec, out, force)
                 .map(|(transcript, reused)| Transcribed {
                     transcript,
                     reused,
@@ -67,7 +67,7 @@ fn transcribe_call(
     engine: &Engine,
     model_blake3: &str,
     spec: &CallSpec,
-    out_dir: &Path,
+    out: &OutDir,
     force: bool,
 ) -> Result<(Transcript, bool), String> {
     let bytes =
@@ -77,7 +77,7 @@ fn transcribe_call(
         model_blake3: model_blake3.to_string(),
         settings: format!("{}:{:?}", engine.fingerprint(), spec.agent_channel),
     };
-    let path = Transcript::path_in(out_dir, &spec.call_id);
+    let path = out.transcript(&spec.call_id);
     if !force {
         if let Ok(mut saved) = Transcript::read(&path) {
             if saved.fingerprint == fingerprint {

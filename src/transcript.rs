@@ -126,9 +126,10 @@ impl Transcript {
         }
     }
 
-    /// Where a call's transcript lives under an output folder.
-    pub fn path_in(out_dir: &Path, call_id: &str) -> PathBuf {
-        out_dir.join("transcripts").join(format!("{}.json", file_safe(call_id)))
+    /// The file name of a call's transcript (the folder is the output
+    /// folder's business: `store::OutDir::transcript`).
+    pub fn file_name(call_id: &str) -> String {
+        format!("{}.json", file_safe(call_id))
     }
 
     pub fn read(path: &Path) -> Result<Self, TranscriptError> {
@@ -149,11 +150,6 @@ impl Transcript {
             path: path.to_path_buf(),
             source,
         })
-    }
-
-    /// Call date (`YYYY-MM-DD`) for per-day scorecards.
-    pub fn call_date(&self) -> Option<&str> {
-        self.started_at.as_deref().and_then(|s| s.get(..10))
     }
 }
 
@@ -196,9 +192,8 @@ mod tests {
 
     #[test]
     fn call_ids_cannot_escape_the_transcript_folder() {
-        let p = Transcript::path_in(Path::new("/out"), "../../etc/passwd");
-        assert_eq!(p.parent(), Some(Path::new("/out/transcripts")));
-        let name = p.file_name().unwrap().to_str().unwrap();
+        let name = Transcript::file_name("../../etc/passwd");
+        assert!(!name.contains('/'), "{name}");
         assert!(name.starts_with("_.._etc_passwd~") && name.ends_with(".json"), "{name}");
     }
 
@@ -218,18 +213,14 @@ mod tests {
             "a~b",
             "a_b~0",
         ];
-        let names: std::collections::BTreeSet<PathBuf> =
-            ids.iter().map(|id| Transcript::path_in(Path::new("/o"), id)).collect();
+        let names: std::collections::BTreeSet<String> = ids.iter().map(|id| Transcript::file_name(id)).collect();
         assert_eq!(names.len(), ids.len(), "{names:?}");
         // plain ids keep their own name, so existing output folders still match
         for id in ["A001_20261120_x", "通话-001", "call-001"] {
-            assert_eq!(
-                Transcript::path_in(Path::new("/o"), id),
-                Path::new("/o/transcripts").join(format!("{id}.json"))
-            );
+            assert_eq!(Transcript::file_name(id), format!("{id}.json"));
         }
         let long = "x".repeat(500);
-        assert!(Transcript::path_in(Path::new("/o"), &long).to_str().unwrap().len() < 160);
+        assert!(Transcript::file_name(&long).len() < 160);
     }
 
     #[test]

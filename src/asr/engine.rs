@@ -11,6 +11,7 @@ use whisper_rs::{
 use super::cleanup;
 use crate::audio::vad::{SpeechDetector, VadError, VadSettings};
 use crate::audio::{SpeakerTrack, WHISPER_RATE_HZ};
+use crate::model::ggml::{read_header, GgmlHeader};
 use crate::text::to_simplified;
 use crate::transcript::Segment;
 
@@ -121,7 +122,10 @@ impl Engine {
         })?;
         // Token times come, when asked for, from DTW over the model's alignment
         // heads; whisper's timestamp tokens are too coarse on short chunks.
-        let header = read_ggml_header(model_path)?;
+        let header = read_header(model_path).map_err(|reason| AsrError::ModelLoad {
+            path: model_path.to_path_buf(),
+            reason,
+        })?;
         let params = WhisperContextParameters {
             dtw_parameters: DtwParameters {
                 mode: if settings.dtw_token_times {
@@ -317,39 +321,6 @@ impl Engine {
         }
         cleanup::finish(pieces, offset_s, chunk_len_s, to_simplified)
     }
-}
-
-/// The header fields of a whisper.cpp model file that tell which model it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct GgmlHeader {
-    n_vocab: i32,
-    n_audio_layer: i32,
-    n_text_layer: i32,
-    n_mels: i32,
-}
-
-fn read_ggml_header(path: &Path) -> Result<GgmlHeader, AsrError> {
-    use std::io::Read;
-    let mut bytes = [0u8; 48];
-    let bad = |reason: String| AsrError::ModelLoad {
-        path: path.to_path_buf(),
-        reason,
-    };
-    std::fs::File::open(path)
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|e| bad(format!("cannot read the header: {e}")))?;
-    let field = |i: usize| i32::from_le_bytes(bytes[4 * i..4 * i + 4].try_into().expect("4 bytes"));
-    if field(0) as u32 != 0x6767_6d6c {
-        return Err(bad(
-            "not a whisper.cpp ggml model (bad magic); convert CTranslate2 models with `callqa model import`".into(),
-        ));
-    }
-    Ok(GgmlHeader {
-        n_vocab: field(1),
-        n_audio_layer: field(5),
-        n_text_layer: field(9),
-        n_mels: field(10),
-    })
 }
 
 /// The alignment-head preset of a released whisper model, recognised by its

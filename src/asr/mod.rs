@@ -10,8 +10,6 @@
 //! behind these choices.
 
 mod cleanup;
-pub mod convert;
 mod engine;
-pub mod silero;
 
 pub use engine::{model_missing_help, AsrError, DecodeSettings, Engine};

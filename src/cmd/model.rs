@@ -4,8 +4,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use crate::asr::convert::{convert_ct2_to_ggml_as, WeightType};
-use crate::asr::silero::{convert_silero_to_ggml, is_safetensors};
+use crate::model::silero::{convert_silero_to_ggml, is_safetensors};
+use crate::model::{convert_ct2_to_ggml_as, WeightType};
 
 pub fn import(source: &Path, out: &Path, weights: WeightType) -> anyhow::Result<()> {
     if is_safetensors(source) {

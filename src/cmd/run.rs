@@ -11,11 +11,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::asr::{DecodeSettings, Engine};
 use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
 use crate::cli::RunArgs;
-use crate::cmd::score::{print_summary, read_failures, score_folder, FAILURES_FILE};
+use crate::cmd::score::print_summary;
 use crate::cmd::{load_lexicons, Outcome};
 use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::pipeline::{transcribe_batch, CallOutcome};
-use crate::store::{extra_column_name, write_atomic};
+use crate::scoring::{read_failures, score_folder};
+use crate::store::{extra_column_name, write_atomic, OutDir};
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     // A broken pack must stop the night before any audio is touched.
@@ -62,8 +63,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let model_bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let model_blake3 = blake3::hash(&model_bytes).to_hex().to_string();
     drop(model_bytes);
-    std::fs::create_dir_all(args.out.join("transcripts"))
-        .with_context(|| format!("creating {}", args.out.display()))?;
+    let out = OutDir::new(&args.out);
+    std::fs::create_dir_all(out.transcripts_dir()).with_context(|| format!("creating {}", out.root().display()))?;
 
     let progress = Progress::new(
         discovery.calls.len(),
@@ -75,7 +76,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         .context("starting worker threads")?;
     let started = Instant::now();
     let outcomes = pool.install(|| {
-        transcribe_batch(&engine, &model_blake3, &discovery.calls, &args.out, args.force, &|o| {
+        transcribe_batch(&engine, &model_blake3, &discovery.calls, &out, args.force, &|o| {
             progress.done(o)
         })
     });
@@ -91,47 +92,45 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         .map(|c| c.call_id.as_str())
         .chain(failures.iter().map(FailedItem::key))
         .collect();
-    let earlier: Vec<FailedItem> = read_failures(&args.out)?
+    let earlier: Vec<FailedItem> = read_failures(&out)?
         .into_iter()
         .filter(|f| !this_run.contains(f.key()))
         .collect();
-    let earlier_transcripts = count_earlier_transcripts(&args.out, &this_run);
+    let earlier_transcripts = count_earlier_transcripts(&out, &this_run);
     if earlier_transcripts + earlier.len() > 0 {
         eprintln!(
             "{} calls of earlier runs in {} ({earlier_transcripts} transcribed, {} failed) are kept and scored \
              with this night's: the output folder is an archive",
             earlier_transcripts + earlier.len(),
-            args.out.display(),
+            out.root().display(),
             earlier.len()
         );
     }
     let open_failures: Vec<&FailedItem> = earlier.iter().chain(&failures).collect();
     let json = serde_json::to_vec_pretty(&open_failures).expect("failures serialise");
-    write_atomic(&args.out.join(FAILURES_FILE), &json).context("writing the failure list")?;
+    write_atomic(&out.failures(), &json).context("writing the failure list")?;
 
-    let summary = score_folder(&args.out, &pack)?;
-    print_summary(&args.out, &summary);
+    let summary = score_folder(&out, &pack)?;
+    print_summary(&out, &summary);
     if failures.is_empty() {
         Ok(Outcome::Success)
     } else {
         eprintln!(
-            "{} item(s) failed (listed above and in {}/{FAILURES_FILE})",
+            "{} item(s) failed (listed above and in {})",
             failures.len(),
-            args.out.display()
+            out.failures().display()
         );
         Ok(Outcome::SomeFailed)
     }
 }
 
 /// Transcripts in `out` of calls that are not part of this run.
-fn count_earlier_transcripts(out: &std::path::Path, this_run: &std::collections::HashSet<&str>) -> usize {
-    let Ok(entries) = std::fs::read_dir(out.join("transcripts")) else {
+fn count_earlier_transcripts(out: &OutDir, this_run: &std::collections::HashSet<&str>) -> usize {
+    let Ok(entries) = std::fs::read_dir(out.transcripts_dir()) else {
         return 0;
     };
-    let this_run_files: std::collections::HashSet<std::path::PathBuf> = this_run
-        .iter()
-        .map(|id| crate::transcript::Transcript::path_in(out, id))
-        .collect();
+    let this_run_files: std::collections::HashSet<std::path::PathBuf> =
+        this_run.iter().map(|id| out.transcript(id)).collect();
     entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json") && !this_run_files.contains(p))

@@ -5,7 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use crate::audio::{decode_file, AudioError};
-use crate::lexicon::Hit;
+
+/// A moment of a call to cut: when, and the label its clip is named by.
+#[derive(Debug, Clone, Copy)]
+pub struct Moment<'a> {
+    pub start_s: f64,
+    pub end_s: f64,
+    /// The phrase id, in the clip's file name.
+    pub label: &'a str,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClipError {
@@ -15,11 +23,11 @@ pub enum ClipError {
     Write { path: PathBuf, reason: String },
 }
 
-/// Cuts one clip per hit from `audio_path` into `dir`; returns the clip paths in hit order.
+/// Cuts one clip per moment from `audio_path` into `dir`; returns the clip paths in order.
 pub fn cut_clips(
     audio_path: &Path,
     call_id: &str,
-    hits: &[&Hit],
+    hits: &[Moment],
     context_s: f64,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, ClipError> {
@@ -34,7 +42,7 @@ pub fn cut_clips(
             "{}_{:07.2}_{}.wav",
             call_id.replace(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'), "_"),
             hit.start_s,
-            hit.phrase_id
+            hit.label
         );
         let path = dir.join(name);
         let spec = hound::WavSpec {

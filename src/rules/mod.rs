@@ -14,8 +14,12 @@
 //! - Score: 100 minus the rubric's deductions (capped per rule) plus a small
 //!   capped bonus for nine-do phrases, clamped to 0..=100.
 
+mod scorecard;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+pub use scorecard::{scorecards, Scorecard};
 
 use serde::{Deserialize, Serialize};
 
@@ -60,6 +64,8 @@ pub struct CallResult {
 }
 
 impl CallResult {
+    /// The call's day (`YYYY-MM-DD`), from `started_at`, which input parsing
+    /// has already normalised to `YYYY-MM-DDTHH:MM:SS`.
     pub fn call_date(&self) -> Option<&str> {
         self.started_at.as_deref().and_then(|s| s.get(..10))
     }

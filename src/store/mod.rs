@@ -5,12 +5,17 @@
 //! a kill never leaves a half-written transcript or Parquet table: readers see
 //! the old file or the new one.
 
+mod out_dir;
 mod tables;
 
 use std::io::Write;
 use std::path::Path;
 
-pub use tables::{extra_column_name, write_tables, HitRow, CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA};
+pub use out_dir::OutDir;
+pub use tables::{
+    extra_column_name, read_audio_paths, read_hits, write_tables, HitRecord, HitRow, CALLS_SCHEMA, HITS_SCHEMA,
+    SCORECARDS_SCHEMA,
+};
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

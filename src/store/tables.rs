@@ -8,13 +8,16 @@
 //! `;`-separated string for the same reason.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::PathBuf;
+
+use super::OutDir;
 
 use polars::prelude::*;
 
-use crate::lexicon::Hit;
-use crate::report::Scorecard;
+use crate::lexicon::{Hit, MatchKind};
 use crate::rules::CallResult;
+use crate::rules::Scorecard;
+use crate::transcript::Speaker;
 
 /// (column, polars dtype) of calls.parquet, before the extra manifest columns.
 pub const CALLS_SCHEMA: &[(&str, &str)] = &[
@@ -79,11 +82,10 @@ pub struct HitRow<'a> {
     pub hit: &'a Hit,
 }
 
-/// Writes calls.parquet, hits.parquet and scorecards.parquet into `out_dir`, each atomically.
-pub fn write_tables(out_dir: &Path, calls: &[CallResult], hits: &[HitRow], cards: &[Scorecard]) -> anyhow::Result<()> {
+/// Writes calls.parquet, hits.parquet and scorecards.parquet into `out`, each atomically.
+pub fn write_tables(out: &OutDir, calls: &[CallResult], hits: &[HitRow], cards: &[Scorecard]) -> anyhow::Result<()> {
     use anyhow::Context;
-    let write = |name: &str, frame: PolarsResult<DataFrame>| -> anyhow::Result<()> {
-        let path = out_dir.join(name);
+    let write = |path: PathBuf, frame: PolarsResult<DataFrame>| -> anyhow::Result<()> {
         let mut frame = frame
             .map_err(anyhow::Error::from)
             .with_context(|| format!("building {}", path.display()))?;
@@ -98,10 +100,10 @@ pub fn write_tables(out_dir: &Path, calls: &[CallResult], hits: &[HitRow], cards
     };
     // hits is by far the largest; the other two are written beside it
     let (hits_written, others) = rayon::join(
-        || write("hits.parquet", hits_frame(hits)),
+        || write(out.hits_table(), hits_frame(hits)),
         || {
-            write("calls.parquet", calls_frame(calls))?;
-            write("scorecards.parquet", scorecards_frame(cards))
+            write(out.calls_table(), calls_frame(calls))?;
+            write(out.scorecards_table(), scorecards_frame(cards))
         },
     );
     hits_written.and(others)
@@ -218,6 +220,92 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
         ));
     }
     DataFrame::new(calls.len(), columns)
+}
+
+/// One row of hits.parquet, read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HitRecord {
+    pub call_id: String,
+    pub agent_id: String,
+    pub category: String,
+    pub phrase_id: String,
+    pub phrase: String,
+    pub matched_text: String,
+    pub speaker: Speaker,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub kind: MatchKind,
+    pub context: String,
+}
+
+fn read_frame(path: &std::path::Path) -> anyhow::Result<DataFrame> {
+    use anyhow::Context;
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading {}", path.display()))
+}
+
+/// Every hit of hits.parquet, in table order.
+pub fn read_hits(out: &OutDir) -> anyhow::Result<Vec<HitRecord>> {
+    let frame = read_frame(&out.hits_table())?;
+    let text = |name: &str| -> anyhow::Result<Vec<String>> {
+        let column = frame.column(name)?.str()?;
+        Ok((0..column.len())
+            .map(|i| column.get(i).unwrap_or_default().to_string())
+            .collect())
+    };
+    let float = |name: &str| -> anyhow::Result<Vec<f64>> {
+        let column = frame.column(name)?.f64()?;
+        Ok((0..column.len()).map(|i| column.get(i).unwrap_or(0.0)).collect())
+    };
+    let (call_ids, agent_ids, categories, phrase_ids, phrases, matched, speakers, kinds, contexts) = (
+        text("call_id")?,
+        text("agent_id")?,
+        text("category")?,
+        text("phrase_id")?,
+        text("phrase")?,
+        text("matched_text")?,
+        text("speaker")?,
+        text("match")?,
+        text("context")?,
+    );
+    let (starts, ends) = (float("start_s")?, float("end_s")?);
+    Ok((0..frame.height())
+        .map(|i| HitRecord {
+            call_id: call_ids[i].clone(),
+            agent_id: agent_ids[i].clone(),
+            category: categories[i].clone(),
+            phrase_id: phrase_ids[i].clone(),
+            phrase: phrases[i].clone(),
+            matched_text: matched[i].clone(),
+            speaker: match speakers[i].as_str() {
+                "agent" => Speaker::Agent,
+                "customer" => Speaker::Customer,
+                _ => Speaker::Unknown,
+            },
+            start_s: starts[i],
+            end_s: ends[i],
+            kind: if kinds[i] == "tolerant" {
+                MatchKind::Tolerant
+            } else {
+                MatchKind::Exact
+            },
+            context: contexts[i].clone(),
+        })
+        .collect())
+}
+
+/// call_id → audio file, from calls.parquet.
+pub fn read_audio_paths(out: &OutDir) -> anyhow::Result<std::collections::BTreeMap<String, PathBuf>> {
+    let frame = read_frame(&out.calls_table())?;
+    let ids = frame.column("call_id")?.str()?;
+    let paths = frame.column("audio_path")?.str()?;
+    Ok((0..ids.len())
+        .filter_map(|i| Some((ids.get(i)?.to_string(), PathBuf::from(paths.get(i)?))))
+        .collect())
 }
 
 /// The calls.parquet column of a manifest column: its own name, or, when that

@@ -77,7 +77,7 @@ pub fn row_of(df: &DataFrame, call_id: &str) -> usize {
 }
 
 pub fn transcript(out: &Path, call_id: &str) -> callqa::transcript::Transcript {
-    callqa::transcript::Transcript::read(&out.join("transcripts").join(format!("{call_id}.json"))).unwrap()
+    callqa::transcript::Transcript::read(&callqa::store::OutDir::new(out).transcript(call_id)).unwrap()
 }
 
 fn segment(speaker: Speaker, start: f64, end: f64, text: &str) -> Segment {
@@ -131,7 +131,7 @@ pub fn write_transcripts(out: &std::path::Path) {
             extra: [("queue".to_string(), "billing".to_string())].into(),
             fingerprint: Fingerprint::default(),
         };
-        t.write(&Transcript::path_in(out, call_id)).unwrap();
+        t.write(&callqa::store::OutDir::new(out).transcript(call_id)).unwrap();
     }
     std::fs::write(out.join("transcripts/broken.json"), b"{ \"call_id\": ").unwrap();
 }

@@ -25,7 +25,8 @@ use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
 
-use super::convert::{GgmlTensor, WeightType, GGML_MAGIC};
+use super::ggml::{GgmlTensor, GGML_MAGIC};
+use super::WeightType;
 
 /// Samples per VAD window at 16 kHz (32 ms), and the context Silero keeps
 /// from the previous window.
