@@ -39,7 +39,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// A folder of recordings (searched recursively; a manifest.csv or manifest.jsonl at
-    /// its top is used if present) or a manifest file (.csv or .jsonl).
+    /// its top is used if present), a manifest file (.csv or .jsonl), or one audio file.
     pub input: PathBuf,
     /// Output folder.
     #[arg(long, short)]
