@@ -110,7 +110,7 @@ fn main() -> anyhow::Result<()> {
                 let out = tempfile::tempdir()?;
                 let started = Instant::now();
                 let outcomes =
-                    pool.install(|| transcribe_batch(engine, "bench", &calls, &OutDir::new(out.path()), true, &|_| {}));
+                    pool.install(|| transcribe_batch(engine, "bench", &calls, &OutDir::new(out.path()), true, &|_| {}))?;
                 contender.times_s.push(started.elapsed().as_secs_f64());
                 contender.transcripts = outcomes
                     .into_iter()

@@ -173,7 +173,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
         extra: Default::default(),
         fingerprint: Fingerprint::default(),
     };
-    let path = callqa::store::OutDir::new(out).transcript(&transcript.call_id);
+    let path = callqa::store::OutDir::new(out).transcript(&transcript.call_id, transcript.started_at.as_deref());
     transcript.write(&path)?;
     Ok(std::fs::metadata(&path)?.len())
 }

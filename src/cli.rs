@@ -78,6 +78,26 @@ pub struct RunArgs {
     /// Plain log lines instead of a progress bar (automatic when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,
+    /// Take only shard I of N of the calls (I counted from 0; by a stable hash of the
+    /// call id), as one of N workers sharing the output folder. Workers write
+    /// transcripts and failures only; `callqa score --out DIR` then builds the tables.
+    /// Default: from a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, JOB_COMPLETIONS)
+    /// or a Slurm array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<crate::shard::Shard>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// What a batch command prints.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print the end-of-run summary as one JSON object on stdout (for scripts and cron).
+    #[arg(long)]
+    pub json: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -89,11 +109,13 @@ pub struct LexiconArg {
 
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
-    /// Output folder of an earlier `callqa run`.
+    /// Output folder of an earlier `callqa run` (or of shard workers).
     #[arg(long, short)]
     pub out: PathBuf,
     #[command(flatten)]
     pub lexicons: LexiconArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Beside the journey: `model` makes the model files whisper.cpp loads,
-//! `pipeline` runs a batch through audio and asr, `eval` measures transcripts
+//! `pipeline` runs a batch through audio and asr, `shard` splits it among
+//! worker processes, `eval` measures transcripts
 //! against what was really said. Each stage knows the one before it only
 //! through a plain data type ([`transcript::Transcript`], [`lexicon::Hit`],
 //! [`rules::CallResult`]).
@@ -27,6 +28,7 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod scoring;
+pub mod shard;
 pub mod store;
 pub mod text;
 pub mod transcript;

@@ -5,8 +5,11 @@
 //! file and reuses the saved transcript when audio, model and decoding
 //! settings are unchanged (identity fields from the manifest are refreshed
 //! without re-transcribing). A bad call becomes a [`FailedItem`] with its
-//! reason; the batch goes on.
+//! reason, noted in the folder's `failures/`; the batch goes on. Only an
+//! output folder that cannot take more (a full disk) stops the batch: every
+//! call after would fail the same way.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -14,7 +17,7 @@ use rayon::prelude::*;
 use crate::asr::Engine;
 use crate::audio::{decode_file_bytes, speaker_tracks};
 use crate::input::{CallSpec, FailedItem};
-use crate::store::OutDir;
+use crate::store::{clear_failure, record_failure, OutDir};
 use crate::transcript::{Fingerprint, Transcript};
 
 /// How one call went.
@@ -22,6 +25,34 @@ use crate::transcript::{Fingerprint, Transcript};
 pub struct CallOutcome {
     pub call_id: String,
     pub result: Result<Transcribed, FailedItem>,
+}
+
+/// Why a call went wrong: its own input, or the output folder.
+#[derive(Debug)]
+enum CallError {
+    /// The call's audio (or the engine on it): the call fails, the batch goes on.
+    Call(String),
+    /// Writing to the output folder: the batch stops.
+    Output(std::io::Error, std::path::PathBuf),
+}
+
+impl CallError {
+    fn output(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CallError + '_ {
+        move |e| CallError::Output(e, path.to_path_buf())
+    }
+}
+
+/// The batch stopped because the output folder could not take a file.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{path}: {source}: the batch stopped ({done} calls finished are kept and reused by the next run; \
+         {not_attempted} not attempted). Free space or fix the folder, then run again"
+)]
+pub struct OutputFull {
+    pub path: std::path::PathBuf,
+    pub source: std::io::Error,
+    pub done: usize,
+    pub not_attempted: usize,
 }
 
 #[derive(Debug)]
@@ -33,7 +64,8 @@ pub struct Transcribed {
 }
 
 /// Transcribes `calls` into the output folder's transcripts on the current rayon pool,
-/// calling `on_done` as each call finishes (for progress).
+/// calling `on_done` as each call finishes (for progress). Each call's
+/// failure is noted in `failures/`, and a success clears an older note.
 pub fn transcribe_batch(
     engine: &Engine,
     model_blake3: &str,
@@ -41,26 +73,59 @@ pub fn transcribe_batch(
     out: &OutDir,
     force: bool,
     on_done: &(dyn Fn(&CallOutcome) + Sync),
-) -> Vec<CallOutcome> {
-    calls
+) -> Result<Vec<CallOutcome>, OutputFull> {
+    let stop = AtomicBool::new(false);
+    let full: std::sync::Mutex<Option<(std::io::Error, std::path::PathBuf)>> = Default::default();
+    let outcomes: Vec<CallOutcome> = calls
         .par_iter()
-        .map(|spec| {
+        .filter_map(|spec| {
+            if stop.load(Ordering::SeqCst) {
+                return None;
+            }
             let started = Instant::now();
-            let result = transcribe_call(engine, model_blake3, spec, out, force)
-                .map(|(transcript, reused)| Transcribed {
+            let result = transcribe_call(engine, model_blake3, spec, out, force).and_then(|(transcript, reused)| {
+                clear_failure(out, &spec.call_id).map_err(CallError::output(&out.failure(&spec.call_id)))?;
+                Ok(Transcribed {
                     transcript,
                     reused,
                     elapsed_s: started.elapsed().as_secs_f64(),
                 })
-                .map_err(|reason| FailedItem::of_call(spec, spec.audio_path.display().to_string(), reason));
+            });
+            let result = match result {
+                Ok(done) => Ok(done),
+                Err(CallError::Call(reason)) => {
+                    let failed = FailedItem::of_call(spec, spec.audio_path.display().to_string(), reason);
+                    if let Err(e) = record_failure(out, &failed) {
+                        stop.store(true, Ordering::SeqCst);
+                        full.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert((e, out.failure(failed.key())));
+                    }
+                    Err(failed)
+                }
+                Err(CallError::Output(e, path)) => {
+                    stop.store(true, Ordering::SeqCst);
+                    full.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert((e, path));
+                    return None;
+                }
+            };
             let outcome = CallOutcome {
                 call_id: spec.call_id.clone(),
                 result,
             };
             on_done(&outcome);
-            outcome
+            Some(outcome)
         })
-        .collect()
+        .collect();
+    match full.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        None => Ok(outcomes),
+        Some((source, path)) => Err(OutputFull {
+            path,
+            source,
+            done: outcomes.iter().filter(|o| o.result.is_ok()).count(),
+            not_attempted: calls.len() - outcomes.len(),
+        }),
+    }
 }
 
 fn transcribe_call(
@@ -69,37 +134,53 @@ fn transcribe_call(
     spec: &CallSpec,
     out: &OutDir,
     force: bool,
-) -> Result<(Transcript, bool), String> {
-    let bytes =
-        std::fs::read(&spec.audio_path).map_err(|e| format!("{}: cannot read: {e}", spec.audio_path.display()))?;
+) -> Result<(Transcript, bool), CallError> {
+    let bytes = std::fs::read(&spec.audio_path)
+        .map_err(|e| CallError::Call(format!("{}: cannot read: {e}", spec.audio_path.display())))?;
     let fingerprint = Fingerprint {
         audio_blake3: blake3::hash(&bytes).to_hex().to_string(),
         model_blake3: model_blake3.to_string(),
         settings: format!("{}:{:?}", engine.fingerprint(), spec.agent_channel),
     };
-    let path = out.transcript(&spec.call_id);
+    let path = out.transcript(&spec.call_id, spec.started_at.as_deref());
+    // older folders kept transcripts without day folders: found there, moved
+    let flat = out.flat_transcript(&spec.call_id);
+    let save = |transcript: &Transcript| -> Result<(), CallError> {
+        transcript.write(&path).map_err(|e| match e {
+            crate::transcript::TranscriptError::Io { path, source } => CallError::Output(source, path),
+            other => CallError::Call(other.to_string()),
+        })?;
+        match std::fs::remove_file(&flat) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CallError::Output(e, flat.clone())),
+            _ => Ok(()),
+        }
+    };
     if !force {
-        if let Ok(mut saved) = Transcript::read(&path) {
-            if saved.fingerprint == fingerprint {
-                let before = saved.clone();
-                saved.agent_id.clone_from(&spec.agent_id);
-                saved.audio_path.clone_from(&spec.audio_path);
-                saved.started_at.clone_from(&spec.started_at);
-                saved.extra.clone_from(&spec.extra);
-                if saved != before {
-                    saved.write(&path).map_err(|e| e.to_string())?;
-                }
-                return Ok((saved, true));
+        for found in [&path, &flat] {
+            let Ok(mut saved) = Transcript::read(found) else {
+                continue;
+            };
+            if saved.fingerprint != fingerprint {
+                continue;
             }
+            let before = saved.clone();
+            saved.agent_id.clone_from(&spec.agent_id);
+            saved.audio_path.clone_from(&spec.audio_path);
+            saved.started_at.clone_from(&spec.started_at);
+            saved.extra.clone_from(&spec.extra);
+            if saved != before || found != &path {
+                save(&saved)?;
+            }
+            return Ok((saved, true));
         }
     }
-    let audio = decode_file_bytes(bytes, &spec.audio_path).map_err(|e| e.to_string())?;
-    let tracks = speaker_tracks(&audio, spec.agent_channel).map_err(|e| e.to_string())?;
+    let audio = decode_file_bytes(bytes, &spec.audio_path).map_err(|e| CallError::Call(e.to_string()))?;
+    let tracks = speaker_tracks(&audio, spec.agent_channel).map_err(|e| CallError::Call(e.to_string()))?;
     let per_track: Vec<Vec<crate::transcript::Segment>> = tracks
         .par_iter()
         .map(|track| engine.transcribe(track))
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("{}: {e}", spec.audio_path.display()))?;
+        .map_err(|e| CallError::Call(format!("{}: {e}", spec.audio_path.display())))?;
     let mut segments: Vec<_> = per_track.into_iter().flatten().collect();
     segments.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.speaker.cmp(&b.speaker)));
     let transcript = Transcript {
@@ -114,6 +195,6 @@ fn transcribe_call(
         extra: spec.extra.clone(),
         fingerprint,
     };
-    transcript.write(&path).map_err(|e| e.to_string())?;
+    save(&transcript)?;
     Ok((transcript, false))
 }

@@ -2,96 +2,126 @@
 //! failures → verdicts → the three tables, the scorecards and the report.
 //! Never touches audio or the model, so a new lexicon pack re-scores a night
 //! in seconds.
+//!
+//! The archive is streamed: transcripts are read, matched and judged a batch
+//! at a time, each batch is written out as one Parquet row group, and only
+//! running totals stay (per agent-day, plus the report's bounded lists). Peak
+//! memory does not grow with the number of calls, apart from the list of
+//! transcript file names.
 
-use std::path::PathBuf;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use rayon::prelude::*;
 
 use crate::input::FailedItem;
 use crate::lexicon::{Hit, Matcher, Pack};
-use crate::report::text_report;
-use crate::rules::{evaluate, scorecards, CallResult};
-use crate::store::{write_atomic, write_tables, HitRow, OutDir};
+use crate::report::{NightReport, Totals};
+use crate::rules::{evaluate, CallResult, ScorecardBook};
+use crate::store::{list_transcripts, open_failures, write_atomic, HitRow, OutDir, TableWriter};
 use crate::transcript::Transcript;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Calls read, judged and written together: one row group of the tables.
+const BATCH: usize = 8192;
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScoreSummary {
     pub calls: usize,
     pub failed: usize,
     pub passed: usize,
     pub hits: usize,
+    /// Totals and the agents, lowest mean score first.
+    pub totals: Totals,
 }
 
-/// Scores every transcript under `<out>/transcripts` (the folder is an
-/// archive: calls of earlier runs stay in it) plus the calls whose latest
-/// attempt failed, and writes the tables and the report.
+/// Scores every transcript of the archive under `<out>/transcripts` (calls of
+/// earlier runs stay in it) plus the calls whose latest attempt failed, and
+/// writes the tables, scorecards.json, failures.json and the report. Each
+/// file appears complete or not at all.
 pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
-    let transcript_dir = out.transcripts_dir();
-    let mut paths: Vec<PathBuf> = match std::fs::read_dir(&transcript_dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e).with_context(|| format!("listing {}", transcript_dir.display())),
-    };
-    paths.sort();
+    // failures/ holds the calls whose latest attempt failed (a success takes
+    // a call off it): a transcript of such a call is from older audio or an
+    // older model, and is not scored.
+    let failures = open_failures(out)?;
+    let failed_ids: HashSet<&str> = failures.iter().map(FailedItem::key).collect();
+    let paths = list_transcripts(out)?;
     let matcher = Matcher::new(pack);
-    // failures.json holds the calls whose latest attempt failed (a success
-    // takes a call off it): a transcript of such a call is from older audio
-    // or an older model, and is not scored.
-    let failures = read_failures(out)?;
-    let failed_ids: std::collections::HashSet<&str> = failures.iter().map(FailedItem::key).collect();
-    let scored: Vec<(CallResult, Vec<Hit>)> = paths
-        .par_iter()
-        .map(|p| score_transcript(p, &matcher, pack))
-        .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
-        .collect();
-    let (mut calls, mut hits): (Vec<CallResult>, Vec<Vec<Hit>>) = scored.into_iter().unzip();
-    for f in failures {
-        calls.push(CallResult {
-            call_id: f.key().to_string(),
-            agent_id: f.agent_id,
-            started_at: f.started_at,
-            audio_path: f.audio_path,
-            duration_s: None,
-            extra: f.extra,
-            evaluation: Err(format!("{}: {}", f.location, f.reason)),
-        });
-        hits.push(Vec::new());
+    let mut tables = TableWriter::create(out)?;
+    let mut cards = ScorecardBook::by_agent_and_day();
+    let mut report = NightReport::default();
+    let mut hit_count = 0;
+    let mut absorb =
+        |(calls, hits): (Vec<CallResult>, Vec<Vec<Hit>>), tables: &mut TableWriter| -> anyhow::Result<()> {
+            let rows: Vec<HitRow> = calls
+                .iter()
+                .zip(&hits)
+                .flat_map(|(call, hits)| {
+                    hits.iter().map(move |hit| HitRow {
+                        call_id: &call.call_id,
+                        agent_id: call.agent_id.as_deref().unwrap_or_default(),
+                        call_date: call.call_date(),
+                        hit,
+                    })
+                })
+                .collect();
+            hit_count += rows.len();
+            tables.write_batch(&calls, &rows)?;
+            for (call, hits) in calls.iter().zip(&hits) {
+                cards.add(call);
+                report.add(call, hits);
+            }
+            Ok(())
+        };
+    for batch in paths.chunks(BATCH) {
+        let scored = batch
+            .par_iter()
+            .map(|p| score_transcript(p, &matcher, pack))
+            .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
+            .unzip();
+        absorb(scored, &mut tables)?;
     }
-    let hit_rows: Vec<HitRow> = calls
+    let unprocessed = failures
         .iter()
-        .zip(&hits)
-        .flat_map(|(call, call_hits)| {
-            call_hits.iter().map(move |hit| HitRow {
-                call_id: &call.call_id,
-                agent_id: call.agent_id.as_deref().unwrap_or_default(),
-                call_date: call.call_date(),
-                hit,
-            })
+        .map(|f| {
+            let call = CallResult {
+                call_id: f.key().to_string(),
+                agent_id: f.agent_id.clone(),
+                started_at: f.started_at.clone(),
+                audio_path: f.audio_path.clone(),
+                duration_s: None,
+                extra: f.extra.clone(),
+                evaluation: Err(format!("{}: {}", f.location, f.reason)),
+            };
+            (call, Vec::new())
         })
-        .collect();
-    let cards = scorecards(&calls);
-    write_tables(out, &calls, &hit_rows, &cards)?;
-    let report = text_report(&calls, &hit_rows, &cards);
-    write_atomic(&out.report(), report.as_bytes()).with_context(|| format!("writing {}", out.report().display()))?;
-    let json = serde_json::to_vec_pretty(&cards).expect("scorecards serialise");
-    write_atomic(&out.scorecards_json(), &json)
-        .with_context(|| format!("writing {}", out.scorecards_json().display()))?;
+        .unzip();
+    absorb(unprocessed, &mut tables)?;
+
+    let cards = cards.finish();
+    tables.finish(&cards)?;
+    let (text, totals) = report.finish();
+    let write =
+        |path: PathBuf, bytes: &[u8]| write_atomic(&path, bytes).with_context(|| format!("writing {}", path.display()));
+    write(out.report(), text.as_bytes())?;
+    write(
+        out.scorecards_json(),
+        &serde_json::to_vec_pretty(&cards).expect("scorecards serialise"),
+    )?;
+    write(
+        out.failures(),
+        &serde_json::to_vec_pretty(&failures).expect("failures serialise"),
+    )?;
     Ok(ScoreSummary {
-        calls: calls.len(),
-        failed: calls.iter().filter(|c| c.evaluation.is_err()).count(),
-        passed: calls
-            .iter()
-            .filter(|c| c.evaluation.as_ref().is_ok_and(|e| e.passed))
-            .count(),
-        hits: hit_rows.len(),
+        calls: totals.calls,
+        failed: totals.unprocessed,
+        passed: totals.passed,
+        hits: hit_count,
+        totals,
     })
 }
 
-fn score_transcript(path: &std::path::Path, matcher: &Matcher, pack: &Pack) -> (CallResult, Vec<Hit>) {
+fn score_transcript(path: &Path, matcher: &Matcher, pack: &Pack) -> (CallResult, Vec<Hit>) {
     match Transcript::read(path) {
         Ok(t) => {
             let hits = matcher.find(&t);
@@ -107,6 +137,7 @@ fn score_transcript(path: &std::path::Path, matcher: &Matcher, pack: &Pack) -> (
             };
             (call, hits)
         }
+        // a corrupt transcript is a failed row naming the file, never a lost call
         Err(e) => (
             CallResult {
                 call_id: path
@@ -122,15 +153,5 @@ fn score_transcript(path: &std::path::Path, matcher: &Matcher, pack: &Pack) -> (
             },
             Vec::new(),
         ),
-    }
-}
-
-/// The failures of earlier runs that are still open (see [`score_folder`]).
-pub fn read_failures(out: &OutDir) -> anyhow::Result<Vec<FailedItem>> {
-    let path = out.failures();
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
 }

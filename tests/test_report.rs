@@ -15,7 +15,7 @@ fn prints_the_report_and_the_scorecards_as_json() {
         .arg(out.path())
         .assert()
         .success()
-        .stdout(contains("| A2 | 2026-11-20 |"))
+        .stdout(contains("| A2 | 1 | 1 |"))
         .stdout(contains("rude"))
         .stdout(contains("我不大清楚"));
     let output = callqa()

@@ -324,13 +324,12 @@ fn a_killed_run_loses_nothing_and_resumes() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let transcripts = out.path().join("transcripts");
+    let archive = callqa::store::OutDir::new(out.path());
     // (a kill during a write may leave a hidden temporary file, never a .json)
-    let mut on_disk: Vec<String> = std::fs::read_dir(&transcripts)
+    let mut on_disk: Vec<String> = callqa::store::list_transcripts(&archive)
         .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .map(|p| callqa::transcript::Transcript::read(&p).unwrap().call_id)
+        .iter()
+        .map(|p| callqa::transcript::Transcript::read(p).unwrap().call_id)
         .collect();
     on_disk.sort();
     assert_eq!(reported.len(), 1, "{reported:?}");
@@ -360,11 +359,7 @@ fn a_killed_run_loses_nothing_and_resumes() {
         );
     }
     assert_eq!(stderr.matches("transcript reused").count(), on_disk.len(), "{stderr}");
-    let json_files = std::fs::read_dir(&transcripts)
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|e| e == "json"))
-        .count();
-    assert_eq!(json_files, 5);
+    assert_eq!(callqa::store::list_transcripts(&archive).unwrap().len(), 5);
 }
 
 #[test]
@@ -587,7 +582,12 @@ fn call_ids_that_look_alike_on_disk_stay_two_calls() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(std::fs::read_dir(out.join("transcripts")).unwrap().count(), 2);
+    assert_eq!(
+        callqa::store::list_transcripts(&callqa::store::OutDir::new(&out))
+            .unwrap()
+            .len(),
+        2
+    );
     let calls = read_parquet(&out.join("calls.parquet"));
     let mut ids = strings(&calls, "call_id");
     ids.sort();

@@ -148,5 +148,8 @@ fn a_new_failure_is_not_hidden_behind_an_old_transcript() {
         .as_deref()
         .unwrap()
         .contains("empty file"));
-    assert!(out.path().join("transcripts/good.json").is_file(), "nothing is deleted");
+    assert!(
+        out.path().join("transcripts/2026-11-20/good.json").is_file(),
+        "nothing is deleted"
+    );
 }

@@ -1,4 +1,8 @@
 //! `callqa run`: the nightly job. Calls in → transcripts → scores, tables, report.
+//!
+//! Alone on its output folder (an exclusive lock), or, with `--shard I/N`, one
+//! of N workers sharing it: a worker writes its calls' transcripts and
+//! failures, and leaves the tables to `callqa score`.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -8,29 +12,53 @@ use std::time::Instant;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use std::collections::HashSet;
+
 use crate::asr::{DecodeSettings, Engine};
 use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
 use crate::cli::RunArgs;
-use crate::cmd::score::print_summary;
-use crate::cmd::{load_lexicons, Outcome};
+use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome, RunFigures};
 use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::pipeline::{transcribe_batch, CallOutcome};
-use crate::scoring::{read_failures, score_folder};
-use crate::store::{extra_column_name, write_atomic, OutDir};
+use crate::scoring::score_folder;
+use crate::shard::Shard;
+use crate::store::{extra_column_name, list_transcripts, lock_folder, record_failure, LockMode, OutDir};
+use crate::transcript::Transcript;
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
+    let console = Console::new(&args.output);
+    let started = Instant::now();
     // A broken pack must stop the night before any audio is touched.
     let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let shard = match args.shard {
+        Some(shard) => Some(shard),
+        None => Shard::from_env(|name| std::env::var(name).ok())?,
+    };
+    let out = OutDir::new(&args.out);
+    let (mode, holder) = match shard {
+        Some(shard) => (LockMode::Shared, format!("callqa run --shard {shard}")),
+        None => (LockMode::Exclusive, "callqa run".to_string()),
+    };
+    let _lock = lock_folder(&out, mode, &holder)?;
     let options = DiscoverOptions::new(&args.name_pattern, args.agent_channel)?;
-    let discovery = discover(&args.input, &options)?;
-    eprintln!(
+    let mut discovery = discover(&args.input, &options)?;
+    if let Some(shard) = shard {
+        let listed = discovery.calls.len();
+        discovery.calls.retain(|c| shard.owns(&c.call_id));
+        discovery.problems.retain(|p| shard.owns(p.key()));
+        console.say(format_args!(
+            "shard {shard}: {} of the {listed} calls listed are this worker's",
+            discovery.calls.len()
+        ));
+    }
+    console.say(format_args!(
         "{}: {} calls to process, {} unusable entries",
         discovery.source,
         discovery.calls.len(),
         discovery.problems.len()
-    );
+    ));
     for problem in &discovery.problems {
-        eprintln!("  skipped {}: {}", problem.location, problem.reason);
+        console.error(format_args!("  skipped {}: {}", problem.location, problem.reason));
     }
     let renamed: std::collections::BTreeSet<&str> = discovery
         .calls
@@ -40,16 +68,16 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         .filter(|name| extra_column_name(name) != *name)
         .collect();
     for name in renamed {
-        eprintln!(
+        console.say(format_args!(
             "note: the manifest column {name:?} is also a column of calls.parquet: it is kept there as {:?}",
             extra_column_name(name)
-        );
+        ));
     }
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.jobs.unwrap_or(cores).max(1);
     if jobs > cores {
-        eprintln!("note: --jobs {jobs} is more than the {cores} cores; using {cores} (whisper threads spin, oversubscribing only slows down)");
+        console.say(format_args!("note: --jobs {jobs} is more than the {cores} cores; using {cores} (whisper threads spin, oversubscribing only slows down)"));
     }
     let jobs = jobs.min(cores);
     // Thread budget: workers × whisper threads per chunk never exceeds the cores.
@@ -58,88 +86,110 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         dtw_token_times: args.dtw_timing,
         ..DecodeSettings::default()
     };
-    let detector = speech_detector(&args)?;
+    let detector = speech_detector(&args, console)?;
     let engine = Engine::load(&args.model, detector, settings)?;
     let model_bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let model_blake3 = blake3::hash(&model_bytes).to_hex().to_string();
     drop(model_bytes);
-    let out = OutDir::new(&args.out);
-    std::fs::create_dir_all(out.transcripts_dir()).with_context(|| format!("creating {}", out.root().display()))?;
 
+    for problem in &discovery.problems {
+        record_failure(&out, problem).with_context(|| format!("writing {}", out.failure(problem.key()).display()))?;
+    }
     let progress = Progress::new(
         discovery.calls.len(),
-        !args.no_progress && std::io::stderr().is_terminal(),
+        !args.no_progress && !console.quiet && std::io::stderr().is_terminal(),
+        console,
     );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
         .context("starting worker threads")?;
-    let started = Instant::now();
+    let transcribing = Instant::now();
     let outcomes = pool.install(|| {
         transcribe_batch(&engine, &model_blake3, &discovery.calls, &out, args.force, &|o| {
             progress.done(o)
         })
     });
-    progress.finish(started.elapsed().as_secs_f64());
+    progress.finish(transcribing.elapsed().as_secs_f64());
+    let outcomes = outcomes?;
 
+    let (mut transcribed, mut reused, mut audio_s, mut transcribed_s) = (0, 0, 0.0, 0.0);
+    for outcome in &outcomes {
+        if let Ok(t) = &outcome.result {
+            audio_s += t.transcript.duration_s;
+            if t.reused {
+                reused += 1;
+            } else {
+                transcribed += 1;
+                transcribed_s += t.transcript.duration_s;
+            }
+        }
+    }
     let mut failures: Vec<FailedItem> = discovery.problems;
     failures.extend(outcomes.into_iter().filter_map(|o: CallOutcome| o.result.err()));
-    // Earlier runs' failures stay open until their call is processed again:
-    // this run settles every call it was given, and only those.
-    let this_run: std::collections::HashSet<&str> = discovery
-        .calls
-        .iter()
-        .map(|c| c.call_id.as_str())
-        .chain(failures.iter().map(FailedItem::key))
-        .collect();
-    let earlier: Vec<FailedItem> = read_failures(&out)?
-        .into_iter()
-        .filter(|f| !this_run.contains(f.key()))
-        .collect();
-    let earlier_transcripts = count_earlier_transcripts(&out, &this_run);
-    if earlier_transcripts + earlier.len() > 0 {
-        eprintln!(
-            "{} calls of earlier runs in {} ({earlier_transcripts} transcribed, {} failed) are kept and scored \
-             with this night's: the output folder is an archive",
-            earlier_transcripts + earlier.len(),
-            out.root().display(),
-            earlier.len()
-        );
-    }
-    let open_failures: Vec<&FailedItem> = earlier.iter().chain(&failures).collect();
-    let json = serde_json::to_vec_pretty(&open_failures).expect("failures serialise");
-    write_atomic(&out.failures(), &json).context("writing the failure list")?;
+    let transcribing_s = transcribing.elapsed().as_secs_f64().max(1e-6);
+    let run = RunFigures {
+        calls: discovery.calls.len(),
+        transcribed,
+        reused,
+        failed: failures.len(),
+        audio_hours: audio_s / 3600.0,
+        times_real_time: transcribed_s / transcribing_s,
+        calls_per_hour: transcribed as f64 * 3600.0 / transcribing_s,
+    };
 
-    let summary = score_folder(&out, &pack)?;
-    print_summary(&out, &summary);
+    let summary = match shard {
+        // a worker among others: the tables are `callqa score`'s, once all are done
+        Some(shard) => BatchSummary {
+            shard: Some(shard.to_string()),
+            run: Some(run),
+            ..BatchSummary::new("run", &out, started.elapsed().as_secs_f64())
+        },
+        None => {
+            let this_run: HashSet<String> = discovery
+                .calls
+                .iter()
+                .map(|c| Transcript::file_name(&c.call_id))
+                .collect();
+            let earlier = list_transcripts(&out)?
+                .iter()
+                .filter(|p| {
+                    p.file_name()
+                        .is_none_or(|n| !this_run.contains(n.to_string_lossy().as_ref()))
+                })
+                .count();
+            if earlier > 0 {
+                console.say(format_args!(
+                    "{earlier} transcribed calls of earlier runs in {} are kept and scored with this night's: \
+                     the output folder is an archive",
+                    out.root().display()
+                ));
+            }
+            let scored = score_folder(&out, &pack)?;
+            BatchSummary {
+                run: Some(run),
+                ..BatchSummary::new("run", &out, started.elapsed().as_secs_f64())
+            }
+            .with_scores(&scored)
+        }
+    };
+    console.summary(&summary);
     if failures.is_empty() {
         Ok(Outcome::Success)
     } else {
-        eprintln!(
-            "{} item(s) failed (listed above and in {})",
+        console.error(format_args!(
+            "{} item(s) failed (listed above, in {} and, once scored, in {})",
             failures.len(),
+            out.failures_dir().display(),
             out.failures().display()
-        );
+        ));
         Ok(Outcome::SomeFailed)
     }
 }
 
-/// Transcripts in `out` of calls that are not part of this run.
-fn count_earlier_transcripts(out: &OutDir, this_run: &std::collections::HashSet<&str>) -> usize {
-    let Ok(entries) = std::fs::read_dir(out.transcripts_dir()) else {
-        return 0;
-    };
-    let this_run_files: std::collections::HashSet<std::path::PathBuf> =
-        this_run.iter().map(|id| out.transcript(id)).collect();
-    entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json") && !this_run_files.contains(p))
-        .count()
-}
-
 /// Silero VAD when its model is there (given, or beside the whisper model);
 /// the energy VAD when asked for, or, with a warning, when no model is found.
-fn speech_detector(args: &RunArgs) -> anyhow::Result<SpeechDetector> {
+fn speech_detector(args: &RunArgs, console: Console) -> anyhow::Result<SpeechDetector> {
     if args.energy_vad {
         return Ok(SpeechDetector::Energy);
     }
@@ -150,11 +200,11 @@ fn speech_detector(args: &RunArgs) -> anyhow::Result<SpeechDetector> {
     match SileroVad::load(&path) {
         Ok(silero) => Ok(SpeechDetector::Silero(silero)),
         Err(VadError::Missing { .. }) if !explicit => {
-            eprintln!(
+            console.say(format_args!(
                 "warning: no VAD model at {}: finding speech by energy, which is slower and misses more on noisy \
                  lines (scripts/setup.sh installs the VAD model)",
                 path.display()
-            );
+            ));
             Ok(SpeechDetector::Energy)
         }
         Err(e) => Err(e.into()),
@@ -163,6 +213,7 @@ fn speech_detector(args: &RunArgs) -> anyhow::Result<SpeechDetector> {
 
 /// A progress bar on a terminal; plain log lines otherwise (cron, CI, pipes).
 struct Progress {
+    console: Console,
     bar: Option<ProgressBar>,
     total: usize,
     done: AtomicUsize,
@@ -171,7 +222,7 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: usize, interactive: bool) -> Self {
+    fn new(total: usize, interactive: bool, console: Console) -> Self {
         let bar = interactive.then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
@@ -185,6 +236,7 @@ impl Progress {
             bar
         });
         Self {
+            console,
             bar,
             total,
             done: AtomicUsize::new(0),
@@ -219,7 +271,11 @@ impl Progress {
             }
             None => {
                 let _guard = self.log.lock().unwrap_or_else(|p| p.into_inner());
-                eprintln!("[{n}/{}] {line}", self.total);
+                if outcome.result.is_err() {
+                    self.console.error(format_args!("[{n}/{}] {line}", self.total));
+                } else {
+                    self.console.say(format_args!("[{n}/{}] {line}", self.total));
+                }
             }
         }
     }
@@ -229,11 +285,11 @@ impl Progress {
             bar.finish_and_clear();
         }
         let audio_s = self.audio_ms.load(Ordering::SeqCst) as f64 / 1000.0;
-        eprintln!(
-            "transcribed {} calls, {:.2} h of audio, in {:.1} s",
+        self.console.say(format_args!(
+            "processed {} calls, {:.2} h of audio, in {:.1} s",
             self.done.load(Ordering::SeqCst),
             audio_s / 3600.0,
             elapsed_s
-        );
+        ));
     }
 }

@@ -1,35 +1,29 @@
 //! `callqa score`: saved transcripts → calls, hits and scorecards tables + report
-//! (the scoring stage is `crate::scoring`).
+//! (the scoring stage is `crate::scoring`). Holds the output folder alone:
+//! it waits for no shard worker, and none starts while it writes.
 
 use crate::cli::ScoreArgs;
-use crate::cmd::{load_lexicons, Outcome};
-use crate::scoring::{score_folder, ScoreSummary};
-use crate::store::OutDir;
+use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
+use crate::scoring::score_folder;
+use crate::store::{lock_folder, LockMode, OutDir};
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<Outcome> {
+    let console = Console::new(&args.output);
+    let started = std::time::Instant::now();
     let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
     let out = OutDir::new(&args.out);
-    let summary = score_folder(&out, &pack)?;
-    print_summary(&out, &summary);
-    Ok(if summary.failed > 0 {
+    if !out.root().is_dir() {
+        anyhow::bail!(
+            "{}: no such output folder (run `callqa run` first)",
+            out.root().display()
+        );
+    }
+    let _lock = lock_folder(&out, LockMode::Exclusive, "callqa score")?;
+    let scored = score_folder(&out, &pack)?;
+    console.summary(&BatchSummary::new("score", &out, started.elapsed().as_secs_f64()).with_scores(&scored));
+    Ok(if scored.failed > 0 {
         Outcome::SomeFailed
     } else {
         Outcome::Success
     })
-}
-
-pub fn print_summary(out: &OutDir, s: &ScoreSummary) {
-    eprintln!(
-        "scored {} calls: {} passed, {} below the pass mark, {} failed; {} phrase hits.\n\
-         tables: {}, {}, {}; report: {}",
-        s.calls,
-        s.passed,
-        s.calls - s.passed - s.failed,
-        s.failed,
-        s.hits,
-        out.calls_table().display(),
-        out.hits_table().display(),
-        out.scorecards_table().display(),
-        out.report().display()
-    );
 }

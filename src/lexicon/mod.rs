@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use matcher::Matcher;
 pub use pack::{
     builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Rubric, RuleSettings, UnknownSpeaker,
+    RULE_IDS,
 };
 pub use phrase::{Phrase, Slot, Token};
 

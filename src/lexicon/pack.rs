@@ -91,7 +91,19 @@ pub struct Rubric {
     pub nine_dont_cap: f64,
     pub nine_do_bonus_per_hit: f64,
     pub nine_do_bonus_cap: f64,
+    /// Rules that fail a call outright, whatever its score (ids of [`RULE_IDS`]).
+    pub red_lines: Vec<String>,
 }
+
+/// The rules a call is judged by, as they appear in `failed_rules`.
+pub const RULE_IDS: &[&str] = &[
+    "greeting_missing",
+    "greeting_late",
+    "closing_missing",
+    "hold_etiquette",
+    "forbidden_phrase",
+    "nine_dont_phrase",
+];
 
 impl Default for Rubric {
     fn default() -> Self {
@@ -108,6 +120,7 @@ impl Default for Rubric {
             nine_dont_cap: 40.0,
             nine_do_bonus_per_hit: 2.0,
             nine_do_bonus_cap: 6.0,
+            red_lines: Vec::new(),
         }
     }
 }
@@ -363,6 +376,16 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
             format!("rubric.pass_mark must be between 0 and 100, not {}", b.pass_mark),
         );
     }
+    for rule in b.red_lines.iter().filter(|r| !RULE_IDS.contains(&r.as_str())) {
+        problem(
+            "rubric",
+            "red_lines",
+            format!(
+                "rubric.red_lines: {rule:?} is not a rule; the rules are {}",
+                RULE_IDS.join(", ")
+            ),
+        );
+    }
     if config.matching.tolerant_min_chars < 3 {
         problem(
             "matching",
@@ -482,6 +505,7 @@ mod tests {
             ("rubric", "nine_do_bonus_per_hit", "nan"),
             ("rubric", "nine_do_bonus_cap", "-6.0"),
             ("matching", "tolerant_min_chars", "1"),
+            ("rubric", "red_lines", "[\"forbidden_phrase\", \"rude_tone\"]"),
         ];
         for (section, key, value) in cases {
             let dir = tempfile::tempdir().unwrap();

@@ -39,7 +39,7 @@ impl GgmlTensor {
     /// f32 for 1-D tensors, biases and positional embeddings; f16 for conv
     /// kernels (3-D) and rows that do not split into q8_0 blocks; else `weights`.
     fn storage(&self, weights: WeightType) -> i32 {
-        let quantizable = self.shape.len() == 2 && self.shape[1] % Q8_0_BLOCK == 0;
+        let quantizable = self.shape.len() == 2 && self.shape[1].is_multiple_of(Q8_0_BLOCK);
         match (self.f32_storage, weights) {
             (true, _) => GGML_TYPE_F32,
             (false, WeightType::Q8_0) if quantizable => GGML_TYPE_Q8_0,

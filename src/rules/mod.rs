@@ -12,14 +12,16 @@
 //!   hold_request shortly before and a hold_return shortly after.
 //! - Forbidden and nine-don't phrases count per occurrence; nine-do phrases too.
 //! - Score: 100 minus the rubric's deductions (capped per rule) plus a small
-//!   capped bonus for nine-do phrases, clamped to 0..=100.
+//!   capped bonus for nine-do phrases, clamped to 0..=100. A call passes at the
+//!   pass mark, unless it broke one of the rubric's red lines, which fail it
+//!   outright whatever its score.
 
 mod scorecard;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use scorecard::{scorecards, Scorecard};
+pub use scorecard::{scorecards, Scorecard, ScorecardBook};
 
 use serde::{Deserialize, Serialize};
 
@@ -45,9 +47,12 @@ pub struct Evaluation {
     pub forbidden_count: u32,
     pub score: f64,
     pub passed: bool,
-    /// Rule ids: greeting_missing, greeting_late, closing_missing, hold_etiquette,
-    /// forbidden_phrase, nine_dont_phrase.
+    /// Rule ids (`lexicon::RULE_IDS`): greeting_missing, greeting_late,
+    /// closing_missing, hold_etiquette, forbidden_phrase, nine_dont_phrase.
     pub failed_rules: Vec<String>,
+    /// The failed rules that are red lines: any one fails the call.
+    #[serde(default)]
+    pub red_lines: Vec<String>,
 }
 
 /// One row of the calls table: a call that was scored, or one that failed before scoring.
@@ -171,6 +176,11 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluatio
     score -= capped(r.nine_dont_per_hit, nine_dont_count, r.nine_dont_cap);
     score += capped(r.nine_do_bonus_per_hit, nine_do_count, r.nine_do_bonus_cap);
     let score = score.clamp(0.0, 100.0);
+    let red_lines: Vec<String> = failed_rules
+        .iter()
+        .filter(|rule| r.red_lines.contains(rule))
+        .cloned()
+        .collect();
     Evaluation {
         greeting_ok,
         greeting_at_s,
@@ -181,8 +191,9 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluatio
         nine_dont_count,
         forbidden_count,
         score,
-        passed: score >= r.pass_mark,
+        passed: score >= r.pass_mark && red_lines.is_empty(),
         failed_rules,
+        red_lines,
     }
 }
 
@@ -447,5 +458,31 @@ mod tests {
         let mut pack = builtin_pack();
         pack.rubric.nine_dont_cap = 100.0;
         assert_eq!(judge_with(&pack, &many).score, 0.0);
+    }
+
+    /// Two 禁用语 in an otherwise good call: 100 - 2×10 = 80 passes on points,
+    /// but the default pack makes forbidden phrases a red line.
+    #[test]
+    fn a_red_line_fails_a_call_whatever_its_score() {
+        let mut lines = GOOD_CALL.to_vec();
+        lines.push((A, 11.0, 12.0, "我不大清楚。"));
+        lines.push((A, 12.5, 14.0, "你选吧，我也不懂。"));
+        let e = judge(&lines);
+        assert_eq!(e.forbidden_count, 2);
+        assert_eq!(e.score, 80.0);
+        assert_eq!(e.red_lines, ["forbidden_phrase"]);
+        assert!(!e.passed);
+        let mut pack = builtin_pack();
+        pack.rubric.red_lines.clear();
+        let points_only = judge_with(&pack, &lines);
+        assert!(points_only.passed && points_only.red_lines.is_empty());
+        // any rule can be one; every rule the rules report is a known id
+        pack.rubric.red_lines = vec!["closing_missing".into()];
+        let no_closing = judge_with(&pack, &lines[..lines.len() - 3]);
+        assert_eq!(no_closing.red_lines, ["closing_missing"]);
+        assert!(!no_closing.passed);
+        for rule in no_closing.failed_rules.iter().chain(&e.failed_rules) {
+            assert!(crate::lexicon::RULE_IDS.contains(&rule.as_str()), "{rule}");
+        }
     }
 }

@@ -5,15 +5,19 @@
 //! a kill never leaves a half-written transcript or Parquet table: readers see
 //! the old file or the new one.
 
+mod archive;
+mod lock;
 mod out_dir;
 mod tables;
 
 use std::io::Write;
 use std::path::Path;
 
-pub use out_dir::OutDir;
+pub use archive::{clear_failure, list_transcripts, open_failures, record_failure};
+pub use lock::{lock_folder, FolderLock, LockError, LockMode};
+pub use out_dir::{OutDir, UNDATED};
 pub use tables::{
-    extra_column_name, read_audio_paths, read_hits, write_tables, HitRecord, HitRow, CALLS_SCHEMA, HITS_SCHEMA,
+    extra_column_name, read_audio_paths, read_hits, HitRecord, HitRow, TableWriter, CALLS_SCHEMA, HITS_SCHEMA,
     SCORECARDS_SCHEMA,
 };
 
@@ -27,28 +31,57 @@ pub fn write_atomic_with(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(
-            ".{}.",
-            path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
-        ))
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    write(tmp.as_file_mut())?;
-    tmp.as_file().sync_all()?;
-    // tempfile creates 0600; outputs are shared with BI tools and colleagues.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    let mut file = AtomicFile::create(path)?;
+    write(file.file())?;
+    file.commit()
+}
+
+/// A file that appears at its path complete or not at all: written to a
+/// hidden temp file beside it, renamed over the path by [`AtomicFile::commit`].
+/// Dropped without a commit (an error, a full disk), the temp file is removed
+/// and the old file, if any, stays.
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
+    path: std::path::PathBuf,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> std::io::Result<Self> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(
+                ".{}.",
+                path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+            ))
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        Ok(Self {
+            tmp,
+            path: path.to_path_buf(),
+        })
     }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+
+    pub fn file(&mut self) -> &mut std::fs::File {
+        self.tmp.as_file_mut()
+    }
+
+    pub fn commit(self) -> std::io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        // tempfile creates 0600; outputs are shared with BI tools and colleagues.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            self.tmp
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+        }
+        self.tmp.persist(&self.path).map_err(|e| e.error)?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

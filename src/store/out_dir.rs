@@ -1,5 +1,16 @@
 //! The layout of an output folder, in one place: every path callqa reads or
 //! writes under `--out` comes from here.
+//!
+//! ```text
+//! transcripts/YYYY-MM-DD/<call>.json   one per call, by the call's day (undated/ without one)
+//! failures/<call>.json                 one per call whose latest attempt failed
+//! calls.parquet hits.parquet scorecards.parquet scorecards.json report.md failures.json
+//! .callqa.lock                         who holds the folder (run, score, shard workers)
+//! ```
+//!
+//! Folders of earlier versions kept every transcript directly in
+//! `transcripts/` and the open failures only in `failures.json`: both are still
+//! read (see `store::archive`).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +22,9 @@ pub struct OutDir {
     root: PathBuf,
 }
 
+/// The transcript folder of calls whose day is not known.
+pub const UNDATED: &str = "undated";
+
 impl OutDir {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
@@ -20,14 +34,31 @@ impl OutDir {
         &self.root
     }
 
-    /// One transcript per call, reused by later runs.
+    /// The transcript archive: one sub-folder per call date.
     pub fn transcripts_dir(&self) -> PathBuf {
         self.root.join("transcripts")
     }
 
-    /// Where a call's transcript lives (see [`Transcript::file_name`]).
-    pub fn transcript(&self, call_id: &str) -> PathBuf {
+    /// Where a call's transcript lives: under its day, so that no folder holds
+    /// more than a day's calls (see [`Transcript::file_name`] for the name).
+    pub fn transcript(&self, call_id: &str, started_at: Option<&str>) -> PathBuf {
+        self.transcripts_dir()
+            .join(day_folder(started_at))
+            .join(Transcript::file_name(call_id))
+    }
+
+    /// Where earlier versions kept a call's transcript (no day folder).
+    pub fn flat_transcript(&self, call_id: &str) -> PathBuf {
         self.transcripts_dir().join(Transcript::file_name(call_id))
+    }
+
+    /// One file per call (or unusable input entry) whose latest attempt failed.
+    pub fn failures_dir(&self) -> PathBuf {
+        self.root.join("failures")
+    }
+
+    pub fn failure(&self, key: &str) -> PathBuf {
+        self.failures_dir().join(Transcript::file_name(key))
     }
 
     pub fn calls_table(&self) -> PathBuf {
@@ -50,8 +81,46 @@ impl OutDir {
         self.root.join("report.md")
     }
 
-    /// The calls whose latest attempt failed, over all runs into this folder.
+    /// The open failures over all runs into this folder, as one list for people
+    /// and scripts (written with the tables; `failures/` is the truth).
     pub fn failures(&self) -> PathBuf {
         self.root.join("failures.json")
+    }
+
+    /// The file `run`, `score` and shard workers lock (see `store::lock`).
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join(".callqa.lock")
+    }
+}
+
+/// `YYYY-MM-DD` of a normalised `started_at`, or [`UNDATED`].
+fn day_folder(started_at: Option<&str>) -> &str {
+    started_at
+        .and_then(|s| s.get(..10))
+        .filter(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
+        .unwrap_or(UNDATED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transcripts_go_under_their_day() {
+        let out = OutDir::new("/o");
+        assert_eq!(
+            out.transcript("c1", Some("2026-11-20T09:12:05")),
+            PathBuf::from("/o/transcripts/2026-11-20/c1.json")
+        );
+        assert_eq!(
+            out.transcript("c1", None),
+            PathBuf::from("/o/transcripts/undated/c1.json")
+        );
+        // never a path built from something that is not a date
+        assert_eq!(
+            out.transcript("c1", Some("../../etc/x")),
+            PathBuf::from("/o/transcripts/undated/c1.json")
+        );
+        assert_eq!(out.flat_transcript("c1"), PathBuf::from("/o/transcripts/c1.json"));
     }
 }

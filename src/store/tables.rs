@@ -12,6 +12,7 @@ use std::path::PathBuf;
 
 use super::OutDir;
 
+use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 
 use crate::lexicon::{Hit, MatchKind};
@@ -40,6 +41,7 @@ pub const CALLS_SCHEMA: &[(&str, &str)] = &[
     ("score", "f64"),
     ("passed", "bool"),
     ("failed_rules", "str"),
+    ("red_lines", "str"),
 ];
 
 pub const HITS_SCHEMA: &[(&str, &str)] = &[
@@ -82,31 +84,140 @@ pub struct HitRow<'a> {
     pub hit: &'a Hit,
 }
 
-/// Writes calls.parquet, hits.parquet and scorecards.parquet into `out`, each atomically.
-pub fn write_tables(out: &OutDir, calls: &[CallResult], hits: &[HitRow], cards: &[Scorecard]) -> anyhow::Result<()> {
-    use anyhow::Context;
-    let write = |path: PathBuf, frame: PolarsResult<DataFrame>| -> anyhow::Result<()> {
-        let mut frame = frame
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("building {}", path.display()))?;
-        super::write_atomic_with(&path, |file| {
-            ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Lz4Raw)
-                .finish(&mut frame)
-                .map(|_| ())
-                .map_err(std::io::Error::other)
+/// Writes the three tables batch by batch, one Parquet row group per batch,
+/// so memory stays flat however many calls the archive holds. Nothing
+/// appears under the tables' names before [`TableWriter::finish`]: a crash, a
+/// full disk or an error midway leaves the old tables as they were.
+pub struct TableWriter {
+    out: OutDir,
+    hits_file: super::AtomicFile,
+    hits: BatchedWriter<std::fs::File>,
+    /// calls.parquet gains a column per manifest column, known only once every
+    /// call is read: its batches wait here, and are joined under one schema at the end.
+    calls_batches: tempfile::TempDir,
+    calls_batch_count: usize,
+    extra_names: BTreeSet<String>,
+}
+
+impl TableWriter {
+    pub fn create(out: &OutDir) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let path = out.hits_table();
+        let mut hits_file = super::AtomicFile::create(&path).with_context(|| format!("writing {}", path.display()))?;
+        let handle = hits_file
+            .file()
+            .try_clone()
+            .with_context(|| format!("writing {}", path.display()))?;
+        let schema = hits_frame(&[])?.schema().clone();
+        let hits = ParquetWriter::new(handle)
+            .with_compression(ParquetCompression::Lz4Raw)
+            .batched(&schema)?;
+        let calls_batches = tempfile::Builder::new()
+            .prefix(".calls-batches.")
+            .tempdir_in(out.root())
+            .with_context(|| format!("writing in {}", out.root().display()))?;
+        Ok(Self {
+            out: out.clone(),
+            hits_file,
+            hits,
+            calls_batches,
+            calls_batch_count: 0,
+            extra_names: BTreeSet::new(),
         })
-        .with_context(|| format!("writing {}", path.display()))
-    };
-    // hits is by far the largest; the other two are written beside it
-    let (hits_written, others) = rayon::join(
-        || write(out.hits_table(), hits_frame(hits)),
-        || {
-            write(out.calls_table(), calls_frame(calls))?;
-            write(out.scorecards_table(), scorecards_frame(cards))
-        },
-    );
-    hits_written.and(others)
+    }
+
+    /// One batch of calls and their hits.
+    pub fn write_batch(&mut self, calls: &[CallResult], hits: &[HitRow]) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let hits_path = self.out.hits_table();
+        let (hits_written, calls_written) = rayon::join(
+            || -> anyhow::Result<()> {
+                if !hits.is_empty() {
+                    self.hits
+                        .write_batch(&hits_frame(hits)?)
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| format!("writing {}", hits_path.display()))?;
+                }
+                Ok(())
+            },
+            || -> anyhow::Result<()> {
+                let mut frame = calls_frame(calls)?;
+                let path = self
+                    .calls_batches
+                    .path()
+                    .join(format!("{:08}.parquet", self.calls_batch_count));
+                let file = std::fs::File::create(&path).with_context(|| format!("writing {}", path.display()))?;
+                ParquetWriter::new(file)
+                    .with_compression(ParquetCompression::Uncompressed)
+                    .finish(&mut frame)
+                    .map_err(anyhow::Error::from)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                Ok(())
+            },
+        );
+        hits_written?;
+        calls_written?;
+        self.calls_batch_count += 1;
+        self.extra_names
+            .extend(calls.iter().flat_map(|c| c.extra.keys()).cloned());
+        Ok(())
+    }
+
+    /// Writes the scorecards and puts the three tables in place.
+    pub fn finish(self, cards: &[Scorecard]) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let hits_path = self.out.hits_table();
+        self.hits
+            .finish()
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("writing {}", hits_path.display()))?;
+
+        let calls_path = self.out.calls_table();
+        let context = || format!("writing {}", calls_path.display());
+        let mut calls_file = super::AtomicFile::create(&calls_path).with_context(context)?;
+        let mut columns: Vec<String> = CALLS_SCHEMA.iter().map(|(name, _)| name.to_string()).collect();
+        columns.extend(self.extra_names.iter().map(|name| extra_column_name(name)));
+        let align = |mut frame: DataFrame| -> PolarsResult<DataFrame> {
+            for name in &columns {
+                if frame.column(name).is_err() {
+                    let height = frame.height();
+                    frame.with_column(Column::full_null(name.as_str().into(), height, &DataType::String))?;
+                }
+            }
+            frame.select(columns.iter().map(String::as_str))
+        };
+        let schema = align(calls_frame(&[])?)?.schema().clone();
+        let mut calls = ParquetWriter::new(calls_file.file().try_clone().with_context(context)?)
+            .with_compression(ParquetCompression::Lz4Raw)
+            .batched(&schema)?;
+        for batch in 0..self.calls_batch_count {
+            let path = self.calls_batches.path().join(format!("{batch:08}.parquet"));
+            let frame = read_frame(&path)?;
+            calls
+                .write_batch(&align(frame)?)
+                .map_err(anyhow::Error::from)
+                .with_context(context)?;
+        }
+        calls.finish().map_err(anyhow::Error::from).with_context(context)?;
+
+        let cards_path = self.out.scorecards_table();
+        let mut cards_file =
+            super::AtomicFile::create(&cards_path).with_context(|| format!("writing {}", cards_path.display()))?;
+        ParquetWriter::new(cards_file.file())
+            .with_compression(ParquetCompression::Lz4Raw)
+            .finish(&mut scorecards_frame(cards)?)
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("writing {}", cards_path.display()))?;
+
+        for (file, path) in [
+            (self.hits_file, hits_path),
+            (calls_file, calls_path),
+            (cards_file, cards_path),
+        ] {
+            file.commit().with_context(|| format!("writing {}", path.display()))?;
+        }
+        Ok(())
+    }
 }
 
 /// Days since 1970-01-01 for `YYYY-MM-DD…`, as Parquet DATE stores them.
@@ -206,6 +317,13 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
             evals
                 .iter()
                 .map(|e| e.as_ref().map(|e| e.failed_rules.join(";")))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "red_lines".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().map(|e| e.red_lines.join(";")))
                 .collect::<Vec<_>>(),
         ),
     ];

@@ -76,8 +76,15 @@ pub fn row_of(df: &DataFrame, call_id: &str) -> usize {
         .unwrap_or_else(|| panic!("no row for {call_id}"))
 }
 
+/// A call's transcript, wherever the archive keeps it.
 pub fn transcript(out: &Path, call_id: &str) -> callqa::transcript::Transcript {
-    callqa::transcript::Transcript::read(&callqa::store::OutDir::new(out).transcript(call_id)).unwrap()
+    let name = callqa::transcript::Transcript::file_name(call_id);
+    let path = callqa::store::list_transcripts(&callqa::store::OutDir::new(out))
+        .unwrap()
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy() == name))
+        .unwrap_or_else(|| panic!("no transcript of {call_id} in {}", out.display()));
+    callqa::transcript::Transcript::read(&path).unwrap()
 }
 
 fn segment(speaker: Speaker, start: f64, end: f64, text: &str) -> Segment {
@@ -131,7 +138,8 @@ pub fn write_transcripts(out: &std::path::Path) {
             extra: [("queue".to_string(), "billing".to_string())].into(),
             fingerprint: Fingerprint::default(),
         };
-        t.write(&callqa::store::OutDir::new(out).transcript(call_id)).unwrap();
+        t.write(&callqa::store::OutDir::new(out).transcript(call_id, t.started_at.as_deref()))
+            .unwrap();
     }
     std::fs::write(out.join("transcripts/broken.json"), b"{ \"call_id\": ").unwrap();
 }

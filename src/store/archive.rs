@@ -1,0 +1,246 @@
+//! The output folder as an archive that grows night after night: the
+//! transcripts by day, and the open failures, one file per call.
+//!
+//! One file per call is what lets shard workers share a folder: each call
+//! belongs to one worker, so no two processes ever write the same file, and
+//! nobody rewrites a shared list. The tables are then built by whoever holds
+//! the folder alone (`run` without shards, or `score`).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::{write_atomic, OutDir};
+use crate::input::FailedItem;
+
+/// Every transcript in the archive, once per call, in a fixed order (day
+/// folders by name, files by name; the flat files of older folders first).
+///
+/// A call whose date was corrected between runs has a transcript under each
+/// day: the newer file is the call's. Memory: the file names only (about
+/// 50 bytes a call), never the transcripts.
+pub fn list_transcripts(out: &OutDir) -> anyhow::Result<Vec<PathBuf>> {
+    let root = out.transcripts_dir();
+    let mut folders: Vec<PathBuf> = vec![root.clone()];
+    let mut files: Vec<(OsString, u32)> = Vec::new();
+    let mut folder = 0;
+    while folder < folders.len() {
+        let dir = folders[folder].clone();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && folder == 0 => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+        };
+        let mut subfolders = Vec::new();
+        for entry in entries {
+            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with('.') {
+                continue; // temp files of writes in flight, hidden files
+            }
+            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
+            if is_dir && folder == 0 {
+                subfolders.push(entry.path());
+            } else if !is_dir && Path::new(&name).extension().is_some_and(|e| e == "json") {
+                files.push((name, folder as u32));
+            }
+        }
+        if folder == 0 {
+            subfolders.sort();
+            folders.extend(subfolders);
+        }
+        folder += 1;
+    }
+    // one transcript per call: the same file name under two days is the same call
+    files.sort();
+    let mut kept: Vec<(u32, OsString)> = Vec::with_capacity(files.len());
+    for (name, folder) in files {
+        match kept.last_mut() {
+            Some((kept_folder, kept_name)) if *kept_name == name => {
+                let modified = |f: u32| {
+                    std::fs::metadata(folders[f as usize].join(&name))
+                        .and_then(|m| m.modified())
+                        .ok()
+                };
+                if modified(folder) >= modified(*kept_folder) {
+                    *kept_folder = folder;
+                }
+            }
+            _ => kept.push((folder, name)),
+        }
+    }
+    kept.sort_unstable();
+    Ok(kept
+        .into_iter()
+        .map(|(folder, name)| folders[folder as usize].join(name))
+        .collect())
+}
+
+/// Notes that `item`'s latest attempt failed (replacing an older note).
+pub fn record_failure(out: &OutDir, item: &FailedItem) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(item).expect("failures serialise");
+    write_atomic(&out.failure(item.key()), &json)
+}
+
+/// Notes that the call `key` went through: it is no longer an open failure.
+pub fn clear_failure(out: &OutDir, key: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(out.failure(key)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// The calls (and unusable input entries) whose latest attempt failed, over
+/// every run into the folder, by key. A failure file that cannot be read is an
+/// error naming it: dropping it would silently lose a call.
+pub fn open_failures(out: &OutDir) -> anyhow::Result<Vec<FailedItem>> {
+    adopt_failure_list(out)?;
+    let dir = out.failures_dir();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+    };
+    let mut failures = Vec::new();
+    for entry in entries {
+        let path = entry.with_context(|| format!("listing {}", dir.display()))?.path();
+        if path.extension().is_none_or(|e| e != "json")
+            || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            continue;
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let item: FailedItem = serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{}: not a callqa failure record (delete it to drop the failure)",
+                path.display()
+            )
+        })?;
+        failures.push(item);
+    }
+    failures.sort_by(|a, b| a.key().cmp(b.key()));
+    Ok(failures)
+}
+
+/// Folders of earlier versions keep their open failures only in
+/// failures.json: turn that list into one file per failure, once. The files
+/// are made in a scratch folder renamed into place, so two workers starting
+/// together adopt the list once, and a worker that already settled a call
+/// never sees its failure come back.
+fn adopt_failure_list(out: &OutDir) -> anyhow::Result<()> {
+    let dir = out.failures_dir();
+    if dir.exists() || !out.failures().exists() {
+        return Ok(());
+    }
+    let list = out.failures();
+    let bytes = std::fs::read(&list).with_context(|| format!("reading {}", list.display()))?;
+    let items: Vec<FailedItem> =
+        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", list.display()))?;
+    let scratch = tempfile::Builder::new()
+        .prefix(".failures.")
+        .tempdir_in(out.root())
+        .with_context(|| format!("writing in {}", out.root().display()))?;
+    let staged = OutDir::new(scratch.path().join("staged"));
+    std::fs::create_dir_all(staged.failures_dir())?;
+    for item in &items {
+        record_failure(&staged, item).with_context(|| format!("writing in {}", scratch.path().display()))?;
+    }
+    match std::fs::rename(staged.failures_dir(), &dir) {
+        Ok(()) => Ok(()),
+        Err(_) if dir.exists() => Ok(()), // another worker adopted it first
+        Err(e) => Err(e).with_context(|| format!("creating {}", dir.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transcript::Transcript;
+
+    fn touch(path: &Path, body: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+
+    #[test]
+    fn one_transcript_per_call_in_a_fixed_order_old_layout_included() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::new(dir.path());
+        let t = out.transcripts_dir();
+        touch(&t.join("2026-11-21/b.json"), "");
+        touch(&t.join("2026-11-20/c.json"), "");
+        touch(&t.join("legacy.json"), "");
+        touch(&t.join("2026-11-20/.c.json.x.tmp"), "");
+        touch(&t.join("2026-11-20/notes.txt"), "");
+        // the same call under two days: the newer file wins
+        touch(&t.join("2026-11-19/moved.json"), "old");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        touch(&t.join("2026-11-22/moved.json"), "new");
+        let listed: Vec<String> = list_transcripts(&out)
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&t).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "legacy.json",
+                "2026-11-20/c.json",
+                "2026-11-21/b.json",
+                "2026-11-22/moved.json"
+            ]
+        );
+        assert!(list_transcripts(&OutDir::new(dir.path().join("none")))
+            .unwrap()
+            .is_empty());
+    }
+
+    fn failed(key: &str) -> FailedItem {
+        FailedItem {
+            location: format!("{key}.wav"),
+            call_id: Some(key.into()),
+            agent_id: Some("A1".into()),
+            audio_path: None,
+            started_at: None,
+            extra: Default::default(),
+            reason: "empty file".into(),
+        }
+    }
+
+    #[test]
+    fn failures_are_opened_replaced_and_settled_per_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::new(dir.path());
+        record_failure(&out, &failed("b")).unwrap();
+        record_failure(&out, &failed("a/x")).unwrap();
+        let mut again = failed("b");
+        again.reason = "truncated".into();
+        record_failure(&out, &again).unwrap();
+        let open = open_failures(&out).unwrap();
+        assert_eq!(open.iter().map(|f| f.key()).collect::<Vec<_>>(), ["a/x", "b"]);
+        assert_eq!(open[1].reason, "truncated");
+        clear_failure(&out, "b").unwrap();
+        clear_failure(&out, "never-failed").unwrap();
+        assert_eq!(open_failures(&out).unwrap().len(), 1);
+        std::fs::write(out.failure("bad"), "{").unwrap();
+        let err = format!("{:#}", open_failures(&out).unwrap_err());
+        assert!(err.contains("bad.json"), "{err}");
+    }
+
+    #[test]
+    fn an_older_folders_failure_list_is_adopted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::new(dir.path());
+        let list = serde_json::to_vec(&[failed("x"), failed("y")]).unwrap();
+        std::fs::write(out.failures(), list).unwrap();
+        assert_eq!(open_failures(&out).unwrap().len(), 2);
+        clear_failure(&out, "x").unwrap();
+        // failures.json is stale until the tables are written again: not read twice
+        assert_eq!(
+            open_failures(&out).unwrap().iter().map(|f| f.key()).collect::<Vec<_>>(),
+            ["y"]
+        );
+        assert_eq!(Transcript::file_name("y"), "y.json");
+    }
+}
