@@ -109,8 +109,8 @@ fn main() -> anyhow::Result<()> {
             for (engine, contender) in [&silero, &energy].into_iter().zip(contenders.iter_mut()) {
                 let out = tempfile::tempdir()?;
                 let started = Instant::now();
-                let outcomes =
-                    pool.install(|| transcribe_batch(engine, "bench", &calls, &OutDir::new(out.path()), true, &|_| {}))?;
+                let outcomes = pool
+                    .install(|| transcribe_batch(engine, "bench", &calls, &OutDir::new(out.path()), true, &|_| {}))?;
                 contender.times_s.push(started.elapsed().as_secs_f64());
                 contender.transcripts = outcomes
                     .into_iter()

@@ -1,16 +1,18 @@
-//! Re-scoring speed: `callqa score` over generated transcripts of realistic
-//! length (a 4–6 minute call: 50–70 clauses, agent and customer taking turns;
-//! greeting and closing in most calls, phrases and ASR slips now and then), against
-//! the floor of just reading and parsing the same JSON files, in the same run.
+//! Re-scoring speed and memory: the `callqa score` binary over generated
+//! transcripts of realistic length (a 4–6 minute call: 50–70 clauses, agent and
+//! customer taking turns; greeting and closing in most calls, phrases and ASR
+//! slips now and then; 200 agents over 28 days, stored by day as `run` stores
+//! them), against the floor of just reading and parsing the same JSON files,
+//! in the same run. Peak memory is the score process's maximum resident set.
 //!
 //!     cargo bench --bench rescore               (100,000 calls)
-//!     CALLS=20000 ROUNDS=3 cargo bench --bench rescore
+//!     CALLS=1000000 ROUNDS=1 cargo bench --bench rescore
+//!     CALLS=20000 ROUNDS=3 BENCH_DIR=/big/disk cargo bench --bench rescore
 
 use std::path::Path;
 use std::time::Instant;
 
-use callqa::lexicon::builtin_pack;
-use callqa::scoring::score_folder;
+use callqa::store::{list_transcripts, OutDir};
 use callqa::transcript::{AgentChannel, Fingerprint, Segment, Speaker, Transcript};
 use rayon::prelude::*;
 
@@ -76,30 +78,35 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    let pack = builtin_pack();
     let (mut parse_times, mut score_times) = (Vec::new(), Vec::new());
+    let mut peak_mb: f64 = 0.0;
     for round in 0..rounds {
         let started = Instant::now();
-        let segments: usize = std::fs::read_dir(out.join("transcripts"))?
-            .collect::<Vec<_>>()
+        let segments: usize = list_transcripts(&OutDir::new(out))?
             .into_par_iter()
-            .map(|e| {
-                Transcript::read(&e.unwrap().path())
-                    .map(|t| t.segments.len())
-                    .unwrap_or(0)
-            })
+            .map(|p| Transcript::read(&p).map(|t| t.segments.len()).unwrap_or(0))
             .sum();
         parse_times.push(started.elapsed().as_secs_f64());
         let started = Instant::now();
-        let summary = score_folder(&callqa::store::OutDir::new(out), &pack)?;
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_callqa"))
+            .args(["score", "--json", "--quiet", "--out"])
+            .arg(out)
+            .output()?;
         score_times.push(started.elapsed().as_secs_f64());
+        anyhow::ensure!(
+            output.status.success(),
+            "callqa score failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        peak_mb = peak_mb.max(children_peak_rss_mb());
+        let summary: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+        let hits = summary["archive"]["hits"].as_u64().unwrap_or(0);
         eprintln!(
-            "round {}: parse {:.2} s ({segments} segments), score {:.2} s ({} hits, {:.1} per call)",
+            "round {}: parse {:.2} s ({segments} segments), score {:.2} s ({hits} hits, {:.1} per call), peak {peak_mb:.0} MB",
             round + 1,
             parse_times[round],
             score_times[round],
-            summary.hits,
-            summary.hits as f64 / calls as f64
+            hits as f64 / calls as f64
         );
     }
     let parse_s = median(&mut parse_times);
@@ -111,15 +118,27 @@ fn main() -> anyhow::Result<()> {
         calls as f64 / parse_s
     );
     println!(
-        "  callqa score (match, rules, 3 tables): {score_s:6.2} s = {:8.0} calls/s",
+        "  callqa score (match, rules, 3 tables): {score_s:6.2} s = {:8.0} calls/s, peak memory {peak_mb:.0} MB",
         calls as f64 / score_s
     );
     println!(
-        "  score / floor: {:.2}x;  one million calls: {:.0} s",
+        "  score / floor: {:.2}x;  one million calls at this rate: {:.0} s",
         score_s / parse_s,
         score_s * 1e6 / calls as f64
     );
     Ok(())
+}
+
+/// The largest resident set of any child process waited for so far, in MB.
+fn children_peak_rss_mb() -> f64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == 0;
+    if ok {
+        usage.ru_maxrss as f64 / 1024.0 // kilobytes on Linux
+    } else {
+        f64::NAN
+    }
 }
 
 fn median(values: &mut [f64]) -> f64 {

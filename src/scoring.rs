@@ -19,11 +19,11 @@ use crate::input::FailedItem;
 use crate::lexicon::{Hit, Matcher, Pack};
 use crate::report::{NightReport, Totals};
 use crate::rules::{evaluate, CallResult, ScorecardBook};
-use crate::store::{list_transcripts, open_failures, write_atomic, HitRow, OutDir, TableWriter};
+use crate::store::{open_failures, write_atomic, HitRow, OutDir, TableWriter, TranscriptArchive};
 use crate::transcript::Transcript;
 
 /// Calls read, judged and written together: one row group of the tables.
-const BATCH: usize = 8192;
+const BATCH: usize = 4096;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreSummary {
@@ -45,7 +45,9 @@ pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
     // older model, and is not scored.
     let failures = open_failures(out)?;
     let failed_ids: HashSet<&str> = failures.iter().map(FailedItem::key).collect();
-    let paths = list_transcripts(out)?;
+    let archive = TranscriptArchive::open(out)?;
+    let mut paths = archive.paths();
+    let mut next_batch = || -> anyhow::Result<Vec<PathBuf>> { paths.by_ref().take(BATCH).collect() };
     let matcher = Matcher::new(pack);
     let mut tables = TableWriter::create(out)?;
     let mut cards = ScorecardBook::by_agent_and_day();
@@ -73,13 +75,24 @@ pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
             }
             Ok(())
         };
-    for batch in paths.chunks(BATCH) {
-        let scored = batch
+    let score_batch = |batch: &[PathBuf]| -> (Vec<CallResult>, Vec<Vec<Hit>>) {
+        batch
             .par_iter()
             .map(|p| score_transcript(p, &matcher, pack))
             .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
-            .unzip();
-        absorb(scored, &mut tables)?;
+            .unzip()
+    };
+    // one batch is written while the next is read and judged
+    let mut pending = score_batch(&next_batch()?);
+    loop {
+        let next = next_batch()?;
+        let last = next.is_empty();
+        let (written, scored) = rayon::join(|| absorb(pending, &mut tables), || score_batch(&next));
+        written?;
+        if last {
+            break;
+        }
+        pending = scored;
     }
     let unprocessed = failures
         .iter()
@@ -108,6 +121,9 @@ pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
         out.scorecards_json(),
         &serde_json::to_vec_pretty(&cards).expect("scorecards serialise"),
     )?;
+    // failures/ is the truth from now on, even while empty (see store::archive)
+    std::fs::create_dir_all(out.failures_dir())
+        .with_context(|| format!("creating {}", out.failures_dir().display()))?;
     write(
         out.failures(),
         &serde_json::to_vec_pretty(&failures).expect("failures serialise"),

@@ -144,8 +144,10 @@ impl Transcript {
     }
 
     /// Writes the transcript atomically: a crash leaves the old file or the new one.
+    /// Compact JSON (`jq .` lays it out): a third smaller than indented, and
+    /// re-scoring a large archive is bound by reading it.
     pub fn write(&self, path: &Path) -> Result<(), TranscriptError> {
-        let json = serde_json::to_vec_pretty(self).expect("transcripts always serialise");
+        let json = serde_json::to_vec(self).expect("transcripts always serialise");
         crate::store::write_atomic(path, &json).map_err(|source| TranscriptError::Io {
             path: path.to_path_buf(),
             source,

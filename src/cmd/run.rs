@@ -22,7 +22,7 @@ use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::pipeline::{transcribe_batch, CallOutcome};
 use crate::scoring::score_folder;
 use crate::shard::Shard;
-use crate::store::{extra_column_name, list_transcripts, lock_folder, record_failure, LockMode, OutDir};
+use crate::store::{extra_column_name, lock_folder, record_failure, LockMode, OutDir, TranscriptArchive};
 use crate::transcript::Transcript;
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
@@ -151,13 +151,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
                 .iter()
                 .map(|c| Transcript::file_name(&c.call_id))
                 .collect();
-            let earlier = list_transcripts(&out)?
-                .iter()
-                .filter(|p| {
-                    p.file_name()
-                        .is_none_or(|n| !this_run.contains(n.to_string_lossy().as_ref()))
-                })
-                .count();
+            let mut earlier = 0;
+            for path in TranscriptArchive::open(&out)?.paths() {
+                let name = path?.file_name().map(|n| n.to_string_lossy().into_owned());
+                earlier += usize::from(name.is_none_or(|n| !this_run.contains(&n)));
+            }
             if earlier > 0 {
                 console.say(format_args!(
                     "{earlier} transcribed calls of earlier runs in {} are kept and scored with this night's: \

@@ -6,7 +6,8 @@
 //! nobody rewrites a shared list. The tables are then built by whoever holds
 //! the folder alone (`run` without shards, or `score`).
 
-use std::ffi::OsString;
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -14,67 +15,121 @@ use anyhow::Context;
 use super::{write_atomic, OutDir};
 use crate::input::FailedItem;
 
-/// Every transcript in the archive, once per call, in a fixed order (day
-/// folders by name, files by name; the flat files of older folders first).
+/// The transcripts of an archive, once per call, in a fixed order (day
+/// folders by name, files by name; the flat files of older folders first),
+/// read one folder at a time.
 ///
 /// A call whose date was corrected between runs has a transcript under each
-/// day: the newer file is the call's. Memory: the file names only (about
-/// 50 bytes a call), never the transcripts.
-pub fn list_transcripts(out: &OutDir) -> anyhow::Result<Vec<PathBuf>> {
-    let root = out.transcripts_dir();
-    let mut folders: Vec<PathBuf> = vec![root.clone()];
-    let mut files: Vec<(OsString, u32)> = Vec::new();
-    let mut folder = 0;
-    while folder < folders.len() {
-        let dir = folders[folder].clone();
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && folder == 0 => return Ok(Vec::new()),
-            Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
-        };
-        let mut subfolders = Vec::new();
-        for entry in entries {
-            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-            let name = entry.file_name();
-            if name.to_string_lossy().starts_with('.') {
-                continue; // temp files of writes in flight, hidden files
-            }
-            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-            if is_dir && folder == 0 {
-                subfolders.push(entry.path());
-            } else if !is_dir && Path::new(&name).extension().is_some_and(|e| e == "json") {
-                files.push((name, folder as u32));
-            }
+/// day: the newer file is the call's. Telling them apart takes one 16-byte
+/// key per call (about 30 MB at a million calls), never the file names of the
+/// whole archive, let alone the transcripts.
+#[derive(Debug)]
+pub struct TranscriptArchive {
+    /// `transcripts/` itself, then its sub-folders by name.
+    folders: Vec<PathBuf>,
+    /// Hash of a file name → the folder holding the call's transcript.
+    owner: HashMap<u128, u32>,
+}
+
+fn name_key(name: &OsStr) -> u128 {
+    let hash = blake3::hash(name.as_encoded_bytes());
+    u128::from_le_bytes(hash.as_bytes()[..16].try_into().expect("16 bytes"))
+}
+
+/// The transcript files of one folder (`.json`, not hidden: temp files of
+/// writes in flight are hidden), and its sub-folders.
+fn read_folder(dir: &Path) -> anyhow::Result<(Vec<OsString>, Vec<PathBuf>)> {
+    let entries = std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))?;
+    let (mut files, mut folders) = (Vec::new(), Vec::new());
+    for entry in entries {
+        let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+        let name = entry.file_name();
+        if name.as_encoded_bytes().starts_with(b".") {
+            continue;
         }
-        if folder == 0 {
-            subfolders.sort();
-            folders.extend(subfolders);
+        if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+            folders.push(entry.path());
+        } else if Path::new(&name).extension().is_some_and(|e| e == "json") {
+            files.push(name);
         }
-        folder += 1;
     }
-    // one transcript per call: the same file name under two days is the same call
-    files.sort();
-    let mut kept: Vec<(u32, OsString)> = Vec::with_capacity(files.len());
-    for (name, folder) in files {
-        match kept.last_mut() {
-            Some((kept_folder, kept_name)) if *kept_name == name => {
-                let modified = |f: u32| {
-                    std::fs::metadata(folders[f as usize].join(&name))
-                        .and_then(|m| m.modified())
-                        .ok()
-                };
-                if modified(folder) >= modified(*kept_folder) {
-                    *kept_folder = folder;
+    files.sort_unstable();
+    folders.sort_unstable();
+    Ok((files, folders))
+}
+
+impl TranscriptArchive {
+    pub fn open(out: &OutDir) -> anyhow::Result<Self> {
+        let root = out.transcripts_dir();
+        if !root.exists() {
+            return Ok(Self {
+                folders: Vec::new(),
+                owner: HashMap::new(),
+            });
+        }
+        let (flat, day_folders) = read_folder(&root)?;
+        let mut folders = vec![root];
+        folders.extend(day_folders);
+        let mut owner: HashMap<u128, u32> = HashMap::new();
+        for (index, folder) in folders.iter().enumerate() {
+            let files = if index == 0 {
+                flat.clone()
+            } else {
+                read_folder(folder)?.0
+            };
+            for name in files {
+                let index = index as u32;
+                match owner.entry(name_key(&name)) {
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(index);
+                    }
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        let modified = |f: u32| {
+                            std::fs::metadata(folders[f as usize].join(&name))
+                                .and_then(|m| m.modified())
+                                .ok()
+                        };
+                        if modified(index) >= modified(*o.get()) {
+                            o.insert(index);
+                        }
+                    }
                 }
             }
-            _ => kept.push((folder, name)),
         }
+        Ok(Self { folders, owner })
     }
-    kept.sort_unstable();
-    Ok(kept
-        .into_iter()
-        .map(|(folder, name)| folders[folder as usize].join(name))
-        .collect())
+
+    /// How many calls have a transcript.
+    pub fn len(&self) -> usize {
+        self.owner.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.owner.is_empty()
+    }
+
+    /// Every call's transcript file, in order; one folder listed at a time.
+    pub fn paths(&self) -> impl Iterator<Item = anyhow::Result<PathBuf>> + '_ {
+        self.folders.iter().enumerate().flat_map(move |(index, folder)| {
+            let listed = read_folder(folder).map(|(files, _)| files);
+            let (files, error) = match listed {
+                Ok(files) => (files, None),
+                Err(e) => (Vec::new(), Some(Err(e))),
+            };
+            error.into_iter().chain(
+                files
+                    .into_iter()
+                    .filter(move |name| self.owner.get(&name_key(name)) == Some(&(index as u32)))
+                    .map(move |name| Ok(folder.join(name))),
+            )
+        })
+    }
+}
+
+/// Every transcript in the archive as a list (see [`TranscriptArchive`] to
+/// walk a large archive without holding the list).
+pub fn list_transcripts(out: &OutDir) -> anyhow::Result<Vec<PathBuf>> {
+    TranscriptArchive::open(out)?.paths().collect()
 }
 
 /// Notes that `item`'s latest attempt failed (replacing an older note).

@@ -13,7 +13,7 @@ mod tables;
 use std::io::Write;
 use std::path::Path;
 
-pub use archive::{clear_failure, list_transcripts, open_failures, record_failure};
+pub use archive::{clear_failure, list_transcripts, open_failures, record_failure, TranscriptArchive};
 pub use lock::{lock_folder, FolderLock, LockError, LockMode};
 pub use out_dir::{OutDir, UNDATED};
 pub use tables::{
