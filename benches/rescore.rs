@@ -8,6 +8,7 @@
 //!     cargo bench --bench rescore               (100,000 calls)
 //!     CALLS=1000000 ROUNDS=1 cargo bench --bench rescore
 //!     CALLS=20000 ROUNDS=3 BENCH_DIR=/big/disk cargo bench --bench rescore
+//!     ARCHIVE=/big/disk/m CALLS=1000000 cargo bench --bench rescore   (kept for the next run)
 
 use std::path::Path;
 use std::time::Instant;
@@ -63,20 +64,32 @@ fn main() -> anyhow::Result<()> {
         .and_then(|c| c.parse().ok())
         .unwrap_or(100_000);
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|c| c.parse().ok()).unwrap_or(3);
-    let dir = tempfile::tempdir_in(
-        std::env::var("BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
-    )?;
-    let out = dir.path();
-    let started = Instant::now();
-    let bytes: u64 = (0..calls)
-        .into_par_iter()
-        .map(|i| write_call(out, i))
-        .sum::<anyhow::Result<u64>>()?;
-    eprintln!(
-        "generated {calls} transcripts ({:.0} MB) in {:.1} s",
-        bytes as f64 / 1e6,
-        started.elapsed().as_secs_f64()
-    );
+    // ARCHIVE=DIR keeps the generated calls there for the next run (a million
+    // take minutes to write); otherwise a temporary folder under BENCH_DIR.
+    let temporary;
+    let out: &Path = match std::env::var_os("ARCHIVE") {
+        Some(dir) => Box::leak(std::path::PathBuf::from(dir).into_boxed_path()),
+        None => {
+            temporary = tempfile::tempdir_in(
+                std::env::var("BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
+            )?;
+            temporary.path()
+        }
+    };
+    let done = out.join(format!(".generated-{calls}"));
+    if !done.exists() {
+        let started = Instant::now();
+        let bytes: u64 = (0..calls)
+            .into_par_iter()
+            .map(|i| write_call(out, i))
+            .sum::<anyhow::Result<u64>>()?;
+        std::fs::write(&done, b"")?;
+        eprintln!(
+            "generated {calls} transcripts ({:.0} MB) in {:.1} s",
+            bytes as f64 / 1e6,
+            started.elapsed().as_secs_f64()
+        );
+    }
 
     let (mut parse_times, mut score_times) = (Vec::new(), Vec::new());
     let mut peak_mb: f64 = 0.0;

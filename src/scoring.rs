@@ -24,6 +24,8 @@ use crate::transcript::Transcript;
 
 /// Calls read, judged and written together: one row group of the tables.
 const BATCH: usize = 4096;
+/// Threads reading transcript files ahead of the judging.
+const READERS: usize = 8;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScoreSummary {
@@ -47,7 +49,25 @@ pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
     let failed_ids: HashSet<&str> = failures.iter().map(FailedItem::key).collect();
     let archive = TranscriptArchive::open(out)?;
     let mut paths = archive.paths();
-    let mut next_batch = || -> anyhow::Result<Vec<PathBuf>> { paths.by_ref().take(BATCH).collect() };
+    // Files are read ahead by a pool of their own: on a large archive that
+    // does not fit the page cache, two CPU threads waiting on one read each
+    // would leave the disk idle most of the time.
+    let io_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(READERS)
+        .build()
+        .context("starting reader threads")?;
+    let mut read_batch = || -> anyhow::Result<Vec<ReadFile>> {
+        let batch: Vec<PathBuf> = paths.by_ref().take(BATCH).collect::<anyhow::Result<_>>()?;
+        Ok(io_pool.install(|| {
+            batch
+                .into_par_iter()
+                .map(|path| {
+                    let bytes = std::fs::read(&path);
+                    (path, bytes)
+                })
+                .collect()
+        }))
+    };
     let matcher = Matcher::new(pack);
     let mut tables = TableWriter::create(out)?;
     let mut cards = ScorecardBook::by_agent_and_day();
@@ -75,24 +95,30 @@ pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
             }
             Ok(())
         };
-    let score_batch = |batch: &[PathBuf]| -> (Vec<CallResult>, Vec<Vec<Hit>>) {
+    let score_batch = |batch: Vec<ReadFile>| -> (Vec<CallResult>, Vec<Vec<Hit>>) {
         batch
-            .par_iter()
-            .map(|p| score_transcript(p, &matcher, pack))
+            .into_par_iter()
+            .map(|(path, bytes)| score_transcript(&path, bytes, &matcher, pack))
             .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
             .unzip()
     };
     // one batch is written while the next is read and judged
-    let mut pending = score_batch(&next_batch()?);
+    // three batches in flight: one read, one judged, one written
+    let mut pending = score_batch(read_batch()?);
+    let mut next = read_batch()?;
     loop {
-        let next = next_batch()?;
         let last = next.is_empty();
-        let (written, scored) = rayon::join(|| absorb(pending, &mut tables), || score_batch(&next));
+        let ((written, scored), read) = std::thread::scope(|scope| {
+            let reader = scope.spawn(|| if last { Ok(Vec::new()) } else { read_batch() });
+            let cpu = rayon::join(|| absorb(pending, &mut tables), || score_batch(next));
+            (cpu, reader.join().expect("the reader does not panic"))
+        });
         written?;
         if last {
             break;
         }
         pending = scored;
+        next = read?;
     }
     let unprocessed = failures
         .iter()
@@ -137,8 +163,11 @@ pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
     })
 }
 
-fn score_transcript(path: &Path, matcher: &Matcher, pack: &Pack) -> (CallResult, Vec<Hit>) {
-    match Transcript::read(path) {
+/// A transcript file's path and its bytes (or why they could not be read).
+type ReadFile = (PathBuf, std::io::Result<Vec<u8>>);
+
+fn score_transcript(path: &Path, bytes: std::io::Result<Vec<u8>>, matcher: &Matcher, pack: &Pack) -> (CallResult, Vec<Hit>) {
+    match Transcript::from_file_bytes(path, bytes) {
         Ok(t) => {
             let hits = matcher.find(&t);
             let evaluation = evaluate(&t, &hits, pack);

@@ -133,7 +133,12 @@ impl Transcript {
     }
 
     pub fn read(path: &Path) -> Result<Self, TranscriptError> {
-        let bytes = std::fs::read(path).map_err(|source| TranscriptError::Io {
+        Self::from_file_bytes(path, std::fs::read(path))
+    }
+
+    /// A transcript from the bytes of `path`, read elsewhere (ahead, in bulk).
+    pub fn from_file_bytes(path: &Path, bytes: std::io::Result<Vec<u8>>) -> Result<Self, TranscriptError> {
+        let bytes = bytes.map_err(|source| TranscriptError::Io {
             path: path.to_path_buf(),
             source,
         })?;
