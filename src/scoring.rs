@@ -166,7 +166,12 @@ pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
 /// A transcript file's path and its bytes (or why they could not be read).
 type ReadFile = (PathBuf, std::io::Result<Vec<u8>>);
 
-fn score_transcript(path: &Path, bytes: std::io::Result<Vec<u8>>, matcher: &Matcher, pack: &Pack) -> (CallResult, Vec<Hit>) {
+fn score_transcript(
+    path: &Path,
+    bytes: std::io::Result<Vec<u8>>,
+    matcher: &Matcher,
+    pack: &Pack,
+) -> (CallResult, Vec<Hit>) {
     match Transcript::from_file_bytes(path, bytes) {
         Ok(t) => {
             let hits = matcher.find(&t);

@@ -28,7 +28,11 @@ fn the_indexed_job_tells_callqa_its_shard_count() {
         .nth(1)
         .and_then(|l| l.trim().strip_prefix("value:"))
         .expect("JOB_COMPLETIONS has a value");
-    assert_eq!(count.trim().trim_matches('"'), completions, "JOB_COMPLETIONS = completions");
+    assert_eq!(
+        count.trim().trim_matches('"'),
+        completions,
+        "JOB_COMPLETIONS = completions"
+    );
     for file in ["shards-job.yaml", "score-job.yaml", "volume.yaml"] {
         let text = read(&format!("deploy/kubernetes/{file}"));
         assert!(!text.contains('\t'), "{file}: tabs are not YAML");
@@ -36,7 +40,10 @@ fn the_indexed_job_tells_callqa_its_shard_count() {
     }
     let score = read("deploy/kubernetes/score-job.yaml");
     assert!(score.contains("callqa score --out /data/out"));
-    assert!(job.contains("--out /data/out"), "shards and score share the output folder");
+    assert!(
+        job.contains("--out /data/out"),
+        "shards and score share the output folder"
+    );
 }
 
 #[test]
@@ -56,6 +63,9 @@ fn the_scripts_are_valid_shell_and_use_the_array_for_shards() {
     }
     let shards = read("deploy/slurm/shards.sbatch");
     assert!(shards.contains("#SBATCH --array="));
-    assert!(!shards.contains("--shard"), "the shard comes from the array's environment");
+    assert!(
+        !shards.contains("--shard"),
+        "the shard comes from the array's environment"
+    );
     assert!(read("deploy/slurm/nightly.sh").contains("--dependency=afterany"));
 }

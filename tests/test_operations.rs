@@ -283,7 +283,7 @@ fn a_full_disk_mid_run_stops_cleanly_and_the_next_run_goes_on() {
         model.to_str().unwrap(),
         "--no-progress",
     ];
-    let output = with_file_size_limit(2, &args, &out);
+    let output = with_file_size_limit(1, &args, &out);
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(

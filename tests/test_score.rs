@@ -24,7 +24,10 @@ fn scores_saved_transcripts_without_audio_or_model() {
     assert!(score.get(rude).unwrap() < 80.0);
     // 禁用语 are a red line of the default pack
     assert_eq!(strings(&calls, "red_lines")[rude].as_deref(), Some("forbidden_phrase"));
-    assert_eq!(strings(&calls, "red_lines")[row_of(&calls, "good")].as_deref(), Some(""));
+    assert_eq!(
+        strings(&calls, "red_lines")[row_of(&calls, "good")].as_deref(),
+        Some("")
+    );
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(report.contains("RED LINE: forbidden_phrase"), "{report}");
     let broken = row_of(&calls, "broken");
