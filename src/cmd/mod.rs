@@ -186,7 +186,7 @@ impl std::fmt::Display for BatchSummary {
         if let Some(r) = &self.run {
             writeln!(
                 f,
-                "callqa run{shard}: {} calls: {} transcribed, {} reused, {} failed; {:.2} h of audio in {:.1} s                  ({:.1}× real time, {:.0} calls/h)",
+                "callqa run{shard}: {} calls: {} transcribed, {} reused, {} failed; {:.2} h of audio in {:.1} s ({:.1}× real time, {:.0} calls/h)",
                 r.calls, r.transcribed, r.reused, r.failed, r.audio_hours, self.wall_s, r.times_real_time, r.calls_per_hour
             )?;
         }
