@@ -9,7 +9,7 @@
 //! output folder that cannot take more (a full disk) stops the batch: every
 //! call after would fail the same way.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -74,12 +74,16 @@ pub fn transcribe_batch(
     force: bool,
     on_done: &(dyn Fn(&CallOutcome) + Sync),
 ) -> Result<Vec<CallOutcome>, OutputFull> {
-    let stop = AtomicBool::new(false);
-    let full: std::sync::Mutex<Option<(std::io::Error, std::path::PathBuf)>> = Default::default();
+    // The first file the folder could not take; once set, no call starts.
+    let full: Mutex<Option<(std::io::Error, std::path::PathBuf)>> = Default::default();
+    let full_now = || full.lock().unwrap_or_else(|p| p.into_inner());
+    let stop_batch = |e, path| {
+        full_now().get_or_insert((e, path));
+    };
     let outcomes: Vec<CallOutcome> = calls
         .par_iter()
         .filter_map(|spec| {
-            if stop.load(Ordering::SeqCst) {
+            if full_now().is_some() {
                 return None;
             }
             let started = Instant::now();
@@ -96,16 +100,12 @@ pub fn transcribe_batch(
                 Err(CallError::Call(reason)) => {
                     let failed = FailedItem::of_call(spec, spec.audio_path.display().to_string(), reason);
                     if let Err(e) = record_failure(out, &failed) {
-                        stop.store(true, Ordering::SeqCst);
-                        full.lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .get_or_insert((e, out.failure(failed.key())));
+                        stop_batch(e, out.failure(failed.key()));
                     }
                     Err(failed)
                 }
                 Err(CallError::Output(e, path)) => {
-                    stop.store(true, Ordering::SeqCst);
-                    full.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert((e, path));
+                    stop_batch(e, path);
                     return None;
                 }
             };

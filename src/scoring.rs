@@ -19,7 +19,7 @@ use crate::input::FailedItem;
 use crate::lexicon::{Hit, Matcher, Pack};
 use crate::report::{NightReport, Totals};
 use crate::rules::{evaluate, CallResult, ScorecardBook};
-use crate::store::{open_failures, write_atomic, HitRow, OutDir, TableWriter, TranscriptArchive};
+use crate::store::{open_failures, write_atomic, write_failure_list, HitRow, OutDir, TableWriter, TranscriptArchive};
 use crate::transcript::Transcript;
 
 /// Calls read, judged and written together: one row group of the tables.
@@ -42,12 +42,16 @@ pub struct ScoreSummary {
 /// writes the tables, scorecards.json, failures.json and the report. Each
 /// file appears complete or not at all.
 pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
+    score_archive(out, &TranscriptArchive::open(out)?, pack)
+}
+
+/// [`score_folder`] with the archive already listed (by a caller that looked at it first).
+pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> anyhow::Result<ScoreSummary> {
     // failures/ holds the calls whose latest attempt failed (a success takes
     // a call off it): a transcript of such a call is from older audio or an
     // older model, and is not scored.
     let failures = open_failures(out)?;
     let failed_ids: HashSet<&str> = failures.iter().map(FailedItem::key).collect();
-    let archive = TranscriptArchive::open(out)?;
     let mut paths = archive.paths();
     // Files are read ahead by a pool of their own: on a large archive that
     // does not fit the page cache, two CPU threads waiting on one read each
@@ -147,13 +151,7 @@ pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
         out.scorecards_json(),
         &serde_json::to_vec_pretty(&cards).expect("scorecards serialise"),
     )?;
-    // failures/ is the truth from now on, even while empty (see store::archive)
-    std::fs::create_dir_all(out.failures_dir())
-        .with_context(|| format!("creating {}", out.failures_dir().display()))?;
-    write(
-        out.failures(),
-        &serde_json::to_vec_pretty(&failures).expect("failures serialise"),
-    )?;
+    write_failure_list(out, &failures).with_context(|| format!("writing {}", out.failures().display()))?;
     Ok(ScoreSummary {
         calls: totals.calls,
         failed: totals.unprocessed,

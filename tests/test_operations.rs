@@ -6,26 +6,9 @@ mod common;
 
 use std::io::Read;
 use std::path::Path;
-use std::process::Stdio;
 
 use common::*;
 use polars::prelude::*;
-
-fn run_samples(out: &Path) -> assert_cmd::Command {
-    let mut cmd = callqa();
-    cmd.arg("run")
-        .arg(samples())
-        .arg("--out")
-        .arg(out)
-        .arg("--model")
-        .arg(model())
-        .args(["--jobs", "1", "--no-progress"]);
-    cmd
-}
-
-fn stderr_of(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// The tables sorted by their key columns (shards and a single run may list
 /// the same rows in another order; the rows themselves must be equal).
@@ -49,17 +32,8 @@ fn shard_workers_then_score_equal_a_single_run() {
     let shared = dir.path().join("shared");
     let workers: Vec<std::process::Child> = (0..3)
         .map(|i| {
-            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("callqa"));
-            cmd.arg("run")
-                .arg(samples())
-                .arg("--out")
-                .arg(&shared)
-                .arg("--model")
-                .arg(model())
-                .args(["--jobs", "1", "--no-progress", "--json"])
-                .env_remove("CALLQA_MODEL")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
+            let mut cmd = run_samples(&shared);
+            cmd.arg("--json");
             match i {
                 0 => cmd.args(["--shard", "0/3"]),
                 1 => cmd.env("JOB_COMPLETION_INDEX", "1").env("JOB_COMPLETIONS", "3"),
@@ -124,18 +98,7 @@ fn one_process_per_output_folder() {
             let _ = self.0.wait();
         }
     }
-    let first = std::process::Command::new(assert_cmd::cargo::cargo_bin("callqa"))
-        .arg("run")
-        .arg(samples())
-        .arg("--out")
-        .arg(out.path())
-        .arg("--model")
-        .arg(model())
-        .args(["--jobs", "1", "--no-progress"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = KillOnDrop(first);
+    let mut first = KillOnDrop(run_samples(out.path()).spawn().unwrap());
     let lock_file = out.path().join(".callqa.lock");
     let waited = std::time::Instant::now();
     while !std::fs::read_to_string(&lock_file).is_ok_and(|s| s.contains("callqa run")) {

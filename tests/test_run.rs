@@ -303,15 +303,7 @@ fn a_killed_run_loses_nothing_and_resumes() {
     use std::io::BufRead;
     let _lock = whisper_lock();
     let out = workdir();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("callqa"))
-        .args(["run", samples().to_str().unwrap(), "--out"])
-        .arg(out.path())
-        .arg("--model")
-        .arg(model())
-        .args(["--jobs", "1", "--no-progress"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = run_samples(out.path()).stdout(Stdio::null()).spawn().unwrap();
     let mut log = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut reported: Vec<String> = Vec::new();
     let mut line = String::new();

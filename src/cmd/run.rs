@@ -20,7 +20,7 @@ use crate::cli::RunArgs;
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome, RunFigures};
 use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::pipeline::{transcribe_batch, CallOutcome};
-use crate::scoring::score_folder;
+use crate::scoring::score_archive;
 use crate::shard::Shard;
 use crate::store::{extra_column_name, lock_folder, record_failure, LockMode, OutDir, TranscriptArchive};
 use crate::transcript::Transcript;
@@ -146,16 +146,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             ..BatchSummary::new("run", &out, started.elapsed().as_secs_f64())
         },
         None => {
+            let archive = TranscriptArchive::open(&out)?;
             let this_run: HashSet<String> = discovery
                 .calls
                 .iter()
                 .map(|c| Transcript::file_name(&c.call_id))
+                .filter(|name| archive.holds(name))
                 .collect();
-            let mut earlier = 0;
-            for path in TranscriptArchive::open(&out)?.paths() {
-                let name = path?.file_name().map(|n| n.to_string_lossy().into_owned());
-                earlier += usize::from(name.is_none_or(|n| !this_run.contains(&n)));
-            }
+            let earlier = archive.len() - this_run.len();
             if earlier > 0 {
                 console.say(format_args!(
                     "{earlier} transcribed calls of earlier runs in {} are kept and scored with this night's: \
@@ -163,7 +161,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
                     out.root().display()
                 ));
             }
-            let scored = score_folder(&out, &pack)?;
+            let scored = score_archive(&out, &archive, &pack)?;
             BatchSummary {
                 run: Some(run),
                 ..BatchSummary::new("run", &out, started.elapsed().as_secs_f64())

@@ -36,13 +36,7 @@ struct BadMoment {
     call_score: f64,
     call_id: String,
     agent_id: String,
-    start_s: f64,
-    end_s: f64,
-    category: String,
-    matched_text: String,
-    speaker: Speaker,
-    tolerant: bool,
-    context: String,
+    hit: Hit,
 }
 
 /// The `n` smallest items by `key`, kept in bounded memory.
@@ -91,7 +85,7 @@ fn worst_moment_first(a: &BadMoment, b: &BadMoment) -> std::cmp::Ordering {
     a.call_score
         .total_cmp(&b.call_score)
         .then_with(|| a.call_id.cmp(&b.call_id))
-        .then(a.start_s.total_cmp(&b.start_s))
+        .then(a.hit.start_s.total_cmp(&b.hit.start_s))
 }
 
 /// The report a QA lead reads in the morning, built call by call.
@@ -176,13 +170,7 @@ impl NightReport {
                         call_score: evaluation.score,
                         call_id: call.call_id.clone(),
                         agent_id: agent_id.clone(),
-                        start_s: hit.start_s,
-                        end_s: hit.end_s,
-                        category: hit.category.clone(),
-                        matched_text: hit.matched_text.clone(),
-                        speaker: hit.speaker,
-                        tolerant: hit.kind == crate::lexicon::MatchKind::Tolerant,
-                        context: hit.context.clone(),
+                        hit: hit.clone(),
                     },
                     worst_moment_first,
                 );
@@ -258,18 +246,19 @@ impl NightReport {
                 out,
                 "\n## Forbidden and nine-don't moments (for training), worst calls first\n"
             );
-            for m in &moments {
+            for BadMoment {
+                call_id, agent_id, hit, ..
+            } in &moments
+            {
                 let _ = writeln!(
                     out,
-                    "- {} (agent {}) at {} [{}] {} said 「{}」 ({}): …{}…",
-                    m.call_id,
-                    m.agent_id,
-                    mm_ss(m.start_s, m.end_s),
-                    m.category,
-                    m.speaker.as_str(),
-                    m.matched_text,
-                    if m.tolerant { "tolerant" } else { "exact" },
-                    m.context
+                    "- {call_id} (agent {agent_id}) at {} [{}] {} said 「{}」 ({}): …{}…",
+                    mm_ss(hit.start_s, hit.end_s),
+                    hit.category,
+                    hit.speaker.as_str(),
+                    hit.matched_text,
+                    hit.kind.as_str(),
+                    hit.context
                 );
             }
             more(&mut out, moments_total - moments.len(), "moments");

@@ -99,6 +99,11 @@ impl TranscriptArchive {
         Ok(Self { folders, owner })
     }
 
+    /// Whether the archive holds a transcript file of this name.
+    pub fn holds(&self, file_name: &str) -> bool {
+        self.owner.contains_key(&name_key(OsStr::new(file_name)))
+    }
+
     /// How many calls have a transcript.
     pub fn len(&self) -> usize {
         self.owner.len()
@@ -144,6 +149,17 @@ pub fn clear_failure(out: &OutDir, key: &str) -> std::io::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
+}
+
+/// Writes the open failures as one list (failures.json), for people and
+/// scripts. From then on the folder is in this layout: `failures/` is the
+/// truth even while empty, and failures.json is never adopted again.
+pub fn write_failure_list(out: &OutDir, failures: &[FailedItem]) -> std::io::Result<()> {
+    std::fs::create_dir_all(out.failures_dir())?;
+    write_atomic(
+        &out.failures(),
+        &serde_json::to_vec_pretty(failures).expect("failures serialise"),
+    )
 }
 
 /// The calls (and unusable input entries) whose latest attempt failed, over

@@ -23,6 +23,29 @@ pub fn callqa() -> Command {
     cmd
 }
 
+/// `callqa run` on the sample calls into `out` with the default model, one
+/// worker, plain log lines; a process to spawn or wait for, output captured.
+pub fn run_samples(out: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("callqa"));
+    cmd.arg("run")
+        .arg(samples())
+        .arg("--out")
+        .arg(out)
+        .arg("--model")
+        .arg(model())
+        .args(["--jobs", "1", "--no-progress"])
+        .env_remove("CALLQA_MODEL")
+        .env_remove("CALLQA_LEXICONS")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    cmd
+}
+
+/// What a finished command printed on stderr.
+pub fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// The default model. The suite's command (scripts/test.sh) installs it first.
 pub fn model() -> PathBuf {
     installed_model("ggml-base-q8_0.bin")
