@@ -24,9 +24,10 @@ pub enum Command {
     Run(RunArgs),
     /// Re-score saved transcripts (no audio, no model): rewrites the three tables and the report.
     Score(ScoreArgs),
-    /// Print the readable QA report of an output folder.
+    /// Summarise an output folder's QA report; write it as one HTML page with --html.
     Report(ReportArgs),
-    /// Cut audio clips of bad moments (forbidden phrases, nine don'ts) for training.
+    /// Find the moments trainers teach from (forbidden phrases, nine don'ts by default),
+    /// worst call first; --clips cuts an audio clip of each with a page to listen from.
     Examples(ExamplesArgs),
     /// Work with lexicon packs.
     #[command(subcommand)]
@@ -122,21 +123,108 @@ pub struct ScoreArgs {
 pub struct ReportArgs {
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Print JSON instead of text.
+    /// Print the scorecards as JSON instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML page (charts, sortable agents
+    /// table, each agent's worst calls); open it in any browser, no server needed.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct ExamplesArgs {
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Categories to cut clips for.
-    #[arg(long, value_delimiter = ',', default_value = "forbidden,nine_dont")]
+    /// Hit categories to list (repeatable, or comma-separated).
+    #[arg(
+        long = "category",
+        visible_alias = "categories",
+        value_name = "C",
+        value_delimiter = ',',
+        default_value = "forbidden,nine_dont"
+    )]
     pub categories: Vec<String>,
-    /// Seconds of audio kept before and after each hit.
+    /// Only this phrase (its id in the lexicon pack, as in hits.parquet).
+    #[arg(long, value_name = "ID")]
+    pub phrase: Option<String>,
+    /// Only this agent's calls.
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Only calls on or after this day.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub from: Option<String>,
+    /// Only calls on or before this day.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub to: Option<String>,
+    /// Who said it (repeatable). Default: agent and unknown (mono calls), never the customer.
+    #[arg(long, value_enum)]
+    pub speaker: Vec<SpeakerArg>,
+    /// Only calls scoring below this mark.
+    #[arg(long, value_name = "N")]
+    pub max_score: Option<f64>,
+    /// Only exact or only tolerant (sounds-like) matches.
+    #[arg(long = "match", value_enum)]
+    pub match_kind: Option<MatchArg>,
+    /// At most this many examples (the worst calls' first).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// What is printed on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ExampleFormat,
+    /// Cut a WAV clip of each example into DIR (both channels, original rate), with
+    /// DIR/index.html to listen from and DIR/index.csv.
+    #[arg(long, value_name = "DIR")]
+    pub clips: Option<PathBuf>,
+    /// Seconds of audio kept before and after each hit in a clip.
     #[arg(long, default_value_t = 2.0)]
     pub context_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SpeakerArg {
+    Agent,
+    Customer,
+    Unknown,
+}
+
+impl From<SpeakerArg> for crate::transcript::Speaker {
+    fn from(s: SpeakerArg) -> Self {
+        match s {
+            SpeakerArg::Agent => Self::Agent,
+            SpeakerArg::Customer => Self::Customer,
+            SpeakerArg::Unknown => Self::Unknown,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatchArg {
+    Exact,
+    Tolerant,
+}
+
+impl From<MatchArg> for crate::lexicon::MatchKind {
+    fn from(m: MatchArg) -> Self {
+        match m {
+            MatchArg::Exact => Self::Exact,
+            MatchArg::Tolerant => Self::Tolerant,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExampleFormat {
+    /// A table to read.
+    Table,
+    Csv,
+    Json,
+}
+
+fn parse_day(s: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| format!("{s:?} is not a day as YYYY-MM-DD"))
 }
 
 #[derive(Debug, Subcommand)]

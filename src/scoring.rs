@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::input::FailedItem;
 use crate::lexicon::{Hit, Matcher, Pack};
-use crate::report::{NightReport, Totals};
+use crate::report::{NightReport, Report};
 use crate::rules::{evaluate, CallResult, ScorecardBook};
 use crate::store::{open_failures, write_atomic, write_failure_list, HitRow, OutDir, TableWriter, TranscriptArchive};
 use crate::transcript::Transcript;
@@ -33,8 +33,8 @@ pub struct ScoreSummary {
     pub failed: usize,
     pub passed: usize,
     pub hits: usize,
-    /// Totals and the agents, lowest mean score first.
-    pub totals: Totals,
+    /// The report of the folder, as written.
+    pub report: Report,
 }
 
 /// Scores every transcript of the archive under `<out>/transcripts` (calls of
@@ -75,7 +75,7 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
     let matcher = Matcher::new(pack);
     let mut tables = TableWriter::create(out)?;
     let mut cards = ScorecardBook::by_agent_and_day();
-    let mut report = NightReport::default();
+    let mut report = NightReport::new(pack.rubric.pass_mark);
     let mut hit_count = 0;
     let mut absorb =
         |(calls, hits): (Vec<CallResult>, Vec<Vec<Hit>>), tables: &mut TableWriter| -> anyhow::Result<()> {
@@ -143,21 +143,29 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
 
     let cards = cards.finish();
     tables.finish(&cards)?;
-    let (text, totals) = report.finish();
+    let report = report.finish();
     let write =
         |path: PathBuf, bytes: &[u8]| write_atomic(&path, bytes).with_context(|| format!("writing {}", path.display()));
-    write(out.report(), text.as_bytes())?;
+    write(out.report(), report.markdown().as_bytes())?;
+    write(
+        out.report_data(),
+        &serde_json::to_vec(&report).expect("the report serialises"),
+    )?;
+    write(
+        out.report_html(),
+        crate::report::page_of_folder(&report, out.root())?.as_bytes(),
+    )?;
     write(
         out.scorecards_json(),
         &serde_json::to_vec_pretty(&cards).expect("scorecards serialise"),
     )?;
     write_failure_list(out, &failures).with_context(|| format!("writing {}", out.failures().display()))?;
     Ok(ScoreSummary {
-        calls: totals.calls,
-        failed: totals.unprocessed,
-        passed: totals.passed,
+        calls: report.totals.calls,
+        failed: report.totals.unprocessed,
+        passed: report.totals.passed,
         hits: hit_count,
-        totals,
+        report,
     })
 }
 
@@ -172,8 +180,9 @@ fn score_transcript(
 ) -> (CallResult, Vec<Hit>) {
     match Transcript::from_file_bytes(path, bytes) {
         Ok(t) => {
-            let hits = matcher.find(&t);
-            let evaluation = evaluate(&t, &hits, pack);
+            let mut hits = matcher.find(&t);
+            let (evaluation, timing_events) = evaluate(&t, &hits, pack);
+            hits.extend(timing_events);
             let call = CallResult {
                 call_id: t.call_id,
                 agent_id: Some(t.agent_id),

@@ -1,4 +1,4 @@
-//! `callqa report`: the readable report of an output folder.
+//! `callqa report`: the summary of an output folder, its HTML page, the scorecards as JSON.
 
 mod common;
 
@@ -6,18 +6,41 @@ use common::*;
 use predicates::str::contains;
 
 #[test]
-fn prints_the_report_and_the_scorecards_as_json() {
+fn summarises_the_folder_and_writes_the_page() {
     let out = workdir();
     write_transcripts(out.path());
     callqa().args(["score", "--out"]).arg(out.path()).assert().code(1);
+    // scoring leaves the report in three forms
+    let markdown = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(markdown.contains("| A2 | 1 | 1 |"), "{markdown}");
+    assert!(markdown.contains("我不大清楚"), "{markdown}");
+    assert!(out.path().join("report.json").is_file());
+    assert!(out.path().join("report.html").is_file());
+
+    let page = out.path().join("elsewhere/night.html");
+    std::fs::create_dir_all(page.parent().unwrap()).unwrap();
     callqa()
         .args(["report", "--out"])
         .arg(out.path())
+        .arg("--html")
+        .arg(&page)
         .assert()
         .success()
-        .stdout(contains("| A2 | 1 | 1 |"))
-        .stdout(contains("rude"))
-        .stdout(contains("我不大清楚"));
+        .stdout(contains("3 calls"))
+        .stdout(contains("Lowest mean score (2 agents): A2"))
+        .stdout(contains("forbidden_phrase"))
+        .stdout(contains("rude (agent A2"));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("id=\"agents-table\""));
+    assert!(html.contains("<svg"), "charts are inline");
+    for fetch in ["src=\"http", "href=\"http", "url(http", "@import"] {
+        assert!(!html.contains(fetch), "nothing comes from the network: {fetch}");
+    }
+    assert!(
+        html.contains("<mark>我不大清楚</mark>"),
+        "the evidence marks what was said"
+    );
+
     let output = callqa()
         .args(["report", "--json", "--out"])
         .arg(out.path())

@@ -1,70 +1,146 @@
-//! `callqa examples`: audio clips of the bad moments found by the last scoring,
-//! with an index a trainer can open in a spreadsheet.
+//! `callqa examples`: the hits a trainer asks for (by category, phrase,
+//! agent, days, speaker, call score, match kind), worst call first, as a
+//! table, CSV or JSON; with `--clips`, an audio clip of each and a page to
+//! listen from.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::cli::ExamplesArgs;
+use crate::cli::{ExampleFormat, ExamplesArgs};
 use crate::cmd::Outcome;
-use crate::report::{cut_clips, Moment};
-use crate::store::{read_audio_paths, read_hits, HitRecord, OutDir};
+use crate::report::{
+    clip_file_name, cut_clips, examples_page, mm_ss, select_examples, Example, ExampleFilter, ExampleRow, ExamplesPage,
+    Moment,
+};
+use crate::store::{read_calls, read_hits, write_atomic, CallRecord, OutDir};
 use crate::transcript::Speaker;
 
 pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
     let out = OutDir::new(&args.out);
-    let audio_of = read_audio_paths(&out)?;
-    let mut by_call: BTreeMap<String, Vec<HitRecord>> = BTreeMap::new();
-    for hit in read_hits(&out)? {
-        // the customer's words are never an agent's bad moment
-        if args.categories.contains(&hit.category) && hit.speaker != Speaker::Customer {
-            by_call.entry(hit.call_id.clone()).or_default().push(hit);
+    let filter = ExampleFilter {
+        categories: args.categories.clone(),
+        phrase_id: args.phrase.clone(),
+        agent_id: args.agent.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        // the customer's words are not an agent's bad moment unless asked for
+        speakers: if args.speaker.is_empty() {
+            vec![Speaker::Agent, Speaker::Unknown]
+        } else {
+            args.speaker.iter().map(|&s| s.into()).collect()
+        },
+        max_score: args.max_score,
+        kind: args.match_kind.map(Into::into),
+        limit: args.limit,
+    };
+    let calls = read_calls(&out)?;
+    let unknown = CallRecord::default();
+    let hits = read_hits(&out, |hit| {
+        filter.keeps(hit, calls.get(&hit.call_id).unwrap_or(&unknown))
+    })?;
+    let examples = select_examples(hits, &calls, &filter);
+    let (clips, failed) = match &args.clips {
+        Some(dir) => cut_all(&examples, dir, args.context_s)?,
+        None => (vec![None; examples.len()], 0),
+    };
+    let stdout = std::io::stdout();
+    let mut stdout = stdout.lock();
+    match args.format {
+        ExampleFormat::Table => stdout.write_all(table(&examples).as_bytes())?,
+        ExampleFormat::Csv => stdout.write_all(&csv_of(&examples, &clips)?)?,
+        ExampleFormat::Json => {
+            let rows: Vec<ExampleRow> = rows(&examples, &clips);
+            serde_json::to_writer_pretty(&mut stdout, &rows)?;
+            writeln!(stdout)?;
         }
     }
-    let dir = out.root().join("examples");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut index = csv::Writer::from_writer(Vec::new());
-    index.write_record([
-        "call_id",
-        "agent_id",
-        "category",
-        "phrase_id",
-        "matched_text",
-        "start_s",
-        "end_s",
-        "context",
-        "clip",
-    ])?;
+    stdout.flush()?;
+    if let Some(dir) = &args.clips {
+        let page = examples_page(&ExamplesPage {
+            title: &out.root().display().to_string(),
+            filter: filter.describe(),
+            rows: rows(&examples, &clips),
+            context_s: args.context_s,
+        })?;
+        write_atomic(&dir.join("index.html"), page.as_bytes())
+            .with_context(|| format!("writing {}", dir.join("index.html").display()))?;
+        write_atomic(&dir.join("index.csv"), &csv_of(&examples, &clips)?)
+            .with_context(|| format!("writing {}", dir.join("index.csv").display()))?;
+        eprintln!(
+            "{} clips in {} (open index.html in a browser to listen)",
+            clips.iter().flatten().count(),
+            dir.display()
+        );
+    } else {
+        let n = examples.len();
+        eprintln!("{n} example{}", if n == 1 { "" } else { "s" });
+    }
+    Ok(if failed > 0 {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Success
+    })
+}
+
+fn rows<'a>(examples: &'a [Example], clips: &[Option<String>]) -> Vec<ExampleRow<'a>> {
+    examples
+        .iter()
+        .zip(clips)
+        .map(|(example, clip)| ExampleRow {
+            example,
+            clip: clip.clone(),
+        })
+        .collect()
+}
+
+/// Cuts the clips, one decoding per call; returns each example's clip file
+/// name (None where its call's audio could not be read) and how many calls failed.
+fn cut_all(examples: &[Example], dir: &Path, context_s: f64) -> anyhow::Result<(Vec<Option<String>>, usize)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let names: Vec<String> = examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            clip_file_name(
+                i + 1,
+                &e.hit.call_id,
+                &e.hit.agent_id,
+                e.hit.start_s,
+                &e.hit.category,
+                &e.hit.phrase_id,
+            )
+        })
+        .collect();
+    let mut by_audio: BTreeMap<(&str, Option<&PathBuf>), Vec<usize>> = BTreeMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        by_audio
+            .entry((&e.hit.call_id, e.audio_path.as_ref()))
+            .or_default()
+            .push(i);
+    }
+    let mut clips = vec![None; examples.len()];
     let mut failed = 0;
-    let mut clips = 0;
-    for (call_id, call_hits) in &by_call {
-        let Some(audio) = audio_of.get(call_id) else { continue };
-        let moments: Vec<Moment> = call_hits
+    for ((call_id, audio), indices) in by_audio {
+        let Some(audio) = audio else {
+            failed += 1;
+            eprintln!("{call_id}: no clips: calls.parquet has no audio file for this call");
+            continue;
+        };
+        let moments: Vec<Moment> = indices
             .iter()
-            .map(|h| Moment {
-                start_s: h.start_s,
-                end_s: h.end_s,
-                label: &h.phrase_id,
+            .map(|&i| Moment {
+                start_s: examples[i].hit.start_s,
+                end_s: examples[i].hit.end_s,
+                file_name: &names[i],
             })
             .collect();
-        match cut_clips(audio, call_id, &moments, args.context_s, &dir) {
-            Ok(paths) => {
-                for (hit, path) in call_hits.iter().zip(paths) {
-                    clips += 1;
-                    index.write_record([
-                        call_id.as_str(),
-                        hit.agent_id.as_str(),
-                        hit.category.as_str(),
-                        hit.phrase_id.as_str(),
-                        hit.matched_text.as_str(),
-                        &format!("{:.2}", hit.start_s),
-                        &format!("{:.2}", hit.end_s),
-                        hit.context.as_str(),
-                        &path
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default(),
-                    ])?;
+        match cut_clips(audio, &moments, context_s, dir) {
+            Ok(_) => {
+                for &i in &indices {
+                    clips[i] = Some(names[i].clone());
                 }
             }
             Err(e) => {
@@ -73,12 +149,123 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
             }
         }
     }
-    let bytes = index.into_inner().context("writing the clip index")?;
-    crate::store::write_atomic(&dir.join("index.csv"), &bytes)?;
-    eprintln!("{clips} clips in {} (index: index.csv)", dir.display());
-    Ok(if failed > 0 {
-        Outcome::SomeFailed
-    } else {
-        Outcome::Success
-    })
+    Ok((clips, failed))
+}
+
+fn csv_of(examples: &[Example], clips: &[Option<String>]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "call_id",
+        "agent_id",
+        "call_date",
+        "call_score",
+        "start_s",
+        "end_s",
+        "time",
+        "category",
+        "phrase_id",
+        "phrase",
+        "matched_text",
+        "speaker",
+        "match",
+        "context",
+        "clip",
+    ])?;
+    for (e, clip) in examples.iter().zip(clips) {
+        w.write_record([
+            e.hit.call_id.as_str(),
+            &e.hit.agent_id,
+            e.call_date.as_deref().unwrap_or_default(),
+            &e.call_score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+            &format!("{:.2}", e.hit.start_s),
+            &format!("{:.2}", e.hit.end_s),
+            &mm_ss(e.hit.start_s),
+            &e.hit.category,
+            &e.hit.phrase_id,
+            &e.hit.phrase,
+            &e.hit.matched_text,
+            e.hit.speaker.as_str(),
+            e.hit.kind.as_str(),
+            &e.hit.context,
+            clip.as_deref().unwrap_or_default(),
+        ])?;
+    }
+    w.into_inner().context("writing CSV")
+}
+
+/// Terminal columns a string takes: wide (CJK, full-width) characters two.
+fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() || ('\u{00a0}'..'\u{1100}').contains(&c) {
+                1
+            } else {
+                2
+            }
+        })
+        .sum()
+}
+
+fn pad(s: &str, to: usize) -> String {
+    format!("{s}{}", " ".repeat(to.saturating_sub(width(s))))
+}
+
+/// A table to read: one line per example, the clause around it last.
+fn table(examples: &[Example]) -> String {
+    let header = [
+        "call",
+        "agent",
+        "day",
+        "score",
+        "time",
+        "category",
+        "phrase",
+        "said",
+        "around it",
+    ];
+    let cells: Vec<[String; 9]> = examples
+        .iter()
+        .map(|e| {
+            [
+                e.hit.call_id.clone(),
+                e.hit.agent_id.clone(),
+                e.call_date.clone().unwrap_or_else(|| "–".into()),
+                e.call_score.map_or("–".into(), |s| format!("{s:.0}")),
+                mm_ss(e.hit.start_s),
+                e.hit.category.clone(),
+                e.hit.phrase_id.clone(),
+                format!("「{}」", e.hit.matched_text),
+                format!("…{}…", e.hit.context),
+            ]
+        })
+        .collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let line = |row: &[String]| -> String {
+        let last = row.len() - 1;
+        let mut text: Vec<String> = row[..last].iter().zip(&widths).map(|(c, &w)| pad(c, w)).collect();
+        text.push(row[last].clone());
+        text.join("  ") + "\n"
+    };
+    let mut out = line(&header.map(String::from));
+    for row in &cells {
+        out += &line(row);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_characters_take_two_columns() {
+        assert_eq!(width("A2"), 2);
+        assert_eq!(width("「我不大清楚」"), 14);
+        assert_eq!(pad("我", 4), "我  ");
+    }
 }

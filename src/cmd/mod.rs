@@ -150,7 +150,7 @@ impl BatchSummary {
     }
 
     pub fn with_scores(mut self, scored: &crate::scoring::ScoreSummary) -> Self {
-        let t = &scored.totals;
+        let t = &scored.report.totals;
         self.archive = Some(ArchiveFigures {
             calls: t.calls,
             scored: t.scored,
@@ -160,9 +160,10 @@ impl BatchSummary {
             audio_hours: t.audio_h,
             hits: scored.hits,
         });
-        self.lowest_agents = t
-            .agents
-            .iter()
+        self.lowest_agents = scored
+            .report
+            .lowest_agents()
+            .into_iter()
             .filter_map(|a| {
                 Some(AgentFigure {
                     agent_id: a.agent_id.clone(),
@@ -217,7 +218,7 @@ impl std::fmt::Display for BatchSummary {
         if self.archive.is_some() {
             writeln!(
                 f,
-                "tables: calls.parquet, hits.parquet, scorecards.parquet; report: report.md (in {})",
+                "tables: calls.parquet, hits.parquet, scorecards.parquet; report: report.md, report.html (in {})",
                 self.out
             )?;
         }

@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 pub use matcher::Matcher;
 pub use pack::{
-    builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Rubric, RuleSettings, UnknownSpeaker,
-    RULE_IDS,
+    builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Rubric, RuleSettings, TimingSettings,
+    UnknownSpeaker, RULE_IDS,
 };
 pub use phrase::{Phrase, Slot, Token};
 
@@ -45,12 +45,18 @@ pub enum Role {
     Forbidden,
     HoldRequest,
     HoldReturn,
+    /// The agent checking on a customer who waits (seed 003: about every thirty seconds).
+    HoldCheckin,
     /// Recorded in hits, not scored (a pack's own extra lists).
     Watch,
+    /// A timing event the rules found (dead air, talk-over…), not a phrase: no
+    /// pack category has this role.
+    Acoustic,
 }
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    /// The roles a pack's category can have.
+    pub const ALL: [Role; 9] = [
         Role::Greeting,
         Role::Closing,
         Role::NineDo,
@@ -58,6 +64,7 @@ impl Role {
         Role::Forbidden,
         Role::HoldRequest,
         Role::HoldReturn,
+        Role::HoldCheckin,
         Role::Watch,
     ];
 
@@ -70,7 +77,9 @@ impl Role {
             Role::Forbidden => "forbidden",
             Role::HoldRequest => "hold_request",
             Role::HoldReturn => "hold_return",
+            Role::HoldCheckin => "hold_checkin",
             Role::Watch => "watch",
+            Role::Acoustic => "acoustic",
         }
     }
 

@@ -75,6 +75,33 @@ impl Default for RuleSettings {
     }
 }
 
+/// What a call's timing must meet (see `lexicons/pack.toml` for each handbook source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimingSettings {
+    pub first_response_within_s: f64,
+    pub dead_air_min_s: f64,
+    pub talk_over_min_s: f64,
+    pub speech_rate_min_cpm: f64,
+    pub speech_rate_max_cpm: f64,
+    pub speech_rate_min_speech_s: f64,
+    pub hold_checkin_max_gap_s: f64,
+}
+
+impl Default for TimingSettings {
+    fn default() -> Self {
+        Self {
+            first_response_within_s: 2.0,
+            dead_air_min_s: 10.0,
+            talk_over_min_s: 1.0,
+            speech_rate_min_cpm: 120.0,
+            speech_rate_max_cpm: 330.0,
+            speech_rate_min_speech_s: 10.0,
+            hold_checkin_max_gap_s: 40.0,
+        }
+    }
+}
+
 /// Points per failed rule; a call starts at 100.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -91,6 +118,14 @@ pub struct Rubric {
     pub nine_dont_cap: f64,
     pub nine_do_bonus_per_hit: f64,
     pub nine_do_bonus_cap: f64,
+    pub first_response_late: f64,
+    pub dead_air_per: f64,
+    pub dead_air_cap: f64,
+    pub talk_over_per: f64,
+    pub talk_over_cap: f64,
+    pub speech_rate: f64,
+    pub hold_checkin_per: f64,
+    pub hold_checkin_cap: f64,
     /// Rules that fail a call outright, whatever its score (ids of [`RULE_IDS`]).
     pub red_lines: Vec<String>,
 }
@@ -103,6 +138,11 @@ pub const RULE_IDS: &[&str] = &[
     "hold_etiquette",
     "forbidden_phrase",
     "nine_dont_phrase",
+    "first_response_late",
+    "dead_air",
+    "talk_over",
+    "speech_rate",
+    "hold_checkin",
 ];
 
 impl Default for Rubric {
@@ -120,6 +160,14 @@ impl Default for Rubric {
             nine_dont_cap: 40.0,
             nine_do_bonus_per_hit: 2.0,
             nine_do_bonus_cap: 6.0,
+            first_response_late: 5.0,
+            dead_air_per: 5.0,
+            dead_air_cap: 15.0,
+            talk_over_per: 5.0,
+            talk_over_cap: 15.0,
+            speech_rate: 5.0,
+            hold_checkin_per: 5.0,
+            hold_checkin_cap: 10.0,
             red_lines: Vec::new(),
         }
     }
@@ -148,6 +196,8 @@ struct PackToml {
     #[serde(default)]
     rules: RuleSettings,
     #[serde(default)]
+    timing: TimingSettings,
+    #[serde(default)]
     rubric: Rubric,
 }
 
@@ -169,6 +219,7 @@ pub struct Pack {
     pub categories: Vec<Category>,
     pub phrases: Vec<Phrase>,
     pub rules: RuleSettings,
+    pub timing: TimingSettings,
     pub rubric: Rubric,
 }
 
@@ -189,6 +240,7 @@ pub fn builtin_pack() -> Pack {
         ("forbidden.txt", include_str!("../../lexicons/forbidden.txt")),
         ("hold_request.txt", include_str!("../../lexicons/hold_request.txt")),
         ("hold_return.txt", include_str!("../../lexicons/hold_return.txt")),
+        ("hold_checkin.txt", include_str!("../../lexicons/hold_checkin.txt")),
     ];
     let files: HashMap<&str, &str> = FILES.iter().copied().collect();
     load_from(Path::new("<built-in lexicons>"), |name| {
@@ -315,6 +367,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         categories,
         phrases,
         rules: config.rules,
+        timing: config.timing,
         rubric: config.rubric,
     })
 }
@@ -323,8 +376,24 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
 /// (A NaN deduction gives NaN scores; a negative cap adds points.)
 fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems: &mut Vec<PackProblem>) {
     let r = &config.rules;
+    let t = &config.timing;
     let b = &config.rubric;
     let non_negative = [
+        ("timing", "first_response_within_s", t.first_response_within_s),
+        ("timing", "dead_air_min_s", t.dead_air_min_s),
+        ("timing", "talk_over_min_s", t.talk_over_min_s),
+        ("timing", "speech_rate_min_cpm", t.speech_rate_min_cpm),
+        ("timing", "speech_rate_max_cpm", t.speech_rate_max_cpm),
+        ("timing", "speech_rate_min_speech_s", t.speech_rate_min_speech_s),
+        ("timing", "hold_checkin_max_gap_s", t.hold_checkin_max_gap_s),
+        ("rubric", "first_response_late", b.first_response_late),
+        ("rubric", "dead_air_per", b.dead_air_per),
+        ("rubric", "dead_air_cap", b.dead_air_cap),
+        ("rubric", "talk_over_per", b.talk_over_per),
+        ("rubric", "talk_over_cap", b.talk_over_cap),
+        ("rubric", "speech_rate", b.speech_rate),
+        ("rubric", "hold_checkin_per", b.hold_checkin_per),
+        ("rubric", "hold_checkin_cap", b.hold_checkin_cap),
         ("rules", "greeting_within_s", r.greeting_within_s),
         ("rules", "closing_within_s", r.closing_within_s),
         ("rules", "hold_min_silence_s", r.hold_min_silence_s),
@@ -383,6 +452,16 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
             format!(
                 "rubric.red_lines: {rule:?} is not a rule; the rules are {}",
                 RULE_IDS.join(", ")
+            ),
+        );
+    }
+    if t.speech_rate_min_cpm > t.speech_rate_max_cpm {
+        problem(
+            "timing",
+            "speech_rate_min_cpm",
+            format!(
+                "timing.speech_rate_min_cpm ({}) is above speech_rate_max_cpm ({})",
+                t.speech_rate_min_cpm, t.speech_rate_max_cpm
             ),
         );
     }

@@ -6,13 +6,48 @@ use std::path::{Path, PathBuf};
 
 use crate::audio::{decode_file, AudioError};
 
-/// A moment of a call to cut: when, and the label its clip is named by.
+/// A moment of a call to cut: when, and the clip's file name.
 #[derive(Debug, Clone, Copy)]
 pub struct Moment<'a> {
     pub start_s: f64,
     pub end_s: f64,
-    /// The phrase id, in the clip's file name.
-    pub label: &'a str,
+    pub file_name: &'a str,
+}
+
+/// A clip's file name a person can read in a file manager, in the order of
+/// the examples: `003_call-17_A12_1m05s_forbidden_f.12.wav`. Anything but
+/// letters, digits, `-` and `.` becomes `_`, so the name is safe on every
+/// file system and in a page's links.
+pub fn clip_file_name(
+    rank: usize,
+    call_id: &str,
+    agent_id: &str,
+    start_s: f64,
+    category: &str,
+    phrase_id: &str,
+) -> String {
+    let clean = |s: &str, max: usize| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(max)
+            .collect()
+    };
+    let s = start_s.max(0.0).round() as u64;
+    format!(
+        "{rank:03}_{}_{}_{}m{:02}s_{}_{}.wav",
+        clean(call_id, 48),
+        clean(agent_id, 24),
+        s / 60,
+        s % 60,
+        clean(category, 24),
+        clean(phrase_id, 32)
+    )
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -24,13 +59,7 @@ pub enum ClipError {
 }
 
 /// Cuts one clip per moment from `audio_path` into `dir`; returns the clip paths in order.
-pub fn cut_clips(
-    audio_path: &Path,
-    call_id: &str,
-    hits: &[Moment],
-    context_s: f64,
-    dir: &Path,
-) -> Result<Vec<PathBuf>, ClipError> {
+pub fn cut_clips(audio_path: &Path, hits: &[Moment], context_s: f64, dir: &Path) -> Result<Vec<PathBuf>, ClipError> {
     let audio = decode_file(audio_path)?;
     let rate = audio.sample_rate_hz as f64;
     let frames = audio.channels.first().map_or(0, Vec::len);
@@ -38,13 +67,7 @@ pub fn cut_clips(
     for hit in hits {
         let from = (((hit.start_s - context_s).max(0.0)) * rate) as usize;
         let to = (((hit.end_s + context_s) * rate) as usize).min(frames);
-        let name = format!(
-            "{}_{:07.2}_{}.wav",
-            call_id.replace(|c: char| !(c.is_alphanumeric() || c == '-' || c == '_'), "_"),
-            hit.start_s,
-            hit.label
-        );
-        let path = dir.join(name);
+        let path = dir.join(hit.file_name);
         let spec = hound::WavSpec {
             channels: audio.channels.len() as u16,
             sample_rate: audio.sample_rate_hz,
@@ -70,4 +93,19 @@ pub fn cut_clips(
         paths.push(path);
     }
     Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_names_say_what_they_hold_and_nothing_else() {
+        assert_eq!(
+            clip_file_name(3, "call-17", "A12", 65.4, "forbidden", "f.12"),
+            "003_call-17_A12_1m05s_forbidden_f.12.wav"
+        );
+        let odd = clip_file_name(1, "../<b>坐席/x", "李 明", 0.0, "nine_dont", "a#b");
+        assert_eq!(odd, "001_..__b_坐席_x_李_明_0m00s_nine_dont_a_b.wav");
+    }
 }

@@ -1,15 +1,27 @@
-//! What people read: the text report and example clips.
+//! What people read: the night's report (Markdown, HTML, a terminal
+//! summary), the trainers' examples and their audio clips.
 //!
 //! The report is built call by call ([`NightReport::add`]) and keeps only
-//! what it prints: totals, one tally per agent, the worst calls and moments
-//! (a bounded list each) and counts of the rest. So it reads the same, and
-//! costs the same memory, at 50 calls or a million.
+//! what it shows: totals, one tally per agent and per day, a count per rule,
+//! the worst calls and moments (a bounded list each, per agent too) and
+//! counts of the rest. So it reads the same, and costs the same memory, at 50
+//! calls or a million. The finished [`Report`] is plain data, saved beside
+//! the tables (`report.json`), so the HTML page can be drawn again at any
+//! time without scoring again.
 
+mod charts;
 mod clips;
+mod examples;
+mod html;
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-pub use clips::{cut_clips, ClipError, Moment};
+use serde::{Deserialize, Serialize};
+
+pub use clips::{clip_file_name, cut_clips, ClipError, Moment};
+pub use examples::{select_examples, Example, ExampleFilter};
+pub use html::{examples_page, page_of_folder, ExampleRow, ExamplesPage, ReportPageError};
 
 use crate::lexicon::{Hit, Role};
 use crate::rules::{CallResult, Scorecard, ScorecardBook};
@@ -19,24 +31,114 @@ use crate::transcript::Speaker;
 pub const WORST_CALLS_LISTED: usize = 20;
 pub const WORST_MOMENTS_LISTED: usize = 50;
 pub const FAILURES_LISTED: usize = 20;
+/// Worst calls listed under each agent.
+pub const WORST_CALLS_PER_AGENT: usize = 3;
+/// Pieces of evidence kept per listed call.
+pub const EVIDENCE_PER_CALL: usize = 8;
 
 /// A call that did not pass, as the report lists it.
-#[derive(Debug, Clone, PartialEq)]
-struct FailedCall {
-    score: f64,
-    call_id: String,
-    agent_id: String,
-    failed_rules: Vec<String>,
-    red_lines: Vec<String>,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedCall {
+    pub score: f64,
+    pub call_id: String,
+    pub agent_id: String,
+    /// `YYYY-MM-DD`, when the call's start is known.
+    pub call_date: Option<String>,
+    pub failed_rules: Vec<String>,
+    pub red_lines: Vec<String>,
+    /// When the greeting began, for a late greeting.
+    pub greeting_at_s: Option<f64>,
+    /// The hits behind the failed rules, in call order (at most [`EVIDENCE_PER_CALL`]).
+    pub evidence: Vec<Hit>,
 }
 
 /// A forbidden or nine-don't moment.
-#[derive(Debug, Clone, PartialEq)]
-struct BadMoment {
-    call_score: f64,
-    call_id: String,
-    agent_id: String,
-    hit: Hit,
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BadMoment {
+    pub call_score: f64,
+    pub call_id: String,
+    pub agent_id: String,
+    pub hit: Hit,
+}
+
+/// A call that could not be processed, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unprocessed {
+    pub call_id: String,
+    pub reason: String,
+}
+
+/// The first items of a list, and how long the whole list was.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+impl<T> Listed<T> {
+    /// Items not shown.
+    pub fn rest(&self) -> usize {
+        self.total - self.items.len()
+    }
+}
+
+/// One day of the folder, over every agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayFigures {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub calls: u32,
+    pub passed: u32,
+    pub mean_score: f64,
+}
+
+/// How many calls failed one rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleCount {
+    pub rule: String,
+    pub calls: u32,
+}
+
+/// One agent's worst calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentCalls {
+    pub agent_id: String,
+    pub calls: Listed<FailedCall>,
+}
+
+/// The night's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub calls: usize,
+    pub scored: usize,
+    pub passed: usize,
+    pub red_line_calls: usize,
+    pub unprocessed: usize,
+    pub audio_h: f64,
+}
+
+impl Totals {
+    pub fn did_not_pass(&self) -> usize {
+        self.scored - self.passed
+    }
+}
+
+/// The finished report: what every rendering of it shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub totals: Totals,
+    pub pass_mark: f64,
+    /// Every agent over the whole folder, by agent id.
+    pub agents: Vec<Scorecard>,
+    /// Days with dated calls, in order.
+    pub days: Vec<DayFigures>,
+    /// Rules failed, most often first.
+    pub rules_failed: Vec<RuleCount>,
+    pub worst_calls: Listed<FailedCall>,
+    /// Agents with calls that did not pass, lowest mean score first.
+    pub worst_calls_by_agent: Vec<AgentCalls>,
+    pub moments: Listed<BadMoment>,
+    pub unprocessed: Listed<Unprocessed>,
 }
 
 /// The `n` smallest items by `key`, kept in bounded memory.
@@ -65,10 +167,13 @@ impl<T> Lowest<T> {
         }
     }
 
-    fn into_sorted(mut self, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> (Vec<T>, usize) {
+    fn into_listed(mut self, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Listed<T> {
         self.items.sort_by(order);
         self.items.truncate(self.n);
-        (self.items, self.seen)
+        Listed {
+            items: self.items,
+            total: self.seen,
+        }
     }
 }
 
@@ -88,51 +193,68 @@ fn worst_moment_first(a: &BadMoment, b: &BadMoment) -> std::cmp::Ordering {
         .then(a.hit.start_s.total_cmp(&b.hit.start_s))
 }
 
+#[derive(Debug, Default)]
+struct DayTally {
+    calls: u32,
+    passed: u32,
+    score_sum: f64,
+}
+
 /// The report a QA lead reads in the morning, built call by call.
 #[derive(Debug)]
 pub struct NightReport {
+    pass_mark: f64,
     calls: usize,
     scored: usize,
     passed: usize,
     red_line_calls: usize,
     audio_s: f64,
     agents: ScorecardBook,
+    days: BTreeMap<String, DayTally>,
+    rules_failed: HashMap<String, u32>,
     below_pass: Lowest<FailedCall>,
+    below_pass_by_agent: HashMap<String, Lowest<FailedCall>>,
     moments: Lowest<BadMoment>,
-    unprocessed: Vec<(String, String)>,
+    unprocessed: Vec<Unprocessed>,
     unprocessed_total: usize,
 }
 
-impl Default for NightReport {
-    fn default() -> Self {
+/// Does this hit show why the call failed `rules`?
+fn is_evidence(hit: &Hit, failed_rules: &[String]) -> bool {
+    let failed = |rule: &str| failed_rules.iter().any(|r| r == rule);
+    match hit.role {
+        Role::Forbidden => failed("forbidden_phrase") && hit.speaker != Speaker::Customer,
+        Role::NineDont => failed("nine_dont_phrase") && hit.speaker != Speaker::Customer,
+        Role::Greeting => failed("greeting_late") && hit.speaker != Speaker::Customer,
+        Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin => {
+            failed("hold_etiquette") && hit.speaker != Speaker::Customer
+        }
+        Role::Acoustic => crate::rules::timing_rule_of(&hit.phrase_id).is_some_and(failed),
+        Role::Closing | Role::NineDo | Role::Watch => false,
+    }
+}
+
+impl NightReport {
+    /// An empty report for a rubric with this pass mark.
+    pub fn new(pass_mark: f64) -> Self {
         Self {
+            pass_mark,
             calls: 0,
             scored: 0,
             passed: 0,
             red_line_calls: 0,
             audio_s: 0.0,
             agents: ScorecardBook::by_agent(),
+            days: BTreeMap::new(),
+            rules_failed: HashMap::new(),
             below_pass: Lowest::new(WORST_CALLS_LISTED),
+            below_pass_by_agent: HashMap::new(),
             moments: Lowest::new(WORST_MOMENTS_LISTED),
             unprocessed: Vec::new(),
             unprocessed_total: 0,
         }
     }
-}
 
-/// Totals of a report, for the end-of-run summary.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Totals {
-    pub calls: usize,
-    pub scored: usize,
-    pub passed: usize,
-    pub unprocessed: usize,
-    pub audio_h: f64,
-    /// Every agent over the whole folder, lowest mean score first.
-    pub agents: Vec<Scorecard>,
-}
-
-impl NightReport {
     pub fn add(&mut self, call: &CallResult, hits: &[Hit]) {
         self.calls += 1;
         self.agents.add(call);
@@ -141,7 +263,10 @@ impl NightReport {
             Err(reason) => {
                 self.unprocessed_total += 1;
                 if self.unprocessed.len() < FAILURES_LISTED {
-                    self.unprocessed.push((call.call_id.clone(), reason.clone()));
+                    self.unprocessed.push(Unprocessed {
+                        call_id: call.call_id.clone(),
+                        reason: reason.clone(),
+                    });
                 }
                 return;
             }
@@ -150,18 +275,37 @@ impl NightReport {
         self.audio_s += call.duration_s.unwrap_or(0.0);
         self.passed += usize::from(evaluation.passed);
         self.red_line_calls += usize::from(!evaluation.red_lines.is_empty());
+        if let Some(day) = call.call_date() {
+            let tally = self.days.entry(day.to_string()).or_default();
+            tally.calls += 1;
+            tally.passed += u32::from(evaluation.passed);
+            tally.score_sum += evaluation.score;
+        }
+        for rule in &evaluation.failed_rules {
+            *self.rules_failed.entry(rule.clone()).or_default() += 1;
+        }
         let agent_id = call.agent_id.clone().unwrap_or_default();
         if !evaluation.passed {
-            self.below_pass.push(
-                FailedCall {
-                    score: evaluation.score,
-                    call_id: call.call_id.clone(),
-                    agent_id: agent_id.clone(),
-                    failed_rules: evaluation.failed_rules.clone(),
-                    red_lines: evaluation.red_lines.clone(),
-                },
-                worst_call_first,
-            );
+            let failed = FailedCall {
+                score: evaluation.score,
+                call_id: call.call_id.clone(),
+                agent_id: agent_id.clone(),
+                call_date: call.call_date().map(str::to_string),
+                failed_rules: evaluation.failed_rules.clone(),
+                red_lines: evaluation.red_lines.clone(),
+                greeting_at_s: evaluation.greeting_at_s,
+                evidence: hits
+                    .iter()
+                    .filter(|h| is_evidence(h, &evaluation.failed_rules))
+                    .take(EVIDENCE_PER_CALL)
+                    .cloned()
+                    .collect(),
+            };
+            self.below_pass_by_agent
+                .entry(agent_id.clone())
+                .or_insert_with(|| Lowest::new(WORST_CALLS_PER_AGENT))
+                .push(failed.clone(), worst_call_first);
+            self.below_pass.push(failed, worst_call_first);
         }
         for hit in hits {
             if matches!(hit.role, Role::Forbidden | Role::NineDont) && hit.speaker != Speaker::Customer {
@@ -178,52 +322,131 @@ impl NightReport {
         }
     }
 
-    /// The report as Markdown, and its totals.
-    pub fn finish(self) -> (String, Totals) {
-        let mut agents = self.agents.finish();
+    pub fn finish(self) -> Report {
+        let agents = self.agents.finish();
+        let mean_of: HashMap<&str, f64> = agents
+            .iter()
+            .map(|a| (a.agent_id.as_str(), a.mean_score.unwrap_or(f64::INFINITY)))
+            .collect();
+        let mut worst_calls_by_agent: Vec<AgentCalls> = self
+            .below_pass_by_agent
+            .into_iter()
+            .map(|(agent_id, calls)| AgentCalls {
+                agent_id,
+                calls: calls.into_listed(worst_call_first),
+            })
+            .collect();
+        worst_calls_by_agent.sort_by(|a, b| {
+            let mean = |id: &str| mean_of.get(id).copied().unwrap_or(f64::INFINITY);
+            mean(&a.agent_id)
+                .total_cmp(&mean(&b.agent_id))
+                .then_with(|| a.agent_id.cmp(&b.agent_id))
+        });
+        let mut rules_failed: Vec<RuleCount> = self
+            .rules_failed
+            .into_iter()
+            .map(|(rule, calls)| RuleCount { rule, calls })
+            .collect();
+        rules_failed.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.rule.cmp(&b.rule)));
+        Report {
+            totals: Totals {
+                calls: self.calls,
+                scored: self.scored,
+                passed: self.passed,
+                red_line_calls: self.red_line_calls,
+                unprocessed: self.unprocessed_total,
+                audio_h: self.audio_s / 3600.0,
+            },
+            pass_mark: self.pass_mark,
+            agents,
+            days: self
+                .days
+                .into_iter()
+                .map(|(day, t)| DayFigures {
+                    day,
+                    calls: t.calls,
+                    passed: t.passed,
+                    mean_score: t.score_sum / f64::from(t.calls.max(1)),
+                })
+                .collect(),
+            rules_failed,
+            worst_calls: self.below_pass.into_listed(worst_call_first),
+            worst_calls_by_agent,
+            moments: self.moments.into_listed(worst_moment_first),
+            unprocessed: Listed {
+                items: self.unprocessed,
+                total: self.unprocessed_total,
+            },
+        }
+    }
+}
+
+impl Report {
+    /// Agents with a mean score, lowest first.
+    pub fn lowest_agents(&self) -> Vec<&Scorecard> {
+        let mut agents: Vec<&Scorecard> = self.agents.iter().filter(|a| a.mean_score.is_some()).collect();
+        agents.sort_by(|a, b| {
+            a.mean_score
+                .unwrap_or_default()
+                .total_cmp(&b.mean_score.unwrap_or_default())
+                .then_with(|| a.agent_id.cmp(&b.agent_id))
+        });
+        agents
+    }
+
+    /// One sentence of totals.
+    pub fn headline(&self) -> String {
+        let t = &self.totals;
+        format!(
+            "{} calls ({:.2} h of audio): {} scored, {} passed, {} did not pass ({} over a red line), {} could not be processed.",
+            t.calls,
+            t.audio_h,
+            t.scored,
+            t.passed,
+            t.did_not_pass(),
+            t.red_line_calls,
+            t.unprocessed
+        )
+    }
+
+    /// The report as Markdown (report.md).
+    pub fn markdown(&self) -> String {
         let mut out = String::new();
-        let hours = self.audio_s / 3600.0;
         let _ = writeln!(out, "# callqa report\n");
+        let _ = writeln!(out, "{}\n", self.headline());
         let _ = writeln!(
             out,
-            "{} calls ({hours:.2} h of audio): {} scored, {} passed, {} did not pass ({} over a red line), {} could not be processed.\n",
-            self.calls,
-            self.scored,
-            self.passed,
-            self.scored - self.passed,
-            self.red_line_calls,
-            self.unprocessed_total
-        );
-        let _ = writeln!(
-            out,
-            "Every call, hit and agent-day is in calls.parquet, hits.parquet and scorecards.parquet.\n"
+            "Every call, hit and agent-day is in calls.parquet, hits.parquet and scorecards.parquet; charts and every agent's worst calls are in report.html.\n"
         );
         let _ = writeln!(out, "## Agents\n");
         let _ = writeln!(out, "| agent | calls | did not pass | mean | min | greeting | closing | holds ok | forbidden/call | nine-don't/call | worst call |");
         let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
-        let pct = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0));
-        let num = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1}"));
-        for c in &agents {
+        for c in &self.agents {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.agent_id,
                 c.calls,
                 c.failed_calls,
-                num(c.mean_score),
-                num(c.min_score),
-                pct(c.greeting_rate),
-                pct(c.closing_rate),
-                pct(c.hold_etiquette_rate),
-                num(c.forbidden_per_call),
-                num(c.nine_dont_per_call),
+                one_decimal(c.mean_score),
+                one_decimal(c.min_score),
+                percent(c.greeting_rate),
+                percent(c.closing_rate),
+                percent(c.hold_etiquette_rate),
+                one_decimal(c.forbidden_per_call),
+                one_decimal(c.nine_dont_per_call),
                 c.worst_call_id.as_deref().unwrap_or("–")
             );
         }
-        let (worst, below_total) = self.below_pass.into_sorted(worst_call_first);
-        if !worst.is_empty() {
+        if !self.rules_failed.is_empty() {
+            let _ = writeln!(out, "\n## Rules failed most often\n");
+            for r in &self.rules_failed {
+                let _ = writeln!(out, "- {}: {} calls", r.rule, r.calls);
+            }
+        }
+        if !self.worst_calls.items.is_empty() {
             let _ = writeln!(out, "\n## Worst calls\n");
-            for call in &worst {
+            for call in &self.worst_calls.items {
                 let red = if call.red_lines.is_empty() {
                     String::new()
                 } else {
@@ -238,22 +461,21 @@ impl NightReport {
                     call.failed_rules.join(", ")
                 );
             }
-            more(&mut out, below_total - worst.len(), "calls that did not pass");
+            more(&mut out, self.worst_calls.rest(), "calls that did not pass");
         }
-        let (moments, moments_total) = self.moments.into_sorted(worst_moment_first);
-        if !moments.is_empty() {
+        if !self.moments.items.is_empty() {
             let _ = writeln!(
                 out,
                 "\n## Forbidden and nine-don't moments (for training), worst calls first\n"
             );
             for BadMoment {
                 call_id, agent_id, hit, ..
-            } in &moments
+            } in &self.moments.items
             {
                 let _ = writeln!(
                     out,
                     "- {call_id} (agent {agent_id}) at {} [{}] {} said 「{}」 ({}): …{}…",
-                    mm_ss(hit.start_s, hit.end_s),
+                    mm_ss_span(hit.start_s, hit.end_s),
                     hit.category,
                     hit.speaker.as_str(),
                     hit.matched_text,
@@ -261,34 +483,57 @@ impl NightReport {
                     hit.context
                 );
             }
-            more(&mut out, moments_total - moments.len(), "moments");
+            more(&mut out, self.moments.rest(), "moments");
         }
-        if !self.unprocessed.is_empty() {
+        if !self.unprocessed.items.is_empty() {
             let _ = writeln!(out, "\n## Could not be processed\n");
-            for (call_id, reason) in &self.unprocessed {
-                let _ = writeln!(out, "- {call_id}: {reason}");
+            for u in &self.unprocessed.items {
+                let _ = writeln!(out, "- {}: {}", u.call_id, u.reason);
             }
-            more(
-                &mut out,
-                self.unprocessed_total - self.unprocessed.len(),
-                "calls (all in failures.json)",
-            );
+            more(&mut out, self.unprocessed.rest(), "calls (all in failures.json)");
         }
-        agents.sort_by(|a, b| {
-            a.mean_score
-                .unwrap_or(f64::INFINITY)
-                .total_cmp(&b.mean_score.unwrap_or(f64::INFINITY))
-                .then_with(|| a.agent_id.cmp(&b.agent_id))
-        });
-        let totals = Totals {
-            calls: self.calls,
-            scored: self.scored,
-            passed: self.passed,
-            unprocessed: self.unprocessed_total,
-            audio_h: hours,
-            agents,
-        };
-        (out, totals)
+        out
+    }
+
+    /// A few lines for the terminal: totals, the lowest agents, the rules
+    /// failed most often and the worst calls.
+    pub fn summary(&self) -> String {
+        const SHOWN: usize = 5;
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.headline());
+        let lowest = self.lowest_agents();
+        if !lowest.is_empty() {
+            let names: Vec<String> = lowest
+                .iter()
+                .take(SHOWN)
+                .map(|a| format!("{} {} ({} calls)", a.agent_id, one_decimal(a.mean_score), a.calls))
+                .collect();
+            let _ = writeln!(out, "Lowest mean score ({} agents): {}", lowest.len(), names.join(", "));
+        }
+        if !self.rules_failed.is_empty() {
+            let rules: Vec<String> = self
+                .rules_failed
+                .iter()
+                .take(SHOWN)
+                .map(|r| format!("{} {}", r.rule, r.calls))
+                .collect();
+            let _ = writeln!(out, "Rules failed most often (calls): {}", rules.join(", "));
+        }
+        if !self.worst_calls.items.is_empty() {
+            let _ = writeln!(out, "Worst calls:");
+            for call in self.worst_calls.items.iter().take(SHOWN) {
+                let red = if call.red_lines.is_empty() { "" } else { " RED LINE" };
+                let _ = writeln!(
+                    out,
+                    "  {} (agent {}, score {:.0}{red}): {}",
+                    call.call_id,
+                    call.agent_id,
+                    call.score,
+                    call.failed_rules.join(", ")
+                );
+            }
+        }
+        out
     }
 }
 
@@ -298,21 +543,31 @@ fn more(out: &mut String, rest: usize, what: &str) {
     }
 }
 
-/// `1:05–1:07` (minutes:seconds), as people read call times.
-fn mm_ss(start_s: f64, end_s: f64) -> String {
-    let f = |s: f64| {
-        let s = s.max(0.0).round() as u64;
-        format!("{}:{:02}", s / 60, s % 60)
-    };
-    format!("{}–{}", f(start_s), f(end_s))
+fn percent(v: Option<f64>) -> String {
+    v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0))
+}
+
+fn one_decimal(v: Option<f64>) -> String {
+    v.map_or("–".to_string(), |v| format!("{v:.1}"))
+}
+
+/// `1:05` (minutes:seconds), as people read call times.
+pub fn mm_ss(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// `1:05–1:07`.
+fn mm_ss_span(start_s: f64, end_s: f64) -> String {
+    format!("{}–{}", mm_ss(start_s), mm_ss(end_s))
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::rules::Evaluation;
 
-    fn call(id: &str, agent: &str, score: f64, red: bool) -> CallResult {
+    pub(crate) fn call(id: &str, agent: &str, score: f64, red: bool) -> CallResult {
         CallResult {
             call_id: id.into(),
             agent_id: Some(agent.into()),
@@ -333,11 +588,12 @@ mod tests {
                 passed: score >= 80.0 && !red,
                 failed_rules: if red { vec!["forbidden_phrase".into()] } else { vec![] },
                 red_lines: if red { vec!["forbidden_phrase".into()] } else { vec![] },
+                timing: Default::default(),
             }),
         }
     }
 
-    fn hit(at: f64) -> Hit {
+    pub(crate) fn hit(at: f64) -> Hit {
         Hit {
             category: "forbidden".into(),
             role: Role::Forbidden,
@@ -352,21 +608,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_report_stays_short_at_any_size() {
-        let mut report = NightReport::default();
-        for i in 0..5000 {
+    /// A report of `calls` calls over 30 agents and 3 days.
+    pub(crate) fn big_report(calls: usize) -> Report {
+        let mut report = NightReport::new(80.0);
+        for i in 0..calls {
             let id = format!("c{i:05}");
             let score = 40.0 + (i % 50) as f64;
             let red = i % 7 == 0;
-            report.add(
-                &call(&id, &format!("A{}", i % 30), score, red),
-                &[hit(61.0), hit(125.0)],
-            );
+            let mut call = call(&id, &format!("A{}", i % 30), score, red);
+            call.started_at = Some(format!("2026-11-{:02}T09:00:00", 20 + i % 3));
+            report.add(&call, &[hit(61.0), hit(125.0)]);
         }
-        let (text, totals) = report.finish();
-        assert_eq!(totals.calls, 5000);
-        assert_eq!(totals.agents.len(), 30);
+        report.finish()
+    }
+
+    #[test]
+    fn the_report_stays_short_at_any_size() {
+        let report = big_report(5000);
+        let text = report.markdown();
+        assert_eq!(report.totals.calls, 5000);
+        assert_eq!(report.agents.len(), 30);
+        assert_eq!(report.days.len(), 3);
         assert!(text.lines().count() < 200, "{} lines", text.lines().count());
         let worst: Vec<&str> = text
             .lines()
@@ -381,5 +643,43 @@ mod tests {
         let moments = text.lines().filter(|l| l.contains("said 「")).count();
         assert_eq!(moments, WORST_MOMENTS_LISTED);
         assert!(text.contains(&format!("…and {} more moments.", 10_000 - WORST_MOMENTS_LISTED)));
+        // every agent's worst calls, bounded, with the hits that failed them
+        assert_eq!(report.worst_calls_by_agent.len(), 30);
+        for agent in &report.worst_calls_by_agent {
+            assert!(agent.calls.items.len() <= WORST_CALLS_PER_AGENT);
+            assert!(agent.calls.total > agent.calls.items.len());
+        }
+        let red_call = &report.worst_calls.items[0];
+        assert_eq!(red_call.evidence.len(), 2, "both forbidden hits are its evidence");
+        assert_eq!(report.rules_failed[0].rule, "forbidden_phrase");
+    }
+
+    #[test]
+    fn evidence_is_the_hits_behind_the_failed_rules() {
+        let mut report = NightReport::new(80.0);
+        let mut bad = call("late", "A1", 70.0, false);
+        if let Ok(e) = &mut bad.evaluation {
+            e.failed_rules = vec!["greeting_late".into()];
+            e.greeting_at_s = Some(9.0);
+        }
+        let mut greeting = hit(9.0);
+        greeting.role = Role::Greeting;
+        greeting.category = "greeting".into();
+        let mut customer_rude = hit(20.0);
+        customer_rude.speaker = Speaker::Customer;
+        report.add(&bad, &[greeting.clone(), hit(30.0), customer_rude]);
+        let report = report.finish();
+        let listed = &report.worst_calls.items[0];
+        // the forbidden hit is not why this call failed; the customer's never is
+        assert_eq!(listed.evidence, vec![greeting]);
+        assert_eq!(report.summary().lines().count(), 5, "{}", report.summary());
+    }
+
+    #[test]
+    fn the_report_survives_its_json() {
+        let report = big_report(300);
+        let json = serde_json::to_string(&report).unwrap();
+        let back: Report = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, report);
     }
 }

@@ -17,11 +17,13 @@
 //!   outright whatever its score.
 
 mod scorecard;
+mod timing;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use scorecard::{scorecards, Scorecard, ScorecardBook};
+pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY};
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +55,9 @@ pub struct Evaluation {
     /// The failed rules that are red lines: any one fails the call.
     #[serde(default)]
     pub red_lines: Vec<String>,
+    /// First response, dead air, talk-over, pace, hold check-ins.
+    #[serde(default)]
+    pub timing: Timing,
 }
 
 /// One row of the calls table: a call that was scored, or one that failed before scoring.
@@ -76,8 +81,9 @@ impl CallResult {
     }
 }
 
-/// Judges one call.
-pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluation {
+/// Judges one call: the verdict, and the timing events behind it (dead air,
+/// talk-over…), which join the call's hits (category `acoustic`).
+pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Evaluation, Vec<Hit>) {
     let rules = &pack.rules;
     let counts = |hit: &&Hit| -> bool {
         let listens_to = pack
@@ -135,17 +141,39 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluatio
         .filter(|s| s.speaker == Speaker::Customer)
         .collect();
     let holds = find_holds(&agent_speech, &customer_speech, rules.hold_min_silence_s);
+    // a check-in (seed 003) closes one stretch of a long hold and opens the next
+    let asked_before = |start: f64| {
+        of_role(Role::HoldRequest)
+            .chain(of_role(Role::HoldCheckin))
+            .any(|h| h.start_s >= start - rules.hold_request_window_s && h.start_s <= start + HOLD_EDGE_SLACK_S)
+    };
+    let returned_after = |end: f64| {
+        of_role(Role::HoldReturn)
+            .chain(of_role(Role::HoldCheckin))
+            .any(|h| h.start_s >= end - HOLD_EDGE_SLACK_S && h.start_s <= end + rules.hold_return_window_s)
+    };
     let holds_ok = holds
         .iter()
-        .filter(|&&(start, end)| {
-            let asked = of_role(Role::HoldRequest)
-                .any(|h| h.start_s >= start - rules.hold_request_window_s && h.start_s <= start + HOLD_EDGE_SLACK_S);
-            let returned = of_role(Role::HoldReturn)
-                .any(|h| h.start_s >= end - HOLD_EDGE_SLACK_S && h.start_s <= end + rules.hold_return_window_s);
-            asked && returned
-        })
+        .filter(|&&(start, end)| asked_before(start) && returned_after(end))
         .count() as u32;
     let holds_count = holds.len() as u32;
+    let declared_holds: Vec<(f64, f64, bool)> = holds
+        .iter()
+        .map(|&(start, end)| (start, end, asked_before(start)))
+        .collect();
+    let speech = timing::Speech {
+        agent: &agent_speech,
+        customer: &customer_speech,
+        all: &transcript.segments,
+        stereo: !transcript.segments.iter().any(|s| s.speaker == Speaker::Unknown),
+    };
+    let (timing, timing_events) = timing::measure(&speech, &declared_holds, &pack.timing);
+    let events_of = |rule: &str| {
+        timing_events
+            .iter()
+            .filter(|h| timing::rule_of(&h.phrase_id) == Some(rule))
+            .count() as u32
+    };
     if holds_ok < holds_count {
         failed_rules.push("hold_etiquette".to_string());
     }
@@ -158,6 +186,17 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluatio
     }
     if nine_dont_count > 0 {
         failed_rules.push("nine_dont_phrase".to_string());
+    }
+    for rule in [
+        "first_response_late",
+        "dead_air",
+        "talk_over",
+        "speech_rate",
+        "hold_checkin",
+    ] {
+        if events_of(rule) > 0 {
+            failed_rules.push(rule.to_string());
+        }
     }
 
     let r = &pack.rubric;
@@ -175,13 +214,22 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluatio
     score -= capped(r.forbidden_per_hit, forbidden_count, r.forbidden_cap);
     score -= capped(r.nine_dont_per_hit, nine_dont_count, r.nine_dont_cap);
     score += capped(r.nine_do_bonus_per_hit, nine_do_count, r.nine_do_bonus_cap);
+    score -= capped(
+        r.first_response_late,
+        events_of("first_response_late"),
+        r.first_response_late,
+    );
+    score -= capped(r.dead_air_per, events_of("dead_air"), r.dead_air_cap);
+    score -= capped(r.talk_over_per, events_of("talk_over"), r.talk_over_cap);
+    score -= capped(r.speech_rate, events_of("speech_rate"), r.speech_rate);
+    score -= capped(r.hold_checkin_per, events_of("hold_checkin"), r.hold_checkin_cap);
     let score = score.clamp(0.0, 100.0);
     let red_lines: Vec<String> = failed_rules
         .iter()
         .filter(|rule| r.red_lines.contains(rule))
         .cloned()
         .collect();
-    Evaluation {
+    let evaluation = Evaluation {
         greeting_ok,
         greeting_at_s,
         closing_ok,
@@ -194,7 +242,9 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Evaluatio
         passed: score >= r.pass_mark && red_lines.is_empty(),
         failed_rules,
         red_lines,
-    }
+        timing,
+    };
+    (evaluation, timing_events)
 }
 
 fn first_utterance_end(agent_speech: &[&Segment], gap_s: f64) -> Option<f64> {
@@ -283,7 +333,7 @@ mod tests {
                 .collect(),
         );
         let hits = Matcher::new(pack).find(&transcript);
-        evaluate(&transcript, &hits, pack)
+        evaluate(&transcript, &hits, pack).0
     }
 
     fn judge(lines: &[Line]) -> Evaluation {
@@ -483,6 +533,222 @@ mod tests {
         assert!(!no_closing.passed);
         for rule in no_closing.failed_rules.iter().chain(&e.failed_rules) {
             assert!(crate::lexicon::RULE_IDS.contains(&rule.as_str()), "{rule}");
+        }
+    }
+
+    /// The verdict and the timing events of a call.
+    fn timed(lines: &[Line]) -> (Evaluation, Vec<Hit>) {
+        let pack = builtin_pack();
+        let transcript = Transcript::from_segments(
+            "c",
+            lines
+                .iter()
+                .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
+                .collect(),
+        );
+        let hits = Matcher::new(&pack).find(&transcript);
+        evaluate(&transcript, &hits, &pack)
+    }
+
+    /// Sixty characters of agent speech, for a pace of 300 a minute over 12 s.
+    const SIXTY: &str = "我们会安排维修人员两个小时内上门请您保持电话畅通师傅到了会先给您打电话如果有问题可以随时再打我们的热线号码一二三四五六七";
+
+    #[test]
+    fn timing_is_measured_with_exact_figures() {
+        struct Case {
+            name: &'static str,
+            lines: Vec<Line<'static>>,
+            first_response_s: Option<f64>,
+            dead_air: (Option<u32>, Option<f64>),
+            talk_over: (Option<u32>, Option<f64>),
+            chars_per_min: Option<f64>,
+            checkins_missed: Option<u32>,
+            failed: &'static [&'static str],
+        }
+        let hello = (A, 0.8, 3.0, "您好，很高兴为您服务，请问有什么可以帮您？");
+        let bye = (A, 61.0, 63.0, "感谢您的来电，再见。");
+        let cases = vec![
+            Case {
+                name: "answered on time, no silence, no overlap",
+                lines: vec![
+                    hello,
+                    (C, 3.5, 6.0, "我家燃气表坏了。"),
+                    (A, 6.5, 8.0, "好的，我帮您记录。"),
+                ],
+                first_response_s: Some(0.8),
+                dead_air: (Some(0), None),
+                talk_over: (Some(0), None),
+                chars_per_min: None, // 3.7 s of agent speech: too little to judge a pace
+                checkins_missed: Some(0),
+                failed: &["closing_missing"],
+            },
+            Case {
+                name: "answered late",
+                lines: vec![(A, 3.5, 5.5, "您好，请问有什么可以帮您？")],
+                first_response_s: Some(3.5),
+                dead_air: (Some(0), None),
+                talk_over: (Some(0), None),
+                chars_per_min: None,
+                checkins_missed: Some(0),
+                failed: &["greeting_late", "closing_missing", "first_response_late"],
+            },
+            Case {
+                name: "twelve silent seconds nobody announced",
+                lines: vec![
+                    hello,
+                    (C, 3.5, 6.0, "我家燃气表坏了。"),
+                    (A, 18.0, 20.0, "地址是哪里？"),
+                    bye,
+                ],
+                first_response_s: Some(0.8),
+                // 6→18 (the customer spoke: no hold) and 20→61 (a hold nobody announced)
+                dead_air: (Some(2), Some(41.0)),
+                talk_over: (Some(0), None),
+                chars_per_min: None,
+                checkins_missed: Some(1),
+                failed: &["hold_etiquette", "dead_air", "hold_checkin"],
+            },
+            Case {
+                name: "a declared hold is not dead air",
+                lines: vec![
+                    hello,
+                    (A, 3.5, 5.0, "请您稍等，我帮您查询。"),
+                    (A, 20.0, 22.0, "让您久等了，已经查到了。"),
+                    (A, 22.5, 24.0, "感谢您的来电，再见。"),
+                ],
+                first_response_s: Some(0.8),
+                dead_air: (Some(0), None),
+                talk_over: (Some(0), None),
+                chars_per_min: None,
+                checkins_missed: Some(0),
+                failed: &[],
+            },
+            Case {
+                name: "the agent cuts in for two seconds; a short 嗯 is no talk-over",
+                lines: vec![
+                    hello,
+                    (C, 3.5, 9.0, "我家燃气表坏了，一直不走字。"),
+                    (A, 7.0, 10.0, "好的，我明白您的意思。"),
+                    (C, 10.5, 14.0, "那什么时候来修？"),
+                    (A, 13.5, 14.5, "嗯。"),
+                    // the agent's own words running on into the customer's are no cut-in
+                    (A, 15.0, 16.5, "师傅两小时内上门。"),
+                    (C, 16.0, 19.0, "好的好的，谢谢你。"),
+                    (A, 16.5, 18.0, "请您保持电话畅通。"),
+                ],
+                first_response_s: Some(0.8),
+                dead_air: (Some(0), None),
+                talk_over: (Some(1), Some(2.0)),
+                chars_per_min: None,
+                checkins_missed: Some(0),
+                failed: &["closing_missing", "talk_over"],
+            },
+            Case {
+                name: "a pace of 300 characters a minute is moderate",
+                lines: vec![(A, 0.5, 12.5, SIXTY)],
+                first_response_s: Some(0.5),
+                dead_air: (Some(0), None),
+                talk_over: (Some(0), None),
+                chars_per_min: Some(300.0),
+                checkins_missed: Some(0),
+                failed: &["greeting_missing", "closing_missing"],
+            },
+            Case {
+                name: "the same words in 9 s of a 10 s minimum… in 10 s: 360, too fast",
+                lines: vec![(A, 0.5, 10.5, SIXTY)],
+                first_response_s: Some(0.5),
+                dead_air: (Some(0), None),
+                talk_over: (Some(0), None),
+                chars_per_min: Some(360.0),
+                checkins_missed: Some(0),
+                failed: &["greeting_missing", "closing_missing", "speech_rate"],
+            },
+            Case {
+                name: "a 45 s hold with a check-in halfway",
+                lines: vec![
+                    hello,
+                    (A, 3.5, 5.0, "请您稍等，我帮您查询。"),
+                    (A, 27.0, 29.0, "对不起，您的问题我还在给您咨询，请您稍候。"),
+                    (A, 50.0, 51.5, "让您久等了，已经查到了。"),
+                    (A, 52.0, 53.5, "感谢您的来电，再见。"),
+                ],
+                first_response_s: Some(0.8),
+                dead_air: (Some(0), None),
+                talk_over: (Some(0), None),
+                chars_per_min: None,
+                checkins_missed: Some(0),
+                failed: &[],
+            },
+            Case {
+                name: "a 45 s hold without one",
+                lines: vec![
+                    hello,
+                    (A, 3.5, 5.0, "请您稍等，我帮您查询。"),
+                    (A, 50.0, 52.0, "让您久等了，已经查到了。"),
+                    (A, 52.5, 54.0, "感谢您的来电，再见。"),
+                ],
+                first_response_s: Some(0.8),
+                dead_air: (Some(0), None),
+                talk_over: (Some(0), None),
+                chars_per_min: None,
+                checkins_missed: Some(1),
+                failed: &["hold_checkin"],
+            },
+            Case {
+                name: "one mixed channel: no talk-over or pace",
+                lines: vec![
+                    (U, 0.6, 3.0, "您好，请问有什么可以帮您？"),
+                    (U, 3.5, 6.0, "我家燃气表坏了。"),
+                ],
+                first_response_s: Some(0.6),
+                dead_air: (Some(0), None),
+                talk_over: (None, None),
+                chars_per_min: None,
+                checkins_missed: Some(0),
+                failed: &["closing_missing"],
+            },
+            Case {
+                name: "silence: nothing to measure",
+                lines: vec![],
+                first_response_s: None,
+                dead_air: (None, None),
+                talk_over: (None, None),
+                chars_per_min: None,
+                checkins_missed: None,
+                failed: &["greeting_missing", "closing_missing"],
+            },
+        ];
+        for case in cases {
+            let (e, events) = timed(&case.lines);
+            let t = &e.timing;
+            let name = case.name;
+            assert_eq!(t.first_response_s, case.first_response_s, "{name}");
+            assert_eq!((t.dead_air_count, t.longest_dead_air_s), case.dead_air, "{name}");
+            assert_eq!((t.talk_over_count, t.longest_talk_over_s), case.talk_over, "{name}");
+            assert_eq!(t.agent_chars_per_min, case.chars_per_min, "{name}");
+            assert_eq!(t.hold_checkins_missed, case.checkins_missed, "{name}");
+            assert_eq!(e.failed_rules, case.failed, "{name}: {t:?}");
+            // every failed timing rule has its event, with times, in the hits
+            for rule in case.failed.iter().filter(|r| {
+                [
+                    "first_response_late",
+                    "dead_air",
+                    "talk_over",
+                    "speech_rate",
+                    "hold_checkin",
+                ]
+                .contains(r)
+            }) {
+                let event = events
+                    .iter()
+                    .find(|h| timing_rule_of(&h.phrase_id) == Some(*rule))
+                    .unwrap_or_else(|| panic!("{name}: no {rule} event"));
+                assert_eq!(event.category, TIMING_CATEGORY);
+                assert!(event.end_s > event.start_s, "{name}: {event:?}");
+            }
+            if t.agent_chars_per_min.is_none() || t.talk_over_count.is_none() {
+                assert!(!t.unmeasured.is_empty(), "{name}: a missing figure has a reason");
+            }
         }
     }
 }

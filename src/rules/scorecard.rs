@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::CallResult;
 
 /// One agent's day (or, in the report, one agent's whole folder).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scorecard {
     pub agent_id: String,
     /// `YYYY-MM-DD`, or empty when the call's date is unknown (or for an agent's total).

@@ -19,7 +19,7 @@ pub use archive::{
 pub use lock::{lock_folder, FolderLock, LockError, LockMode};
 pub use out_dir::{OutDir, UNDATED};
 pub use tables::{
-    extra_column_name, read_audio_paths, read_hits, HitRecord, HitRow, TableWriter, CALLS_SCHEMA, HITS_SCHEMA,
+    extra_column_name, read_calls, read_hits, CallRecord, HitRecord, HitRow, TableWriter, CALLS_SCHEMA, HITS_SCHEMA,
     SCORECARDS_SCHEMA,
 };
 

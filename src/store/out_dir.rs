@@ -81,6 +81,16 @@ impl OutDir {
         self.root.join("report.md")
     }
 
+    /// The report as one page for a browser.
+    pub fn report_html(&self) -> PathBuf {
+        self.root.join("report.html")
+    }
+
+    /// The report's data, from which its pages are drawn again (`callqa report --html`).
+    pub fn report_data(&self) -> PathBuf {
+        self.root.join("report.json")
+    }
+
     /// The open failures over all runs into this folder, as one list for people
     /// and scripts (written with the tables; `failures/` is the truth).
     pub fn failures(&self) -> PathBuf {

@@ -42,6 +42,14 @@ pub const CALLS_SCHEMA: &[(&str, &str)] = &[
     ("passed", "bool"),
     ("failed_rules", "str"),
     ("red_lines", "str"),
+    ("first_response_s", "f64"),
+    ("dead_air_count", "i32"),
+    ("longest_dead_air_s", "f64"),
+    ("talk_over_count", "i32"),
+    ("longest_talk_over_s", "f64"),
+    ("agent_chars_per_min", "f64"),
+    ("hold_checkins_missed", "i32"),
+    ("timing_unmeasured", "str"),
 ];
 
 pub const HITS_SCHEMA: &[(&str, &str)] = &[
@@ -233,6 +241,19 @@ fn date_column(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
 fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
     let eval = |c: &CallResult| c.evaluation.as_ref().ok().cloned();
     let evals: Vec<Option<crate::rules::Evaluation>> = calls.iter().map(eval).collect();
+    // timing figures: null where the call could not be judged or gave nothing to measure
+    let timing = |f: fn(&crate::rules::Timing) -> Option<f64>| {
+        evals
+            .iter()
+            .map(|e| e.as_ref().and_then(|e| f(&e.timing)))
+            .collect::<Vec<_>>()
+    };
+    let timing_count = |f: fn(&crate::rules::Timing) -> Option<u32>| {
+        evals
+            .iter()
+            .map(|e| e.as_ref().and_then(|e| f(&e.timing)).map(|n| n as i32))
+            .collect::<Vec<_>>()
+    };
     let count = |f: fn(&crate::rules::Evaluation) -> u32| {
         evals
             .iter()
@@ -326,6 +347,25 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
                 .map(|e| e.as_ref().map(|e| e.red_lines.join(";")))
                 .collect::<Vec<_>>(),
         ),
+        Column::new("first_response_s".into(), timing(|t| t.first_response_s)),
+        Column::new("dead_air_count".into(), timing_count(|t| t.dead_air_count)),
+        Column::new("longest_dead_air_s".into(), timing(|t| t.longest_dead_air_s)),
+        Column::new("talk_over_count".into(), timing_count(|t| t.talk_over_count)),
+        Column::new("longest_talk_over_s".into(), timing(|t| t.longest_talk_over_s)),
+        Column::new("agent_chars_per_min".into(), timing(|t| t.agent_chars_per_min)),
+        Column::new("hold_checkins_missed".into(), timing_count(|t| t.hold_checkins_missed)),
+        Column::new(
+            "timing_unmeasured".into(),
+            evals
+                .iter()
+                .map(|e| {
+                    e.as_ref()
+                        .map(|e| &e.timing.unmeasured)
+                        .filter(|why| !why.is_empty())
+                        .map(|why| why.join("; "))
+                })
+                .collect::<Vec<_>>(),
+        ),
     ];
     let extra_names: BTreeSet<&str> = calls.iter().flat_map(|c| c.extra.keys().map(String::as_str)).collect();
     for name in extra_names {
@@ -341,7 +381,7 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
 }
 
 /// One row of hits.parquet, read back.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HitRecord {
     pub call_id: String,
     pub agent_id: String,
@@ -352,6 +392,7 @@ pub struct HitRecord {
     pub speaker: Speaker,
     pub start_s: f64,
     pub end_s: f64,
+    #[serde(rename = "match")]
     pub kind: MatchKind,
     pub context: String,
 }
@@ -366,19 +407,11 @@ fn read_frame(path: &std::path::Path) -> anyhow::Result<DataFrame> {
         .with_context(|| format!("reading {}", path.display()))
 }
 
-/// Every hit of hits.parquet, in table order.
-pub fn read_hits(out: &OutDir) -> anyhow::Result<Vec<HitRecord>> {
+/// The hits of hits.parquet that `keep` keeps, in table order. Rows are
+/// built one at a time, so a large table costs the memory of what is kept.
+pub fn read_hits(out: &OutDir, mut keep: impl FnMut(&HitRecord) -> bool) -> anyhow::Result<Vec<HitRecord>> {
     let frame = read_frame(&out.hits_table())?;
-    let text = |name: &str| -> anyhow::Result<Vec<String>> {
-        let column = frame.column(name)?.str()?;
-        Ok((0..column.len())
-            .map(|i| column.get(i).unwrap_or_default().to_string())
-            .collect())
-    };
-    let float = |name: &str| -> anyhow::Result<Vec<f64>> {
-        let column = frame.column(name)?.f64()?;
-        Ok((0..column.len()).map(|i| column.get(i).unwrap_or(0.0)).collect())
-    };
+    let text = |name: &str| -> anyhow::Result<&StringChunked> { Ok(frame.column(name)?.str()?) };
     let (call_ids, agent_ids, categories, phrase_ids, phrases, matched, speakers, kinds, contexts) = (
         text("call_id")?,
         text("agent_id")?,
@@ -390,39 +423,67 @@ pub fn read_hits(out: &OutDir) -> anyhow::Result<Vec<HitRecord>> {
         text("match")?,
         text("context")?,
     );
-    let (starts, ends) = (float("start_s")?, float("end_s")?);
-    Ok((0..frame.height())
-        .map(|i| HitRecord {
-            call_id: call_ids[i].clone(),
-            agent_id: agent_ids[i].clone(),
-            category: categories[i].clone(),
-            phrase_id: phrase_ids[i].clone(),
-            phrase: phrases[i].clone(),
-            matched_text: matched[i].clone(),
-            speaker: match speakers[i].as_str() {
-                "agent" => Speaker::Agent,
-                "customer" => Speaker::Customer,
+    let (starts, ends) = (frame.column("start_s")?.f64()?, frame.column("end_s")?.f64()?);
+    let at = |column: &StringChunked, i: usize| column.get(i).unwrap_or_default().to_string();
+    let mut kept = Vec::new();
+    for i in 0..frame.height() {
+        let hit = HitRecord {
+            call_id: at(call_ids, i),
+            agent_id: at(agent_ids, i),
+            category: at(categories, i),
+            phrase_id: at(phrase_ids, i),
+            phrase: at(phrases, i),
+            matched_text: at(matched, i),
+            speaker: match speakers.get(i) {
+                Some("agent") => Speaker::Agent,
+                Some("customer") => Speaker::Customer,
                 _ => Speaker::Unknown,
             },
-            start_s: starts[i],
-            end_s: ends[i],
-            kind: if kinds[i] == "tolerant" {
+            start_s: starts.get(i).unwrap_or_default(),
+            end_s: ends.get(i).unwrap_or_default(),
+            kind: if kinds.get(i) == Some("tolerant") {
                 MatchKind::Tolerant
             } else {
                 MatchKind::Exact
             },
-            context: contexts[i].clone(),
-        })
-        .collect())
+            context: at(contexts, i),
+        };
+        if keep(&hit) {
+            kept.push(hit);
+        }
+    }
+    Ok(kept)
 }
 
-/// call_id → audio file, from calls.parquet.
-pub fn read_audio_paths(out: &OutDir) -> anyhow::Result<std::collections::BTreeMap<String, PathBuf>> {
+/// What readers of calls.parquet need to know of a call.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallRecord {
+    pub agent_id: String,
+    /// `YYYY-MM-DD`, when the call's start is known.
+    pub call_date: Option<String>,
+    /// None for a call that could not be scored.
+    pub score: Option<f64>,
+    pub audio_path: Option<PathBuf>,
+}
+
+/// call_id → what calls.parquet says of the call.
+pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<String, CallRecord>> {
     let frame = read_frame(&out.calls_table())?;
     let ids = frame.column("call_id")?.str()?;
+    let agents = frame.column("agent_id")?.str()?;
+    let started = frame.column("started_at")?.str()?;
+    let scores = frame.column("score")?.f64()?;
     let paths = frame.column("audio_path")?.str()?;
     Ok((0..ids.len())
-        .filter_map(|i| Some((ids.get(i)?.to_string(), PathBuf::from(paths.get(i)?))))
+        .filter_map(|i| {
+            let record = CallRecord {
+                agent_id: agents.get(i).unwrap_or_default().to_string(),
+                call_date: started.get(i).and_then(|s| s.get(..10)).map(str::to_string),
+                score: scores.get(i),
+                audio_path: paths.get(i).map(PathBuf::from),
+            };
+            Some((ids.get(i)?.to_string(), record))
+        })
         .collect())
 }
 

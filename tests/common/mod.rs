@@ -41,6 +41,13 @@ pub fn run_samples(out: &Path) -> std::process::Command {
     cmd
 }
 
+/// Runs a command that must succeed: what it printed on stdout.
+pub fn stdout_ok(cmd: &mut Command) -> String {
+    let output = cmd.output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    String::from_utf8(output.stdout).unwrap()
+}
+
 /// What a finished command printed on stderr.
 pub fn stderr_of(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

@@ -1,0 +1,210 @@
+//! The pages a person double-clicks: the night's report and the trainers'
+//! clip index. Each is one file from a template (`templates/`), with inline
+//! CSS, inline SVG charts and a few lines of script: no network, no server.
+//! The templates escape every value (minijinja's HTML auto-escaping), so a
+//! transcript or manifest cell holding markup shows as text.
+
+use minijinja::value::Serde;
+use minijinja::{context, Environment, Value};
+use serde::Serialize;
+
+use super::{charts, mm_ss, Example, Report};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportPageError {
+    #[error("drawing the {chart} chart: {reason}")]
+    Chart { chart: &'static str, reason: String },
+    #[error("rendering {page}: {source}")]
+    Template {
+        page: &'static str,
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+const REPORT_TEMPLATE: &str = "report.html";
+const EXAMPLES_TEMPLATE: &str = "examples.html";
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.add_template("base.html", include_str!("templates/base.html"))
+        .expect("the page template parses");
+    env.add_template(REPORT_TEMPLATE, include_str!("templates/report.html"))
+        .expect("the report template parses");
+    env.add_template(EXAMPLES_TEMPLATE, include_str!("templates/examples.html"))
+        .expect("the examples template parses");
+    env.add_template("style.css", include_str!("templates/style.css"))
+        .expect("the style sheet parses");
+    env.add_filter("mmss", |seconds: f64| mm_ss(seconds));
+    env.add_filter("pct", |v: Option<f64>| {
+        v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0))
+    });
+    env.add_filter("num1", |v: Option<f64>| {
+        v.map_or("–".to_string(), |v| format!("{v:.1}"))
+    });
+    env.add_filter("hours", |h: f64| {
+        if h < 1.0 {
+            format!("{:.0} min", h * 60.0)
+        } else {
+            format!("{h:.1} h")
+        }
+    });
+    env.add_filter("num0", |v: Option<f64>| {
+        v.map_or("–".to_string(), |v| format!("{v:.0}"))
+    });
+    // [before, match, after]: the template marks the match and escapes all three
+    env.add_filter("split_at_match", |context: String, matched: String| -> Vec<String> {
+        match (!matched.is_empty()).then(|| context.find(&matched)).flatten() {
+            Some(at) => vec![
+                context[..at].to_string(),
+                matched.clone(),
+                context[at + matched.len()..].to_string(),
+            ],
+            None => vec![context, String::new(), String::new()],
+        }
+    });
+    env
+}
+
+fn render(page: &'static str, ctx: Value) -> Result<String, ReportPageError> {
+    environment()
+        .get_template(page)
+        .and_then(|t| t.render(ctx))
+        .map_err(|source| ReportPageError::Template { page, source })
+}
+
+fn chart(chart: &'static str, drawn: Result<String, String>) -> Result<Value, ReportPageError> {
+    // the SVG is plotters' own output, its text already escaped
+    drawn
+        .map(Value::from_safe_string)
+        .map_err(|reason| ReportPageError::Chart { chart, reason })
+}
+
+impl Report {
+    /// The report as one self-contained HTML page. `title` names the folder
+    /// it describes; `written_at` is shown as given.
+    pub fn html(&self, title: &str, written_at: &str) -> Result<String, ReportPageError> {
+        let lowest = self.lowest_agents();
+        let ctx = context! {
+            title,
+            written_at,
+            report => Value::from(Serde(self)),
+            headline => self.headline(),
+            did_not_pass => self.totals.did_not_pass(),
+            agents_charted => lowest.len().min(charts::AGENTS_CHARTED),
+            agents_with_scores => lowest.len(),
+            agent_chart => chart("agents", charts::score_per_agent(&lowest, self.pass_mark))?,
+            day_chart => chart("days", charts::score_per_day(&self.days, self.pass_mark))?,
+            rule_chart => chart("rules", charts::rules_failed(&self.rules_failed))?,
+        };
+        render(REPORT_TEMPLATE, ctx)
+    }
+}
+
+/// The report page of an output folder, titled by the folder and dated now.
+pub fn page_of_folder(report: &Report, folder: &std::path::Path) -> Result<String, ReportPageError> {
+    let now = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
+    report.html(&folder.display().to_string(), &now)
+}
+
+/// One example on the clip page, with its clip's file name (in the page's folder).
+#[derive(Debug, Serialize)]
+pub struct ExampleRow<'a> {
+    #[serde(flatten)]
+    pub example: &'a Example,
+    pub clip: Option<String>,
+}
+
+/// The trainers' clip index: the examples and the filter that chose them.
+#[derive(Debug, Serialize)]
+pub struct ExamplesPage<'a> {
+    pub title: &'a str,
+    pub filter: String,
+    pub rows: Vec<ExampleRow<'a>>,
+    /// Seconds of audio around each hit.
+    pub context_s: f64,
+}
+
+/// The clip index as one HTML page, playable from its folder with no server.
+pub fn examples_page(page: &ExamplesPage) -> Result<String, ReportPageError> {
+    render(EXAMPLES_TEMPLATE, Value::from(Serde(page)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{big_report, call, hit};
+    use super::super::NightReport;
+    use super::*;
+    use crate::lexicon::MatchKind;
+    use crate::transcript::Speaker;
+
+    const SCRIPT: &str = "<script>alert('x')</script>";
+
+    #[test]
+    fn every_shown_text_is_escaped() {
+        let mut report = NightReport::new(80.0);
+        let mut rude = call(SCRIPT, SCRIPT, 40.0, true);
+        rude.started_at = Some("2026-11-20T09:00:00".into());
+        let mut said = hit(12.0);
+        said.context = format!("{SCRIPT}我不大清楚");
+        said.phrase_id = SCRIPT.into();
+        report.add(&rude, &[said]);
+        report.add(
+            &crate::rules::CallResult {
+                evaluation: Err(SCRIPT.into()),
+                ..call("broken", "A1", 0.0, false)
+            },
+            &[],
+        );
+        let page = report.finish().html(SCRIPT, SCRIPT).unwrap();
+        // the page's own script is the only one
+        assert_eq!(page.matches("<script>").count(), 1, "{page}");
+        assert!(page.contains("&lt;script&gt;"));
+        assert!(page.contains("<mark>我不大清楚</mark>"), "the match is marked");
+
+        let example = Example {
+            call_date: Some("2026-11-20".into()),
+            call_score: Some(40.0),
+            audio_path: None,
+            hit: crate::store::HitRecord {
+                call_id: SCRIPT.into(),
+                agent_id: SCRIPT.into(),
+                category: SCRIPT.into(),
+                phrase_id: SCRIPT.into(),
+                phrase: SCRIPT.into(),
+                matched_text: "我不大清楚".into(),
+                speaker: Speaker::Agent,
+                start_s: 65.0,
+                end_s: 66.0,
+                kind: MatchKind::Exact,
+                context: format!("{SCRIPT}我不大清楚"),
+            },
+        };
+        let clip_page = examples_page(&ExamplesPage {
+            title: SCRIPT,
+            filter: SCRIPT.into(),
+            rows: vec![ExampleRow {
+                example: &example,
+                clip: Some("01_\"onerror=alert(1) x.wav".into()),
+            }],
+            context_s: 2.0,
+        })
+        .unwrap();
+        assert_eq!(clip_page.matches("<script>").count(), 1, "{clip_page}");
+        assert!(!clip_page.contains("\"onerror"), "{clip_page}");
+        assert!(clip_page.contains("1:05"), "times as mm:ss");
+    }
+
+    #[test]
+    fn a_big_night_makes_a_page_of_bounded_size() {
+        let small = big_report(300).html("t", "now").unwrap();
+        let big = big_report(50_000).html("t", "now").unwrap();
+        assert!(
+            big.len() < small.len() * 3 / 2,
+            "{} vs {} bytes",
+            big.len(),
+            small.len()
+        );
+        assert!(big.contains("more calls that did not pass"));
+    }
+}

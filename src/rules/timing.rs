@@ -1,0 +1,279 @@
+//! What the handbooks ask of a call's timing, measured from the transcript's
+//! segment times: how soon the agent answers, silences nobody explained,
+//! the agent starting to talk over the customer, the agent's pace, and
+//! check-ins during a long hold.
+//!
+//! Every figure is `None` where the call gives nothing to measure (no agent
+//! speech, too little of it, one mixed channel), with the reason in
+//! [`Timing::unmeasured`]: never a made-up number.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lexicon::{Hit, MatchKind, Role, TimingSettings};
+use crate::transcript::{Segment, Speaker};
+
+/// A pause in the agent's speech at least this long starts a new agent turn.
+const TURN_GAP_S: f64 = 0.5;
+
+/// The category of timing events in hits.parquet.
+pub const CATEGORY: &str = "acoustic";
+
+/// A call's timing figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Timing {
+    /// Seconds from the start of the recording to the agent's first words.
+    pub first_response_s: Option<f64>,
+    /// Stretches of at least `dead_air_min_s` with both sides silent, outside a declared hold.
+    pub dead_air_count: Option<u32>,
+    pub longest_dead_air_s: Option<f64>,
+    /// The agent starting to speak while the customer is speaking, overlapping at
+    /// least `talk_over_min_s` (needs one channel per speaker).
+    pub talk_over_count: Option<u32>,
+    pub longest_talk_over_s: Option<f64>,
+    /// Characters the agent says per minute of the agent's speech.
+    pub agent_chars_per_min: Option<f64>,
+    /// Stretches of a hold longer than `hold_checkin_max_gap_s` without a word from the agent.
+    pub hold_checkins_missed: Option<u32>,
+    /// Why a figure is missing.
+    pub unmeasured: Vec<String>,
+}
+
+/// One timing event, as a row of hits.parquet.
+#[derive(Debug, Clone, PartialEq)]
+struct Event {
+    rule: &'static str,
+    what: &'static str,
+    start_s: f64,
+    end_s: f64,
+    speaker: Speaker,
+    said: String,
+    context: String,
+}
+
+/// One side's stretch of speech without a pause of [`TURN_GAP_S`].
+struct Turn {
+    start: f64,
+    end: f64,
+    text: String,
+}
+
+/// A side's segments joined into turns. Segments within one stretch of speech
+/// share out its time by their text, so only a turn's start and end are
+/// measured; talk-over is judged on turns, not segments.
+fn turns(segments: &[&Segment]) -> Vec<Turn> {
+    let mut out: Vec<Turn> = Vec::new();
+    for s in segments {
+        match out.last_mut() {
+            Some(turn) if s.start - turn.end < TURN_GAP_S => {
+                turn.end = turn.end.max(s.end);
+                turn.text.push_str(&s.text);
+            }
+            _ => out.push(Turn {
+                start: s.start,
+                end: s.end,
+                text: s.text.clone(),
+            }),
+        }
+    }
+    out
+}
+
+/// The speech a measure looks at, split by speaker.
+pub struct Speech<'a> {
+    pub agent: &'a [&'a Segment],
+    pub customer: &'a [&'a Segment],
+    pub all: &'a [Segment],
+    /// Whether agent and customer are on channels of their own.
+    pub stereo: bool,
+}
+
+/// The rule id a timing event's phrase id stands for (`acoustic.dead_air` → `dead_air`).
+pub fn rule_of(phrase_id: &str) -> Option<&str> {
+    phrase_id.strip_prefix("acoustic.")
+}
+
+fn text_of(segments: &[&Segment]) -> String {
+    segments.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+/// The words just before and after a moment, for an event's context.
+fn around(all: &[Segment], start_s: f64, end_s: f64) -> String {
+    let before = all.iter().rfind(|s| s.end <= start_s + 0.01);
+    let after = all.iter().find(|s| s.start >= end_s - 0.01);
+    format!(
+        "{} … {}",
+        before.map_or("", |s| s.text.as_str()),
+        after.map_or("", |s| s.text.as_str())
+    )
+}
+
+/// Gaps of at least `min_s` in which nobody speaks, between the first and last speech.
+fn silences(all: &[Segment], min_s: f64) -> Vec<(f64, f64)> {
+    let mut spans: Vec<(f64, f64)> = all.iter().map(|s| (s.start, s.end)).collect();
+    spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut gaps = Vec::new();
+    let Some(&(_, mut spoken_until)) = spans.first() else {
+        return gaps;
+    };
+    for &(start, end) in &spans[1..] {
+        if start - spoken_until >= min_s {
+            gaps.push((spoken_until, start));
+        }
+        spoken_until = spoken_until.max(end);
+    }
+    gaps
+}
+
+/// Measures a call. `holds` are the holds the rules found, with whether each
+/// was declared (a hold request before it); `checkins` the agent's hits that
+/// keep a waiting customer company (check-ins, requests, returns).
+pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSettings) -> (Timing, Vec<Hit>) {
+    let mut t = Timing::default();
+    let mut events = Vec::new();
+    let mut unmeasured = |why: &str| t.unmeasured.push(why.to_string());
+    if speech.all.is_empty() {
+        unmeasured("no speech: nothing to measure");
+        return (t, Vec::new());
+    }
+
+    // first response
+    match speech.agent.first() {
+        Some(first) => {
+            t.first_response_s = Some(first.start);
+            if first.start > settings.first_response_within_s {
+                events.push(Event {
+                    rule: "first_response_late",
+                    what: "the agent's first words came late",
+                    start_s: 0.0,
+                    end_s: first.start,
+                    speaker: first.speaker,
+                    said: format!("{:.1} s", first.start),
+                    context: first.text.clone(),
+                });
+            }
+        }
+        None => unmeasured("no agent speech: first response and pace unmeasured"),
+    }
+
+    // dead air: silences outside declared holds
+    let dead: Vec<(f64, f64)> = silences(speech.all, settings.dead_air_min_s)
+        .into_iter()
+        .filter(|&(start, end)| {
+            !holds
+                .iter()
+                .any(|&(h_start, h_end, declared)| declared && start < h_end && end > h_start)
+        })
+        .collect();
+    t.dead_air_count = Some(dead.len() as u32);
+    t.longest_dead_air_s = dead.iter().map(|(s, e)| e - s).reduce(f64::max);
+    for &(start, end) in &dead {
+        events.push(Event {
+            rule: "dead_air",
+            what: "both sides silent",
+            start_s: start,
+            end_s: end,
+            speaker: Speaker::Unknown,
+            said: format!("{:.1} s of silence", end - start),
+            context: around(speech.all, start, end),
+        });
+    }
+
+    // talk-over: only where each side has its own channel
+    if speech.stereo {
+        let customer_turns = turns(speech.customer);
+        let mut overlaps = Vec::new();
+        for agent_turn in turns(speech.agent) {
+            let Some(customer_turn) = customer_turns
+                .iter()
+                .find(|c| c.start < agent_turn.start && agent_turn.start < c.end)
+            else {
+                continue;
+            };
+            let overlap = agent_turn.end.min(customer_turn.end) - agent_turn.start;
+            if overlap >= settings.talk_over_min_s {
+                overlaps.push(overlap);
+                events.push(Event {
+                    rule: "talk_over",
+                    what: "the agent started while the customer was speaking",
+                    start_s: agent_turn.start,
+                    end_s: agent_turn.start + overlap,
+                    speaker: Speaker::Agent,
+                    said: agent_turn.text.clone(),
+                    context: format!("customer: {} | agent: {}", customer_turn.text, agent_turn.text),
+                });
+            }
+        }
+        t.talk_over_count = Some(overlaps.len() as u32);
+        t.longest_talk_over_s = overlaps.into_iter().reduce(f64::max);
+    } else {
+        unmeasured("one mixed channel: talk-over and the agent's pace need a channel per speaker");
+    }
+
+    // the agent's pace
+    if speech.stereo && !speech.agent.is_empty() {
+        let seconds: f64 = speech.agent.iter().map(|s| (s.end - s.start).max(0.0)).sum();
+        let chars: usize = speech
+            .agent
+            .iter()
+            .map(|s| s.text.chars().filter(|c| c.is_alphanumeric()).count())
+            .sum();
+        if seconds >= settings.speech_rate_min_speech_s {
+            let rate = chars as f64 * 60.0 / seconds;
+            t.agent_chars_per_min = Some(rate);
+            if !(settings.speech_rate_min_cpm..=settings.speech_rate_max_cpm).contains(&rate) {
+                let first = speech.agent[0];
+                let last = speech.agent[speech.agent.len() - 1];
+                events.push(Event {
+                    rule: "speech_rate",
+                    what: if rate > settings.speech_rate_max_cpm {
+                        "the agent spoke too fast"
+                    } else {
+                        "the agent spoke too slowly"
+                    },
+                    start_s: first.start,
+                    end_s: last.end,
+                    speaker: Speaker::Agent,
+                    said: format!("{rate:.0} characters a minute"),
+                    context: text_of(&speech.agent[..speech.agent.len().min(3)]),
+                });
+            }
+        } else {
+            unmeasured("under the minimum of agent speech: pace unmeasured");
+        }
+    }
+
+    // check-ins: a hold is one wait from the customer's side; no silence in it may run long
+    let mut missed = 0;
+    for &(start, end, _) in holds {
+        if end - start > settings.hold_checkin_max_gap_s {
+            missed += 1;
+            events.push(Event {
+                rule: "hold_checkin",
+                what: "a waiting customer heard nothing from the agent",
+                start_s: start,
+                end_s: end,
+                speaker: Speaker::Agent,
+                said: format!("{:.0} s without a check-in", end - start),
+                context: around(speech.all, start, end),
+            });
+        }
+    }
+    t.hold_checkins_missed = Some(missed);
+
+    let hits = events
+        .into_iter()
+        .map(|e| Hit {
+            category: CATEGORY.to_string(),
+            role: Role::Acoustic,
+            phrase_id: format!("acoustic.{}", e.rule),
+            phrase: e.what.to_string(),
+            matched_text: e.said,
+            speaker: e.speaker,
+            start_s: e.start_s,
+            end_s: e.end_s,
+            kind: MatchKind::Exact,
+            context: e.context,
+        })
+        .collect();
+    (t, hits)
+}
