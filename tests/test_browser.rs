@@ -136,6 +136,13 @@ fn sort_values(dom: &str, table_id: &str, col: usize) -> Vec<f64> {
         .collect()
 }
 
+/// `callqa examples --clips` into `out/clips`: the folder of the clip page.
+fn clip_page(out: &Path) -> PathBuf {
+    let clips = out.join("clips");
+    stdout_ok(callqa().args(["examples", "--out"]).arg(out).arg("--clips").arg(&clips));
+    clips
+}
+
 #[test]
 fn the_report_and_the_clip_page_work_in_a_browser() {
     let Some(browser) = chromium() else { return };
@@ -187,14 +194,7 @@ fn the_report_and_the_clip_page_work_in_a_browser() {
     );
 
     // the trainer's clip page
-    let clips = out.path().join("clips");
-    stdout_ok(
-        callqa()
-            .args(["examples", "--out"])
-            .arg(out.path())
-            .arg("--clips")
-            .arg(&clips),
-    );
+    let clips = clip_page(out.path());
     let index = clips.join("index.html");
     let page = open(&browser, &index, "", Some("examples.png"));
     assert!(page.console.is_empty(), "console: {:#?}", page.console);
@@ -230,14 +230,7 @@ fn markup_in_ids_and_transcripts_stays_text_in_the_browser() {
     std::fs::write(&path, text).unwrap();
     callqa().args(["score", "--out"]).arg(out.path()).assert().code(1);
     let html = out.path().join("report.html");
-    let clips = out.path().join("clips");
-    stdout_ok(
-        callqa()
-            .args(["examples", "--out"])
-            .arg(out.path())
-            .arg("--clips")
-            .arg(&clips),
-    );
+    let clips = clip_page(out.path());
     for page in [html, clips.join("index.html")] {
         let loaded = open(&browser, &page, "", None);
         assert!(loaded.console.is_empty(), "console: {:#?}", loaded.console);

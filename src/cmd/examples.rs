@@ -4,13 +4,12 @@
 //! listen from.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use crate::cli::{ExampleFormat, ExamplesArgs};
-use crate::cmd::Outcome;
+use crate::cmd::{print_out, Outcome};
 use crate::report::{
     clip_file_name, cut_clips, examples_page, mm_ss, select_examples, Example, ExampleFilter, ExampleRow, ExamplesPage,
     Moment,
@@ -46,18 +45,16 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
         Some(dir) => cut_all(&examples, dir, args.context_s)?,
         None => (vec![None; examples.len()], 0),
     };
-    let stdout = std::io::stdout();
-    let mut stdout = stdout.lock();
-    match args.format {
-        ExampleFormat::Table => stdout.write_all(table(&examples).as_bytes())?,
-        ExampleFormat::Csv => stdout.write_all(&csv_of(&examples, &clips)?)?,
+    let printed = match args.format {
+        ExampleFormat::Table => table(&examples).into_bytes(),
+        ExampleFormat::Csv => csv_of(&examples, &clips)?,
         ExampleFormat::Json => {
-            let rows: Vec<ExampleRow> = rows(&examples, &clips);
-            serde_json::to_writer_pretty(&mut stdout, &rows)?;
-            writeln!(stdout)?;
+            let mut json = serde_json::to_vec_pretty(&rows(&examples, &clips))?;
+            json.push(b'\n');
+            json
         }
-    }
-    stdout.flush()?;
+    };
+    print_out(&String::from_utf8(printed).expect("tables, CSV and JSON are UTF-8"))?;
     if let Some(dir) = &args.clips {
         let page = examples_page(&ExamplesPage {
             title: &out.root().display().to_string(),

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::cmd::Outcome;
+use std::fmt::Write as _;
+
+use crate::cmd::{print_out, Outcome};
 use crate::lexicon::{builtin_pack, load_pack, Pack};
 
 pub fn check(dir: Option<&Path>) -> anyhow::Result<Outcome> {
@@ -11,9 +13,8 @@ pub fn check(dir: Option<&Path>) -> anyhow::Result<Outcome> {
         Some(dir) => match load_pack(dir) {
             Ok(pack) => pack,
             Err(e) => {
-                for problem in &e.problems {
-                    println!("{problem}");
-                }
+                let listed: String = e.problems.iter().map(|p| format!("{p}\n")).collect();
+                print_out(&listed)?;
                 // exit 2, as for every input that stops the work (README, "Exit status")
                 anyhow::bail!(
                     "{}: {} problem(s); this pack will not score calls until they are fixed",
@@ -23,16 +24,17 @@ pub fn check(dir: Option<&Path>) -> anyhow::Result<Outcome> {
             }
         },
     };
-    print_pack(&pack);
+    print_out(&describe(&pack))?;
     Ok(Outcome::Success)
 }
 
-fn print_pack(pack: &Pack) {
-    println!("{}: ok ({})", pack.source.display(), pack.name);
+fn describe(pack: &Pack) -> String {
+    let mut out = format!("{}: ok ({})\n", pack.source.display(), pack.name);
     for category in &pack.categories {
         let phrases: Vec<_> = pack.phrases.iter().filter(|p| p.category == category.name).collect();
         let variants: usize = phrases.iter().map(|p| p.variants.len()).sum();
-        println!(
+        let _ = writeln!(
+            out,
             "  {:<13} {:>3} phrases ({variants} variants), role {}, listens to {:?}",
             category.name,
             phrases.len(),
@@ -40,4 +42,5 @@ fn print_pack(pack: &Pack) {
             category.speaker
         );
     }
+    out
 }

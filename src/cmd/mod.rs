@@ -14,6 +14,17 @@ use anyhow::Context;
 use crate::cli::{Command, LexiconCommand, ModelCommand};
 use crate::lexicon::{builtin_pack, load_pack, Pack};
 
+/// Writes `text` to stdout. A reader that went away (`callqa report | head`)
+/// is not an error: what it did not read is simply not printed.
+pub(crate) fn print_out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// How a command ended, for the exit-status contract (errors are 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -78,7 +89,11 @@ impl Console {
             eprint!("{summary}");
         }
         if self.json {
-            println!("{}", serde_json::to_string(summary).expect("summaries serialise"));
+            // a summary nobody reads is no reason to fail a batch that went well
+            let _ = print_out(&format!(
+                "{}\n",
+                serde_json::to_string(summary).expect("summaries serialise")
+            ));
         }
     }
 }

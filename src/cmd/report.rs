@@ -4,7 +4,7 @@
 use anyhow::Context;
 
 use crate::cli::ReportArgs;
-use crate::cmd::Outcome;
+use crate::cmd::{print_out, Outcome};
 use crate::report::{page_of_folder, Report};
 use crate::store::{write_atomic, OutDir};
 
@@ -15,7 +15,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
     if args.json {
         let path = out.scorecards_json();
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {} ({FIRST})", path.display()))?;
-        print!("{text}");
+        print_out(&text)?;
         return Ok(Outcome::Success);
     }
     let path = out.report_data();
@@ -27,18 +27,18 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
             out.root().display()
         )
     })?;
-    print!("{}", report.summary());
+    print_out(&report.summary())?;
     match &args.html {
         Some(html) => {
             let page = page_of_folder(&report, out.root())?;
             write_atomic(html, page.as_bytes()).with_context(|| format!("writing {}", html.display()))?;
-            println!("Report page: {} (open it in a browser)", html.display());
+            print_out(&format!("Report page: {} (open it in a browser)\n", html.display()))?;
         }
-        None => println!(
-            "Whole report: {} and {}",
+        None => print_out(&format!(
+            "Whole report: {} and {}\n",
             out.report().display(),
             out.report_html().display()
-        ),
+        ))?,
     }
     Ok(Outcome::Success)
 }

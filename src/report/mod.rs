@@ -147,6 +147,9 @@ struct Lowest<T> {
     n: usize,
     seen: usize,
     items: Vec<T>,
+    /// Once the list has been cut: `items[n - 1]` is the largest kept, and
+    /// nothing that is not smaller can ever make the list.
+    cut: bool,
 }
 
 impl<T> Lowest<T> {
@@ -155,16 +158,31 @@ impl<T> Lowest<T> {
             n,
             seen: 0,
             items: Vec::new(),
+            cut: false,
         }
+    }
+
+    /// Whether `item` could still make the list (cheap: one comparison).
+    fn wants(&self, item: &T, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> bool {
+        !self.cut || self.n == 0 || order(item, &self.items[self.n - 1]).is_lt()
     }
 
     fn push(&mut self, item: T, order: impl Fn(&T, &T) -> std::cmp::Ordering + Copy) {
         self.seen += 1;
+        if !self.wants(&item, order) {
+            return;
+        }
         self.items.push(item);
         if self.items.len() >= 2 * self.n.max(1) {
             self.items.sort_by(order);
             self.items.truncate(self.n);
+            self.cut = self.n > 0;
         }
+    }
+
+    /// Counts an item that [`Lowest::wants`] turned away.
+    fn pass(&mut self) {
+        self.seen += 1;
     }
 
     fn into_listed(mut self, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Listed<T> {
@@ -218,6 +236,20 @@ pub struct NightReport {
     unprocessed: Vec<Unprocessed>,
     unprocessed_total: usize,
 }
+
+/// A hit with nothing in it, to compare a moment by its time before copying the real one.
+const EMPTY_HIT: Hit = Hit {
+    category: String::new(),
+    role: Role::Forbidden,
+    phrase_id: String::new(),
+    phrase: String::new(),
+    matched_text: String::new(),
+    speaker: Speaker::Agent,
+    start_s: 0.0,
+    end_s: 0.0,
+    kind: crate::lexicon::MatchKind::Exact,
+    context: String::new(),
+};
 
 /// Does this hit show why the call failed `rules`?
 fn is_evidence(hit: &Hit, failed_rules: &[String]) -> bool {
@@ -276,48 +308,97 @@ impl NightReport {
         self.passed += usize::from(evaluation.passed);
         self.red_line_calls += usize::from(!evaluation.red_lines.is_empty());
         if let Some(day) = call.call_date() {
-            let tally = self.days.entry(day.to_string()).or_default();
+            // looked up by &str first: a new String only for a new day
+            if !self.days.contains_key(day) {
+                self.days.insert(day.to_string(), DayTally::default());
+            }
+            let tally = self.days.get_mut(day).expect("just inserted");
             tally.calls += 1;
             tally.passed += u32::from(evaluation.passed);
             tally.score_sum += evaluation.score;
         }
         for rule in &evaluation.failed_rules {
-            *self.rules_failed.entry(rule.clone()).or_default() += 1;
+            match self.rules_failed.get_mut(rule) {
+                Some(n) => *n += 1,
+                None => {
+                    self.rules_failed.insert(rule.clone(), 1);
+                }
+            }
         }
-        let agent_id = call.agent_id.clone().unwrap_or_default();
+        let agent_id = call.agent_id.as_deref().unwrap_or_default();
         if !evaluation.passed {
-            let failed = FailedCall {
+            // most failed calls make no list: judge them before copying anything
+            let probe = FailedCall {
                 score: evaluation.score,
                 call_id: call.call_id.clone(),
-                agent_id: agent_id.clone(),
-                call_date: call.call_date().map(str::to_string),
-                failed_rules: evaluation.failed_rules.clone(),
-                red_lines: evaluation.red_lines.clone(),
-                greeting_at_s: evaluation.greeting_at_s,
-                evidence: hits
-                    .iter()
-                    .filter(|h| is_evidence(h, &evaluation.failed_rules))
-                    .take(EVIDENCE_PER_CALL)
-                    .cloned()
-                    .collect(),
+                agent_id: String::new(),
+                call_date: None,
+                failed_rules: Vec::new(),
+                red_lines: evaluation.red_lines.iter().take(1).cloned().collect(),
+                greeting_at_s: None,
+                evidence: Vec::new(),
             };
-            self.below_pass_by_agent
-                .entry(agent_id.clone())
-                .or_insert_with(|| Lowest::new(WORST_CALLS_PER_AGENT))
-                .push(failed.clone(), worst_call_first);
-            self.below_pass.push(failed, worst_call_first);
+            if !self.below_pass_by_agent.contains_key(agent_id) {
+                self.below_pass_by_agent
+                    .insert(agent_id.to_string(), Lowest::new(WORST_CALLS_PER_AGENT));
+            }
+            let for_agent = self.below_pass_by_agent.get_mut(agent_id).expect("just inserted");
+            let (agent_wants, night_wants) = (
+                for_agent.wants(&probe, worst_call_first),
+                self.below_pass.wants(&probe, worst_call_first),
+            );
+            if agent_wants || night_wants {
+                let failed = FailedCall {
+                    agent_id: agent_id.to_string(),
+                    call_date: call.call_date().map(str::to_string),
+                    failed_rules: evaluation.failed_rules.clone(),
+                    red_lines: evaluation.red_lines.clone(),
+                    greeting_at_s: evaluation.greeting_at_s,
+                    evidence: hits
+                        .iter()
+                        .filter(|h| is_evidence(h, &evaluation.failed_rules))
+                        .take(EVIDENCE_PER_CALL)
+                        .cloned()
+                        .collect(),
+                    ..probe
+                };
+                if agent_wants && night_wants {
+                    for_agent.push(failed.clone(), worst_call_first);
+                    self.below_pass.push(failed, worst_call_first);
+                } else if agent_wants {
+                    for_agent.push(failed, worst_call_first);
+                    self.below_pass.pass();
+                } else {
+                    for_agent.pass();
+                    self.below_pass.push(failed, worst_call_first);
+                }
+            } else {
+                for_agent.pass();
+                self.below_pass.pass();
+            }
         }
         for hit in hits {
             if matches!(hit.role, Role::Forbidden | Role::NineDont) && hit.speaker != Speaker::Customer {
-                self.moments.push(
-                    BadMoment {
-                        call_score: evaluation.score,
-                        call_id: call.call_id.clone(),
-                        agent_id: agent_id.clone(),
-                        hit: hit.clone(),
+                let probe = |hit: Hit| BadMoment {
+                    call_score: evaluation.score,
+                    call_id: call.call_id.clone(),
+                    agent_id: agent_id.to_string(),
+                    hit,
+                };
+                let cheap = BadMoment {
+                    call_score: evaluation.score,
+                    call_id: call.call_id.clone(),
+                    agent_id: String::new(),
+                    hit: Hit {
+                        start_s: hit.start_s,
+                        ..EMPTY_HIT
                     },
-                    worst_moment_first,
-                );
+                };
+                if self.moments.wants(&cheap, worst_moment_first) {
+                    self.moments.push(probe(hit.clone()), worst_moment_first);
+                } else {
+                    self.moments.pass();
+                }
             }
         }
     }

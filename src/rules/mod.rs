@@ -567,155 +567,134 @@ mod tests {
         }
         let hello = (A, 0.8, 3.0, "您好，很高兴为您服务，请问有什么可以帮您？");
         let bye = (A, 61.0, 63.0, "感谢您的来电，再见。");
+        // what a short stereo call answered at 0.8 s measures, unless a case says otherwise
+        let case = |name: &'static str, lines: Vec<Line<'static>>| Case {
+            name,
+            lines,
+            first_response_s: Some(0.8),
+            dead_air: (Some(0), None),
+            talk_over: (Some(0), None),
+            chars_per_min: None,
+            checkins_missed: Some(0),
+            failed: &[],
+        };
         let cases = vec![
             Case {
-                name: "answered on time, no silence, no overlap",
-                lines: vec![
-                    hello,
-                    (C, 3.5, 6.0, "我家燃气表坏了。"),
-                    (A, 6.5, 8.0, "好的，我帮您记录。"),
-                ],
-                first_response_s: Some(0.8),
-                dead_air: (Some(0), None),
-                talk_over: (Some(0), None),
-                chars_per_min: None, // 3.7 s of agent speech: too little to judge a pace
-                checkins_missed: Some(0),
+                // 3.7 s of agent speech: too little to judge a pace
                 failed: &["closing_missing"],
+                ..case(
+                    "answered on time, no silence, no overlap",
+                    vec![
+                        hello,
+                        (C, 3.5, 6.0, "我家燃气表坏了。"),
+                        (A, 6.5, 8.0, "好的，我帮您记录。"),
+                    ],
+                )
             },
             Case {
-                name: "answered late",
-                lines: vec![(A, 3.5, 5.5, "您好，请问有什么可以帮您？")],
                 first_response_s: Some(3.5),
-                dead_air: (Some(0), None),
-                talk_over: (Some(0), None),
-                chars_per_min: None,
-                checkins_missed: Some(0),
                 failed: &["greeting_late", "closing_missing", "first_response_late"],
+                ..case("answered late", vec![(A, 3.5, 5.5, "您好，请问有什么可以帮您？")])
             },
             Case {
-                name: "twelve silent seconds nobody announced",
-                lines: vec![
-                    hello,
-                    (C, 3.5, 6.0, "我家燃气表坏了。"),
-                    (A, 18.0, 20.0, "地址是哪里？"),
-                    bye,
-                ],
-                first_response_s: Some(0.8),
                 // 6→18 (the customer spoke: no hold) and 20→61 (a hold nobody announced)
                 dead_air: (Some(2), Some(41.0)),
-                talk_over: (Some(0), None),
-                chars_per_min: None,
                 checkins_missed: Some(1),
                 failed: &["hold_etiquette", "dead_air", "hold_checkin"],
+                ..case(
+                    "twelve silent seconds nobody announced",
+                    vec![
+                        hello,
+                        (C, 3.5, 6.0, "我家燃气表坏了。"),
+                        (A, 18.0, 20.0, "地址是哪里？"),
+                        bye,
+                    ],
+                )
             },
-            Case {
-                name: "a declared hold is not dead air",
-                lines: vec![
+            case(
+                "a declared hold is not dead air",
+                vec![
                     hello,
                     (A, 3.5, 5.0, "请您稍等，我帮您查询。"),
                     (A, 20.0, 22.0, "让您久等了，已经查到了。"),
                     (A, 22.5, 24.0, "感谢您的来电，再见。"),
                 ],
-                first_response_s: Some(0.8),
-                dead_air: (Some(0), None),
-                talk_over: (Some(0), None),
-                chars_per_min: None,
-                checkins_missed: Some(0),
-                failed: &[],
-            },
+            ),
             Case {
-                name: "the agent cuts in for two seconds; a short 嗯 is no talk-over",
-                lines: vec![
-                    hello,
-                    (C, 3.5, 9.0, "我家燃气表坏了，一直不走字。"),
-                    (A, 7.0, 10.0, "好的，我明白您的意思。"),
-                    (C, 10.5, 14.0, "那什么时候来修？"),
-                    (A, 13.5, 14.5, "嗯。"),
-                    // the agent's own words running on into the customer's are no cut-in
-                    (A, 15.0, 16.5, "师傅两小时内上门。"),
-                    (C, 16.0, 19.0, "好的好的，谢谢你。"),
-                    (A, 16.5, 18.0, "请您保持电话畅通。"),
-                ],
-                first_response_s: Some(0.8),
-                dead_air: (Some(0), None),
                 talk_over: (Some(1), Some(2.0)),
-                chars_per_min: None,
-                checkins_missed: Some(0),
                 failed: &["closing_missing", "talk_over"],
+                ..case(
+                    "the agent cuts in for two seconds; a short 嗯 is no talk-over",
+                    vec![
+                        hello,
+                        (C, 3.5, 9.0, "我家燃气表坏了，一直不走字。"),
+                        (A, 7.0, 10.0, "好的，我明白您的意思。"),
+                        (C, 10.5, 14.0, "那什么时候来修？"),
+                        (A, 13.5, 14.5, "嗯。"),
+                        // the agent's own words running on into the customer's are no cut-in
+                        (A, 15.0, 16.5, "师傅两小时内上门。"),
+                        (C, 16.0, 19.0, "好的好的，谢谢你。"),
+                        (A, 16.5, 18.0, "请您保持电话畅通。"),
+                    ],
+                )
             },
             Case {
-                name: "a pace of 300 characters a minute is moderate",
-                lines: vec![(A, 0.5, 12.5, SIXTY)],
                 first_response_s: Some(0.5),
-                dead_air: (Some(0), None),
-                talk_over: (Some(0), None),
                 chars_per_min: Some(300.0),
-                checkins_missed: Some(0),
                 failed: &["greeting_missing", "closing_missing"],
+                ..case(
+                    "a pace of 300 characters a minute is moderate",
+                    vec![(A, 0.5, 12.5, SIXTY)],
+                )
             },
             Case {
-                name: "the same words in 9 s of a 10 s minimum… in 10 s: 360, too fast",
-                lines: vec![(A, 0.5, 10.5, SIXTY)],
                 first_response_s: Some(0.5),
-                dead_air: (Some(0), None),
-                talk_over: (Some(0), None),
                 chars_per_min: Some(360.0),
-                checkins_missed: Some(0),
                 failed: &["greeting_missing", "closing_missing", "speech_rate"],
+                ..case("the same words in 10 s: 360, too fast", vec![(A, 0.5, 10.5, SIXTY)])
             },
-            Case {
-                name: "a 45 s hold with a check-in halfway",
-                lines: vec![
+            case(
+                "a 45 s hold with a check-in halfway",
+                vec![
                     hello,
                     (A, 3.5, 5.0, "请您稍等，我帮您查询。"),
                     (A, 27.0, 29.0, "对不起，您的问题我还在给您咨询，请您稍候。"),
                     (A, 50.0, 51.5, "让您久等了，已经查到了。"),
                     (A, 52.0, 53.5, "感谢您的来电，再见。"),
                 ],
-                first_response_s: Some(0.8),
-                dead_air: (Some(0), None),
-                talk_over: (Some(0), None),
-                chars_per_min: None,
-                checkins_missed: Some(0),
-                failed: &[],
-            },
+            ),
             Case {
-                name: "a 45 s hold without one",
-                lines: vec![
-                    hello,
-                    (A, 3.5, 5.0, "请您稍等，我帮您查询。"),
-                    (A, 50.0, 52.0, "让您久等了，已经查到了。"),
-                    (A, 52.5, 54.0, "感谢您的来电，再见。"),
-                ],
-                first_response_s: Some(0.8),
-                dead_air: (Some(0), None),
-                talk_over: (Some(0), None),
-                chars_per_min: None,
                 checkins_missed: Some(1),
                 failed: &["hold_checkin"],
+                ..case(
+                    "a 45 s hold without one",
+                    vec![
+                        hello,
+                        (A, 3.5, 5.0, "请您稍等，我帮您查询。"),
+                        (A, 50.0, 52.0, "让您久等了，已经查到了。"),
+                        (A, 52.5, 54.0, "感谢您的来电，再见。"),
+                    ],
+                )
             },
             Case {
-                name: "one mixed channel: no talk-over or pace",
-                lines: vec![
-                    (U, 0.6, 3.0, "您好，请问有什么可以帮您？"),
-                    (U, 3.5, 6.0, "我家燃气表坏了。"),
-                ],
                 first_response_s: Some(0.6),
-                dead_air: (Some(0), None),
                 talk_over: (None, None),
-                chars_per_min: None,
-                checkins_missed: Some(0),
                 failed: &["closing_missing"],
+                ..case(
+                    "one mixed channel: no talk-over or pace",
+                    vec![
+                        (U, 0.6, 3.0, "您好，请问有什么可以帮您？"),
+                        (U, 3.5, 6.0, "我家燃气表坏了。"),
+                    ],
+                )
             },
             Case {
-                name: "silence: nothing to measure",
-                lines: vec![],
                 first_response_s: None,
                 dead_air: (None, None),
                 talk_over: (None, None),
-                chars_per_min: None,
                 checkins_missed: None,
                 failed: &["greeting_missing", "closing_missing"],
+                ..case("silence: nothing to measure", vec![])
             },
         ];
         for case in cases {
