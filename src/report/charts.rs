@@ -227,6 +227,9 @@ mod tests {
             nine_dont_per_call: Some(0.0),
             nine_do_per_call: Some(0.0),
             worst_call_id: Some("c1".into()),
+            mean_first_response_s: Some(1.1),
+            dead_air_per_call: Some(0.0),
+            talk_over_per_call: None,
         };
         let svg = score_per_agent(&[&card], 80.0).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");

@@ -32,6 +32,15 @@ pub struct Scorecard {
     pub nine_dont_per_call: Option<f64>,
     pub nine_do_per_call: Option<f64>,
     pub worst_call_id: Option<String>,
+    /// Mean seconds to the agent's first words, over the calls where it was measured.
+    #[serde(default)]
+    pub mean_first_response_s: Option<f64>,
+    /// Over the calls where dead air was measured.
+    #[serde(default)]
+    pub dead_air_per_call: Option<f64>,
+    /// Over the stereo calls (talk-over cannot be measured on one mixed channel).
+    #[serde(default)]
+    pub talk_over_per_call: Option<f64>,
 }
 
 /// Running sums of one group of calls.
@@ -49,6 +58,10 @@ struct Tally {
     forbidden: u32,
     nine_dont: u32,
     nine_do: u32,
+    /// Timing: (sum, calls where it was measured).
+    first_response: (f64, u32),
+    dead_air: (u32, u32),
+    talk_over: (u32, u32),
 }
 
 /// Scorecards built call by call. Failed calls without an agent id are left
@@ -103,6 +116,19 @@ impl ScorecardBook {
         tally.forbidden += e.forbidden_count;
         tally.nine_dont += e.nine_dont_count;
         tally.nine_do += e.nine_do_count;
+        let t = &e.timing;
+        if let Some(s) = t.first_response_s {
+            tally.first_response.0 += s;
+            tally.first_response.1 += 1;
+        }
+        if let Some(n) = t.dead_air_count {
+            tally.dead_air.0 += n;
+            tally.dead_air.1 += 1;
+        }
+        if let Some(n) = t.talk_over_count {
+            tally.talk_over.0 += n;
+            tally.talk_over.1 += 1;
+        }
     }
 
     pub fn finish(self) -> Vec<Scorecard> {
@@ -126,6 +152,11 @@ impl ScorecardBook {
                     nine_dont_per_call: per_call(t.nine_dont),
                     nine_do_per_call: per_call(t.nine_do),
                     worst_call_id: t.worst.map(|(_, id)| id),
+                    mean_first_response_s: (t.first_response.1 > 0)
+                        .then(|| t.first_response.0 / f64::from(t.first_response.1)),
+                    dead_air_per_call: (t.dead_air.1 > 0).then(|| f64::from(t.dead_air.0) / f64::from(t.dead_air.1)),
+                    talk_over_per_call: (t.talk_over.1 > 0)
+                        .then(|| f64::from(t.talk_over.0) / f64::from(t.talk_over.1)),
                 }
             })
             .collect()
@@ -137,4 +168,64 @@ pub fn scorecards(calls: &[CallResult]) -> Vec<Scorecard> {
     let mut book = ScorecardBook::by_agent_and_day();
     calls.iter().for_each(|c| book.add(c));
     book.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{Evaluation, Timing};
+
+    fn call(id: &str, timing: Timing) -> CallResult {
+        CallResult {
+            call_id: id.into(),
+            agent_id: Some("A1".into()),
+            started_at: Some("2026-11-20T09:00:00".into()),
+            audio_path: None,
+            duration_s: Some(60.0),
+            extra: Default::default(),
+            evaluation: Ok(Evaluation {
+                greeting_ok: true,
+                greeting_at_s: Some(1.0),
+                closing_ok: true,
+                holds: 0,
+                holds_ok: 0,
+                nine_do_count: 0,
+                nine_dont_count: 0,
+                forbidden_count: 0,
+                score: 100.0,
+                passed: true,
+                failed_rules: vec![],
+                red_lines: vec![],
+                timing,
+            }),
+        }
+    }
+
+    #[test]
+    fn timing_is_averaged_over_the_calls_that_measured_it() {
+        let stereo = |first: f64, dead: u32, over: u32| Timing {
+            first_response_s: Some(first),
+            dead_air_count: Some(dead),
+            talk_over_count: Some(over),
+            ..Timing::default()
+        };
+        let mono = Timing {
+            first_response_s: Some(4.0),
+            dead_air_count: Some(1),
+            talk_over_count: None,
+            ..Timing::default()
+        };
+        let silent = Timing::default();
+        let cards = scorecards(&[
+            call("a", stereo(1.0, 0, 1)),
+            call("b", stereo(2.0, 2, 2)),
+            call("c", mono),
+            call("d", silent),
+        ]);
+        let card = &cards[0];
+        assert_eq!(card.calls, 4);
+        assert_eq!(card.mean_first_response_s, Some(7.0 / 3.0));
+        assert_eq!(card.dead_air_per_call, Some(1.0));
+        assert_eq!(card.talk_over_per_call, Some(1.5), "over the two stereo calls");
+    }
 }

@@ -82,6 +82,9 @@ pub const SCORECARDS_SCHEMA: &[(&str, &str)] = &[
     ("nine_dont_per_call", "f64"),
     ("nine_do_per_call", "f64"),
     ("worst_call_id", "str"),
+    ("mean_first_response_s", "f64"),
+    ("dead_air_per_call", "f64"),
+    ("talk_over_per_call", "f64"),
 ];
 
 /// A hit with the identity of its call.
@@ -559,6 +562,9 @@ fn scorecards_frame(cards: &[Scorecard]) -> PolarsResult<DataFrame> {
             "worst_call_id".into(),
             cards.iter().map(|c| c.worst_call_id.as_deref()).collect::<Vec<_>>(),
         ),
+        Column::new("mean_first_response_s".into(), float(|c| c.mean_first_response_s)),
+        Column::new("dead_air_per_call".into(), float(|c| c.dead_air_per_call)),
+        Column::new("talk_over_per_call".into(), float(|c| c.talk_over_per_call)),
     ];
     DataFrame::new(cards.len(), columns)
 }
