@@ -173,32 +173,14 @@ pub fn scorecards(calls: &[CallResult]) -> Vec<Scorecard> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{Evaluation, Timing};
+    use crate::rules::Timing;
 
     fn call(id: &str, timing: Timing) -> CallResult {
-        CallResult {
-            call_id: id.into(),
-            agent_id: Some("A1".into()),
-            started_at: Some("2026-11-20T09:00:00".into()),
-            audio_path: None,
-            duration_s: Some(60.0),
-            extra: Default::default(),
-            evaluation: Ok(Evaluation {
-                greeting_ok: true,
-                greeting_at_s: Some(1.0),
-                closing_ok: true,
-                holds: 0,
-                holds_ok: 0,
-                nine_do_count: 0,
-                nine_dont_count: 0,
-                forbidden_count: 0,
-                score: 100.0,
-                passed: true,
-                failed_rules: vec![],
-                red_lines: vec![],
-                timing,
-            }),
+        let mut call = crate::report::tests::call(id, "A1", 100.0, false);
+        if let Ok(e) = &mut call.evaluation {
+            e.timing = timing;
         }
+        call
     }
 
     #[test]
