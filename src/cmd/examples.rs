@@ -54,7 +54,7 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
             json
         }
     };
-    print_out(&String::from_utf8(printed).expect("tables, CSV and JSON are UTF-8"))?;
+    print_out(printed)?;
     if let Some(dir) = &args.clips {
         let page = examples_page(&ExamplesPage {
             title: &out.root().display().to_string(),

@@ -24,7 +24,7 @@ pub fn check(dir: Option<&Path>) -> anyhow::Result<Outcome> {
             }
         },
     };
-    print_out(&describe(&pack))?;
+    print_out(describe(&pack))?;
     Ok(Outcome::Success)
 }
 

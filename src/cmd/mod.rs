@@ -16,10 +16,10 @@ use crate::lexicon::{builtin_pack, load_pack, Pack};
 
 /// Writes `text` to stdout. A reader that went away (`callqa report | head`)
 /// is not an error: what it did not read is simply not printed.
-pub(crate) fn print_out(text: &str) -> std::io::Result<()> {
+pub(crate) fn print_out(text: impl AsRef<[u8]>) -> std::io::Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout.write_all(text.as_ref()).and_then(|()| stdout.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
@@ -90,7 +90,7 @@ impl Console {
         }
         if self.json {
             // a summary nobody reads is no reason to fail a batch that went well
-            let _ = print_out(&format!(
+            let _ = print_out(format!(
                 "{}\n",
                 serde_json::to_string(summary).expect("summaries serialise")
             ));

@@ -27,14 +27,14 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
             out.root().display()
         )
     })?;
-    print_out(&report.summary())?;
+    print_out(report.summary())?;
     match &args.html {
         Some(html) => {
             let page = page_of_folder(&report, out.root())?;
             write_atomic(html, page.as_bytes()).with_context(|| format!("writing {}", html.display()))?;
-            print_out(&format!("Report page: {} (open it in a browser)\n", html.display()))?;
+            print_out(format!("Report page: {} (open it in a browser)\n", html.display()))?;
         }
-        None => print_out(&format!(
+        None => print_out(format!(
             "Whole report: {} and {}\n",
             out.report().display(),
             out.report_html().display()

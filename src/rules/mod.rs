@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use scorecard::{scorecards, Scorecard, ScorecardBook};
-pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY};
+pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY, RULES as TIMING_RULES};
 
 use serde::{Deserialize, Serialize};
 
@@ -187,13 +187,7 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Evaluati
     if nine_dont_count > 0 {
         failed_rules.push("nine_dont_phrase".to_string());
     }
-    for rule in [
-        "first_response_late",
-        "dead_air",
-        "talk_over",
-        "speech_rate",
-        "hold_checkin",
-    ] {
+    for rule in timing::RULES {
         if events_of(rule) > 0 {
             failed_rules.push(rule.to_string());
         }
@@ -708,16 +702,7 @@ mod tests {
             assert_eq!(t.hold_checkins_missed, case.checkins_missed, "{name}");
             assert_eq!(e.failed_rules, case.failed, "{name}: {t:?}");
             // every failed timing rule has its event, with times, in the hits
-            for rule in case.failed.iter().filter(|r| {
-                [
-                    "first_response_late",
-                    "dead_air",
-                    "talk_over",
-                    "speech_rate",
-                    "hold_checkin",
-                ]
-                .contains(r)
-            }) {
+            for rule in case.failed.iter().filter(|r| TIMING_RULES.contains(r)) {
                 let event = events
                     .iter()
                     .find(|h| timing_rule_of(&h.phrase_id) == Some(*rule))

@@ -87,9 +87,23 @@ pub struct Speech<'a> {
     pub stereo: bool,
 }
 
+/// The timing rules, in the order `failed_rules` lists them.
+pub const RULES: [&str; 5] = [
+    "first_response_late",
+    "dead_air",
+    "talk_over",
+    "speech_rate",
+    "hold_checkin",
+];
+
 /// The rule id a timing event's phrase id stands for (`acoustic.dead_air` → `dead_air`).
 pub fn rule_of(phrase_id: &str) -> Option<&str> {
-    phrase_id.strip_prefix("acoustic.")
+    phrase_id.strip_prefix(CATEGORY)?.strip_prefix('.')
+}
+
+/// The phrase id of a timing event: `acoustic.<rule>`.
+fn phrase_id_of(rule: &str) -> String {
+    format!("{CATEGORY}.{rule}")
 }
 
 fn text_of(segments: &[&Segment]) -> String {
@@ -265,7 +279,7 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
         .map(|e| Hit {
             category: CATEGORY.to_string(),
             role: Role::Acoustic,
-            phrase_id: format!("acoustic.{}", e.rule),
+            phrase_id: phrase_id_of(e.rule),
             phrase: e.what.to_string(),
             matched_text: e.said,
             speaker: e.speaker,
