@@ -190,6 +190,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
             end: t + length,
             text: line.to_string(),
             confidence: 0.9,
+            voice: None,
         });
         t += length + 0.3 + if next(20) == 0 { 8.0 } else { 0.0 };
     }
@@ -204,6 +205,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
         segments,
         extra: Default::default(),
         fingerprint: Fingerprint::default(),
+        voice_prints: None,
     };
     let path = callqa::store::OutDir::new(out).transcript(&transcript.call_id, transcript.started_at.as_deref());
     transcript.write(&path)?;

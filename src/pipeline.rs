@@ -15,7 +15,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::asr::Engine;
-use crate::audio::{decode_file_bytes, speaker_tracks};
+use crate::audio::{decode_file_bytes, print_voices, speaker_tracks, DecodedAudio, SpeakerTrack, VOICE_PRINTS};
 use crate::input::{CallSpec, FailedItem};
 use crate::store::{clear_failure, record_failure, OutDir};
 use crate::transcript::{Fingerprint, Transcript};
@@ -168,19 +168,31 @@ fn transcribe_call(
             saved.audio_path.clone_from(&spec.audio_path);
             saved.started_at.clone_from(&spec.started_at);
             saved.extra.clone_from(&spec.extra);
+            if saved.is_mixed() && saved.voice_prints.as_deref() != Some(VOICE_PRINTS) {
+                // transcribed before voice prints (or by another method): print from the audio
+                let (_, tracks) = decode(bytes, spec)?;
+                for track in &tracks {
+                    print_voices(track, &mut saved.segments);
+                }
+                saved.voice_prints = Some(VOICE_PRINTS.to_string());
+            }
             if saved != before || found != &path {
                 save(&saved)?;
             }
             return Ok((saved, true));
         }
     }
-    let audio = decode_file_bytes(bytes, &spec.audio_path).map_err(|e| CallError::Call(e.to_string()))?;
-    let tracks = speaker_tracks(&audio, spec.agent_channel).map_err(|e| CallError::Call(e.to_string()))?;
+    let (audio, tracks) = decode(bytes, spec)?;
     let per_track: Vec<Vec<crate::transcript::Segment>> = tracks
         .par_iter()
-        .map(|track| engine.transcribe(track))
-        .collect::<Result<_, _>>()
+        .map(|track| {
+            let mut segments = engine.transcribe(track)?;
+            print_voices(track, &mut segments);
+            Ok(segments)
+        })
+        .collect::<Result<_, crate::asr::AsrError>>()
         .map_err(|e| CallError::Call(format!("{}: {e}", spec.audio_path.display())))?;
+    let mixed = tracks.iter().any(|t| t.speaker == crate::transcript::Speaker::Unknown);
     let mut segments: Vec<_> = per_track.into_iter().flatten().collect();
     segments.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.speaker.cmp(&b.speaker)));
     let transcript = Transcript {
@@ -194,7 +206,15 @@ fn transcribe_call(
         segments,
         extra: spec.extra.clone(),
         fingerprint,
+        voice_prints: mixed.then(|| VOICE_PRINTS.to_string()),
     };
     save(&transcript)?;
     Ok((transcript, false))
+}
+
+/// The call's audio, and its speakers' tracks at 16 kHz.
+fn decode(bytes: Vec<u8>, spec: &CallSpec) -> Result<(DecodedAudio, Vec<SpeakerTrack>), CallError> {
+    let audio = decode_file_bytes(bytes, &spec.audio_path).map_err(|e| CallError::Call(e.to_string()))?;
+    let tracks = speaker_tracks(&audio, spec.agent_channel).map_err(|e| CallError::Call(e.to_string()))?;
+    Ok((audio, tracks))
 }

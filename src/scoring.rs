@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::input::FailedItem;
 use crate::lexicon::{Hit, Matcher, Pack};
 use crate::report::{NightReport, Report};
-use crate::rules::{evaluate, CallResult, ScorecardBook};
+use crate::rules::{judge, CallResult, ScorecardBook};
 use crate::store::{open_failures, write_atomic, write_failure_list, HitRow, OutDir, TableWriter, TranscriptArchive};
 use crate::transcript::Transcript;
 
@@ -180,9 +180,7 @@ fn score_transcript(
 ) -> (CallResult, Vec<Hit>) {
     match Transcript::from_file_bytes(path, bytes) {
         Ok(t) => {
-            let mut hits = matcher.find(&t);
-            let (evaluation, timing_events) = evaluate(&t, &hits, pack);
-            hits.extend(timing_events);
+            let (evaluation, hits) = judge(&t, matcher, pack);
             let call = CallResult {
                 call_id: t.call_id,
                 agent_id: Some(t.agent_id),

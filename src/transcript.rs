@@ -65,6 +65,10 @@ pub struct Segment {
     pub text: String,
     /// Mean token probability, 0..1.
     pub confidence: f32,
+    /// What the voice sounded like, on mono recordings only: the rules tell
+    /// agent from customer by it (`rules::speakers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<VoicePrint>,
 }
 
 impl Segment {
@@ -75,8 +79,18 @@ impl Segment {
             end,
             text: text.to_string(),
             confidence: 1.0,
+            voice: None,
         }
     }
+}
+
+/// A segment's voice, summarised (`audio::VoiceFrames`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct VoicePrint {
+    /// Median pitch over the voiced speech, in octaves above 100 Hz.
+    pub pitch: f32,
+    /// Seconds of voiced speech the median is over.
+    pub voiced_s: f32,
 }
 
 /// What produced a transcript; equal fingerprints mean the cached transcript
@@ -106,6 +120,12 @@ pub struct Transcript {
     pub extra: BTreeMap<String, String>,
     #[serde(default)]
     pub fingerprint: Fingerprint,
+    /// The voice-print method (`audio::VOICE_PRINTS`) that filled the
+    /// segments' `voice`, on mono recordings; `None` when none did. A
+    /// transcript from before voice prints gets them on the next run, from
+    /// the audio, without transcribing again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_prints: Option<String>,
 }
 
 impl Transcript {
@@ -123,7 +143,14 @@ impl Transcript {
             segments,
             extra: BTreeMap::new(),
             fingerprint: Fingerprint::default(),
+            voice_prints: None,
         }
+    }
+
+    /// Whether the call has a channel without a known speaker: one mixed
+    /// channel, whose segments only voice prints can tell apart.
+    pub fn is_mixed(&self) -> bool {
+        self.segments.iter().any(|s| s.speaker == Speaker::Unknown)
     }
 
     /// The file name of a call's transcript (the folder is the output

@@ -655,19 +655,7 @@ fn no_stale_verdicts_across_runs() {
 fn timing_rules_measure_calls_built_for_them() {
     let timing = samples().join("timing");
     let out = workdir();
-    let run = {
-        let _whisper = whisper_lock();
-        callqa()
-            .arg("run")
-            .arg(&timing)
-            .arg("--out")
-            .arg(out.path())
-            .arg("--model")
-            .arg(model())
-            .args(["--jobs", "1", "--no-progress"])
-            .output()
-            .unwrap()
-    };
+    let run = run_folder(&timing, out.path(), &["--jobs", "1", "--no-progress"]);
     assert!(run.status.success(), "{}", stderr_of(&run));
     let expected: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(timing.join("expected.json")).unwrap()).unwrap();
@@ -717,4 +705,158 @@ fn timing_rules_measure_calls_built_for_them() {
             );
         }
     }
+}
+
+/// Stereo sample calls mixed down to one channel, and the two recorded mono
+/// (scripts/make_mono_samples.py): who said each segment is known from the
+/// stereo original, and callqa tells it from the voices.
+#[test]
+fn mono_calls_are_attributed_to_agent_and_customer() {
+    use callqa::lexicon::{builtin_pack, Matcher};
+    let mono = samples().join("mono");
+    let out = workdir();
+    let run = run_folder(&mono, out.path(), &["--no-progress"]);
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(mono.join("expected.json")).unwrap()).unwrap();
+    let pack = builtin_pack();
+    let matcher = Matcher::new(&pack);
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    let (mut right, mut wrong, mut unsure) = (0, 0, 0);
+    let mut report = String::new();
+    for (call_id, call) in expected.as_object().unwrap() {
+        let turns: Vec<(Speaker, f64, f64, &str)> = call["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let who = if t["speaker"] == "agent" {
+                    Speaker::Agent
+                } else {
+                    Speaker::Customer
+                };
+                (
+                    who,
+                    t["start_s"].as_f64().unwrap(),
+                    t["end_s"].as_f64().unwrap(),
+                    t["text"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let transcript = transcript(out.path(), call_id);
+        assert!(transcript.voice_prints.is_some(), "{call_id}: no voice prints");
+        let hits = matcher.find(&transcript);
+        let (attributed, attribution) = callqa::rules::tell_speakers(&transcript, &hits, &pack);
+        let (mut call_right, mut call_n) = (0, 0);
+        for segment in &attributed.segments {
+            let Some(truth) = who_said(segment, &turns) else {
+                continue;
+            };
+            call_n += 1;
+            match segment.speaker {
+                Speaker::Unknown => unsure += 1,
+                said if said == truth => {
+                    right += 1;
+                    call_right += 1;
+                }
+                _ => {
+                    wrong += 1;
+                    report.push_str(&format!(
+                        "  {call_id} {:.1}-{:.1} {:?} given to {:?}: {}\n",
+                        segment.start, segment.end, truth, segment.speaker, segment.text
+                    ));
+                }
+            }
+        }
+        let row = row_of(&calls, call_id);
+        let column = calls.column("speaker_confidence").unwrap().f64().unwrap().get(row);
+        assert_eq!(
+            column, attribution.confidence,
+            "{call_id}: the column is the attribution's"
+        );
+        assert_eq!(strings(&calls, "speakers_from")[row].as_deref(), Some("voice"));
+        report.push_str(&format!(
+            "{call_id}: {call_right}/{call_n} right, confidence {:?}, {:?}\n",
+            attribution.confidence, attribution.note
+        ));
+    }
+    let total = right + wrong + unsure;
+    eprintln!("{report}attributed right: {right}/{total}, wrong {wrong}, unsure {unsure}");
+    // Issue 9 asks for 90 %; measured 110/142 (77 %) right, 11 wrong, 21 left
+    // unknown. These floors catch a regression, not the goal.
+    assert!(right * 100 >= total * 75, "{right}/{total} right\n{report}");
+    assert!(wrong * 100 <= total * 10, "{wrong}/{total} wrong\n{report}");
+
+    // no customer phrase is charged to the agent: every agent-charged phrase
+    // hit (nine-don't, forbidden) lies in what the agent said
+    let hits = read_parquet(&out.path().join("hits.parquet"));
+    let starts = hits.column("start_s").unwrap().f64().unwrap();
+    for (i, (call_id, category)) in strings(&hits, "call_id")
+        .into_iter()
+        .zip(strings(&hits, "category"))
+        .enumerate()
+    {
+        let (call_id, category) = (call_id.unwrap(), category.unwrap());
+        if !["nine_dont", "forbidden"].contains(&category.as_str()) {
+            continue;
+        }
+        let at = starts.get(i).unwrap();
+        let said_by = expected[&call_id]["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["start_s"].as_f64().unwrap() - 0.5 <= at && at <= t["end_s"].as_f64().unwrap() + 0.5)
+            .map(|t| t["speaker"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>();
+        assert!(
+            said_by.iter().any(|s| s == "agent"),
+            "{call_id}: a {category} hit at {at:.1} s charged to the agent, said by {said_by:?}"
+        );
+    }
+}
+
+/// Who said a segment, by the script: whisper's times drift a second or two
+/// inside a stretch of speech, so time alone misleads. The speaker whose line
+/// near the segment (2 s either way) shares the most characters with it;
+/// a tie goes to the line it overlaps longer. `None` for text in no line.
+fn who_said(segment: &callqa::transcript::Segment, turns: &[(Speaker, f64, f64, &str)]) -> Option<Speaker> {
+    let count = |text: &str| {
+        let mut n = std::collections::HashMap::new();
+        for c in text.chars().filter(|c| c.is_alphanumeric()) {
+            *n.entry(c).or_insert(0) += 1;
+        }
+        n
+    };
+    let said = count(&segment.text);
+    let mut best: Vec<(Speaker, (usize, f64))> = Vec::new();
+    for &(who, start, end, text) in turns {
+        if end < segment.start - 2.0 || start > segment.end + 2.0 {
+            continue;
+        }
+        let line = count(text);
+        let shared: usize = said.iter().map(|(c, n)| (*n).min(*line.get(c).unwrap_or(&0))).sum();
+        let overlap = (end.min(segment.end) - start.max(segment.start)).max(0.0);
+        best.push((who, (shared, overlap)));
+    }
+    best.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(b.1 .1.total_cmp(&a.1 .1)));
+    match best.as_slice() {
+        [(_, (0, _)), ..] | [] => None,
+        [(a, first), (b, second), ..] if a != b && first == second => None,
+        [(who, _), ..] => Some(*who),
+    }
+}
+
+/// `callqa run FOLDER --out OUT` with the default model, one whisper test at a time.
+fn run_folder(folder: &std::path::Path, out: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let _whisper = whisper_lock();
+    callqa()
+        .arg("run")
+        .arg(folder)
+        .arg("--out")
+        .arg(out)
+        .arg("--model")
+        .arg(model())
+        .args(args)
+        .output()
+        .unwrap()
 }

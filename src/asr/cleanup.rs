@@ -170,6 +170,7 @@ pub(super) fn finish(
             end: end.max(start),
             text,
             confidence: clause.confidence,
+            voice: None,
         });
     }
     drop_short_loops(&mut out);

@@ -27,8 +27,8 @@ use serde::{Deserialize, Serialize};
 
 pub use matcher::Matcher;
 pub use pack::{
-    builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Rubric, RuleSettings, TimingSettings,
-    UnknownSpeaker, RULE_IDS,
+    builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Rubric, RuleSettings, SpeakerSettings,
+    TimingSettings, UnknownSpeaker, RULE_IDS,
 };
 pub use phrase::{Phrase, Slot, Token};
 

@@ -102,6 +102,28 @@ impl Default for TimingSettings {
     }
 }
 
+/// Telling agent from customer on mono calls (`rules::speakers`; see
+/// `[speakers]` in `lexicons/pack.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpeakerSettings {
+    pub attribute_mono: bool,
+    /// A segment whose speaker is less likely than this stays unknown.
+    pub min_segment_confidence: f64,
+    /// A call attributed less surely than this keeps all its speech unknown.
+    pub min_call_confidence: f64,
+}
+
+impl Default for SpeakerSettings {
+    fn default() -> Self {
+        Self {
+            attribute_mono: true,
+            min_segment_confidence: 0.75,
+            min_call_confidence: 0.7,
+        }
+    }
+}
+
 /// Points per failed rule; a call starts at 100.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -181,6 +203,8 @@ struct CategoryToml {
     role: Option<String>,
     #[serde(default)]
     speaker: CategorySpeaker,
+    #[serde(default)]
+    min_speaker_confidence: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -198,6 +222,8 @@ struct PackToml {
     #[serde(default)]
     timing: TimingSettings,
     #[serde(default)]
+    speakers: SpeakerSettings,
+    #[serde(default)]
     rubric: Rubric,
 }
 
@@ -206,6 +232,9 @@ pub struct Category {
     pub name: String,
     pub role: Role,
     pub speaker: CategorySpeaker,
+    /// On a mono call attributed by voice less surely than this, the
+    /// category takes the call's speech as unknown (`rules.unknown_speaker`).
+    pub min_speaker_confidence: Option<f64>,
 }
 
 /// A validated pack.
@@ -220,6 +249,7 @@ pub struct Pack {
     pub phrases: Vec<Phrase>,
     pub rules: RuleSettings,
     pub timing: TimingSettings,
+    pub speakers: SpeakerSettings,
     pub rubric: Rubric,
 }
 
@@ -316,6 +346,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
             name: name.clone(),
             role,
             speaker: cat.speaker,
+            min_speaker_confidence: cat.min_speaker_confidence,
         });
         let file = dir.join(&cat.file);
         let text = match read(&cat.file) {
@@ -368,6 +399,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         phrases,
         rules: config.rules,
         timing: config.timing,
+        speakers: config.speakers,
         rubric: config.rubric,
     })
 }
@@ -454,6 +486,31 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
                 RULE_IDS.join(", ")
             ),
         );
+    }
+    let sp = &config.speakers;
+    let categories = config.categories.iter().filter_map(|(name, c)| {
+        Some((
+            format!("categories.{name}"),
+            "min_speaker_confidence",
+            c.min_speaker_confidence?,
+        ))
+    });
+    let probabilities = [
+        (
+            "speakers".to_string(),
+            "min_segment_confidence",
+            sp.min_segment_confidence,
+        ),
+        ("speakers".to_string(), "min_call_confidence", sp.min_call_confidence),
+    ];
+    for (section, key, value) in probabilities.into_iter().chain(categories) {
+        if !(0.0..=1.0).contains(&value) {
+            problem(
+                &section,
+                key,
+                format!("{section}.{key} must be between 0 and 1, not {value}"),
+            );
+        }
     }
     if t.speech_rate_min_cpm > t.speech_rate_max_cpm {
         problem(

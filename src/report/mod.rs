@@ -670,6 +670,7 @@ pub(crate) mod tests {
                 failed_rules: if red { vec!["forbidden_phrase".into()] } else { vec![] },
                 red_lines: if red { vec!["forbidden_phrase".into()] } else { vec![] },
                 timing: Default::default(),
+                speakers: Default::default(),
             }),
         }
     }

@@ -17,17 +17,20 @@
 //!   outright whatever its score.
 
 mod scorecard;
+mod speakers;
 mod timing;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use scorecard::{scorecards, Scorecard, ScorecardBook};
+pub use speakers::{Attribution, SpeakersFrom};
 pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY, RULES as TIMING_RULES};
 
 use serde::{Deserialize, Serialize};
 
-use crate::lexicon::{CategorySpeaker, Hit, Pack, Role, UnknownSpeaker};
+use crate::lexicon::{CategorySpeaker, Hit, Matcher, Pack, Role, UnknownSpeaker};
 use crate::transcript::{Segment, Speaker, Transcript};
 
 /// Customer speech inside an agent gap up to this long still leaves it a hold
@@ -58,6 +61,9 @@ pub struct Evaluation {
     /// First response, dead air, talk-over, pace, hold check-ins.
     #[serde(default)]
     pub timing: Timing,
+    /// Who spoke: by channel, or on mono calls by voice, and how surely.
+    #[serde(default)]
+    pub speakers: Attribution,
 }
 
 /// One row of the calls table: a call that was scored, or one that failed before scoring.
@@ -81,15 +87,80 @@ impl CallResult {
     }
 }
 
-/// Judges one call: the verdict, and the timing events behind it (dead air,
-/// talk-over…), which join the call's hits (category `acoustic`).
-pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Evaluation, Vec<Hit>) {
+/// Judges one call: finds its phrases, tells who spoke on a mono call, and
+/// gives the verdict with every hit behind it (the phrases, then the timing
+/// events: dead air, talk-over…, category `acoustic`).
+pub fn judge(transcript: &Transcript, matcher: &Matcher, pack: &Pack) -> (Evaluation, Vec<Hit>) {
+    let hits = matcher.find(transcript);
+    let (attributed, attribution) = tell_speakers(transcript, &hits, pack);
+    match attributed {
+        Cow::Borrowed(same) => with_events(evaluate(same, hits, pack, attribution)),
+        // speakers changed: the hits carry them, so find them again
+        Cow::Owned(attributed) => {
+            let hits = matcher.find(&attributed);
+            with_events(evaluate(&attributed, hits, pack, attribution))
+        }
+    }
+}
+
+/// The call as the rules see it: on a mono call attributed surely enough
+/// (`[speakers]` in the pack), its mixed segments given to agent or customer
+/// (a copy); otherwise the call as it is. `hits` are the phrases found in it
+/// as it is: agent-only lines tell which voice is the agent.
+pub fn tell_speakers<'a>(transcript: &'a Transcript, hits: &[Hit], pack: &Pack) -> (Cow<'a, Transcript>, Attribution) {
+    if !transcript.is_mixed() {
+        return (Cow::Borrowed(transcript), Attribution::channels());
+    }
+    let (speakers, mut attribution) = speakers::attribute(transcript, hits, pack);
+    let min = pack.speakers.min_call_confidence;
+    match attribution.confidence {
+        Some(sure) if attribution.from == SpeakersFrom::Voice && sure >= min => {
+            let mut attributed = transcript.clone();
+            for (segment, speaker) in attributed.segments.iter_mut().zip(speakers) {
+                segment.speaker = speaker;
+            }
+            (Cow::Owned(attributed), attribution)
+        }
+        Some(sure) => {
+            // not sure enough for any rule: the call stays unknown speech
+            attribution.note = Some(format!(
+                "attribution {sure:.2} under the minimum {min} ([speakers] min_call_confidence): speakers left unknown"
+            ));
+            (Cow::Borrowed(transcript), attribution)
+        }
+        None => (Cow::Borrowed(transcript), attribution),
+    }
+}
+
+fn with_events((evaluation, mut hits, events): (Evaluation, Vec<Hit>, Vec<Hit>)) -> (Evaluation, Vec<Hit>) {
+    hits.extend(events);
+    (evaluation, hits)
+}
+
+/// The verdict on a call whose speakers are settled, its hits, and the
+/// timing events it found.
+fn evaluate(
+    transcript: &Transcript,
+    hits: Vec<Hit>,
+    pack: &Pack,
+    attribution: Attribution,
+) -> (Evaluation, Vec<Hit>, Vec<Hit>) {
     let rules = &pack.rules;
+    let voice_confidence = match attribution.from {
+        SpeakersFrom::Voice => attribution.confidence,
+        _ => None,
+    };
     let counts = |hit: &&Hit| -> bool {
-        let listens_to = pack
-            .category(&hit.category)
-            .map_or(CategorySpeaker::Agent, |c| c.speaker);
-        match (listens_to, hit.speaker) {
+        let category = pack.category(&hit.category);
+        let listens_to = category.map_or(CategorySpeaker::Agent, |c| c.speaker);
+        // a category can ask for surer attribution than the call has: then
+        // the call's speech is unknown to it, as on a mono call without prints
+        let requires = category.and_then(|c| c.min_speaker_confidence);
+        let speaker = match (voice_confidence, requires) {
+            (Some(sure), Some(min)) if sure < min => Speaker::Unknown,
+            _ => hit.speaker,
+        };
+        match (listens_to, speaker) {
             (CategorySpeaker::Any, _) => true,
             (CategorySpeaker::Customer, speaker) => speaker == Speaker::Customer,
             (CategorySpeaker::Agent, Speaker::Agent) => true,
@@ -165,7 +236,9 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Evaluati
         agent: &agent_speech,
         customer: &customer_speech,
         all: &transcript.segments,
-        stereo: !transcript.segments.iter().any(|s| s.speaker == Speaker::Unknown),
+        own_channels: attribution.from == SpeakersFrom::Channels,
+        speakers_known: attribution.from == SpeakersFrom::Channels
+            || transcript.segments.iter().any(|s| s.speaker != Speaker::Unknown),
     };
     let (timing, timing_events) = timing::measure(&speech, &declared_holds, &pack.timing);
     let events_of = |rule: &str| {
@@ -237,8 +310,9 @@ pub fn evaluate(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Evaluati
         failed_rules,
         red_lines,
         timing,
+        speakers: attribution,
     };
-    (evaluation, timing_events)
+    (evaluation, hits, timing_events)
 }
 
 fn first_utterance_end(agent_speech: &[&Segment], gap_s: f64) -> Option<f64> {
@@ -326,8 +400,7 @@ mod tests {
                 .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
                 .collect(),
         );
-        let hits = Matcher::new(pack).find(&transcript);
-        evaluate(&transcript, &hits, pack).0
+        super::judge(&transcript, &Matcher::new(pack), pack).0
     }
 
     fn judge(lines: &[Line]) -> Evaluation {
@@ -540,8 +613,11 @@ mod tests {
                 .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
                 .collect(),
         );
-        let hits = Matcher::new(&pack).find(&transcript);
-        evaluate(&transcript, &hits, &pack)
+        let (evaluation, hits) = super::judge(&transcript, &Matcher::new(&pack), &pack);
+        (
+            evaluation,
+            hits.into_iter().filter(|h| h.role == Role::Acoustic).collect(),
+        )
     }
 
     /// Sixty characters of agent speech, for a pace of 300 a minute over 12 s.

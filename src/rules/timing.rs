@@ -83,8 +83,12 @@ pub struct Speech<'a> {
     pub agent: &'a [&'a Segment],
     pub customer: &'a [&'a Segment],
     pub all: &'a [Segment],
-    /// Whether agent and customer are on channels of their own.
-    pub stereo: bool,
+    /// Whether agent and customer are on channels of their own (talk-over
+    /// needs it: whisper on one mixed channel does not give overlaps).
+    pub own_channels: bool,
+    /// Whether the agent's segments are known to be the agent's: by channel,
+    /// or by voice on a mono call (pace needs it).
+    pub speakers_known: bool,
 }
 
 /// The timing rules, in the order `failed_rules` lists them.
@@ -193,7 +197,7 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
     }
 
     // talk-over: only where each side has its own channel
-    if speech.stereo {
+    if speech.own_channels {
         let customer_turns = turns(speech.customer);
         let mut overlaps = Vec::new();
         for agent_turn in turns(speech.agent) {
@@ -220,14 +224,21 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
         t.talk_over_count = Some(overlaps.len() as u32);
         t.longest_talk_over_s = overlaps.into_iter().reduce(f64::max);
     } else {
-        unmeasured("one mixed channel: talk-over and the agent's pace need a channel per speaker");
+        unmeasured("one mixed channel: talk-over needs a channel per speaker");
     }
 
-    // the agent's pace
-    if speech.stereo && !speech.agent.is_empty() {
-        let seconds: f64 = speech.agent.iter().map(|s| (s.end - s.start).max(0.0)).sum();
-        let chars: usize = speech
-            .agent
+    // the agent's pace, over the speech known to be the agent's
+    let agent_only: Vec<&Segment> = speech
+        .agent
+        .iter()
+        .copied()
+        .filter(|s| s.speaker == Speaker::Agent)
+        .collect();
+    if !speech.speakers_known {
+        unmeasured("one mixed channel, speakers not told apart: the agent's pace unmeasured");
+    } else if !agent_only.is_empty() {
+        let seconds: f64 = agent_only.iter().map(|s| (s.end - s.start).max(0.0)).sum();
+        let chars: usize = agent_only
             .iter()
             .map(|s| s.text.chars().filter(|c| c.is_alphanumeric()).count())
             .sum();
@@ -235,8 +246,8 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
             let rate = chars as f64 * 60.0 / seconds;
             t.agent_chars_per_min = Some(rate);
             if !(settings.speech_rate_min_cpm..=settings.speech_rate_max_cpm).contains(&rate) {
-                let first = speech.agent[0];
-                let last = speech.agent[speech.agent.len() - 1];
+                let first = agent_only[0];
+                let last = agent_only[agent_only.len() - 1];
                 events.push(Event {
                     rule: "speech_rate",
                     what: if rate > settings.speech_rate_max_cpm {
@@ -248,7 +259,7 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
                     end_s: last.end,
                     speaker: Speaker::Agent,
                     said: format!("{rate:.0} characters a minute"),
-                    context: text_of(&speech.agent[..speech.agent.len().min(3)]),
+                    context: text_of(&agent_only[..agent_only.len().min(3)]),
                 });
             }
         } else {

@@ -50,6 +50,10 @@ pub const CALLS_SCHEMA: &[(&str, &str)] = &[
     ("agent_chars_per_min", "f64"),
     ("hold_checkins_missed", "i32"),
     ("timing_unmeasured", "str"),
+    ("speakers_from", "str"),
+    ("speaker_confidence", "f64"),
+    ("speakers_unsure", "i32"),
+    ("speaker_note", "str"),
 ];
 
 pub const HITS_SCHEMA: &[(&str, &str)] = &[
@@ -367,6 +371,28 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
                         .filter(|why| !why.is_empty())
                         .map(|why| why.join("; "))
                 })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "speakers_from".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().map(|e| e.speakers.from.as_str()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "speaker_confidence".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().and_then(|e| e.speakers.confidence))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("speakers_unsure".into(), count(|e| e.speakers.unsure_segments)),
+        Column::new(
+            "speaker_note".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().and_then(|e| e.speakers.note.as_deref()))
                 .collect::<Vec<_>>(),
         ),
     ];

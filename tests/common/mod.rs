@@ -124,6 +124,7 @@ fn segment(speaker: Speaker, start: f64, end: f64, text: &str) -> Segment {
         end,
         text: text.into(),
         confidence: 0.9,
+        voice: None,
     }
 }
 
@@ -167,6 +168,7 @@ pub fn write_transcripts(out: &std::path::Path) {
             segments,
             extra: [("queue".to_string(), "billing".to_string())].into(),
             fingerprint: Fingerprint::default(),
+            voice_prints: None,
         };
         t.write(&callqa::store::OutDir::new(out).transcript(call_id, t.started_at.as_deref()))
             .unwrap();

@@ -1,0 +1,474 @@
+//! Who speaks on a mono call: each segment of one mixed channel attributed to
+//! the agent or the customer, with how sure that is.
+//!
+//! Three kinds of evidence, each as log-odds, so they add up:
+//! 1. **Two voices.** The segments' median pitch (`audio::VoiceFrames`) falls
+//!    into a higher and a lower group (weighted 2-means in octaves); each
+//!    segment's pitch is evidence for its group, from two equal-variance
+//!    Gaussians. A call whose groups do not stand apart (one voice, or two
+//!    too alike) has one group, and pitch says nothing.
+//! 2. **Agent-only lines.** A greeting, a closing, a hold line, a nine-do
+//!    phrase, at least `ANCHOR_MIN_CHARS` long (customers say 再见 too, not
+//!    很高兴为您服务), is evidence that its segment is the agent's, and so
+//!    that its group is the agent's voice. The first voice heard is weak
+//!    evidence for the agent (agents answer).
+//! 3. **Turns.** Speakers hold the floor for a few clauses, so a segment is
+//!    more likely said by whoever said the one before: a two-state chain
+//!    (forward-backward) over the segments in order.
+//!
+//! Which group is the agent is decided first, from 2 (its probability
+//! weighs both answers); then each segment's probability of being the
+//! agent's comes from the chain. A segment whose speaker is less likely
+//! than `min_segment_confidence` stays `unknown`, and the unknown-speaker
+//! policy applies to it as before. Measured on the sample calls mixed down
+//! to mono: see `tests/test_run.rs`, `mono_calls_are_attributed…`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lexicon::{CategorySpeaker, Hit, Pack, Role};
+use crate::transcript::{Segment, Speaker, Transcript};
+
+/// Anchor lines shorter than this (normalised characters) do not vote.
+const ANCHOR_MIN_CHARS: usize = 4;
+/// An agent-only line is the agent's this often (log-odds of its vote).
+const ANCHOR_LOG_ODDS: f64 = 2.2; // ln(0.9 / 0.1)
+/// The first voice heard is the agent's this often.
+const FIRST_SPEAKER_LOG_ODDS: f64 = 2.2; // ln(0.9 / 0.1)
+/// Two pitch groups whose separation (squared distance of the means over
+/// the pooled variance) is under this are one voice: one Gaussian voice
+/// split in two gives about 7.
+const MIN_SEPARATION: f64 = 6.0;
+/// Segment medians of one voice vary at least this much (octaves, SD).
+const MIN_PITCH_SD: f64 = 0.05;
+/// No segment's pitch is surer evidence than this (log-odds): voices vary.
+const MAX_PITCH_LOG_ODDS: f64 = 3.0;
+/// How often the next segment is the other speaker's.
+const SWITCH_PROBABILITY: f64 = 0.4;
+
+/// How the speakers of a call's segments were known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SpeakersFrom {
+    /// A channel per speaker: known.
+    #[default]
+    Channels,
+    /// One mixed channel, attributed by voice.
+    Voice,
+    /// One mixed channel, not attributed (no voice prints, or switched off).
+    None,
+}
+
+impl SpeakersFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpeakersFrom::Channels => "channels",
+            SpeakersFrom::Voice => "voice",
+            SpeakersFrom::None => "none",
+        }
+    }
+}
+
+/// The attribution of one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Attribution {
+    pub from: SpeakersFrom,
+    /// How likely the speakers given are right, over the call's mixed speech
+    /// (weighted by length): 1 on stereo calls, `None` when not attributed.
+    pub confidence: Option<f64>,
+    /// Mixed segments left `unknown`: too unsure, or too short to print.
+    pub unsure_segments: u32,
+    /// Why not attributed, or less sure than it could be.
+    pub note: Option<String>,
+}
+
+impl Attribution {
+    /// A stereo call's: each channel is one speaker.
+    pub fn channels() -> Self {
+        Self {
+            from: SpeakersFrom::Channels,
+            confidence: Some(1.0),
+            ..Default::default()
+        }
+    }
+}
+
+/// Attributes the mixed segments of `transcript`, given the hits found in it
+/// before attribution. Stereo calls come back as they are.
+pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Speaker>, Attribution) {
+    let speakers: Vec<Speaker> = transcript.segments.iter().map(|s| s.speaker).collect();
+    if !transcript.is_mixed() {
+        return (speakers, Attribution::channels());
+    }
+    let not_attributed = |note: &str| {
+        let unsure = speakers.iter().filter(|&&s| s == Speaker::Unknown).count() as u32;
+        Attribution {
+            from: SpeakersFrom::None,
+            confidence: None,
+            unsure_segments: unsure,
+            note: Some(note.to_string()),
+        }
+    };
+    if !pack.speakers.attribute_mono {
+        return (
+            speakers.clone(),
+            not_attributed("attribution switched off ([speakers] attribute_mono)"),
+        );
+    }
+    if transcript.voice_prints.is_none() {
+        return (
+            speakers.clone(),
+            not_attributed("no voice prints: transcribed by an older callqa; `callqa run` adds them"),
+        );
+    }
+    let printed: Vec<(usize, &Segment)> = transcript
+        .segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.speaker == Speaker::Unknown && s.voice.is_some())
+        .collect();
+    if printed.is_empty() {
+        return (
+            speakers.clone(),
+            not_attributed("no segment long enough to tell a voice"),
+        );
+    }
+    let pitches: Vec<f64> = printed
+        .iter()
+        .map(|(_, s)| f64::from(s.voice.expect("printed").pitch))
+        .collect();
+    let weights: Vec<f64> = printed
+        .iter()
+        .map(|(_, s)| f64::from(s.voice.expect("printed").voiced_s))
+        .collect();
+    let groups = PitchGroups::of(&pitches, &weights);
+    // per printed segment: pitch evidence that it is the higher voice
+    let higher: Vec<f64> = pitches.iter().map(|&p| groups.log_odds_higher(p)).collect();
+    let anchors = agent_lines(transcript, hits, pack);
+    let anchored: Vec<bool> = printed.iter().map(|(index, _)| anchors.contains(index)).collect();
+
+    // each segment's evidence under either answer to "is the higher voice
+    // the agent's?", as likelihoods of (customer, agent)
+    let evidence = |higher_is_agent: bool| -> Vec<[f64; 2]> {
+        higher
+            .iter()
+            .zip(&anchored)
+            .enumerate()
+            .map(|(k, (&h, &anchor))| {
+                let pitch = if higher_is_agent { h } else { -h };
+                let mut agent_log_odds = vec![pitch];
+                if anchor {
+                    agent_log_odds.push(ANCHOR_LOG_ODDS);
+                }
+                if k == 0 {
+                    agent_log_odds.push(FIRST_SPEAKER_LOG_ODDS);
+                }
+                // independent pieces of evidence: their likelihoods multiply
+                agent_log_odds
+                    .into_iter()
+                    .fold([1.0, 1.0], |l, e| [l[0] * sigmoid(-e), l[1] * sigmoid(e)])
+            })
+            .collect()
+    };
+    let (if_higher, fit_higher) = turn_chain(&evidence(true), SWITCH_PROBABILITY);
+    let (if_lower, fit_lower) = turn_chain(&evidence(false), SWITCH_PROBABILITY);
+    // the answer that explains the whole call better, in proportion
+    let higher_is_agent = sigmoid(fit_higher - fit_lower);
+
+    let mut out = speakers.clone();
+    let min = pack.speakers.min_segment_confidence;
+    let (mut sure_sum, mut weight_sum) = (0.0, 0.0);
+    for (k, (index, segment)) in printed.iter().enumerate() {
+        let agent = higher_is_agent * if_higher[k] + (1.0 - higher_is_agent) * if_lower[k];
+        let sure = agent.max(1.0 - agent);
+        out[*index] = if agent >= min {
+            Speaker::Agent
+        } else if 1.0 - agent >= min {
+            Speaker::Customer
+        } else {
+            Speaker::Unknown
+        };
+        let w = (segment.end - segment.start).max(0.0);
+        sure_sum += sure * w;
+        weight_sum += w;
+    }
+    // segments with no print count as a coin toss
+    for segment in transcript
+        .segments
+        .iter()
+        .filter(|s| s.speaker == Speaker::Unknown && s.voice.is_none())
+    {
+        let w = (segment.end - segment.start).max(0.0);
+        sure_sum += 0.5 * w;
+        weight_sum += w;
+    }
+    let confidence = if weight_sum > 0.0 { sure_sum / weight_sum } else { 0.5 };
+    let note = if !groups.two_voices {
+        Some("one voice heard (or two too alike to tell apart)".to_string())
+    } else if !anchored.contains(&true) {
+        Some("no agent-only line heard: the agent taken to be the first voice".to_string())
+    } else {
+        None
+    };
+    let unsure = out.iter().filter(|&&s| s == Speaker::Unknown).count() as u32;
+    (
+        out,
+        Attribution {
+            from: SpeakersFrom::Voice,
+            confidence: Some((confidence * 1000.0).round() / 1000.0),
+            unsure_segments: unsure,
+            note,
+        },
+    )
+}
+
+/// Indices of segments that carry an agent-only line: hits of the agent's
+/// greeting, closing, hold and nine-do categories, long enough to be telling.
+fn agent_lines(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Vec<usize> {
+    let telling = |hit: &&Hit| {
+        matches!(
+            hit.role,
+            Role::Greeting | Role::Closing | Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin | Role::NineDo
+        ) && pack
+            .category(&hit.category)
+            .is_some_and(|c| c.speaker == CategorySpeaker::Agent)
+            && hit.matched_text.chars().filter(|c| c.is_alphanumeric()).count() >= ANCHOR_MIN_CHARS
+    };
+    let mut lines: Vec<usize> = hits
+        .iter()
+        .filter(telling)
+        .filter_map(|hit| {
+            let mid = (hit.start_s + hit.end_s) / 2.0;
+            transcript
+                .segments
+                .iter()
+                .position(|s| s.speaker == Speaker::Unknown && s.start <= mid && mid <= s.end)
+        })
+        .collect();
+    lines.sort_unstable();
+    lines.dedup();
+    lines
+}
+
+/// Two pitch groups of a call's segments: the higher and the lower voice.
+struct PitchGroups {
+    lower: f64,
+    higher: f64,
+    variance: f64,
+    two_voices: bool,
+}
+
+impl PitchGroups {
+    /// Weighted 2-means in one dimension, from the extremes.
+    fn of(pitches: &[f64], weights: &[f64]) -> Self {
+        let one_voice = Self {
+            lower: 0.0,
+            higher: 0.0,
+            variance: 1.0,
+            two_voices: false,
+        };
+        let (Some(&min), Some(&max)) = (
+            pitches.iter().min_by(|a, b| a.total_cmp(b)),
+            pitches.iter().max_by(|a, b| a.total_cmp(b)),
+        ) else {
+            return one_voice;
+        };
+        let (mut lower, mut higher) = (min, max);
+        let mean_where = |keep: &dyn Fn(f64) -> bool| {
+            let (mut sum, mut w) = (0.0, 0.0);
+            for (&p, &wt) in pitches.iter().zip(weights) {
+                if keep(p) {
+                    sum += p * wt;
+                    w += wt;
+                }
+            }
+            (w > 0.0).then(|| sum / w)
+        };
+        for _ in 0..50 {
+            let cut = (lower + higher) / 2.0;
+            let (Some(l), Some(h)) = (mean_where(&|p| p < cut), mean_where(&|p| p >= cut)) else {
+                return one_voice;
+            };
+            let settled = l == lower && h == higher;
+            (lower, higher) = (l, h);
+            if settled {
+                break;
+            }
+        }
+        let cut = (lower + higher) / 2.0;
+        let (mut ss, mut w) = (0.0, 0.0);
+        for (&p, &wt) in pitches.iter().zip(weights) {
+            let mean = if p < cut { lower } else { higher };
+            ss += wt * (p - mean).powi(2);
+            w += wt;
+        }
+        let variance = (ss / w).max(MIN_PITCH_SD * MIN_PITCH_SD);
+        Self {
+            lower,
+            higher,
+            variance,
+            two_voices: (higher - lower).powi(2) / variance >= MIN_SEPARATION,
+        }
+    }
+
+    /// Log-odds that a segment of this pitch is the higher voice.
+    fn log_odds_higher(&self, pitch: f64) -> f64 {
+        if !self.two_voices {
+            return 0.0;
+        }
+        let odds = ((pitch - self.lower).powi(2) - (pitch - self.higher).powi(2)) / (2.0 * self.variance);
+        odds.clamp(-MAX_PITCH_LOG_ODDS, MAX_PITCH_LOG_ODDS)
+    }
+}
+
+/// The probability that each of a sequence of segments is the agent's, given
+/// each one's evidence (likelihoods of customer and agent) and that the
+/// speaker changes from one segment to the next with probability `switch`
+/// (forward-backward over two states); and the log-likelihood of all the
+/// evidence, to compare two readings of it.
+fn turn_chain(evidence: &[[f64; 2]], switch: f64) -> (Vec<f64>, f64) {
+    let n = evidence.len();
+    // state 0: customer, 1: agent
+    let step = |from: [f64; 2]| {
+        [
+            from[0] * (1.0 - switch) + from[1] * switch,
+            from[1] * (1.0 - switch) + from[0] * switch,
+        ]
+    };
+    let normalised = |v: [f64; 2]| {
+        let sum = (v[0] + v[1]).max(f64::MIN_POSITIVE);
+        ([v[0] / sum, v[1] / sum], sum)
+    };
+    let mut forward = Vec::with_capacity(n);
+    let mut log_likelihood = 0.0;
+    let mut prior = [0.5, 0.5];
+    for l in evidence {
+        let (f, scale) = normalised([prior[0] * l[0], prior[1] * l[1]]);
+        log_likelihood += scale.ln();
+        forward.push(f);
+        prior = step(f);
+    }
+    let mut backward = vec![[1.0, 1.0]; n];
+    for i in (0..n.saturating_sub(1)).rev() {
+        let l = evidence[i + 1];
+        let next = [l[0] * backward[i + 1][0], l[1] * backward[i + 1][1]];
+        backward[i] = normalised(step(next)).0;
+    }
+    let agent = forward
+        .iter()
+        .zip(&backward)
+        .map(|(f, b)| normalised([f[0] * b[0], f[1] * b[1]]).0[1])
+        .collect();
+    (agent, log_likelihood)
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexicon::{builtin_pack, Matcher};
+    use crate::transcript::VoicePrint;
+
+    /// A mono call: (pitch in octaves above 100 Hz or none, text).
+    fn call(lines: &[(Option<f32>, &str)]) -> Transcript {
+        let segments = lines
+            .iter()
+            .enumerate()
+            .map(|(i, &(pitch, text))| {
+                let mut s = Segment::new(Speaker::Unknown, i as f64 * 3.0, i as f64 * 3.0 + 2.5, text);
+                s.voice = pitch.map(|pitch| VoicePrint { pitch, voiced_s: 1.5 });
+                s
+            })
+            .collect();
+        let mut t = Transcript::from_segments("mono", segments);
+        t.channels = 1;
+        t.voice_prints = Some("test".into());
+        t
+    }
+
+    fn attributed(t: &Transcript) -> (Vec<Speaker>, Attribution) {
+        let pack = builtin_pack();
+        attribute(t, &Matcher::new(&pack).find(t), &pack)
+    }
+
+    use Speaker::{Agent as A, Customer as C, Unknown as U};
+
+    #[test]
+    fn two_voices_are_told_apart_and_the_greeting_says_which_is_the_agent() {
+        // the customer speaks first and has the higher voice: the greeting decides
+        let t = call(&[
+            (Some(1.35), "喂？"),
+            (Some(0.95), "您好，很高兴为您服务，请问有什么可以帮您？"),
+            (Some(1.30), "我家的燃气表坏了。"),
+            (Some(1.00), "请您稍等，我帮您查询一下。"),
+            (Some(0.90), "让您久等了，师傅马上到。"),
+            (Some(1.40), "好的，谢谢。"),
+            (Some(1.05), "感谢您的来电，祝您生活愉快。"),
+        ]);
+        let (speakers, attribution) = attributed(&t);
+        // the first line: a customer's voice where the agent is expected to
+        // speak first, so left unknown
+        assert_eq!(speakers, [U, A, C, A, A, C, A]);
+        assert_eq!(attribution.from, SpeakersFrom::Voice);
+        assert!(attribution.confidence.unwrap() > 0.85, "{attribution:?}");
+        assert_eq!(attribution.unsure_segments, 1);
+    }
+
+    #[test]
+    fn without_an_agent_line_the_first_voice_is_the_agent_less_surely() {
+        let t = call(&[
+            (Some(1.35), "喂，什么事？"),
+            (Some(0.95), "我想问一下燃气费怎么交。"),
+            (Some(1.30), "你自己去营业厅问吧。"),
+            (Some(1.00), "你这是什么态度？"),
+        ]);
+        let (speakers, attribution) = attributed(&t);
+        assert_eq!(speakers, [A, C, A, C]);
+        assert!(attribution.note.unwrap().contains("no agent-only line"));
+    }
+
+    #[test]
+    fn calls_that_cannot_be_attributed_say_why() {
+        // no print on any segment (too short, silent)
+        let (speakers, attribution) = attributed(&call(&[(None, "嗯"), (None, "好")]));
+        assert_eq!(speakers, [U, U]);
+        assert_eq!((attribution.from, attribution.confidence), (SpeakersFrom::None, None));
+        // transcribed before voice prints
+        let mut old = call(&[(Some(1.2), "您好")]);
+        old.voice_prints = None;
+        let (_, attribution) = attributed(&old);
+        assert!(attribution.note.unwrap().contains("older callqa"));
+        // one voice: pitch says nothing; the greeting still makes it the agent's
+        let (speakers, attribution) = attributed(&call(&[
+            (Some(1.20), "您好，很高兴为您服务。"),
+            (Some(1.22), "请问有什么可以帮您？"),
+            (Some(1.19), "我帮您查询一下。"),
+        ]));
+        assert_eq!(speakers[..2], [A, A]);
+        assert_ne!(speakers[2], C, "one voice is never the customer's too");
+        assert!(attribution.note.unwrap().contains("one voice"));
+        // stereo calls are known by channel
+        let stereo = Transcript::from_segments("s", vec![Segment::new(A, 0.0, 1.0, "您好")]);
+        assert_eq!(attributed(&stereo).1, Attribution::channels());
+    }
+
+    #[test]
+    fn the_turn_chain_holds_the_floor_without_overruling_strong_evidence() {
+        let weak = [sigmoid(-0.3), sigmoid(0.3)];
+        let agent = [sigmoid(-3.0), sigmoid(3.0)];
+        let customer = [agent[1], agent[0]];
+        // a weak segment between two agent ones leans agent
+        let (p, _) = turn_chain(&[agent, weak, agent], SWITCH_PROBABILITY);
+        assert!(p[1] > 0.6 && p[0] > 0.9 && p[2] > 0.9, "{p:?}");
+        // strong customer evidence between agent segments stays the customer's
+        let (p, _) = turn_chain(&[agent, customer, agent], SWITCH_PROBABILITY);
+        assert!(p[1] < 0.2, "{p:?}");
+        // the likelihood prefers the reading the evidence agrees with
+        let (_, fits) = turn_chain(&[agent, agent], SWITCH_PROBABILITY);
+        let (_, against) = turn_chain(&[customer, customer], SWITCH_PROBABILITY);
+        assert!((fits - against).abs() < 1e-9, "symmetric evidence, equal fit");
+        assert_eq!(turn_chain(&[], SWITCH_PROBABILITY).0, Vec::<f64>::new());
+    }
+}
