@@ -192,10 +192,9 @@ fn transcribe_call(
         })
         .collect::<Result<_, crate::asr::AsrError>>()
         .map_err(|e| CallError::Call(format!("{}: {e}", spec.audio_path.display())))?;
-    let mixed = tracks.iter().any(|t| t.speaker == crate::transcript::Speaker::Unknown);
     let mut segments: Vec<_> = per_track.into_iter().flatten().collect();
     segments.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.speaker.cmp(&b.speaker)));
-    let transcript = Transcript {
+    let mut transcript = Transcript {
         call_id: spec.call_id.clone(),
         agent_id: spec.agent_id.clone(),
         audio_path: spec.audio_path.clone(),
@@ -206,8 +205,10 @@ fn transcribe_call(
         segments,
         extra: spec.extra.clone(),
         fingerprint,
-        voice_prints: mixed.then(|| VOICE_PRINTS.to_string()),
+        voice_prints: None,
     };
+    // the same test as the reuse above: a mixed transcript is a printed one
+    transcript.voice_prints = transcript.is_mixed().then(|| VOICE_PRINTS.to_string());
     save(&transcript)?;
     Ok((transcript, false))
 }

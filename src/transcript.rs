@@ -84,7 +84,7 @@ impl Segment {
     }
 }
 
-/// A segment's voice, summarised (`audio::VoiceFrames`).
+/// A segment's voice, summarised (`audio::VoicePrinter`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct VoicePrint {
     /// Median pitch over the voiced speech, in octaves above 100 Hz.

@@ -18,7 +18,7 @@ use crate::transcript::{AgentChannel, Speaker};
 
 pub use decode::{decode_file, decode_file_bytes};
 pub use resample::resample;
-pub use voice::{print_voices, VoiceFrames, VOICE_PRINTS};
+pub use voice::{print_voices, VoicePrinter, VOICE_PRINTS};
 
 /// The sample rate whisper expects.
 pub const WHISPER_RATE_HZ: u32 = 16_000;

@@ -53,52 +53,51 @@ pub fn print_voices(track: &SpeakerTrack, segments: &mut [Segment]) {
     if track.speaker != Speaker::Unknown {
         return;
     }
-    let frames = VoiceFrames::of(&track.samples);
+    let printer = VoicePrinter::of(&track.samples);
     for segment in segments.iter_mut().filter(|s| s.speaker == Speaker::Unknown) {
-        segment.voice = frames.voice_print(segment.start, segment.end);
+        segment.voice = printer.voice_print(segment.start, segment.end);
     }
 }
 
-/// Per-frame measurements of one track, made once and summarised per segment.
-pub struct VoiceFrames {
-    /// Frame energy in dB of full scale.
-    energy_db: Vec<f32>,
-    /// Pitch in octaves above 100 Hz, `NaN` when the frame is unvoiced.
-    pitch: Vec<f32>,
+/// Prints the voice of stretches of one 16 kHz track. Only the frames of the
+/// stretches asked for are measured: pauses between segments never are.
+pub struct VoicePrinter<'a> {
+    samples: &'a [f32],
+    pitch: Pitch,
 }
 
-impl VoiceFrames {
-    /// Measures a 16 kHz track.
-    pub fn of(samples: &[f32]) -> Self {
-        let frames = samples.len() / HOP;
+impl<'a> VoicePrinter<'a> {
+    pub fn of(samples: &'a [f32]) -> Self {
         let mut planner = RealFftPlanner::<f32>::new();
         let pitch = Pitch::new(planner.plan_fft_forward(PITCH_FFT), planner.plan_fft_inverse(PITCH_FFT));
-        let mut scratch = pitch.scratch();
-        let energy_db = (0..frames)
-            .map(|f| {
-                let energy: f32 = window_at(samples, f * HOP, FRAME).map(|x| x * x).sum();
-                10.0 * (energy / FRAME as f32 + 1e-10).log10()
-            })
-            .collect();
-        let pitch = (0..frames)
-            .map(|f| pitch.frame(window_at(samples, f * HOP, PITCH_FRAME), &mut scratch))
-            .collect();
-        Self { energy_db, pitch }
+        Self { samples, pitch }
     }
 
     /// The voice print of the speech between `start_s` and `end_s`, or `None`
     /// when the stretch holds too little voiced speech to tell.
     pub fn voice_print(&self, start_s: f64, end_s: f64) -> Option<VoicePrint> {
-        let frame_of = |s: f64| ((s.max(0.0) * WHISPER_RATE_HZ as f64) as usize / HOP).min(self.energy_db.len());
+        let frames = self.samples.len() / HOP;
+        let frame_of = |s: f64| ((s.max(0.0) * WHISPER_RATE_HZ as f64) as usize / HOP).min(frames);
         let (first, last) = (frame_of(start_s), frame_of(end_s));
         if last <= first {
             return None;
         }
-        let loudest = self.energy_db[first..last].iter().copied().fold(f32::MIN, f32::max);
+        let energy_db: Vec<f32> = (first..last)
+            .map(|f| {
+                let energy: f32 = window_at(self.samples, f * HOP, FRAME).map(|x| x * x).sum();
+                10.0 * (energy / FRAME as f32 + 1e-10).log10()
+            })
+            .collect();
+        let loudest = energy_db.iter().copied().fold(f32::MIN, f32::max);
         let gate = (loudest - SPEECH_WITHIN_DB).max(MIN_SPEECH_DB);
+        let mut scratch = self.pitch.scratch();
         let mut voiced: Vec<f32> = (first..last)
-            .filter(|&f| self.energy_db[f] >= gate)
-            .map(|f| self.pitch[f])
+            .zip(&energy_db)
+            .filter(|&(_, &db)| db >= gate)
+            .map(|(f, _)| {
+                self.pitch
+                    .frame(window_at(self.samples, f * HOP, PITCH_FRAME), &mut scratch)
+            })
             .filter(|p| !p.is_nan())
             .collect();
         if voiced.len() < MIN_VOICED_FRAMES {
@@ -254,7 +253,8 @@ mod tests {
     #[test]
     fn pitch_is_found_for_low_and_high_voices() {
         for f0 in [95.0, 140.0, 220.0, 310.0] {
-            let frames = VoiceFrames::of(&voice(f0, 1.0));
+            let samples = voice(f0, 1.0);
+            let frames = VoicePrinter::of(&samples);
             let print = frames.voice_print(0.0, 1.0).unwrap();
             let found = pitch_hz(&print);
             // the print is rounded to a 70th of an octave: 1 %
@@ -298,11 +298,12 @@ mod tests {
     fn silence_noise_and_empty_spans_make_no_print() {
         let silence = vec![0f32; 16_000];
         assert_eq!(
-            VoiceFrames::of(&silence).voice_print(0.0, 1.0),
+            VoicePrinter::of(&silence).voice_print(0.0, 1.0),
             None,
             "silence is no voice"
         );
-        let frames = VoiceFrames::of(&voice(150.0, 1.0));
+        let samples = voice(150.0, 1.0);
+        let frames = VoicePrinter::of(&samples);
         assert_eq!(frames.voice_print(0.5, 0.5), None, "empty span");
         assert_eq!(frames.voice_print(0.6, 0.5), None, "backwards span");
         assert_eq!(frames.voice_print(0.5, 0.55), None, "50 ms is too little");
@@ -315,10 +316,10 @@ mod tests {
             })
             .collect();
         assert_eq!(
-            VoiceFrames::of(&noise).voice_print(0.0, 1.0),
+            VoicePrinter::of(&noise).voice_print(0.0, 1.0),
             None,
             "noise has no pitch"
         );
-        assert!(VoiceFrames::of(&[]).voice_print(0.0, 1.0).is_none());
+        assert!(VoicePrinter::of(&[]).voice_print(0.0, 1.0).is_none());
     }
 }

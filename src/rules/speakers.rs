@@ -2,7 +2,7 @@
 //! the agent or the customer, with how sure that is.
 //!
 //! Three kinds of evidence, each as log-odds, so they add up:
-//! 1. **Two voices.** The segments' median pitch (`audio::VoiceFrames`) falls
+//! 1. **Two voices.** The segments' median pitch (`audio::VoicePrinter`) falls
 //!    into a higher and a lower group (weighted 2-means in octaves); each
 //!    segment's pitch is evidence for its group, from two equal-variance
 //!    Gaussians. A call whose groups do not stand apart (one voice, or two
@@ -46,11 +46,10 @@ const MAX_PITCH_LOG_ODDS: f64 = 3.0;
 const SWITCH_PROBABILITY: f64 = 0.4;
 
 /// How the speakers of a call's segments were known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SpeakersFrom {
     /// A channel per speaker: known.
-    #[default]
     Channels,
     /// One mixed channel, attributed by voice.
     Voice,
@@ -69,7 +68,7 @@ impl SpeakersFrom {
 }
 
 /// The attribution of one call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attribution {
     pub from: SpeakersFrom,
     /// How likely the speakers given are right, over the call's mixed speech
@@ -87,8 +86,17 @@ impl Attribution {
         Self {
             from: SpeakersFrom::Channels,
             confidence: Some(1.0),
-            ..Default::default()
+            unsure_segments: 0,
+            note: None,
         }
+    }
+}
+
+/// What a verdict saved without this field (before attribution) reads as:
+/// the common case, a stereo call.
+impl Default for Attribution {
+    fn default() -> Self {
+        Self::channels()
     }
 }
 
@@ -99,38 +107,30 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Spe
     if !transcript.is_mixed() {
         return (speakers, Attribution::channels());
     }
-    let not_attributed = |note: &str| {
-        let unsure = speakers.iter().filter(|&&s| s == Speaker::Unknown).count() as u32;
-        Attribution {
-            from: SpeakersFrom::None,
-            confidence: None,
-            unsure_segments: unsure,
-            note: Some(note.to_string()),
-        }
-    };
-    if !pack.speakers.attribute_mono {
-        return (
-            speakers.clone(),
-            not_attributed("attribution switched off ([speakers] attribute_mono)"),
-        );
-    }
-    if transcript.voice_prints.is_none() {
-        return (
-            speakers.clone(),
-            not_attributed("no voice prints: transcribed by an older callqa; `callqa run` adds them"),
-        );
-    }
     let printed: Vec<(usize, &Segment)> = transcript
         .segments
         .iter()
         .enumerate()
         .filter(|(_, s)| s.speaker == Speaker::Unknown && s.voice.is_some())
         .collect();
-    if printed.is_empty() {
-        return (
-            speakers.clone(),
-            not_attributed("no segment long enough to tell a voice"),
-        );
+    let why_not = if !pack.speakers.attribute_mono {
+        Some("attribution switched off ([speakers] attribute_mono)")
+    } else if transcript.voice_prints.is_none() {
+        Some("no voice prints: transcribed by an older callqa; `callqa run` adds them")
+    } else if printed.is_empty() {
+        Some("no segment long enough to tell a voice")
+    } else {
+        None
+    };
+    if let Some(note) = why_not {
+        let unsure = speakers.iter().filter(|&&s| s == Speaker::Unknown).count() as u32;
+        let attribution = Attribution {
+            from: SpeakersFrom::None,
+            confidence: None,
+            unsure_segments: unsure,
+            note: Some(note.to_string()),
+        };
+        return (speakers, attribution);
     }
     let pitches: Vec<f64> = printed
         .iter()
@@ -174,7 +174,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Spe
     // the answer that explains the whole call better, in proportion
     let higher_is_agent = sigmoid(fit_higher - fit_lower);
 
-    let mut out = speakers.clone();
+    let mut out = speakers;
     let min = pack.speakers.min_segment_confidence;
     let (mut sure_sum, mut weight_sum) = (0.0, 0.0);
     for (k, (index, segment)) in printed.iter().enumerate() {
