@@ -97,7 +97,7 @@ impl Default for TimingSettings {
             speech_rate_min_cpm: 120.0,
             speech_rate_max_cpm: 330.0,
             speech_rate_min_speech_s: 10.0,
-            hold_checkin_max_gap_s: 40.0,
+            hold_checkin_max_gap_s: 30.0,
         }
     }
 }

@@ -42,8 +42,10 @@ const MIN_SEPARATION: f64 = 6.0;
 const MIN_PITCH_SD: f64 = 0.05;
 /// No segment's pitch is surer evidence than this (log-odds): voices vary.
 const MAX_PITCH_LOG_ODDS: f64 = 3.0;
-/// How often the next segment is the other speaker's.
-const SWITCH_PROBABILITY: f64 = 0.4;
+/// How often the next segment is the other speaker's, after no pause and
+/// after a long one (`SWITCH_GAP_S`), in between in proportion.
+const SWITCH_PROBABILITY: (f64, f64) = (0.2, 0.6);
+const SWITCH_GAP_S: (f64, f64) = (0.2, 0.7);
 
 /// How the speakers of a call's segments were known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,8 +171,12 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Spe
             })
             .collect()
     };
-    let (if_higher, fit_higher) = turn_chain(&evidence(true), SWITCH_PROBABILITY);
-    let (if_lower, fit_lower) = turn_chain(&evidence(false), SWITCH_PROBABILITY);
+    let switches: Vec<f64> = printed
+        .windows(2)
+        .map(|pair| switch_after(pair[1].1.start - pair[0].1.end))
+        .collect();
+    let (if_higher, fit_higher) = turn_chain(&evidence(true), &switches);
+    let (if_lower, fit_lower) = turn_chain(&evidence(false), &switches);
     // the answer that explains the whole call better, in proportion
     let higher_is_agent = sigmoid(fit_higher - fit_lower);
 
@@ -325,10 +331,11 @@ impl PitchGroups {
 /// speaker changes from one segment to the next with probability `switch`
 /// (forward-backward over two states); and the log-likelihood of all the
 /// evidence, to compare two readings of it.
-fn turn_chain(evidence: &[[f64; 2]], switch: f64) -> (Vec<f64>, f64) {
+fn turn_chain(evidence: &[[f64; 2]], switches: &[f64]) -> (Vec<f64>, f64) {
     let n = evidence.len();
-    // state 0: customer, 1: agent
-    let step = |from: [f64; 2]| {
+    // state 0: customer, 1: agent; `switch` after segment i
+    let step = |from: [f64; 2], i: usize| {
+        let switch = switches.get(i).copied().unwrap_or(0.5);
         [
             from[0] * (1.0 - switch) + from[1] * switch,
             from[1] * (1.0 - switch) + from[0] * switch,
@@ -341,17 +348,17 @@ fn turn_chain(evidence: &[[f64; 2]], switch: f64) -> (Vec<f64>, f64) {
     let mut forward = Vec::with_capacity(n);
     let mut log_likelihood = 0.0;
     let mut prior = [0.5, 0.5];
-    for l in evidence {
+    for (i, l) in evidence.iter().enumerate() {
         let (f, scale) = normalised([prior[0] * l[0], prior[1] * l[1]]);
         log_likelihood += scale.ln();
         forward.push(f);
-        prior = step(f);
+        prior = step(f, i);
     }
     let mut backward = vec![[1.0, 1.0]; n];
     for i in (0..n.saturating_sub(1)).rev() {
         let l = evidence[i + 1];
         let next = [l[0] * backward[i + 1][0], l[1] * backward[i + 1][1]];
-        backward[i] = normalised(step(next)).0;
+        backward[i] = normalised(step(next, i)).0;
     }
     let agent = forward
         .iter()
@@ -359,6 +366,13 @@ fn turn_chain(evidence: &[[f64; 2]], switch: f64) -> (Vec<f64>, f64) {
         .map(|(f, b)| normalised([f[0] * b[0], f[1] * b[1]]).0[1])
         .collect();
     (agent, log_likelihood)
+}
+
+/// How likely the speaker changes across a gap of `gap_s` between two
+/// segments: a turn needs a pause, clauses of one speaker often have none.
+fn switch_after(gap_s: f64) -> f64 {
+    let t = ((gap_s - SWITCH_GAP_S.0) / (SWITCH_GAP_S.1 - SWITCH_GAP_S.0)).clamp(0.0, 1.0);
+    SWITCH_PROBABILITY.0 + t * (SWITCH_PROBABILITY.1 - SWITCH_PROBABILITY.0)
 }
 
 fn sigmoid(x: f64) -> f64 {
@@ -460,15 +474,28 @@ mod tests {
         let agent = [sigmoid(-3.0), sigmoid(3.0)];
         let customer = [agent[1], agent[0]];
         // a weak segment between two agent ones leans agent
-        let (p, _) = turn_chain(&[agent, weak, agent], SWITCH_PROBABILITY);
+        let (p, _) = turn_chain(&[agent, weak, agent], &[0.4; 2]);
         assert!(p[1] > 0.6 && p[0] > 0.9 && p[2] > 0.9, "{p:?}");
         // strong customer evidence between agent segments stays the customer's
-        let (p, _) = turn_chain(&[agent, customer, agent], SWITCH_PROBABILITY);
+        let (p, _) = turn_chain(&[agent, customer, agent], &[0.4; 2]);
         assert!(p[1] < 0.2, "{p:?}");
         // the likelihood prefers the reading the evidence agrees with
-        let (_, fits) = turn_chain(&[agent, agent], SWITCH_PROBABILITY);
-        let (_, against) = turn_chain(&[customer, customer], SWITCH_PROBABILITY);
+        let (_, fits) = turn_chain(&[agent, agent], &[0.4; 2]);
+        let (_, against) = turn_chain(&[customer, customer], &[0.4; 2]);
         assert!((fits - against).abs() < 1e-9, "symmetric evidence, equal fit");
-        assert_eq!(turn_chain(&[], SWITCH_PROBABILITY).0, Vec::<f64>::new());
+        assert_eq!(turn_chain(&[], &[]).0, Vec::<f64>::new());
+    }
+
+    #[test]
+    fn a_weak_segment_stays_with_the_speaker_it_follows_without_a_pause() {
+        let weak = [sigmoid(0.3), sigmoid(-0.3)];
+        let agent = [sigmoid(-3.0), sigmoid(3.0)];
+        let after = |gap_s: f64| turn_chain(&[agent, weak], &[switch_after(gap_s)]).0[1];
+        // leaning customer on its own, it stays the agent's straight after the agent
+        assert!(after(0.0) > 0.6, "{}", after(0.0));
+        // after a long pause it is the customer's, as its own evidence says
+        assert!(after(1.5) < 0.5, "{}", after(1.5));
+        assert!(after(0.0) > after(0.4) && after(0.4) > after(0.7));
+        assert_eq!(switch_after(0.7), switch_after(3.0), "beyond a long pause, one chance");
     }
 }
