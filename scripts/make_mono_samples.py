@@ -11,6 +11,10 @@ dialogue) are listed in the manifest from where they are, with their turns from
 their own expected.json and each turn's speaker from the script that made them
 (scripts/make_samples.py).
 
+The calls spoken mono on purpose (customers saying the agent's nine-don't lines,
+scripts/make_mono_dialogues.py, which needs the TTS) are listed from the
+dialogues.json it leaves in the mono folder.
+
 Only the standard library and sox:
     apt-get install sox
     python3 scripts/make_mono_samples.py data-samples data-samples/mono
@@ -86,6 +90,10 @@ def main(samples, out):
         path = os.path.relpath(os.path.join(src_dir, source["path"]), out)
         expected[source_id] = {"made_from": "recorded mono", "duration_s": truth["duration_s"], "turns": truth["turns"]}
         rows.append([source_id, path, source["agent_id"], "mono", source["started_at"], source["queue"]])
+    spoken = os.path.join(out, "dialogues.json")
+    for call_id, call in (json.load(open(spoken)) if os.path.exists(spoken) else {}).items():
+        expected[call_id] = {"made_from": "spoken mono", "duration_s": call["duration_s"], "turns": call["turns"]}
+        rows.append([call_id, f"{call_id}.flac", call["agent_id"], "mono", call["started_at"], call["queue"]])
     with open(os.path.join(out, "manifest.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["call_id", "path", "agent_id", "agent_channel", "started_at", "queue"])
