@@ -820,7 +820,9 @@ fn mono_calls_are_attributed_to_agent_and_customer() {
             charged_to_customer += 1;
         }
     }
-    eprintln!("customers' nine-don't and forbidden lines heard and charged to the customer: {charged_to_customer} of 6");
+    eprintln!(
+        "customers' nine-don't and forbidden lines heard and charged to the customer: {charged_to_customer} of 6"
+    );
     assert!(
         charged_to_customer >= 4,
         "the customers' lines of mono-010/011: {charged_to_customer} of 6 heard as the customer's"

@@ -3,7 +3,9 @@
 //! Whisper's byte-level tokens can split one Chinese character across two
 //! tokens, so text is rebuilt from bytes and cut only at whole characters.
 //! Segments are cut at clause punctuation (，。？！…) so each is a second or
-//! two long and a phrase inside it is placed in time by its token timestamps.
+//! two long and a phrase inside it is placed in time: by its tokens' DTW times
+//! when asked for, else by its length over the chunk's voiced stretches, with
+//! boundaries between clauses moved onto the pauses they are near.
 //! Known whisper inventions on silence and runaway repetitions are removed
 //! here, before anything downstream can count them.
 

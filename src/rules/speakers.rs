@@ -13,8 +13,9 @@
 //!    that its group is the agent's voice. The first voice heard is weak
 //!    evidence for the agent (agents answer).
 //! 3. **Turns.** Speakers hold the floor for a few clauses, so a segment is
-//!    more likely said by whoever said the one before: a two-state chain
-//!    (forward-backward) over the segments in order.
+//!    more likely said by whoever said the one before, the more so when no
+//!    pause parts them: a two-state chain (forward-backward) over the
+//!    segments in order.
 //!
 //! Which group is the agent is decided first, from 2 (its probability
 //! weighs both answers); then each segment's probability of being the
@@ -328,12 +329,12 @@ impl PitchGroups {
 
 /// The probability that each of a sequence of segments is the agent's, given
 /// each one's evidence (likelihoods of customer and agent) and that the
-/// speaker changes from one segment to the next with probability `switch`
+/// speaker changes after segment i with probability `switches[i]`
 /// (forward-backward over two states); and the log-likelihood of all the
 /// evidence, to compare two readings of it.
 fn turn_chain(evidence: &[[f64; 2]], switches: &[f64]) -> (Vec<f64>, f64) {
     let n = evidence.len();
-    // state 0: customer, 1: agent; `switch` after segment i
+    // state 0: customer, 1: agent
     let step = |from: [f64; 2], i: usize| {
         let switch = switches.get(i).copied().unwrap_or(0.5);
         [
