@@ -12,8 +12,12 @@ measure is known from the construction and written to expected.json:
   timing-003  call-001 with its hold (请您稍等 ... 让您久等了) stretched to 45 s
               and no check-in              -> hold_checkin
   timing-004  call-003 played 1.6x faster -> speech_rate (too fast)
+  timing-005  call-001 with its hold stretched to 70 s and the agent checking in
+              twice (seed 003's 对不起，您的问题我还在给您咨询，请您稍候, spoken
+              into lines/checkin.wav by speak_line.py) -> no hold_checkin
 
-Only the standard library and sox (to read the G.711 call and change tempo):
+Only the standard library and sox (to read the G.711 call and change tempo; the
+check-in line of timing-005 was spoken once by speak_line.py, which needs the TTS):
     apt-get install sox
     python3 scripts/make_timing_samples.py data-samples data-samples/timing
 """
@@ -37,6 +41,15 @@ def load(path):
         with wave.open(pcm) as w:
             frames = array.array("h", w.readframes(w.getnframes()))
     return frames[0::2], frames[1::2]
+
+
+def load_mono(path):
+    """A one-channel recording as a list of 16-bit samples."""
+    with tempfile.TemporaryDirectory() as tmp:
+        pcm = os.path.join(tmp, "pcm.wav")
+        subprocess.run(["sox", path, "-b", "16", "-e", "signed-integer", "-r", str(SR), "-c", "1", pcm], check=True)
+        with wave.open(pcm) as w:
+            return array.array("h", w.readframes(w.getnframes()))
 
 
 def save(path, left, right):
@@ -187,6 +200,38 @@ def main(src, dst):
             "failed_rules": ["speech_rate"],
         },
         "call-003 played 1.6x faster: the agent speaks too fast",
+    )
+
+    # timing-005: a 70 s hold with two check-ins, none of its stretches over 30 s
+    line = load_mono(os.path.join(dst, "lines", "checkin.wav"))
+    line_s = len(line) / SR
+    hold_s = 70.0
+    long_hold = insert_silence(c1, hold_cut, hold_s - (turns1[3]["start_s"] - turns1[2]["end_s"]))
+    long_turns = shifted(turns1, hold_cut, hold_s - (turns1[3]["start_s"] - turns1[2]["end_s"]))
+    agent_index = 0 if manifest["call-001"]["agent_channel"] == "left" else 1
+    agent = array.array("h", long_hold[agent_index])
+    checkins = []
+    for after_s in (22.0, 45.0):
+        start_s = turns1[2]["end_s"] + after_s
+        agent[at(start_s) : at(start_s) + len(line)] = line
+        checkins.append({"speaker": "agent", "start_s": round(start_s, 2), "end_s": round(start_s + line_s, 2),
+                         "text": "对不起，您的问题我还在给您咨询，请您稍候。"})
+    channels = list(long_hold)
+    channels[agent_index] = agent
+    emit(
+        "timing-005",
+        "call-001",
+        channels,
+        long_turns[:3] + checkins + long_turns[3:],
+        len(agent) / SR,
+        {
+            "hold_checkins_missed": 0,
+            "dead_air_count": 0,
+            "talk_over_count": 0,
+            "failed_rules": [],
+            "passed_rules": ["hold_checkin", "dead_air", "hold_etiquette"],
+        },
+        "the hold after 请您稍等 lasts 70 s, with check-ins 22 s and 45 s in",
     )
 
     with open(os.path.join(dst, "manifest.csv"), "w", newline="") as f:

@@ -649,7 +649,8 @@ fn no_stale_verdicts_across_runs() {
     assert_eq!(failures.as_array().unwrap().len(), 0, "{failures}");
 }
 
-/// Calls re-timed to break one timing rule each (scripts/make_timing_samples.py):
+/// Calls re-timed to break one timing rule each, and one to pass the hold
+/// check-in rule with check-ins in a long hold (scripts/make_timing_samples.py):
 /// what the construction put there is what callqa measures.
 #[test]
 fn timing_rules_measure_calls_built_for_them() {
@@ -690,6 +691,14 @@ fn timing_rules_measure_calls_built_for_them() {
             assert!(pace > 330.0, "{call_id}: {pace:.0} characters a minute");
         }
         let failed = strings(&calls, "failed_rules")[row].clone().unwrap_or_default();
+        // rules the call was built to pass (a long hold with check-ins)
+        for rule in figures["passed_rules"].as_array().into_iter().flatten() {
+            let rule = rule.as_str().unwrap();
+            assert!(
+                !failed.split(';').any(|r| r == rule),
+                "{call_id}: {rule} failed: {failed}"
+            );
+        }
         for rule in figures["failed_rules"].as_array().unwrap() {
             let rule = rule.as_str().unwrap();
             assert!(
