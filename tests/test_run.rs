@@ -783,7 +783,12 @@ fn mono_calls_are_attributed_to_agent_and_customer() {
             column, attribution.confidence,
             "{call_id}: the column is the attribution's"
         );
-        assert_eq!(strings(&calls, "speakers_from")[row].as_deref(), Some("voice"));
+        assert_eq!(
+            strings(&calls, "speakers_from")[row].as_deref(),
+            Some(attribution.from.as_str()),
+            "{call_id}: the column is the attribution's"
+        );
+        assert_ne!(attribution.from, callqa::rules::SpeakersFrom::Channels, "{call_id}");
         report.push_str(&format!(
             "{call_id}: {call_right}/{call_n} right, confidence {:?}, {:?}\n",
             attribution.confidence, attribution.note

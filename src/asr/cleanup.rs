@@ -204,7 +204,8 @@ fn snap_to_pauses(clauses: &mut [Clause], voiced_s: &[(f64, f64)]) {
     }
 
     // piecewise-linear from old times to new through the moved boundaries
-    let total = clauses.last().map_or(0.0, |c| c.end_s).max(voiced_so_far);
+    let voiced_total: f64 = voiced_s.iter().map(|(start, end)| end - start).sum();
+    let total = clauses.last().map_or(0.0, |c| c.end_s).max(voiced_total);
     let mut anchors = vec![(0.0, 0.0)];
     anchors.extend(boundaries.iter().zip(&onto).filter_map(|(&b, p)| p.map(|p| (b, p))));
     anchors.push((total, total));

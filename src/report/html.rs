@@ -90,6 +90,7 @@ impl Report {
             written_at,
             report => Value::from(Serde(self)),
             headline => self.headline(),
+            mono_line => self.mono_line(),
             did_not_pass => self.totals.did_not_pass(),
             agents_charted => lowest.len().min(charts::AGENTS_CHARTED),
             agents_with_scores => lowest.len(),

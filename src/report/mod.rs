@@ -24,7 +24,7 @@ pub use examples::{select_examples, Example, ExampleFilter};
 pub use html::{examples_page, page_of_folder, ExampleRow, ExamplesPage, ReportPageError};
 
 use crate::lexicon::{Hit, Role};
-use crate::rules::{CallResult, Scorecard, ScorecardBook};
+use crate::rules::{CallResult, Scorecard, ScorecardBook, SpeakersFrom};
 use crate::transcript::Speaker;
 
 /// How many of the worst calls, bad moments and unprocessed calls the report lists.
@@ -50,6 +50,9 @@ pub struct FailedCall {
     pub greeting_at_s: Option<f64>,
     /// The hits behind the failed rules, in call order (at most [`EVIDENCE_PER_CALL`]).
     pub evidence: Vec<Hit>,
+    /// On a mono call, how its speakers were told apart: the verdict rests on it.
+    #[serde(default)]
+    pub speakers_note: Option<String>,
 }
 
 /// A forbidden or nine-don't moment.
@@ -115,6 +118,12 @@ pub struct Totals {
     pub red_line_calls: usize,
     pub unprocessed: usize,
     pub audio_h: f64,
+    /// Scored mono calls whose speakers were told apart by voice.
+    #[serde(default)]
+    pub mono_by_voice: usize,
+    /// Scored mono calls whose speech stayed `unknown` (`unknown_speaker` decides).
+    #[serde(default)]
+    pub mono_not_told: usize,
 }
 
 impl Totals {
@@ -227,6 +236,8 @@ pub struct NightReport {
     passed: usize,
     red_line_calls: usize,
     audio_s: f64,
+    mono_by_voice: usize,
+    mono_not_told: usize,
     agents: ScorecardBook,
     days: BTreeMap<String, DayTally>,
     rules_failed: HashMap<String, u32>,
@@ -276,6 +287,8 @@ impl NightReport {
             passed: 0,
             red_line_calls: 0,
             audio_s: 0.0,
+            mono_by_voice: 0,
+            mono_not_told: 0,
             agents: ScorecardBook::by_agent(),
             days: BTreeMap::new(),
             rules_failed: HashMap::new(),
@@ -307,6 +320,11 @@ impl NightReport {
         self.audio_s += call.duration_s.unwrap_or(0.0);
         self.passed += usize::from(evaluation.passed);
         self.red_line_calls += usize::from(!evaluation.red_lines.is_empty());
+        match evaluation.speakers.from {
+            SpeakersFrom::Channels => {}
+            SpeakersFrom::Voice => self.mono_by_voice += 1,
+            SpeakersFrom::None => self.mono_not_told += 1,
+        }
         if let Some(day) = call.call_date() {
             // looked up by &str first: a new String only for a new day
             if !self.days.contains_key(day) {
@@ -337,6 +355,7 @@ impl NightReport {
                 red_lines: evaluation.red_lines.iter().take(1).cloned().collect(),
                 greeting_at_s: None,
                 evidence: Vec::new(),
+                speakers_note: None,
             };
             if !self.below_pass_by_agent.contains_key(agent_id) {
                 self.below_pass_by_agent
@@ -360,6 +379,7 @@ impl NightReport {
                         .take(EVIDENCE_PER_CALL)
                         .cloned()
                         .collect(),
+                    speakers_note: evaluation.speakers.mono_note(),
                     ..probe
                 };
                 if agent_wants && night_wants {
@@ -437,6 +457,8 @@ impl NightReport {
                 red_line_calls: self.red_line_calls,
                 unprocessed: self.unprocessed_total,
                 audio_h: self.audio_s / 3600.0,
+                mono_by_voice: self.mono_by_voice,
+                mono_not_told: self.mono_not_told,
             },
             pass_mark: self.pass_mark,
             agents,
@@ -490,11 +512,32 @@ impl Report {
         )
     }
 
+    /// On a folder with mono recordings, how many had their speakers told
+    /// apart: their verdicts rest on it.
+    pub fn mono_line(&self) -> Option<String> {
+        let (by_voice, not_told) = (self.totals.mono_by_voice, self.totals.mono_not_told);
+        let calls = by_voice + not_told;
+        let head = format!(
+            "{calls} mono call{} (one mixed channel)",
+            if calls == 1 { "" } else { "s" }
+        );
+        match (calls, not_told) {
+            (0, _) => None,
+            (_, 0) => Some(format!("{head}: speakers told apart by voice in all.")),
+            _ => Some(format!(
+                "{head}: speakers told apart by voice in {by_voice}; in {not_told} not, so their speech counted as [rules] unknown_speaker says."
+            )),
+        }
+    }
+
     /// The report as Markdown (report.md).
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# callqa report\n");
         let _ = writeln!(out, "{}\n", self.headline());
+        if let Some(mono) = self.mono_line() {
+            let _ = writeln!(out, "{mono}\n");
+        }
         let _ = writeln!(
             out,
             "Every call, hit and agent-day is in calls.parquet, hits.parquet and scorecards.parquet; charts and every agent's worst calls are in report.html.\n"
@@ -533,9 +576,14 @@ impl Report {
                 } else {
                     format!(" — RED LINE: {}", call.red_lines.join(", "))
                 };
+                let mono = call
+                    .speakers_note
+                    .as_deref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "- {} (agent {}, score {:.0}): {}{red}",
+                    "- {} (agent {}, score {:.0}): {}{red}{mono}",
                     call.call_id,
                     call.agent_id,
                     call.score,
@@ -582,6 +630,9 @@ impl Report {
         const SHOWN: usize = 5;
         let mut out = String::new();
         let _ = writeln!(out, "{}", self.headline());
+        if let Some(mono) = self.mono_line() {
+            let _ = writeln!(out, "{mono}");
+        }
         let lowest = self.lowest_agents();
         if !lowest.is_empty() {
             let names: Vec<String> = lowest
@@ -755,6 +806,70 @@ pub(crate) mod tests {
         // the forbidden hit is not why this call failed; the customer's never is
         assert_eq!(listed.evidence, vec![greeting]);
         assert_eq!(report.summary().lines().count(), 5, "{}", report.summary());
+    }
+
+    #[test]
+    fn mono_verdicts_say_how_their_speakers_were_told() {
+        use crate::rules::{Attribution, SpeakersFrom};
+        let mono = |id: &str, from: SpeakersFrom, confidence: Option<f64>, note: Option<&str>| {
+            let mut c = call(id, "A1", 60.0, false);
+            if let Ok(e) = &mut c.evaluation {
+                e.failed_rules = vec!["closing_missing".into()];
+                e.speakers = Attribution {
+                    from,
+                    confidence,
+                    unsure_segments: 0,
+                    note: note.map(str::to_string),
+                };
+            }
+            c
+        };
+        let mut report = NightReport::new(80.0);
+        report.add(&mono("by-voice", SpeakersFrom::Voice, Some(0.814), None), &[]);
+        let unsure = "attribution 0.55 under the minimum 0.7";
+        report.add(&mono("not-told", SpeakersFrom::None, Some(0.55), Some(unsure)), &[]);
+        report.add(&call("stereo", "A1", 60.0, false), &[]);
+        let report = report.finish();
+        assert_eq!((report.totals.mono_by_voice, report.totals.mono_not_told), (1, 1));
+        let note_of = |id: &str| {
+            let call = report.worst_calls.items.iter().find(|c| c.call_id == id).unwrap();
+            call.speakers_note.clone()
+        };
+        assert_eq!(
+            note_of("by-voice").as_deref(),
+            Some("mono: speakers told apart by voice, 81% sure")
+        );
+        assert_eq!(
+            note_of("not-told"),
+            Some(format!("mono: speakers not told apart ({unsure})"))
+        );
+        assert_eq!(note_of("stereo"), None);
+        let md = report.markdown();
+        assert!(
+            md.contains("2 mono calls (one mixed channel): speakers told apart by voice in 1; in 1 not"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "- by-voice (agent A1, score 60): closing_missing (mono: speakers told apart by voice, 81% sure)"
+            ),
+            "{md}"
+        );
+        assert!(report.summary().contains("2 mono calls"));
+        let html = report.html("night", "now").unwrap();
+        assert!(
+            html.contains("speakers told apart by voice in 1"),
+            "the page says it too"
+        );
+        assert!(html.contains("mono: speakers told apart by voice, 81% sure"));
+        let mut one = NightReport::new(80.0);
+        one.add(&mono("by-voice", SpeakersFrom::Voice, Some(0.9), None), &[]);
+        assert_eq!(
+            one.finish().mono_line().as_deref(),
+            Some("1 mono call (one mixed channel): speakers told apart by voice in all.")
+        );
+        // a folder without mono calls says nothing of them
+        assert!(big_report(3).mono_line().is_none());
     }
 
     #[test]

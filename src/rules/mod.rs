@@ -122,7 +122,9 @@ pub fn tell_speakers<'a>(transcript: &'a Transcript, hits: &[Hit], pack: &Pack) 
             (Cow::Owned(attributed), attribution)
         }
         Some(sure) => {
-            // not sure enough for any rule: the call stays unknown speech
+            // not sure enough for any rule: the call stays unknown speech,
+            // not attributed (how sure it would have been stays on record)
+            attribution.from = SpeakersFrom::None;
             attribution.note = Some(format!(
                 "attribution {sure:.2} under the minimum {min} ([speakers] min_call_confidence): speakers left unknown"
             ));
