@@ -24,7 +24,7 @@ import tempfile
 import numpy as np
 from scipy.io import wavfile
 
-from make_samples import GAP_S, SR, sox, speak
+from make_samples import SR, lay_out, sox
 
 DIALOGUES = [
     {
@@ -63,20 +63,9 @@ def main(out_dir):
     dialogues = {}
     with tempfile.TemporaryDirectory() as tmp:
         for call in DIALOGUES:
-            cursor = 0.8
-            placed = []
-            for speaker, text in call["turns"]:
-                audio = speak(tts, text, speaker, tmp)
-                placed.append((speaker, cursor, audio, text))
-                cursor += len(audio) / SR + GAP_S
-            total = int((cursor + 0.8) * SR)
+            channels, turns, total = lay_out(tts, [(who, text, 0) for who, text in call["turns"]], tmp)
             mono = rng.normal(0, 0.0015, total).astype(np.float32)  # line hiss
-            turns = []
-            for speaker, start, audio, text in placed:
-                i = int(start * SR)
-                mono[i:i + len(audio)] += audio * 0.6
-                turns.append({"speaker": speaker, "start_s": round(start, 2),
-                              "end_s": round(start + len(audio) / SR, 2), "text": text})
+            mono += channels["agent"] + channels["customer"]
             wav = os.path.join(tmp, "mono.wav")
             wavfile.write(wav, SR, np.clip(mono, -1, 1))
             sox(wav, "-b", "16", os.path.join(out_dir, f"{call['call_id']}.flac"))

