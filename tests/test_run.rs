@@ -796,10 +796,10 @@ fn mono_calls_are_attributed_to_agent_and_customer() {
     }
     let total = right + wrong + unsure;
     eprintln!("{report}attributed right: {right}/{total}, wrong {wrong}, unsure {unsure}");
-    // Issue 9 asks for 90 %; measured 160/181 (88 %) right, 12 wrong, 9 left
-    // unknown. These floors catch a regression, not the goal.
-    assert!(right * 100 >= total * 83, "{right}/{total} right\n{report}");
-    assert!(wrong * 100 <= total * 9, "{wrong}/{total} wrong\n{report}");
+    // Issue 9 asks for 90 % right; measured 167/181 (92 %) right, 5 wrong,
+    // 9 left unknown (the same with one call decoded at a time)
+    assert!(right * 100 >= total * 90, "{right}/{total} right\n{report}");
+    assert!(wrong * 100 <= total * 5, "{wrong}/{total} wrong\n{report}");
 
     // no customer phrase is charged to the agent: every nine-don't or forbidden
     // phrase hit lies in what its speaker said; mono-010 and mono-011 have the

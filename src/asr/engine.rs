@@ -16,7 +16,7 @@ use crate::text::to_simplified;
 use crate::transcript::Segment;
 
 /// Bumped whenever decoding changes in a way that should invalidate cached transcripts.
-const ENGINE_REVISION: u32 = 6;
+const ENGINE_REVISION: u32 = 7;
 
 /// whisper's encoder sees 50 frames per second of audio (1500 per 30 s window).
 const AUDIO_CTX_PER_S: f32 = 50.0;
