@@ -8,9 +8,12 @@
 //! scores into chunks (so both cut, pad and split the same way):
 //!
 //! - **Silero VAD** (the default when its model is installed): a small neural
-//!   network, run by whisper.cpp, that tells speech from noise, music and
-//!   babble. On phone lines with noise it keeps whisper from decoding the
-//!   noise floor. One model is loaded per run and shared by all workers.
+//!   network, run by whisper.cpp, that tells speech from noise and music.
+//!   On phone lines with noise it keeps whisper from decoding the noise
+//!   floor. Background babble it takes for speech; inside a chunk, where the
+//!   voice is (for timing words) also asks that a frame be within
+//!   `PAUSE_BELOW_LOUD_DB` of the chunk's loud speech. One model is loaded
+//!   per run and shared by all workers.
 //! - **Energy** (the fallback when no VAD model is present): frames louder
 //!   than the channel's own noise floor. Good on clean recordings; on noisy
 //!   lines it lets the noise through as speech.
