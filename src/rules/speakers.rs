@@ -99,9 +99,7 @@ impl Attribution {
             note: None,
         }
     }
-}
 
-impl Attribution {
     /// For a reader weighing a mono call's verdict: how its speakers were
     /// told apart, or why not. Nothing on a stereo call.
     pub fn mono_note(&self) -> Option<String> {
