@@ -76,6 +76,7 @@ fn main() -> anyhow::Result<()> {
     };
 
     println!("{} cores, {rounds} rounds, medians; model {}", cores, model.display());
+    println!("whisper.cpp: {}", whisper_rs::print_system_info().trim());
     for set in ["data-samples", "data-samples/noisy"] {
         let dir = repo.join(set);
         let options = DiscoverOptions::new(DEFAULT_NAME_PATTERN, AgentChannel::Left)?;

@@ -16,13 +16,19 @@ use crate::text::to_simplified;
 use crate::transcript::Segment;
 
 /// Bumped whenever decoding changes in a way that should invalidate cached transcripts.
-const ENGINE_REVISION: u32 = 7;
+const ENGINE_REVISION: u32 = 8;
 
 /// whisper's encoder sees 50 frames per second of audio (1500 per 30 s window).
 const AUDIO_CTX_PER_S: f32 = 50.0;
 const MAX_AUDIO_CTX: i32 = 1500;
 /// Extra encoder frames beyond the chunk, so the last word is not cut.
 const AUDIO_CTX_MARGIN: i32 = 32;
+/// The audio context is rounded up to this many frames: llamafile's kernels
+/// (see .cargo/config.toml) take a matrix product only when its inner size
+/// is a multiple of 16, and the encoder's attention multiplies over the
+/// context. At any other length ggml falls back to one dot product at a
+/// time, which took a fifth of a run.
+const AUDIO_CTX_STEP: i32 = 16;
 /// whisper.cpp refuses input under 100 ms; short chunks are padded with silence.
 const MIN_CHUNK_S: f32 = 1.0;
 
@@ -255,7 +261,7 @@ impl Engine {
             audio
         };
         let chunk_s = samples.len() as f32 / WHISPER_RATE_HZ as f32;
-        let audio_ctx = ((chunk_s * AUDIO_CTX_PER_S).ceil() as i32 + AUDIO_CTX_MARGIN).min(MAX_AUDIO_CTX);
+        let audio_ctx = audio_ctx_for(chunk_s);
         let max_tokens = (chunk_s * self.settings.max_tokens_per_s).ceil() as i32 + 8;
         let mut state = self.take_state()?;
         let params = self.params(audio_ctx, max_tokens);
@@ -323,6 +329,13 @@ impl Engine {
     }
 }
 
+/// Encoder frames for a chunk of `chunk_s` seconds: the chunk, a margin, and
+/// a round size for the matrix kernels; never more than whisper's 30 s window.
+fn audio_ctx_for(chunk_s: f32) -> i32 {
+    let frames = (chunk_s * AUDIO_CTX_PER_S).ceil() as i32 + AUDIO_CTX_MARGIN;
+    ((frames + AUDIO_CTX_STEP - 1) / AUDIO_CTX_STEP * AUDIO_CTX_STEP).min(MAX_AUDIO_CTX)
+}
+
 /// The alignment-head preset of a released whisper model, recognised by its
 /// shape; other models use their top text layers.
 fn dtw_mode(h: &GgmlHeader) -> DtwMode<'static> {
@@ -346,4 +359,39 @@ fn dtw_mode(h: &GgmlHeader) -> DtwMode<'static> {
         }
     };
     DtwMode::ModelPreset { model_preset: preset }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whisper_is_built_with_llamafile_kernels() {
+        let info = whisper_rs::print_system_info();
+        assert!(
+            info.contains("LLAMAFILE = 1"),
+            "whisper.cpp was built without llamafile's kernels (GGML_LLAMAFILE in .cargo/config.toml), \
+             so decoding is about a quarter slower; a build older than that setting needs \
+             `cargo clean -p whisper-rs-sys`. whisper.cpp says: {info}"
+        );
+    }
+
+    #[test]
+    fn the_audio_context_covers_the_chunk_in_steps_the_kernels_take() {
+        // (chunk seconds, frames): 50 frames a second plus a 32-frame margin, rounded up to 16
+        for (chunk_s, want) in [
+            (1.0, 96),
+            (2.37, 160),
+            (4.0, 240),
+            (7.5, 416),
+            (15.0, 784),
+            (29.0, 1488),
+            (29.9, 1500),
+        ] {
+            let got = audio_ctx_for(chunk_s);
+            assert_eq!(got, want, "{chunk_s} s");
+            assert!(got >= ((chunk_s * AUDIO_CTX_PER_S).ceil() as i32 + AUDIO_CTX_MARGIN).min(MAX_AUDIO_CTX));
+            assert!(got % AUDIO_CTX_STEP == 0 || got == MAX_AUDIO_CTX, "{chunk_s} s: {got}");
+        }
+    }
 }
