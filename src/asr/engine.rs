@@ -371,7 +371,7 @@ mod tests {
         assert!(
             info.contains("LLAMAFILE = 1"),
             "whisper.cpp was built without llamafile's kernels (GGML_LLAMAFILE in .cargo/config.toml), \
-             so decoding is about a quarter slower; a build older than that setting needs \
+             so decoding is about a fifth slower; a build older than that setting needs \
              `cargo clean -p whisper-rs-sys`. whisper.cpp says: {info}"
         );
     }
