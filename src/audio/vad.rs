@@ -237,7 +237,8 @@ impl FrameActivity {
     }
 }
 
-/// Mean power per frame of `frame` samples, in dB of full scale.
+/// Mean power per frame of `frame` samples, in dB of full scale (digital
+/// silence at -100 dB, far under any threshold either detector uses).
 fn frame_loudness_db(samples: &[f32], frame: usize) -> Vec<f32> {
     samples
         .chunks(frame)
@@ -248,10 +249,7 @@ fn frame_loudness_db(samples: &[f32], frame: usize) -> Vec<f32> {
 /// Finds the speech chunks of one channel sampled at `rate_hz` by energy alone.
 pub fn speech_chunks(samples: &[f32], rate_hz: u32, settings: &VadSettings) -> Vec<SpeechChunk> {
     let frame = (rate_hz as usize * settings.frame_ms as usize / 1000).max(1);
-    let energies: Vec<f32> = samples
-        .chunks(frame)
-        .map(|f| 10.0 * (f.iter().map(|x| x * x).sum::<f32>() / f.len() as f32 + 1e-12).log10())
-        .collect();
+    let energies = frame_loudness_db(samples, frame);
     if energies.is_empty() {
         return Vec::new();
     }
