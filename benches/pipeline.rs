@@ -41,6 +41,7 @@ struct Contender {
 }
 
 fn main() -> anyhow::Result<()> {
+    callqa::asr::blas::restart_with_cpu_kernels(); // as the callqa binary does
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let model = std::env::var_os("MODEL").map_or_else(|| repo.join("models/ggml-base-q8_0.bin"), Into::into);
     anyhow::ensure!(model.is_file(), "{} missing: run scripts/setup.sh", model.display());
@@ -77,6 +78,10 @@ fn main() -> anyhow::Result<()> {
 
     println!("{} cores, {rounds} rounds, medians; model {}", cores, model.display());
     println!("whisper.cpp: {}", whisper_rs::print_system_info().trim());
+    println!(
+        "encoder matrices: {}",
+        callqa::asr::blas::blas_kernels().map_or("ggml's own kernels".into(), |k| format!("OpenBLAS, {k} kernels"))
+    );
     for set in ["data-samples", "data-samples/noisy"] {
         let dir = repo.join(set);
         let options = DiscoverOptions::new(DEFAULT_NAME_PATTERN, AgentChannel::Left)?;

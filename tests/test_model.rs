@@ -92,7 +92,7 @@ fn agent_speech_probabilities(
     let audio = decode_file(&file).unwrap();
     let tracks = speaker_tracks(&audio, agent_channel).unwrap();
     let agent = tracks.iter().find(|t| t.speaker == Speaker::Agent).unwrap();
-    let probabilities = vad.probabilities(&agent.samples).unwrap();
+    let probabilities = vad.probabilities(&agent.samples);
     let frame_s = 512.0 / WHISPER_RATE_HZ as f64;
     let (mut inside, mut outside) = (Vec::new(), Vec::new());
     for (i, p) in probabilities.iter().enumerate() {
@@ -179,4 +179,50 @@ fn the_vad_is_not_quantized_and_not_made_from_other_files() {
         .code(2)
         .stderr(predicates::str::contains("not the 16 kHz Silero VAD"));
     assert!(!dir.path().join("vad.bin").exists());
+}
+
+/// callqa runs the Silero network itself (`audio::silero`, batched over
+/// windows); whisper.cpp's own VAD, on the same file, is the reference it
+/// must agree with, frame by frame.
+#[test]
+fn the_vad_network_gives_whisper_cpps_probabilities() {
+    use callqa::audio::vad::SileroVad;
+    use callqa::audio::{decode_file, speaker_tracks};
+    use callqa::transcript::AgentChannel;
+    let model = installed_model("ggml-silero-vad.bin");
+    let ours = SileroVad::load(&model).unwrap();
+    let mut params = whisper_rs::WhisperVadContextParams::new();
+    params.set_n_threads(1);
+    params.set_use_gpu(false);
+    let mut reference = whisper_rs::WhisperVadContext::new(model.to_str().unwrap(), params).unwrap();
+    let (mut frames, mut flipped, mut worst) = (0usize, 0usize, 0f32);
+    for file in [
+        "call-001.wav",
+        "call-005.flac",
+        "noisy/noisy-002.wav",
+        "noisy/noisy-005.flac",
+        "mono/mono-001.flac",
+    ] {
+        let audio = decode_file(&samples().join(file)).unwrap();
+        let agent_channel = if file.starts_with("mono") {
+            AgentChannel::Mono
+        } else {
+            AgentChannel::Left
+        };
+        for track in speaker_tracks(&audio, agent_channel).unwrap() {
+            reference.detect_speech(&track.samples).unwrap();
+            let want = reference.probabilities().to_vec();
+            let got = ours.probabilities(&track.samples);
+            assert_eq!(got.len(), want.len(), "{file}: frame count");
+            for (g, w) in got.iter().zip(&want) {
+                worst = worst.max((g - w).abs());
+                flipped += usize::from((*g >= 0.5) != (*w >= 0.5));
+            }
+            frames += want.len();
+        }
+    }
+    eprintln!("{frames} frames: largest difference {worst:.5}, {flipped} on the other side of 0.5");
+    assert!(frames > 5000, "the sample calls were read: {frames} frames");
+    assert!(worst < 0.01, "largest difference {worst}");
+    assert!(flipped * 1000 <= frames, "{flipped} of {frames} frames change sides");
 }

@@ -9,14 +9,14 @@ use whisper_rs::{
 };
 
 use super::cleanup;
-use crate::audio::vad::{SpeechDetector, VadError, VadSettings};
+use crate::audio::vad::{SpeechDetector, VadSettings};
 use crate::audio::{SpeakerTrack, WHISPER_RATE_HZ};
 use crate::model::ggml::{read_header, GgmlHeader};
 use crate::text::to_simplified;
 use crate::transcript::Segment;
 
 /// Bumped whenever decoding changes in a way that should invalidate cached transcripts.
-const ENGINE_REVISION: u32 = 8;
+const ENGINE_REVISION: u32 = 9;
 
 /// whisper's encoder sees 50 frames per second of audio (1500 per 30 s window).
 const AUDIO_CTX_PER_S: f32 = 50.0;
@@ -40,8 +40,6 @@ pub enum AsrError {
     ModelLoad { path: PathBuf, reason: String },
     #[error("whisper failed: {0}")]
     Whisper(String),
-    #[error(transparent)]
-    Vad(#[from] VadError),
 }
 
 /// What to tell a user whose model file is not there.
@@ -189,7 +187,7 @@ impl Engine {
     /// Transcribes one speaker track. Chunks are decoded in parallel on the
     /// current rayon pool; segments come back in time order.
     pub fn transcribe(&self, track: &SpeakerTrack) -> Result<Vec<Segment>, AsrError> {
-        let chunks = self.detector.speech_chunks(&track.samples, &self.settings.vad)?;
+        let chunks = self.detector.speech_chunks(&track.samples, &self.settings.vad);
         let per_chunk: Vec<Vec<Segment>> = chunks
             .par_iter()
             .map(|chunk| {

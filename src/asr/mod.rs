@@ -9,6 +9,7 @@
 //! 30 s windows. See `ASR-NOTES.md` in the shared folder for the measurements
 //! behind these choices.
 
+pub mod blas;
 mod cleanup;
 mod engine;
 

@@ -9,6 +9,7 @@
 
 mod decode;
 mod resample;
+mod silero;
 pub mod vad;
 mod voice;
 

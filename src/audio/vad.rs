@@ -8,7 +8,8 @@
 //! scores into chunks (so both cut, pad and split the same way):
 //!
 //! - **Silero VAD** (the default when its model is installed): a small neural
-//!   network, run by whisper.cpp, that tells speech from noise and music.
+//!   network, on whisper.cpp's converted weights and run by `audio::silero`,
+//!   that tells speech from noise and music.
 //!   On phone lines with noise it keeps whisper from decoding the noise
 //!   floor. Background babble it takes for speech; inside a chunk, where the
 //!   voice is (for timing words) also asks that a frame be within
@@ -22,11 +23,10 @@
 //! at its least speech-like moment, so whisper's 30 s window is never exceeded.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use whisper_rs::{WhisperVadContext, WhisperVadContextParams};
 
+use super::silero::{SileroNet, WINDOW as SILERO_FRAME};
 use super::WHISPER_RATE_HZ;
 
 /// Tuning of the detectors and the chunker. Defaults suit telephone speech.
@@ -97,10 +97,8 @@ const PAUSE_BELOW_LOUD_DB: f32 = 12.0;
 pub enum VadError {
     #[error("{path}: VAD model not found (install it with scripts/setup.sh, or convert silero_vad_16k.safetensors with `callqa model import`)")]
     Missing { path: PathBuf },
-    #[error("{path}: cannot load the VAD model (is it a whisper.cpp Silero VAD model?)")]
-    Load { path: PathBuf },
-    #[error("VAD failed: {0}")]
-    Detect(String),
+    #[error("{path}: cannot load the VAD model: {reason}")]
+    Load { path: PathBuf, reason: String },
 }
 
 /// Which detector finds speech.
@@ -119,18 +117,19 @@ impl SpeechDetector {
     }
 
     /// Speech chunks of one 16 kHz channel.
-    pub fn speech_chunks(&self, samples: &[f32], settings: &VadSettings) -> Result<Vec<SpeechChunk>, VadError> {
+    pub fn speech_chunks(&self, samples: &[f32], settings: &VadSettings) -> Vec<SpeechChunk> {
         match self {
             SpeechDetector::Silero(silero) => silero.speech_chunks(samples, settings),
-            SpeechDetector::Energy => Ok(speech_chunks(samples, WHISPER_RATE_HZ, settings)),
+            SpeechDetector::Energy => speech_chunks(samples, WHISPER_RATE_HZ, settings),
         }
     }
 }
 
-/// whisper.cpp's Silero VAD: one model, used by one channel at a time (it is
-/// tiny and fast next to whisper; the lock costs little).
+/// The Silero VAD on whisper.cpp's converted weights (`ggml-silero-vad.bin`),
+/// run by `audio::silero`: one model, shared by every worker.
 pub struct SileroVad {
-    context: Mutex<WhisperVadContext>,
+    /// Boxed: its weights' handles would make every `SpeechDetector` large.
+    net: Box<SileroNet>,
     path: PathBuf,
 }
 
@@ -145,9 +144,6 @@ pub fn default_vad_model_path(whisper_model: &Path) -> PathBuf {
         .join(DEFAULT_VAD_MODEL_FILE)
 }
 
-/// Samples per Silero frame at 16 kHz.
-const SILERO_FRAME: usize = 512;
-
 impl SileroVad {
     pub fn load(path: &Path) -> Result<Self, VadError> {
         if !path.is_file() {
@@ -155,17 +151,12 @@ impl SileroVad {
                 path: path.to_path_buf(),
             });
         }
-        whisper_rs::install_logging_hooks(); // whisper.cpp's chatter stays off the user's terminal
-        let load_error = || VadError::Load {
+        let weights = crate::model::silero::read_silero_ggml(path).map_err(|e| VadError::Load {
             path: path.to_path_buf(),
-        };
-        let mut params = WhisperVadContextParams::new();
-        params.set_n_threads(1);
-        params.set_use_gpu(false);
-        let context =
-            WhisperVadContext::new(path.to_str().ok_or_else(load_error)?, params).map_err(|_| load_error())?;
+            reason: e.to_string(),
+        })?;
         Ok(Self {
-            context: Mutex::new(context),
+            net: Box::new(SileroNet::new(weights)),
             path: path.to_path_buf(),
         })
     }
@@ -175,26 +166,19 @@ impl SileroVad {
     }
 
     /// Speech probability per 32 ms frame of a 16 kHz channel.
-    pub fn probabilities(&self, samples: &[f32]) -> Result<Vec<f32>, VadError> {
-        if samples.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut context = self.context.lock().unwrap_or_else(|p| p.into_inner());
-        context
-            .detect_speech(samples)
-            .map_err(|e| VadError::Detect(e.to_string()))?;
-        Ok(context.probabilities().to_vec())
+    pub fn probabilities(&self, samples: &[f32]) -> Vec<f32> {
+        self.net.probabilities(samples)
     }
 
-    pub fn speech_chunks(&self, samples: &[f32], settings: &VadSettings) -> Result<Vec<SpeechChunk>, VadError> {
+    pub fn speech_chunks(&self, samples: &[f32], settings: &VadSettings) -> Vec<SpeechChunk> {
         let activity = FrameActivity {
             frame_samples: SILERO_FRAME,
             frame_ms: (SILERO_FRAME * 1000 / WHISPER_RATE_HZ as usize) as u32,
             threshold: settings.speech_probability,
-            scores: self.probabilities(samples)?,
+            scores: self.probabilities(samples),
             loudness_db: Some(frame_loudness_db(samples, SILERO_FRAME)),
         };
-        Ok(chunk_frames(&activity, samples.len(), settings))
+        chunk_frames(&activity, samples.len(), settings)
     }
 }
 

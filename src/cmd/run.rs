@@ -88,6 +88,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     };
     let detector = speech_detector(&args, console)?;
     let engine = Engine::load(&args.model, detector, settings)?;
+    let matrices = match crate::asr::blas::blas_kernels() {
+        Some(kernels) => format!("OpenBLAS ({kernels} kernels)"),
+        None => "ggml's own kernels".to_string(),
+    };
+    console.say(format_args!(
+        "transcribing with {} and the {} VAD on {jobs} worker(s); encoder matrices by {matrices}",
+        args.model.display(),
+        engine.detector_name()
+    ));
     let model_bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
     let model_blake3 = blake3::hash(&model_bytes).to_hex().to_string();
     drop(model_bytes);

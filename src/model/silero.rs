@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
 
-use super::ggml::{GgmlTensor, GGML_MAGIC};
+use super::ggml::{GgmlTensor, GGML_MAGIC, GGML_TYPE_F16, GGML_TYPE_F32};
 use super::WeightType;
 
 /// Samples per VAD window at 16 kHz (32 ms), and the context Silero keeps
@@ -34,6 +34,7 @@ const N_WINDOW: i32 = 512;
 const N_CONTEXT: i32 = 64;
 const MODEL_TYPE: &str = "silero-16k";
 const ENCODER_LAYERS: usize = 4;
+const LSTM_HIDDEN: usize = 128;
 
 /// The tensors of the 16 kHz Silero VAD, with the shapes whisper.cpp's graph expects.
 const SILERO_16K_SHAPES: &[(&str, &[usize])] = &[
@@ -162,36 +163,12 @@ fn parse_version(text: &str) -> [i32; 3] {
     [(); 3].map(|()| parts.next().unwrap_or(0))
 }
 
-fn write_model(
-    w: &mut impl Write,
-    tensors: &Tensors,
-    report: &VadConversionReport,
-    version: [i32; 3],
-) -> std::io::Result<()> {
-    let int = |w: &mut dyn Write, v: usize| w.write_all(&(v as i32).to_le_bytes());
-    w.write_all(&GGML_MAGIC.to_le_bytes())?;
-    int(w, MODEL_TYPE.len())?;
-    w.write_all(MODEL_TYPE.as_bytes())?;
-    for v in version {
-        w.write_all(&v.to_le_bytes())?;
-    }
-    w.write_all(&N_WINDOW.to_le_bytes())?;
-    w.write_all(&N_CONTEXT.to_le_bytes())?;
-    int(w, report.encoder_layers.len())?;
-    for &(channels_in, channels_out, kernel) in &report.encoder_layers {
-        int(w, channels_in)?;
-        int(w, channels_out)?;
-        int(w, kernel)?;
-    }
-    let hidden = report.lstm_hidden;
-    for v in [hidden, hidden, hidden, 1] {
-        int(w, v)?; // lstm input, lstm hidden, final conv in, final conv out
-    }
-
-    // (source name, whisper.cpp name, row-major shape as whisper.cpp declares it, f32?)
-    let mut layout: Vec<(String, String, Option<Vec<usize>>, bool)> = vec![(
-        "stft_conv.weight".into(),
-        "_model.stft.forward_basis_buffer".into(),
+/// Where each source tensor goes in the ggml file: (source name, whisper.cpp
+/// name, row-major shape as whisper.cpp declares it when it differs, f32?).
+fn tensor_layout(hidden: usize) -> Vec<(String, String, Option<Vec<usize>>, bool)> {
+    let mut layout = vec![(
+        "stft_conv.weight".to_string(),
+        "_model.stft.forward_basis_buffer".to_string(),
         None,
         false,
     )];
@@ -221,8 +198,132 @@ fn write_model(
         None,
         true,
     ));
+    layout
+}
 
-    for (source, name, shape, force_f32) in layout {
+/// The weights of a converted Silero VAD file (as [`convert_silero_to_ggml`]
+/// writes it), by their names in the wheel (`conv1.weight`, ...), row-major
+/// as there, f16 tensors widened to f32.
+pub fn read_silero_ggml(path: &Path) -> Result<HashMap<String, Vec<f32>>, VadConvertError> {
+    let bytes = std::fs::read(path).map_err(|source| VadConvertError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_model(&bytes).map_err(|reason| VadConvertError::NotSilero {
+        path: path.to_path_buf(),
+        reason,
+    })
+}
+
+fn read_model(bytes: &[u8]) -> Result<HashMap<String, Vec<f32>>, String> {
+    let mut file = Cursor { bytes, at: 0 };
+    let header = "the file ends inside its header";
+    if file.int().ok_or(header)? as u32 != GGML_MAGIC {
+        return Err("not a ggml file".into());
+    }
+    let type_len = file.int().ok_or(header)?.max(0) as usize;
+    let model_type = String::from_utf8_lossy(file.take(type_len).ok_or(header)?);
+    if model_type != MODEL_TYPE {
+        return Err(format!("model type {model_type:?}, expected {MODEL_TYPE}"));
+    }
+    for _ in 0..5 {
+        file.int().ok_or(header)?; // version, window and context (fixed by the graph)
+    }
+    let layers = file.int().ok_or(header)?.max(0) as usize;
+    for _ in 0..layers * 3 + 4 {
+        file.int().ok_or(header)?; // layer and LSTM sizes, checked below through the tensors
+    }
+
+    let by_ggml_name: HashMap<String, String> = tensor_layout(LSTM_HIDDEN)
+        .into_iter()
+        .map(|(source, ggml, _, _)| (ggml, source))
+        .collect();
+    let mut tensors = HashMap::new();
+    while file.at < bytes.len() {
+        let record = "the file ends inside a tensor record";
+        let n_dims = file.int().ok_or(record)?.max(0) as usize;
+        let name_len = file.int().ok_or(record)?.max(0) as usize;
+        let ggml_type = file.int().ok_or(record)?;
+        let mut count = 1usize;
+        for _ in 0..n_dims {
+            count *= file.int().ok_or(record)?.max(0) as usize;
+        }
+        let name = String::from_utf8_lossy(file.take(name_len).ok_or(record)?).into_owned();
+        let values: Vec<f32> = match ggml_type {
+            GGML_TYPE_F32 => file
+                .take(count * 4)
+                .ok_or_else(|| format!("the file ends inside {name}"))?
+                .chunks_exact(4)
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+            GGML_TYPE_F16 => file
+                .take(count * 2)
+                .ok_or_else(|| format!("the file ends inside {name}"))?
+                .chunks_exact(2)
+                .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                .collect(),
+            other => return Err(format!("{name}: tensor type {other}, expected f32 or f16")),
+        };
+        let source = by_ggml_name
+            .get(&name)
+            .ok_or_else(|| format!("unknown tensor {name}"))?;
+        tensors.insert(source.clone(), values);
+    }
+    for (name, shape) in SILERO_16K_SHAPES {
+        let want: usize = shape.iter().product();
+        match tensors.get(*name) {
+            Some(values) if values.len() == want => {}
+            Some(values) => return Err(format!("{name} holds {} values, expected {want}", values.len())),
+            None => return Err(format!("no tensor {name}")),
+        }
+    }
+    Ok(tensors)
+}
+
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let slice = self.bytes.get(self.at..self.at.checked_add(n)?)?;
+        self.at += n;
+        Some(slice)
+    }
+
+    fn int(&mut self) -> Option<i32> {
+        self.take(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+}
+
+fn write_model(
+    w: &mut impl Write,
+    tensors: &Tensors,
+    report: &VadConversionReport,
+    version: [i32; 3],
+) -> std::io::Result<()> {
+    let int = |w: &mut dyn Write, v: usize| w.write_all(&(v as i32).to_le_bytes());
+    w.write_all(&GGML_MAGIC.to_le_bytes())?;
+    int(w, MODEL_TYPE.len())?;
+    w.write_all(MODEL_TYPE.as_bytes())?;
+    for v in version {
+        w.write_all(&v.to_le_bytes())?;
+    }
+    w.write_all(&N_WINDOW.to_le_bytes())?;
+    w.write_all(&N_CONTEXT.to_le_bytes())?;
+    int(w, report.encoder_layers.len())?;
+    for &(channels_in, channels_out, kernel) in &report.encoder_layers {
+        int(w, channels_in)?;
+        int(w, channels_out)?;
+        int(w, kernel)?;
+    }
+    let hidden = report.lstm_hidden;
+    for v in [hidden, hidden, hidden, 1] {
+        int(w, v)?; // lstm input, lstm hidden, final conv in, final conv out
+    }
+
+    for (source, name, shape, force_f32) in tensor_layout(hidden) {
         let (source_shape, values) = &tensors[&source];
         let shape = shape.unwrap_or_else(|| source_shape.clone());
         GgmlTensor::new(name, shape, values.clone(), force_f32).write(w, WeightType::F16)?;
@@ -362,6 +463,43 @@ pub(crate) mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn reads_back_what_it_wrote_and_refuses_a_cut_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("silero_vad_16k.safetensors");
+        let value = |name: &str, i: usize| (name.len() * 31 + i % 13) as f32 / 64.0 - 1.0;
+        std::fs::write(&source, safetensors_file(&silero_shapes(), value)).unwrap();
+        let out = dir.path().join("vad.bin");
+        convert_silero_to_ggml(&source, &out).unwrap();
+
+        let weights = read_silero_ggml(&out).unwrap();
+        assert_eq!(weights.len(), SILERO_16K_SHAPES.len());
+        for (name, shape) in SILERO_16K_SHAPES {
+            let values = &weights[*name];
+            assert_eq!(values.len(), shape.iter().product::<usize>(), "{name}");
+            for (i, got) in values.iter().enumerate() {
+                // f16 tensors keep 11 significant bits
+                assert!((got - value(name, i)).abs() <= 1e-3, "{name}[{i}]: {got}");
+            }
+        }
+
+        let bytes = std::fs::read(&out).unwrap();
+        for (cut, reason) in [
+            (bytes.len() - 1, "ends inside"),
+            (20, "ends inside its header"),
+            (0, "ends inside its header"),
+        ] {
+            std::fs::write(&out, &bytes[..cut]).unwrap();
+            let error = read_silero_ggml(&out).unwrap_err().to_string();
+            assert!(error.contains(reason), "{cut} bytes: {error}");
+        }
+        // without the last record (the final bias): 4 ints, its name, one f32
+        let last_record = 4 * 4 + "_model.decoder.decoder.2.bias".len() + 4;
+        std::fs::write(&out, &bytes[..bytes.len() - last_record]).unwrap();
+        let error = read_silero_ggml(&out).unwrap_err().to_string();
+        assert!(error.contains("no tensor final_conv.bias"), "{error}");
     }
 
     #[test]
