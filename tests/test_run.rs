@@ -558,6 +558,25 @@ fn without_a_vad_model_the_energy_vad_takes_over() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("VAD model not found"));
+
+    // and be one: the whisper model in its place is refused with the reason
+    let output = callqa()
+        .arg("run")
+        .arg(&manifest)
+        .arg("--out")
+        .arg(dir.path().join("out3"))
+        .arg("--model")
+        .arg(models.join("ggml-base-q8_0.bin"))
+        .arg("--vad-model")
+        .arg(models.join("ggml-base-q8_0.bin"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("cannot load the VAD model: ") && stderr.contains("no model type where silero-16k belongs"),
+        "{stderr}"
+    );
 }
 
 fn edit_distance(a: &[char], b: &[char]) -> usize {

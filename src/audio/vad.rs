@@ -97,8 +97,9 @@ const PAUSE_BELOW_LOUD_DB: f32 = 12.0;
 pub enum VadError {
     #[error("{path}: VAD model not found (install it with scripts/setup.sh, or convert silero_vad_16k.safetensors with `callqa model import`)")]
     Missing { path: PathBuf },
-    #[error("{path}: cannot load the VAD model: {reason}")]
-    Load { path: PathBuf, reason: String },
+    /// The reason is in the message, not a source, so it is printed once.
+    #[error("cannot load the VAD model: {0}")]
+    Load(crate::model::silero::VadConvertError),
 }
 
 /// Which detector finds speech.
@@ -151,10 +152,7 @@ impl SileroVad {
                 path: path.to_path_buf(),
             });
         }
-        let weights = crate::model::silero::read_silero_ggml(path).map_err(|e| VadError::Load {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        let weights = crate::model::silero::read_silero_ggml(path).map_err(VadError::Load)?;
         Ok(Self {
             net: Box::new(SileroNet::new(weights)),
             path: path.to_path_buf(),

@@ -222,6 +222,10 @@ fn read_model(bytes: &[u8]) -> Result<HashMap<String, Vec<f32>>, String> {
         return Err("not a ggml file".into());
     }
     let type_len = file.int().ok_or(header)?.max(0) as usize;
+    if type_len > 64 {
+        // a whisper model has its vocabulary size here
+        return Err(format!("no model type where {MODEL_TYPE} belongs (a whisper model?)"));
+    }
     let model_type = String::from_utf8_lossy(file.take(type_len).ok_or(header)?);
     if model_type != MODEL_TYPE {
         return Err(format!("model type {model_type:?}, expected {MODEL_TYPE}"));
