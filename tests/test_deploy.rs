@@ -69,3 +69,50 @@ fn the_scripts_are_valid_shell_and_use_the_array_for_shards() {
     );
     assert!(read("deploy/slurm/nightly.sh").contains("--dependency=afterany"));
 }
+
+/// The image's runtime stage installs the package of every shared library the
+/// binary links beyond what debian:bookworm-slim has (OpenBLAS, with its
+/// Fortran runtime as a dependency).
+#[test]
+fn the_runtime_image_has_the_libraries_the_binary_links() {
+    let dockerfile = read("deploy/Dockerfile");
+    let runtime: String = dockerfile
+        .split("FROM debian:bookworm-slim")
+        .nth(1)
+        .expect("a bookworm-slim runtime stage")
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    let ldd = std::process::Command::new("ldd")
+        .arg(assert_cmd::cargo::cargo_bin("callqa"))
+        .output()
+        .unwrap();
+    let linked = String::from_utf8_lossy(&ldd.stdout);
+    assert!(linked.contains("libc.so"), "ldd lists the libraries: {linked}");
+    // (library name prefix, the package that brings it; None: in the base image)
+    let packages = [
+        ("linux-vdso", None),
+        ("ld-linux", None),
+        ("libc.", None),
+        ("libm.", None),
+        ("libgcc_s", None),
+        ("libstdc++", None),
+        ("libopenblas", Some("libopenblas0")),
+        ("libgfortran", Some("libopenblas0")),
+        ("libquadmath", Some("libopenblas0")),
+    ];
+    for library in linked.lines().filter_map(|l| l.split_whitespace().next()) {
+        let name = library.rsplit('/').next().unwrap_or(library);
+        let package = packages
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix))
+            .unwrap_or_else(|| panic!("callqa links {name}: which package brings it into the runtime image?"))
+            .1;
+        if let Some(package) = package {
+            assert!(
+                runtime.contains(package),
+                "the runtime stage installs {package} for {name}"
+            );
+        }
+    }
+}
