@@ -18,6 +18,11 @@
 //! other here, so a file that is not the 16 kHz Silero model is refused with
 //! the tensor that does not fit instead of being written and failing later
 //! inside whisper.cpp.
+//!
+//! callqa runs the network itself (`audio::silero`), reading this file back
+//! with [`read_silero_ggml`]. The file stays in whisper.cpp's layout so that
+//! whisper.cpp's own VAD can load it too: that is the reference the network
+//! is tested against, and what any other whisper.cpp tool would use.
 
 use std::collections::HashMap;
 use std::io::Write;
