@@ -78,10 +78,7 @@ fn main() -> anyhow::Result<()> {
 
     println!("{} cores, {rounds} rounds, medians; model {}", cores, model.display());
     println!("whisper.cpp: {}", whisper_rs::print_system_info().trim());
-    println!(
-        "encoder matrices: {}",
-        callqa::asr::blas::blas_kernels().map_or("ggml's own kernels".into(), |k| format!("OpenBLAS, {k} kernels"))
-    );
+    println!("encoder matrices: {}", callqa::asr::blas::encoder_matrices());
     for set in ["data-samples", "data-samples/noisy"] {
         let dir = repo.join(set);
         let options = DiscoverOptions::new(DEFAULT_NAME_PATTERN, AgentChannel::Left)?;

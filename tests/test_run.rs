@@ -526,17 +526,27 @@ fn without_a_vad_model_the_energy_vad_takes_over() {
         ),
     )
     .unwrap();
-    let output = callqa()
-        .arg("run")
-        .arg(&manifest)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .arg("--model")
-        .arg(models.join("ggml-base-q8_0.bin"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    // call-004 into the folder `out`, with the VAD model `vad` if one is named
+    let run = |out: &str, vad: Option<&std::path::Path>| {
+        let mut command = callqa();
+        command
+            .arg("run")
+            .arg(&manifest)
+            .arg("--out")
+            .arg(dir.path().join(out))
+            .arg("--model")
+            .arg(models.join("ggml-base-q8_0.bin"));
+        if let Some(vad) = vad {
+            command.arg("--vad-model").arg(vad);
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run("out", None);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("no VAD model at") && stderr.contains("energy"),
         "{stderr}"
@@ -545,34 +555,14 @@ fn without_a_vad_model_the_energy_vad_takes_over() {
     let agent: String = t.segments.iter().map(|s| s.text.as_str()).collect();
     assert!(agent.contains("那不是我的错"), "{agent}");
 
-    // A VAD model named on the command line must exist.
-    callqa()
-        .arg("run")
-        .arg(&manifest)
-        .arg("--out")
-        .arg(dir.path().join("out2"))
-        .arg("--model")
-        .arg(models.join("ggml-base-q8_0.bin"))
-        .arg("--vad-model")
-        .arg(dir.path().join("missing-vad.bin"))
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("VAD model not found"));
+    // A VAD model named on the command line must exist
+    let (code, stderr) = run("out2", Some(&dir.path().join("missing-vad.bin")));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("VAD model not found"), "{stderr}");
 
     // and be one: the whisper model in its place is refused with the reason
-    let output = callqa()
-        .arg("run")
-        .arg(&manifest)
-        .arg("--out")
-        .arg(dir.path().join("out3"))
-        .arg("--model")
-        .arg(models.join("ggml-base-q8_0.bin"))
-        .arg("--vad-model")
-        .arg(models.join("ggml-base-q8_0.bin"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = run("out3", Some(&models.join("ggml-base-q8_0.bin")));
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("cannot load the VAD model: ") && stderr.contains("no model type where silero-16k belongs"),
         "{stderr}"

@@ -77,6 +77,15 @@ pub fn blas_kernels() -> Option<String> {
     None
 }
 
+/// What multiplies the encoder's matrices, for logs: "OpenBLAS (SkylakeX
+/// kernels)" or "ggml's own kernels".
+pub fn encoder_matrices() -> String {
+    blas_kernels().map_or_else(
+        || "ggml's own kernels".to_string(),
+        |kernels| format!("OpenBLAS ({kernels} kernels)"),
+    )
+}
+
 /// When OpenBLAS chose kernels below what this CPU runs, and the user has not
 /// chosen any (`OPENBLAS_CORETYPE`), replaces this process with itself, same
 /// arguments, with the better kernels asked for. Call it first thing in

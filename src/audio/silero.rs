@@ -108,11 +108,12 @@ impl SileroNet {
                 padded[PAD - i] = padded[PAD + i];
                 padded[PAD + WINDOW - 1 + i] = padded[PAD + WINDOW - 1 - i];
             }
+            for x in &mut padded {
+                *x = to_f16(*x); // once per sample, though the frames overlap
+            }
             for t in 0..STFT_FRAMES {
                 let row = &mut frames[(w * STFT_FRAMES + t) * STFT_FRAME..][..STFT_FRAME];
-                for (dst, &x) in row.iter_mut().zip(&padded[t * STFT_HOP..]) {
-                    *dst = to_f16(x);
-                }
+                row.copy_from_slice(&padded[t * STFT_HOP..][..STFT_FRAME]);
             }
         }
         let spectrum = matmul_transposed(&frames, STFT_FRAME, &self.stft_basis, 2 * STFT_BINS);
@@ -185,6 +186,8 @@ impl Conv {
         const KERNEL: usize = 3;
         let frames_out = (frames_in + 2 - KERNEL) / self.stride + 1;
         let width = self.channels_in * KERNEL;
+        // rounded once here, though each value goes into up to three columns
+        let x: Vec<f32> = x.iter().map(|&v| to_f16(v)).collect();
         let mut columns = vec![0f32; windows * frames_out * width];
         for w in 0..windows {
             for t in 0..frames_out {
@@ -195,7 +198,7 @@ impl Conv {
                     };
                     let input = &x[(w * frames_in + at) * self.channels_in..][..self.channels_in];
                     for (c, &v) in input.iter().enumerate() {
-                        row[c * KERNEL + k] = to_f16(v);
+                        row[c * KERNEL + k] = v;
                     }
                 }
             }

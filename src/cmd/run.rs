@@ -88,10 +88,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     };
     let detector = speech_detector(&args, console)?;
     let engine = Engine::load(&args.model, detector, settings)?;
-    let matrices = match crate::asr::blas::blas_kernels() {
-        Some(kernels) => format!("OpenBLAS ({kernels} kernels)"),
-        None => "ggml's own kernels".to_string(),
-    };
+    let matrices = crate::asr::blas::encoder_matrices();
     console.say(format_args!(
         "transcribing with {} and the {} VAD on {jobs} worker(s); encoder matrices by {matrices}",
         args.model.display(),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use half::{bf16, f16};
 
+use super::bytes::ByteReader;
 use super::ConvertError;
 
 /// One stored array of the CT2 model, kept as f32 after decoding.
@@ -32,49 +33,10 @@ impl Ct2Model {
                 path: path.to_path_buf(),
                 source,
             })?;
-        let mut r = ByteReader {
-            bytes: &bytes,
-            pos: 0,
-            path,
-        };
-        let version = r.u32()?;
-        if version != 6 {
-            return Err(r.fail(format!("binary version {version}, this reader knows version 6")));
-        }
-        let spec = r.string()?;
-        if !spec.contains("Whisper") {
-            return Err(r.fail(format!("model spec is {spec:?}, not WhisperSpec")));
-        }
-        let _revision = r.u32()?;
-        let count = r.u32()? as usize;
-        // the count comes from the file: trust it for the loop, not for memory
-        let mut raw = HashMap::with_capacity(count.min(bytes.len() / 8));
-        for _ in 0..count {
-            let name = r.string()?;
-            let rank = r.u8()? as usize;
-            let dims = (0..rank)
-                .map(|_| r.u32().map(|d| d as usize))
-                .collect::<Result<Vec<_>, _>>()?;
-            let dtype = r.u8()?;
-            let byte_count = r.u32()? as usize;
-            let data = r.take(byte_count)?;
-            let values = decode_values(dtype, data).ok_or_else(|| r.fail(format!("{name}: unknown dtype {dtype}")))?;
-            let declared = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-            if declared != Some(values.len()) {
-                return Err(r.fail(format!(
-                    "{name}: shape {dims:?} does not match its {} values",
-                    values.len()
-                )));
-            }
-            raw.insert(name, Ct2Variable { dims, values });
-        }
-        let alias_count = r.u32()? as usize;
-        let mut aliases = HashMap::with_capacity(alias_count.min(bytes.len() / 8));
-        for _ in 0..alias_count {
-            let alias = r.string()?;
-            let target = r.string()?;
-            aliases.insert(alias, target);
-        }
+        let (raw, aliases) = read_arrays(&bytes).map_err(|reason| ConvertError::Format {
+            path: path.to_path_buf(),
+            reason,
+        })?;
         let variables = dequantize_int8(raw);
         Ok(Self {
             path: path.to_path_buf(),
@@ -172,43 +134,56 @@ fn decode_values(dtype: u8, data: &[u8]) -> Option<Vec<f32>> {
     })
 }
 
-struct ByteReader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    path: &'a Path,
+type Arrays = (HashMap<String, Ct2Variable>, HashMap<String, String>);
+
+/// The named arrays (still int8 where stored so) and the aliases of `model.bin`.
+fn read_arrays(bytes: &[u8]) -> Result<Arrays, String> {
+    let mut r = ByteReader::new(bytes);
+    let version = r.u32()?;
+    if version != 6 {
+        return Err(r.fail(format!("binary version {version}, this reader knows version 6")));
+    }
+    let spec = read_name(&mut r)?;
+    if !spec.contains("Whisper") {
+        return Err(r.fail(format!("model spec is {spec:?}, not WhisperSpec")));
+    }
+    let _revision = r.u32()?;
+    let count = r.u32()? as usize;
+    // the count comes from the file: trust it for the loop, not for memory
+    let mut raw = HashMap::with_capacity(count.min(bytes.len() / 8));
+    for _ in 0..count {
+        let name = read_name(&mut r)?;
+        let rank = r.u8()? as usize;
+        let dims = (0..rank)
+            .map(|_| r.u32().map(|d| d as usize))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dtype = r.u8()?;
+        let byte_count = r.u32()? as usize;
+        let data = r.take(byte_count)?;
+        let values = decode_values(dtype, data).ok_or_else(|| r.fail(format!("{name}: unknown dtype {dtype}")))?;
+        let declared = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+        if declared != Some(values.len()) {
+            return Err(r.fail(format!(
+                "{name}: shape {dims:?} does not match its {} values",
+                values.len()
+            )));
+        }
+        raw.insert(name, Ct2Variable { dims, values });
+    }
+    let alias_count = r.u32()? as usize;
+    let mut aliases = HashMap::with_capacity(alias_count.min(bytes.len() / 8));
+    for _ in 0..alias_count {
+        let alias = read_name(&mut r)?;
+        let target = read_name(&mut r)?;
+        aliases.insert(alias, target);
+    }
+    Ok((raw, aliases))
 }
 
-impl<'a> ByteReader<'a> {
-    fn fail(&self, reason: String) -> ConvertError {
-        ConvertError::Format {
-            path: self.path.to_path_buf(),
-            reason: format!("{reason} (at byte {})", self.pos),
-        }
-    }
-    fn take(&mut self, n: usize) -> Result<&'a [u8], ConvertError> {
-        if self.pos + n > self.bytes.len() {
-            return Err(self.fail(format!("file ends early: wanted {n} more bytes")));
-        }
-        let slice = &self.bytes[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(slice)
-    }
-    fn u8(&mut self) -> Result<u8, ConvertError> {
-        Ok(self.take(1)?[0])
-    }
-    fn u16(&mut self) -> Result<u16, ConvertError> {
-        let b = self.take(2)?;
-        Ok(u16::from_le_bytes([b[0], b[1]]))
-    }
-    fn u32(&mut self) -> Result<u32, ConvertError> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-    /// u16 length (counting the trailing NUL), then the bytes.
-    fn string(&mut self) -> Result<String, ConvertError> {
-        let len = self.u16()? as usize;
-        let bytes = self.take(len)?;
-        let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
-        String::from_utf8(bytes.to_vec()).map_err(|_| self.fail("a name is not UTF-8".into()))
-    }
+/// u16 length (counting the trailing NUL), then the bytes.
+fn read_name(r: &mut ByteReader) -> Result<String, String> {
+    let len = r.u16()? as usize;
+    let bytes = r.take(len)?;
+    let bytes = bytes.strip_suffix(&[0]).unwrap_or(bytes);
+    String::from_utf8(bytes.to_vec()).map_err(|_| r.fail("a name is not UTF-8".into()))
 }

@@ -28,6 +28,7 @@
 //! the reference converter does; for whisper base the output is byte-for-byte the
 //! size of the published `ggml-base.bin` (147,951,465 bytes).
 
+mod bytes;
 mod ct2;
 pub mod ggml;
 pub mod mel;

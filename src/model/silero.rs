@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 use safetensors::{Dtype, SafeTensors};
 
+use super::bytes::ByteReader;
 use super::ggml::{GgmlTensor, GGML_MAGIC, GGML_TYPE_F16, GGML_TYPE_F32};
 use super::WeightType;
 
@@ -221,26 +222,26 @@ pub fn read_silero_ggml(path: &Path) -> Result<HashMap<String, Vec<f32>>, VadCon
 }
 
 fn read_model(bytes: &[u8]) -> Result<HashMap<String, Vec<f32>>, String> {
-    let mut file = Cursor { bytes, at: 0 };
+    let mut file = ByteReader::new(bytes);
     let header = "the file ends inside its header";
-    if file.int().ok_or(header)? as u32 != GGML_MAGIC {
+    if file.i32().map_err(|_| header)? as u32 != GGML_MAGIC {
         return Err("not a ggml file".into());
     }
-    let type_len = file.int().ok_or(header)?.max(0) as usize;
+    let type_len = file.i32().map_err(|_| header)?.max(0) as usize;
     if type_len > 64 {
         // a whisper model has its vocabulary size here
         return Err(format!("no model type where {MODEL_TYPE} belongs (a whisper model?)"));
     }
-    let model_type = String::from_utf8_lossy(file.take(type_len).ok_or(header)?);
+    let model_type = String::from_utf8_lossy(file.take(type_len).map_err(|_| header)?);
     if model_type != MODEL_TYPE {
         return Err(format!("model type {model_type:?}, expected {MODEL_TYPE}"));
     }
     for _ in 0..5 {
-        file.int().ok_or(header)?; // version, window and context (fixed by the graph)
+        file.i32().map_err(|_| header)?; // version, window and context (fixed by the graph)
     }
-    let layers = file.int().ok_or(header)?.max(0) as usize;
+    let layers = file.i32().map_err(|_| header)?.max(0) as usize;
     for _ in 0..layers * 3 + 4 {
-        file.int().ok_or(header)?; // layer and LSTM sizes, checked below through the tensors
+        file.i32().map_err(|_| header)?; // layer and LSTM sizes, checked below through the tensors
     }
 
     let by_ggml_name: HashMap<String, String> = tensor_layout(LSTM_HIDDEN)
@@ -248,26 +249,26 @@ fn read_model(bytes: &[u8]) -> Result<HashMap<String, Vec<f32>>, String> {
         .map(|(source, ggml, _, _)| (ggml, source))
         .collect();
     let mut tensors = HashMap::new();
-    while file.at < bytes.len() {
+    while !file.at_end() {
         let record = "the file ends inside a tensor record";
-        let n_dims = file.int().ok_or(record)?.max(0) as usize;
-        let name_len = file.int().ok_or(record)?.max(0) as usize;
-        let ggml_type = file.int().ok_or(record)?;
+        let n_dims = file.i32().map_err(|_| record)?.max(0) as usize;
+        let name_len = file.i32().map_err(|_| record)?.max(0) as usize;
+        let ggml_type = file.i32().map_err(|_| record)?;
         let mut count = 1usize;
         for _ in 0..n_dims {
-            count *= file.int().ok_or(record)?.max(0) as usize;
+            count = count.saturating_mul(file.i32().map_err(|_| record)?.max(0) as usize);
         }
-        let name = String::from_utf8_lossy(file.take(name_len).ok_or(record)?).into_owned();
+        let name = String::from_utf8_lossy(file.take(name_len).map_err(|_| record)?).into_owned();
         let values: Vec<f32> = match ggml_type {
             GGML_TYPE_F32 => file
-                .take(count * 4)
-                .ok_or_else(|| format!("the file ends inside {name}"))?
+                .take(count.saturating_mul(4))
+                .map_err(|_| format!("the file ends inside {name}"))?
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect(),
             GGML_TYPE_F16 => file
-                .take(count * 2)
-                .ok_or_else(|| format!("the file ends inside {name}"))?
+                .take(count.saturating_mul(2))
+                .map_err(|_| format!("the file ends inside {name}"))?
                 .chunks_exact(2)
                 .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
                 .collect(),
@@ -287,23 +288,6 @@ fn read_model(bytes: &[u8]) -> Result<HashMap<String, Vec<f32>>, String> {
         }
     }
     Ok(tensors)
-}
-
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let slice = self.bytes.get(self.at..self.at.checked_add(n)?)?;
-        self.at += n;
-        Some(slice)
-    }
-
-    fn int(&mut self) -> Option<i32> {
-        self.take(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
 }
 
 fn write_model(
