@@ -9,10 +9,18 @@
 //! is 60 s of channel audio). Recall and precision count the lexicon phrases
 //! the scripts really say (`expected.json`), found by callqa's matcher in each
 //! tool's transcripts; for faster-whisper also by exact search, as the script
-//! a call center would write finds them.
+//! a call center would write finds them. callqa is measured as it runs by
+//! default (near phrases checked against the audio), and without the checks
+//! (`--no-verify`), to show what hearing on bad lines costs.
+//!
+//! Sets (`SETS`, comma-separated; default all four): the clean sample calls,
+//! `noisy` (AMR-NB, noise, babble, G.711), `lines-a` (the set the
+//! verifier's thresholds were tuned on) and `lines-b` (held out: GSM 06.10 /
+//! IMA ADPCM, street noise, weak or clipped agents, packet loss).
 //!
 //!     cargo bench --bench pipeline                       (needs models/: scripts/setup.sh)
 //!     ROUNDS=5 cargo bench --bench pipeline
+//!     SETS=data-samples/lines-a,data-samples/lines-b cargo bench --bench pipeline
 //!     MODEL=models/ggml-base.bin cargo bench --bench pipeline      (the f16 model)
 //!
 //! faster-whisper is run with `FASTER_WHISPER_PYTHON` (default
@@ -29,7 +37,7 @@ use callqa::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector};
 use callqa::audio::{decode_file, speaker_tracks};
 use callqa::eval::{phrase_counts, scripted_transcripts, PhraseScore};
 use callqa::input::{discover, DiscoverOptions, DEFAULT_NAME_PATTERN};
-use callqa::lexicon::{builtin_pack, MatchSettings, Pack};
+use callqa::lexicon::{builtin_pack, MatchSettings, Matcher, Pack};
 use callqa::pipeline::transcribe_batch;
 use callqa::store::OutDir;
 use callqa::transcript::{AgentChannel, Transcript};
@@ -68,6 +76,7 @@ fn main() -> anyhow::Result<()> {
     let energy = Engine::load(&model, SpeechDetector::Energy, settings)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(cores).build()?;
     let pack = builtin_pack();
+    let matcher = Matcher::new(&pack);
     let exact_pack = Pack {
         matching: MatchSettings {
             tolerant: false,
@@ -79,7 +88,20 @@ fn main() -> anyhow::Result<()> {
     println!("{} cores, {rounds} rounds, medians; model {}", cores, model.display());
     println!("whisper.cpp: {}", whisper_rs::print_system_info().trim());
     println!("encoder matrices: {}", callqa::asr::blas::encoder_matrices());
-    for set in ["data-samples", "data-samples/noisy"] {
+    let sets: Vec<String> = std::env::var("SETS").map_or_else(
+        |_| {
+            [
+                "data-samples",
+                "data-samples/noisy",
+                "data-samples/lines-a",
+                "data-samples/lines-b",
+            ]
+            .map(String::from)
+            .to_vec()
+        },
+        |s| s.split(',').map(String::from).collect(),
+    );
+    for set in &sets {
         let dir = repo.join(set);
         let options = DiscoverOptions::new(DEFAULT_NAME_PATTERN, AgentChannel::Left)?;
         let calls = discover(&dir, &options)?.calls;
@@ -92,6 +114,11 @@ fn main() -> anyhow::Result<()> {
         let mut contenders = vec![
             Contender {
                 name: "callqa (Silero VAD, the default)",
+                times_s: Vec::new(),
+                transcripts: Vec::new(),
+            },
+            Contender {
+                name: "callqa without the audio checks",
                 times_s: Vec::new(),
                 transcripts: Vec::new(),
             },
@@ -109,11 +136,13 @@ fn main() -> anyhow::Result<()> {
             });
         }
         for round in 0..rounds {
-            for (engine, contender) in [&silero, &energy].into_iter().zip(contenders.iter_mut()) {
+            let runs = [(&silero, Some(&matcher)), (&silero, None), (&energy, Some(&matcher))];
+            for ((engine, verify), contender) in runs.into_iter().zip(contenders.iter_mut()) {
                 let out = tempfile::tempdir()?;
                 let started = Instant::now();
-                let outcomes = pool
-                    .install(|| transcribe_batch(engine, "bench", &calls, &OutDir::new(out.path()), true, &|_| {}))?;
+                let outcomes = pool.install(|| {
+                    transcribe_batch(engine, "bench", &calls, &OutDir::new(out.path()), true, verify, &|_| {})
+                })?;
                 contender.times_s.push(started.elapsed().as_secs_f64());
                 contender.transcripts = outcomes
                     .into_iter()
@@ -123,7 +152,7 @@ fn main() -> anyhow::Result<()> {
             if let Some((python, ct2)) = &faster_whisper {
                 let out = tempfile::tempdir()?;
                 let seconds = run_faster_whisper(repo, python, &dir.join("manifest.csv"), ct2, out.path())?;
-                let contender = &mut contenders[2];
+                let contender = &mut contenders[3];
                 contender.times_s.push(seconds);
                 contender.transcripts = read_transcripts(&out.path().join("transcripts"))?;
             }
@@ -140,7 +169,7 @@ fn main() -> anyhow::Result<()> {
             calls.len(),
             said.values().sum::<usize>()
         );
-        let reference_s = contenders.get(2).map(|c| median(&c.times_s));
+        let reference_s = contenders.get(3).map(|c| median(&c.times_s));
         for c in &contenders {
             let seconds = median(&c.times_s);
             let score = PhraseScore::new(&said, &phrase_counts(&c.transcripts, &pack));

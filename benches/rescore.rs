@@ -191,6 +191,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
             text: line.to_string(),
             confidence: 0.9,
             voice: None,
+            checks: Vec::new(),
         });
         t += length + 0.3 + if next(20) == 0 { 8.0 } else { 0.0 };
     }

@@ -117,11 +117,12 @@ def speak(tts, text, voice, tmp):
     return data.astype(np.float32)
 
 
-def lay_out(tts, script, tmp):
+def lay_out(tts, script, tmp, lead_s=0.8):
     """Speaks a call's turns, (speaker, text, extra silence after), one after
     another: each speaker's channel (no hiss yet), the turns as placed, and
-    the call's length in samples."""
-    cursor = 0.8  # the recording starts a little before the agent speaks
+    the call's length in samples. The first turn starts `lead_s` into the
+    recording (a little: the recorder starts before the agent speaks)."""
+    cursor = lead_s
     placed = []
     for speaker, text, hold_after in script:
         audio = speak(tts, text, speaker, tmp)

@@ -73,6 +73,11 @@ pub struct RunArgs {
     /// sample calls no more precise (turn starts 0.30 s off against 0.17 s).
     #[arg(long)]
     pub dtw_timing: bool,
+    /// Do not check the phrases whisper nearly wrote against the audio (see
+    /// `[verify]` in the lexicon pack): a little faster, and on phone lines
+    /// the phrases whisper writes a sound or two off are lost.
+    #[arg(long)]
+    pub no_verify: bool,
     /// Transcribe again even when a transcript of the same audio, model and settings exists.
     #[arg(long)]
     pub force: bool,
@@ -157,13 +162,22 @@ pub struct ExamplesArgs {
     /// Only calls on or before this day.
     #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
     pub to: Option<String>,
-    /// Who said it (repeatable). Default: agent and unknown (mono calls), never the customer.
+    /// Who said it (repeatable). Default: whoever's words counted in the
+    /// verdicts (the agent's; a mono call's unknown speech when the pack
+    /// counts it); naming a speaker lists their words whether they counted or not.
     #[arg(long, value_enum)]
     pub speaker: Vec<SpeakerArg>,
+    /// Also the hits that did not count (the customer's words, grey audio
+    /// checks, a closing long before the end…), each with why not.
+    #[arg(long)]
+    pub all: bool,
     /// Only calls scoring below this mark.
     #[arg(long, value_name = "N")]
     pub max_score: Option<f64>,
-    /// Only exact or only tolerant (sounds-like) matches.
+    /// Only matches of this kind: exact, tolerant (sounds like the phrase),
+    /// verified (written a little off, confirmed against the audio), or
+    /// uncertain (the audio neither confirmed nor ruled out the phrase: moments
+    /// to listen to, never counted). Default: every kind but uncertain.
     #[arg(long = "match", value_enum)]
     pub match_kind: Option<MatchArg>,
     /// At most this many examples (the worst calls' first).
@@ -202,6 +216,8 @@ impl From<SpeakerArg> for crate::transcript::Speaker {
 pub enum MatchArg {
     Exact,
     Tolerant,
+    Verified,
+    Uncertain,
 }
 
 impl From<MatchArg> for crate::lexicon::MatchKind {
@@ -209,6 +225,8 @@ impl From<MatchArg> for crate::lexicon::MatchKind {
         match m {
             MatchArg::Exact => Self::Exact,
             MatchArg::Tolerant => Self::Tolerant,
+            MatchArg::Verified => Self::Verified,
+            MatchArg::Uncertain => Self::Uncertain,
         }
     }
 }

@@ -13,18 +13,21 @@ use std::path::Path;
 use anyhow::Context;
 use serde::Deserialize;
 
-use crate::lexicon::{Matcher, Pack};
-use crate::transcript::{Segment, Speaker, Transcript};
+use crate::asr::{Engine, PhraseProposer};
+use crate::audio::{decode_file, speaker_tracks, WHISPER_RATE_HZ};
+use crate::input::{discover, DiscoverOptions, DEFAULT_NAME_PATTERN};
+use crate::lexicon::{MatchKind, Matcher, Pack};
+use crate::transcript::{AgentChannel, PhraseCheck, Proposal, Segment, Speaker, Transcript};
 
 /// (call id, phrase id) → occurrences.
 pub type PhraseCounts = BTreeMap<(String, String), usize>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct ScriptedCall {
     turns: Vec<ScriptedTurn>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct ScriptedTurn {
     speaker: Speaker,
     start_s: f64,
@@ -51,12 +54,13 @@ pub fn scripted_transcripts(expected_json: &Path) -> anyhow::Result<Vec<Transcri
         .collect())
 }
 
-/// Phrase occurrences the matcher finds in `transcripts`.
+/// Phrase occurrences the matcher finds in `transcripts` (verified against
+/// the audio included; uncertain ones are not found).
 pub fn phrase_counts(transcripts: &[Transcript], pack: &Pack) -> PhraseCounts {
     let matcher = Matcher::new(pack);
     let mut counts = PhraseCounts::new();
     for t in transcripts {
-        for hit in matcher.find(t) {
+        for hit in matcher.find(t).into_iter().filter(|h| h.kind.is_found()) {
             *counts.entry((t.call_id.clone(), hit.phrase_id)).or_insert(0) += 1;
         }
     }
@@ -107,6 +111,206 @@ impl PhraseScore {
             self.matched as f64 / self.found as f64
         }
     }
+}
+
+/// One audio check made on a scripted stretch of a sample call, and whether
+/// its phrase was said there.
+#[derive(Debug, Clone)]
+pub struct StretchCheck {
+    pub call_id: String,
+    /// What the line did to the call (the manifest's `line` column).
+    pub line: String,
+    /// The noise's SNR in dB, read from `line` (None: a clean call).
+    pub snr_db: Option<f32>,
+    /// What the stretch is: an agent's turn, a customer's turn, or babble
+    /// (the agent's channel while the customer speaks).
+    pub stretch: StretchKind,
+    /// The scripted text of the stretch (empty for babble).
+    pub said: String,
+    /// Where the stretch was cut: the channel (0 left or mono, 1 right) and
+    /// seconds on the recording, to score it again with another tool.
+    pub channel: usize,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub phrase_id: String,
+    /// Whether the phrase was said in the stretch (by whoever speaks there).
+    pub positive: bool,
+    pub check: PhraseCheck,
+    /// What the pack's thresholds make of the check.
+    pub verdict: Option<MatchKind>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StretchKind {
+    AgentTurn,
+    CustomerTurn,
+    Babble,
+}
+
+/// Stretches shorter than this on the agent's channel while the customer
+/// speaks are not taken as babble samples.
+const MIN_BABBLE_S: f64 = 1.5;
+
+/// Checks every scripted turn of a sample set (a folder with `manifest.csv`
+/// and `expected.json`) against its audio as the verifier would at
+/// transcription, each turn cut from its speaker's channel as one chunk:
+/// the agent's turns (phrases said and not said), the customer's turns
+/// (agent phrases are never said there), and on stereo calls the agent's
+/// channel while the customer speaks (line noise and babble). The near
+/// search listens as to an agent everywhere, so that customer lines and
+/// babble give negatives.
+pub fn check_scripted_stretches(
+    engine: &Engine,
+    matcher: &Matcher,
+    set_dir: &Path,
+) -> anyhow::Result<Vec<StretchCheck>> {
+    use rayon::prelude::*;
+    let options = DiscoverOptions::new(DEFAULT_NAME_PATTERN, AgentChannel::Left)?;
+    let calls = discover(set_dir, &options)?.calls;
+    let text = std::fs::read_to_string(set_dir.join("expected.json"))?;
+    let scripts: BTreeMap<String, ScriptedCall> = serde_json::from_str(&text)?;
+    let proposer = AgentProposer(matcher);
+    let mut stretches = Vec::new();
+    for call in &calls {
+        let script = scripts
+            .get(&call.call_id)
+            .with_context(|| format!("{} is not in {}/expected.json", call.call_id, set_dir.display()))?;
+        let audio = decode_file(&call.audio_path)?;
+        let tracks = speaker_tracks(&audio, call.agent_channel)?;
+        let line = call.extra.get("line").cloned().unwrap_or_default();
+        let channel_of = |speaker: Speaker| match (call.agent_channel, speaker) {
+            (AgentChannel::Left, Speaker::Customer) | (AgentChannel::Right, Speaker::Agent) => 1,
+            _ => 0,
+        };
+        let track_of = |speaker: Speaker| {
+            tracks
+                .iter()
+                .find(|t| t.speaker == speaker)
+                .or_else(|| tracks.iter().find(|t| t.speaker == Speaker::Unknown))
+        };
+        for turn in &script.turns {
+            let kind = match turn.speaker {
+                Speaker::Customer => StretchKind::CustomerTurn,
+                _ => StretchKind::AgentTurn,
+            };
+            if let Some(track) = track_of(turn.speaker) {
+                let (start_s, end_s) = (turn.start_s - 0.15, turn.end_s + 0.25);
+                let channel = if track.speaker == Speaker::Unknown {
+                    0
+                } else {
+                    channel_of(turn.speaker)
+                };
+                stretches.push((
+                    call,
+                    line.clone(),
+                    kind,
+                    turn.clone(),
+                    channel,
+                    (start_s, end_s),
+                    cut(&track.samples, start_s, end_s),
+                ));
+            }
+            let agent = tracks.iter().find(|t| t.speaker == Speaker::Agent);
+            if let (StretchKind::CustomerTurn, Some(agent)) = (kind, agent) {
+                if turn.end_s - turn.start_s >= MIN_BABBLE_S {
+                    let babble = ScriptedTurn {
+                        text: String::new(),
+                        ..turn.clone()
+                    };
+                    stretches.push((
+                        call,
+                        line.clone(),
+                        StretchKind::Babble,
+                        babble,
+                        channel_of(Speaker::Agent),
+                        (turn.start_s, turn.end_s),
+                        cut(&agent.samples, turn.start_s, turn.end_s),
+                    ));
+                }
+            }
+        }
+    }
+    let per_stretch: Vec<Vec<StretchCheck>> = stretches
+        .par_iter()
+        .map(
+            |(call, line, kind, turn, channel, (start_s, end_s), samples)| -> anyhow::Result<Vec<StretchCheck>> {
+                // whoever says a phrase, the audio says it: a customer's 不好意思 is
+                // the phrase heard (the channel, not the verifier, makes it theirs)
+                let said = said_in(matcher, &turn.text);
+                let segments = engine.transcribe_stretch(samples, Speaker::Agent, Some(&proposer))?;
+                Ok(segments
+                    .into_iter()
+                    .flat_map(|s| s.checks)
+                    .filter_map(|check| {
+                        let phrase_id = matcher.phrase_of_check(&check)?.to_string();
+                        Some(StretchCheck {
+                            call_id: call.call_id.clone(),
+                            line: line.clone(),
+                            snr_db: snr_of(line),
+                            stretch: *kind,
+                            said: turn.text.clone(),
+                            channel: *channel,
+                            start_s: start_s.max(0.0),
+                            end_s: *end_s,
+                            positive: said.contains(&phrase_id),
+                            verdict: matcher.judge_check(&check),
+                            phrase_id,
+                            check,
+                        })
+                    })
+                    .collect())
+            },
+        )
+        .collect::<anyhow::Result<_>>()?;
+    Ok(per_stretch.into_iter().flatten().collect())
+}
+
+/// The phrases said in `text`: those the matcher finds, and those whose
+/// words it holds inside a longer phrase of their category (让您久等了 in
+/// 王女士，让您久等了: found as the longer one, but said all the same).
+fn said_in(matcher: &Matcher, text: &str) -> std::collections::HashSet<String> {
+    let script = Transcript::from_segments("said", vec![Segment::new(Speaker::Agent, 0.0, 1.0, text)]);
+    let mut said: std::collections::HashSet<String> = matcher.find(&script).into_iter().map(|h| h.phrase_id).collect();
+    let options = &matcher.pack().normalize;
+    let words = crate::text::normalize(text, options).text;
+    for phrase in &matcher.pack().phrases {
+        let literal =
+            |tokens: &[crate::lexicon::Token]| tokens.iter().all(|t| matches!(t, crate::lexicon::Token::Literal(_)));
+        let inside = phrase.variants.iter().filter(|v| literal(v)).any(|v| {
+            let text: String = v
+                .iter()
+                .filter_map(|t| match t {
+                    crate::lexicon::Token::Literal(s) => Some(s.as_str()),
+                    crate::lexicon::Token::Slot(_) => None,
+                })
+                .collect();
+            words.contains(&text)
+        });
+        if inside {
+            said.insert(phrase.id.clone());
+        }
+    }
+    said
+}
+
+/// The near search as an agent's: every stretch is searched for agent phrases.
+struct AgentProposer<'a>(&'a Matcher);
+
+impl PhraseProposer for AgentProposer<'_> {
+    fn propose(&self, _speaker: Speaker, clauses: &[&str]) -> Vec<Proposal> {
+        self.0.near_candidates(Speaker::Agent, clauses)
+    }
+}
+
+fn cut(samples: &[f32], from_s: f64, to_s: f64) -> Vec<f32> {
+    let at = |s: f64| ((s.max(0.0) * WHISPER_RATE_HZ as f64) as usize).min(samples.len());
+    samples[at(from_s)..at(to_s)].to_vec()
+}
+
+/// The noise level a `line` description gives ("… pink noise 12 dB …"): the first figure in dB.
+fn snr_of(line: &str) -> Option<f32> {
+    let at = line.find(" dB")?;
+    line[..at].rsplit(' ').next()?.parse().ok()
 }
 
 #[cfg(test)]

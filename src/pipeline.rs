@@ -14,11 +14,12 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::asr::Engine;
+use crate::asr::{Engine, PhraseProposer};
 use crate::audio::{decode_file_bytes, print_voices, speaker_tracks, DecodedAudio, SpeakerTrack, VOICE_PRINTS};
 use crate::input::{CallSpec, FailedItem};
+use crate::lexicon::Matcher;
 use crate::store::{clear_failure, record_failure, OutDir};
-use crate::transcript::{Fingerprint, Transcript};
+use crate::transcript::{Fingerprint, Proposal, Speaker, Transcript};
 
 /// How one call went.
 #[derive(Debug)]
@@ -63,15 +64,27 @@ pub struct Transcribed {
     pub elapsed_s: f64,
 }
 
+/// The lexicon's near-candidate search, as the engine asks for it.
+struct LexiconProposer<'a>(&'a Matcher);
+
+impl PhraseProposer for LexiconProposer<'_> {
+    fn propose(&self, speaker: Speaker, clauses: &[&str]) -> Vec<Proposal> {
+        self.0.near_candidates(speaker, clauses)
+    }
+}
+
 /// Transcribes `calls` into the output folder's transcripts on the current rayon pool,
 /// calling `on_done` as each call finishes (for progress). Each call's
 /// failure is noted in `failures/`, and a success clears an older note.
+/// With `verify`, the phrases its pack nearly finds in a chunk are checked
+/// against the chunk's audio (`asr::verify`), and the transcript carries the checks.
 pub fn transcribe_batch(
     engine: &Engine,
     model_blake3: &str,
     calls: &[CallSpec],
     out: &OutDir,
     force: bool,
+    verify: Option<&Matcher>,
     on_done: &(dyn Fn(&CallOutcome) + Sync),
 ) -> Result<Vec<CallOutcome>, OutputFull> {
     // The first file the folder could not take; once set, no call starts.
@@ -87,14 +100,15 @@ pub fn transcribe_batch(
                 return None;
             }
             let started = Instant::now();
-            let result = transcribe_call(engine, model_blake3, spec, out, force).and_then(|(transcript, reused)| {
-                clear_failure(out, &spec.call_id).map_err(CallError::output(&out.failure(&spec.call_id)))?;
-                Ok(Transcribed {
-                    transcript,
-                    reused,
-                    elapsed_s: started.elapsed().as_secs_f64(),
-                })
-            });
+            let result =
+                transcribe_call(engine, model_blake3, spec, out, force, verify).and_then(|(transcript, reused)| {
+                    clear_failure(out, &spec.call_id).map_err(CallError::output(&out.failure(&spec.call_id)))?;
+                    Ok(Transcribed {
+                        transcript,
+                        reused,
+                        elapsed_s: started.elapsed().as_secs_f64(),
+                    })
+                });
             let result = match result {
                 Ok(done) => Ok(done),
                 Err(CallError::Call(reason)) => {
@@ -134,13 +148,20 @@ fn transcribe_call(
     spec: &CallSpec,
     out: &OutDir,
     force: bool,
+    verify: Option<&Matcher>,
 ) -> Result<(Transcript, bool), CallError> {
     let bytes = std::fs::read(&spec.audio_path)
         .map_err(|e| CallError::Call(format!("{}: cannot read: {e}", spec.audio_path.display())))?;
     let fingerprint = Fingerprint {
         audio_blake3: blake3::hash(&bytes).to_hex().to_string(),
         model_blake3: model_blake3.to_string(),
-        settings: format!("{}:{:?}", engine.fingerprint(), spec.agent_channel),
+        // the checks depend on the phrases listened for: another pack's phrases, another transcript
+        settings: format!(
+            "{}:{:?}:{}",
+            engine.fingerprint(),
+            spec.agent_channel,
+            verify.map_or_else(|| "unverified".to_string(), Matcher::near_fingerprint)
+        ),
     };
     let path = out.transcript(&spec.call_id, spec.started_at.as_deref());
     // older folders kept transcripts without day folders: found there, moved
@@ -183,10 +204,11 @@ fn transcribe_call(
         }
     }
     let (audio, tracks) = decode(bytes, spec)?;
+    let proposer = verify.map(LexiconProposer);
     let per_track: Vec<Vec<crate::transcript::Segment>> = tracks
         .par_iter()
         .map(|track| {
-            let mut segments = engine.transcribe(track)?;
+            let mut segments = engine.transcribe(track, proposer.as_ref().map(|p| p as &dyn PhraseProposer))?;
             print_voices(track, &mut segments);
             Ok(segments)
         })

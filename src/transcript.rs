@@ -69,6 +69,9 @@ pub struct Segment {
     /// agent from customer by it (`rules::speakers`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<VoicePrint>,
+    /// Phrases the text nearly holds, checked against the audio at transcription.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<PhraseCheck>,
 }
 
 impl Segment {
@@ -80,8 +83,55 @@ impl Segment {
             text: text.to_string(),
             confidence: 1.0,
             voice: None,
+            checks: Vec::new(),
         }
     }
+}
+
+/// A phrase a chunk's text nearly holds, for the acoustic model to check: the
+/// lexicon proposes (`lexicon::Matcher::near_candidates`), `asr::verify` scores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Proposal {
+    /// Characters of the chunk's text (its clauses' texts, concatenated) that
+    /// the phrase stands in for.
+    pub span: std::ops::Range<usize>,
+    /// What the span becomes: the phrase, written with the heard text's own
+    /// characters where they already say it (你 for 您, its punctuation).
+    pub rewrite: String,
+    /// What is checked: the phrase variant as the pack writes it.
+    pub phrase: String,
+    /// Characters the phrase has (normalised), for a per-character score.
+    pub phrase_chars: usize,
+    /// Other phrases of the pack at this place; the phrase must beat them.
+    pub rivals: Vec<Proposal>,
+}
+
+/// What whisper's acoustic model made of a phrase the transcript nearly
+/// holds (`asr::verify`): the evidence, not a verdict. The lexicon decides
+/// from it whether the phrase was said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhraseCheck {
+    /// The phrase, as the pack writes it.
+    pub phrase: String,
+    /// Where the heard text starts: a character index into the segment's text.
+    pub at: usize,
+    /// What whisper wrote where the phrase would be (may run on into the next segments).
+    pub heard: String,
+    /// Log-likelihood of the rewritten decode minus the free decode's, per
+    /// character of the phrase (0: as likely as what was heard; below: less).
+    pub gap_per_char: f32,
+    /// The lowest log-probability of a token of the rewritten span.
+    pub weakest: f32,
+    /// The mean log-probability of the rewritten span's tokens: how likely
+    /// the phrase is outright, not only against what was heard.
+    #[serde(default)]
+    pub mean: f32,
+    /// The best-scoring rival phrase at this place, if the pack has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rival: Option<String>,
+    /// Log-likelihood of the phrase's decode minus the best rival's (positive: the phrase fits better).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f32>,
 }
 
 /// A segment's voice, summarised (`audio::VoicePrinter`).

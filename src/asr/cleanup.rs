@@ -272,6 +272,7 @@ pub(super) fn finish(
             text,
             confidence: clause.confidence,
             voice: None,
+            checks: Vec::new(),
         });
     }
     drop_short_loops(&mut out);
@@ -336,6 +337,12 @@ fn join_cjk_spaces(text: &str) -> String {
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3000..=0x303F | 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
+}
+
+/// Whether `text` holds a decoder loop: a unit repeated back to back as
+/// [`collapse_repeats`] collapses it.
+pub(super) fn loops(text: &str) -> bool {
+    collapse_repeats(text) != text
 }
 
 /// Collapses a unit repeated back to back (shortest unit first, so that

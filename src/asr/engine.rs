@@ -8,12 +8,14 @@ use whisper_rs::{
     WhisperState,
 };
 
+use super::bpe::Bpe;
 use super::cleanup;
+use super::verify::{check_proposals, decode_past_end, FreeDecode, FreeToken, PhraseProposer, Vocabulary};
 use crate::audio::vad::{SpeechDetector, VadSettings};
 use crate::audio::{SpeakerTrack, WHISPER_RATE_HZ};
 use crate::model::ggml::{read_header, GgmlHeader};
 use crate::text::to_simplified;
-use crate::transcript::Segment;
+use crate::transcript::{Segment, Speaker};
 
 /// Bumped whenever decoding changes in a way that should invalidate cached transcripts.
 const ENGINE_REVISION: u32 = 9;
@@ -103,6 +105,10 @@ impl DecodeSettings {
 /// that decides what whisper hears.
 pub struct Engine {
     context: WhisperContext,
+    /// For phrase verification: the model's tokeniser and special tokens.
+    vocabulary: Vocabulary,
+    /// The tokens every chunk's decode starts from (see `decode_prefix`).
+    prefix: Vec<i32>,
     states: Mutex<Vec<WhisperState>>,
     settings: DecodeSettings,
     detector: SpeechDetector,
@@ -145,6 +151,11 @@ impl Engine {
             path: model_path.to_path_buf(),
             reason: format!("{e} (is it a whisper.cpp ggml model?)"),
         })?;
+        let vocabulary = vocabulary_of(&context);
+        let prefix = decode_prefix(&context, &settings).map_err(|reason| AsrError::ModelLoad {
+            path: model_path.to_path_buf(),
+            reason,
+        })?;
         let detector_id = match &detector {
             SpeechDetector::Silero(silero) => {
                 let bytes = std::fs::read(silero.path()).map_err(|e| AsrError::ModelLoad {
@@ -157,6 +168,8 @@ impl Engine {
         };
         Ok(Self {
             context,
+            vocabulary,
+            prefix,
             states: Mutex::new(Vec::new()),
             settings,
             detector,
@@ -185,20 +198,54 @@ impl Engine {
     }
 
     /// Transcribes one speaker track. Chunks are decoded in parallel on the
-    /// current rayon pool; segments come back in time order.
-    pub fn transcribe(&self, track: &SpeakerTrack) -> Result<Vec<Segment>, AsrError> {
+    /// current rayon pool; segments come back in time order. With a
+    /// `proposer`, the phrases it finds nearly said in a chunk are checked
+    /// against that chunk's audio ([`super::verify`]) and the checks kept on
+    /// the segments.
+    pub fn transcribe(
+        &self,
+        track: &SpeakerTrack,
+        proposer: Option<&dyn PhraseProposer>,
+    ) -> Result<Vec<Segment>, AsrError> {
         let chunks = self.detector.speech_chunks(&track.samples, &self.settings.vad);
         let per_chunk: Vec<Vec<Segment>> = chunks
             .par_iter()
             .map(|chunk| {
                 let to_s = |sample: usize| sample as f64 / WHISPER_RATE_HZ as f64;
                 let voiced_s: Vec<(f64, f64)> = chunk.voiced.iter().map(|&(a, b)| (to_s(a), to_s(b))).collect();
-                self.transcribe_chunk(&track.samples[chunk.start..chunk.end], to_s(chunk.start), &voiced_s)
+                let audio = ChunkAudio {
+                    samples: &track.samples[chunk.start..chunk.end],
+                    offset_s: to_s(chunk.start),
+                    voiced_s: &voiced_s,
+                };
+                self.transcribe_chunk(&audio, track.speaker, proposer)
             })
             .collect::<Result<_, _>>()?;
         let mut segments: Vec<Segment> = per_chunk.into_iter().flatten().collect();
         for s in &mut segments {
             s.speaker = track.speaker;
+        }
+        Ok(segments)
+    }
+
+    /// Transcribes one stretch of a speaker's speech as a single chunk, no
+    /// speech detection: for a stretch already cut at a turn (measuring the
+    /// verifier on scripted turns). With a `proposer`, as [`Engine::transcribe`].
+    pub fn transcribe_stretch(
+        &self,
+        samples: &[f32],
+        speaker: Speaker,
+        proposer: Option<&dyn PhraseProposer>,
+    ) -> Result<Vec<Segment>, AsrError> {
+        let whole = [(0.0, samples.len() as f64 / WHISPER_RATE_HZ as f64)];
+        let chunk = ChunkAudio {
+            samples,
+            offset_s: 0.0,
+            voiced_s: &whole,
+        };
+        let mut segments = self.transcribe_chunk(&chunk, speaker, proposer)?;
+        for s in &mut segments {
+            s.speaker = speaker;
         }
         Ok(segments)
     }
@@ -246,10 +293,34 @@ impl Engine {
     /// (or by DTW, when asked for).
     fn transcribe_chunk(
         &self,
-        audio: &[f32],
-        offset_s: f64,
-        voiced_s: &[(f64, f64)],
+        chunk: &ChunkAudio,
+        speaker: Speaker,
+        proposer: Option<&dyn PhraseProposer>,
     ) -> Result<Vec<Segment>, AsrError> {
+        let mut state = self.take_state()?;
+        let result = self.decode_chunk(&mut state, chunk, speaker, proposer, true);
+        self.return_state(state);
+        result
+    }
+
+    /// One chunk through whisper, with a second look where the decode ended
+    /// unsure: on a bad line whisper often stops after the first sentence of a
+    /// chunk (the end token at 0.2 where a finished sentence has 0.95), and
+    /// the rest of what was said is lost. First the decode goes on past that
+    /// end (greedy, the end suppressed once), kept when it reads as speech;
+    /// if it still ends unsure, or nothing was heard at all, the chunk is cut
+    /// at its longest inner pause and each part decoded on its own, kept when
+    /// the parts say more. Near phrases are checked while a decode's encoder
+    /// output is still in the decoding state.
+    fn decode_chunk(
+        &self,
+        state: &mut WhisperState,
+        chunk: &ChunkAudio,
+        speaker: Speaker,
+        proposer: Option<&dyn PhraseProposer>,
+        may_split: bool,
+    ) -> Result<Vec<Segment>, AsrError> {
+        let audio = chunk.samples;
         let min_len = (MIN_CHUNK_S * WHISPER_RATE_HZ as f32) as usize;
         let padded;
         let samples = if audio.len() < min_len {
@@ -261,70 +332,274 @@ impl Engine {
         let chunk_s = samples.len() as f32 / WHISPER_RATE_HZ as f32;
         let audio_ctx = audio_ctx_for(chunk_s);
         let max_tokens = (chunk_s * self.settings.max_tokens_per_s).ceil() as i32 + 8;
-        let mut state = self.take_state()?;
         let params = self.params(audio_ctx, max_tokens);
         let chunk_len_s = audio.len() as f64 / WHISPER_RATE_HZ as f64;
-        let result = state
+        state
             .full(params, samples)
-            .map_err(|e| AsrError::Whisper(e.to_string()))
-            .map(|()| self.collect_segments(&state, offset_s, chunk_len_s, voiced_s));
-        self.return_state(state);
-        result
+            .map_err(|e| AsrError::Whisper(e.to_string()))?;
+        let threads = self.settings.threads_per_chunk.max(1);
+        let (mut tokens, mut end) = self.free_tokens(state);
+        let unsure = |end: Option<f32>| end.is_some_and(|e| e < UNSURE_END_LOGPROB);
+        if unsure(end) && !self.settings.dtw_token_times {
+            let free = FreeDecode {
+                prefix: &self.prefix,
+                tokens: &tokens,
+                end_logprob: end,
+            };
+            let room = (max_tokens as usize)
+                .saturating_sub(tokens.len())
+                .clamp(1, MAX_TOKENS_PAST_END);
+            let (more, more_end) = decode_past_end(state, &self.vocabulary, &free, room, threads)
+                .map_err(|e| AsrError::Whisper(format!("decoding past an unsure end: {e}")))?;
+            if reads_as_speech(&more, more_end) {
+                tokens.extend(more);
+                end = more_end;
+            }
+        }
+        let mut segments = self.segments_from(&tokens, chunk.offset_s, chunk_len_s, chunk.voiced_s);
+        if let Some(proposer) = proposer {
+            self.verify_near_phrases(state, speaker, proposer, &tokens, end, &mut segments)?;
+        }
+        let heard = segments.iter().map(|s| s.text.chars().count()).sum::<usize>();
+        let voiced_s: f64 = chunk.voiced_s.iter().map(|(a, b)| b - a).sum();
+        let too_little = heard == 0 || (unsure(end) && (heard as f64) < MIN_CHARS_PER_VOICED_S * voiced_s);
+        if may_split && too_little {
+            if let Some((first, second)) = chunk.split_at_longest_pause() {
+                let mut parts = self.decode_chunk(state, &first.as_chunk(), speaker, proposer, false)?;
+                parts.extend(self.decode_chunk(state, &second.as_chunk(), speaker, proposer, false)?);
+                let said = |segments: &[Segment]| segments.iter().map(|s| s.text.chars().count()).sum::<usize>();
+                if said(&parts) > said(&segments) {
+                    segments = parts;
+                }
+            }
+        }
+        Ok(segments)
     }
 
-    /// Turns whisper's output into clause-sized segments on the call timeline.
-    /// Decoded without timestamp tokens, whisper's one segment is the whole
-    /// chunk. Without DTW, text is spread over the chunk's voiced stretches
-    /// (`voiced_s`, seconds into the chunk) by its length.
-    fn collect_segments(
+    /// Checks the phrases `proposer` finds nearly said in a chunk's segments
+    /// against the chunk's audio (the decode of `tokens` still in `state`),
+    /// and keeps each check on the segment where its heard text starts.
+    fn verify_near_phrases(
         &self,
-        state: &WhisperState,
+        state: &mut WhisperState,
+        speaker: Speaker,
+        proposer: &dyn PhraseProposer,
+        tokens: &[FreeToken],
+        end_logprob: Option<f32>,
+        segments: &mut [Segment],
+    ) -> Result<(), AsrError> {
+        if segments.is_empty() {
+            return Ok(());
+        }
+        let texts: Vec<&str> = segments.iter().map(|s| s.text.as_str()).collect();
+        let proposals = proposer.propose(speaker, &texts);
+        if proposals.is_empty() {
+            return Ok(());
+        }
+        let free = FreeDecode {
+            prefix: &self.prefix,
+            tokens,
+            end_logprob,
+        };
+        let threads = self.settings.threads_per_chunk.max(1);
+        let checks = check_proposals(state, &self.vocabulary, &free, &texts, &proposals, threads)
+            .map_err(|e| AsrError::Whisper(format!("phrase verification: {e}")))?;
+        for (clause, check) in checks {
+            segments[clause].checks.push(check);
+        }
+        Ok(())
+    }
+
+    /// The free decode's text tokens with whisper's log-probabilities, and the
+    /// log-probability of its end (None when it stopped at the token limit).
+    fn free_tokens(&self, state: &WhisperState) -> (Vec<FreeToken>, Option<f32>) {
+        let eot = self.context.token_eot();
+        let mut tokens = Vec::new();
+        let mut end_logprob = None;
+        for segment in state.as_iter() {
+            for i in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(i) else { continue };
+                let data = token.token_data();
+                if data.id == eot {
+                    end_logprob = Some(data.plog);
+                    continue;
+                }
+                if data.id > eot {
+                    continue; // timestamps, language, task and other special tokens
+                }
+                tokens.push(FreeToken {
+                    id: data.id,
+                    bytes: token.to_bytes().map(<[u8]>::to_vec).unwrap_or_default(),
+                    logprob: data.plog,
+                    dtw_s: (data.t_dtw >= 0).then(|| data.t_dtw as f64 / 100.0),
+                });
+            }
+        }
+        (tokens, end_logprob)
+    }
+
+    /// Turns a chunk's tokens into clause-sized segments on the call timeline.
+    /// Decoded without timestamp tokens, the chunk is one stretch of text.
+    /// With DTW each token is timed where it is spoken (a token ends where
+    /// the next begins); without, text is spread over the chunk's voiced
+    /// stretches (`voiced_s`, seconds into the chunk) by its length.
+    fn segments_from(
+        &self,
+        free: &[FreeToken],
         offset_s: f64,
         chunk_len_s: f64,
         voiced_s: &[(f64, f64)],
     ) -> Vec<Segment> {
-        let eot = self.context.token_eot();
-        let mut pieces = Vec::new();
-        for segment in state.as_iter() {
-            let (seg_start, seg_end) = (0.0, chunk_len_s);
-            let mut tokens: Vec<cleanup::TimedToken> = Vec::new();
-            for i in 0..segment.n_tokens() {
-                let Some(token) = segment.get_token(i) else { continue };
-                let data = token.token_data();
-                if data.id >= eot {
-                    continue; // timestamps, language, task and other special tokens
-                }
-                let Ok(bytes) = token.to_bytes() else { continue };
-                // DTW gives each token the moment it is spoken; a token ends where the
-                // next begins. Without DTW the tokens stay untimed and clauses share
-                // their segment's span by length (timestamp tokens are worse than that).
-                let (start_s, end_s) = if data.t_dtw >= 0 {
-                    let at_s = data.t_dtw as f64 / 100.0;
+        let mut tokens: Vec<cleanup::TimedToken> = Vec::with_capacity(free.len());
+        for token in free {
+            let (start_s, end_s) = match token.dtw_s {
+                Some(at_s) => {
                     if let Some(previous) = tokens.last_mut() {
                         previous.end_s = at_s.max(previous.start_s);
                     }
-                    (at_s, seg_end.max(at_s))
-                } else {
-                    (0.0, 0.0)
-                };
-                tokens.push(cleanup::TimedToken {
-                    bytes: bytes.to_vec(),
-                    start_s,
-                    end_s,
-                    probability: data.p,
-                });
-            }
-            if tokens.iter().any(|t| t.end_s > t.start_s) {
-                pieces.extend(cleanup::clauses(&tokens, seg_start, seg_end));
-            } else {
-                let voiced_total_s: f64 = voiced_s.iter().map(|(a, b)| b - a).sum();
-                let mut untimed = cleanup::clauses(&tokens, 0.0, voiced_total_s);
-                cleanup::onto_voiced(&mut untimed, voiced_s);
-                pieces.extend(untimed);
-            }
+                    (at_s, chunk_len_s.max(at_s))
+                }
+                None => (0.0, 0.0),
+            };
+            tokens.push(cleanup::TimedToken {
+                bytes: token.bytes.clone(),
+                start_s,
+                end_s,
+                probability: token.logprob.exp(),
+            });
         }
+        let pieces = if tokens.iter().any(|t| t.end_s > t.start_s) {
+            cleanup::clauses(&tokens, 0.0, chunk_len_s)
+        } else {
+            let voiced_total_s: f64 = voiced_s.iter().map(|(a, b)| b - a).sum();
+            let mut untimed = cleanup::clauses(&tokens, 0.0, voiced_total_s);
+            cleanup::onto_voiced(&mut untimed, voiced_s);
+            untimed
+        };
         cleanup::finish(pieces, offset_s, chunk_len_s, to_simplified)
     }
+}
+
+/// A decode whose end token is less likely than this stopped unsure (a
+/// finished sentence ends above -0.1; a chunk whose second sentence was
+/// dropped ends near -1.7).
+const UNSURE_END_LOGPROB: f32 = -1.0;
+/// Tokens decoded past an unsure end at most: one more sentence, not a loop.
+const MAX_TOKENS_PAST_END: usize = 32;
+/// A chunk whose decode ended unsure and holds fewer characters than this
+/// per second of voice (Mandarin runs 4 to 6) lost some of what was said.
+const MIN_CHARS_PER_VOICED_S: f64 = 2.5;
+/// A chunk is cut for a second look only at a pause at least this long.
+const MIN_SPLIT_PAUSE_S: f64 = 0.4;
+
+/// Whether tokens decoded past an unsure end are more speech: they end, say
+/// some Chinese, and do not loop ("(在)(在)(在)…", runs of quotes).
+fn reads_as_speech(tokens: &[FreeToken], end: Option<f32>) -> bool {
+    let Ok(text) = String::from_utf8(tokens.iter().flat_map(|t| t.bytes.iter().copied()).collect()) else {
+        return false;
+    };
+    let cjk = text.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
+    let mean_logprob = tokens.iter().map(|t| t.logprob).sum::<f32>() / tokens.len().max(1) as f32;
+    end.is_some() && cjk >= 2 && !cleanup::loops(&text) && mean_logprob >= -1.5
+}
+
+/// One VAD chunk of a track: its samples, where it starts, where its voice is.
+struct ChunkAudio<'a> {
+    samples: &'a [f32],
+    offset_s: f64,
+    /// Voiced stretches, seconds into the chunk.
+    voiced_s: &'a [(f64, f64)],
+}
+
+/// A part of a chunk, owning its voiced stretches.
+struct ChunkPart<'a> {
+    samples: &'a [f32],
+    offset_s: f64,
+    voiced_s: Vec<(f64, f64)>,
+}
+
+impl ChunkPart<'_> {
+    fn as_chunk(&self) -> ChunkAudio<'_> {
+        ChunkAudio {
+            samples: self.samples,
+            offset_s: self.offset_s,
+            voiced_s: &self.voiced_s,
+        }
+    }
+}
+
+impl<'a> ChunkAudio<'a> {
+    /// The chunk in two at the middle of its longest pause between voiced
+    /// stretches (at least `MIN_SPLIT_PAUSE_S`), each part with its own voice.
+    fn split_at_longest_pause(&self) -> Option<(ChunkPart<'a>, ChunkPart<'a>)> {
+        let (gap, after) = self
+            .voiced_s
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| (w[1].0 - w[0].1, i + 1))
+            .max_by(|a, b| a.0.total_cmp(&b.0))?;
+        if gap < MIN_SPLIT_PAUSE_S {
+            return None;
+        }
+        let cut_s = (self.voiced_s[after - 1].1 + self.voiced_s[after].0) / 2.0;
+        let cut = ((cut_s * WHISPER_RATE_HZ as f64) as usize).min(self.samples.len());
+        let first = ChunkPart {
+            samples: &self.samples[..cut],
+            offset_s: self.offset_s,
+            voiced_s: self.voiced_s[..after].to_vec(),
+        };
+        let second = ChunkPart {
+            samples: &self.samples[cut..],
+            offset_s: self.offset_s + cut_s,
+            voiced_s: self.voiced_s[after..]
+                .iter()
+                .map(|&(a, b)| (a - cut_s, b - cut_s))
+                .collect(),
+        };
+        Some((first, second))
+    }
+}
+
+/// The model's tokeniser (its regular tokens, by id) and the special tokens
+/// verification needs.
+fn vocabulary_of(context: &WhisperContext) -> Vocabulary {
+    let eot = context.token_eot();
+    let bytes: Vec<Vec<u8>> = (0..eot)
+        .map(|id| context.token_to_bytes(id).map(<[u8]>::to_vec).unwrap_or_default())
+        .collect();
+    let bpe = Bpe::new(bytes.iter().enumerate().map(|(id, b)| (id as i32, b.clone())));
+    let space = bpe.encode(" ").and_then(|t| t.first().copied()).unwrap_or(eot);
+    Vocabulary {
+        eot,
+        n_vocab: context.n_vocab().max(0) as usize,
+        space,
+        bpe,
+        bytes,
+    }
+}
+
+/// The tokens whisper.cpp starts each chunk's decode from, as `full()` builds
+/// them: the previous-text marker and the initial prompt (whisper.cpp's own
+/// tokenisation of it), then start of transcript, language, task and no
+/// timestamps.
+fn decode_prefix(context: &WhisperContext, settings: &DecodeSettings) -> Result<Vec<i32>, String> {
+    let mut prefix = Vec::new();
+    if !settings.initial_prompt.is_empty() {
+        prefix.push(context.token_prev());
+        let prompt = context
+            .tokenize(&settings.initial_prompt, 1024)
+            .map_err(|e| format!("cannot tokenise the initial prompt: {e}"))?;
+        prefix.extend(prompt);
+    }
+    prefix.push(context.token_sot());
+    if context.is_multilingual() {
+        let lang = whisper_rs::get_lang_id(&settings.language)
+            .ok_or_else(|| format!("whisper does not know the language {:?}", settings.language))?;
+        prefix.push(context.token_lang(lang));
+        prefix.push(context.token_transcribe());
+    }
+    prefix.push(context.token_not());
+    Ok(prefix)
 }
 
 /// Encoder frames for a chunk of `chunk_s` seconds: the chunk, a margin, and
@@ -362,6 +637,7 @@ fn dtw_mode(h: &GgmlHeader) -> DtwMode<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::asr::verify::force_sequence;
 
     #[test]
     fn whisper_is_built_with_llamafile_kernels() {
@@ -371,6 +647,69 @@ mod tests {
             "whisper.cpp was built without llamafile's kernels (GGML_LLAMAFILE in .cargo/config.toml), \
              so decoding is about a fifth slower; a build older than that setting needs \
              `cargo clean -p whisper-rs-sys`. whisper.cpp says: {info}"
+        );
+    }
+
+    /// The verifier's two foundations, on the real model and a phone-line
+    /// call: scoring the free decode by teacher forcing gives back whisper's
+    /// own token log-probabilities (same prompt, same filters, the encoder
+    /// output left in the state), and the hand-made BPE writes the decoded
+    /// text in the very tokens whisper chose.
+    #[test]
+    fn teacher_forcing_the_free_decode_gives_whispers_own_scores() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let model = root.join("models/ggml-base-q8_0.bin");
+        assert!(
+            model.is_file(),
+            "{} is missing: scripts/setup.sh installs it",
+            model.display()
+        );
+        let engine = Engine::load(&model, SpeechDetector::Energy, DecodeSettings::default()).expect("model loads");
+        let audio = crate::audio::decode_file(&root.join("data-samples/lines-b/b-01.wav")).expect("sample decodes");
+        let tracks = crate::audio::speaker_tracks(&audio, crate::transcript::AgentChannel::Left).expect("stereo call");
+        let agent = tracks
+            .iter()
+            .find(|t| t.speaker == Speaker::Agent)
+            .expect("an agent track");
+        let chunks = engine.detector.speech_chunks(&agent.samples, &engine.settings.vad);
+        let mut state = engine.take_state().unwrap();
+        let (mut compared, mut same_tokens, mut decodes) = (0, 0, 0);
+        for chunk in chunks.iter().take(6) {
+            let samples = &agent.samples[chunk.start..chunk.end];
+            if samples.len() < (MIN_CHUNK_S * WHISPER_RATE_HZ as f32) as usize {
+                continue;
+            }
+            let chunk_s = samples.len() as f32 / WHISPER_RATE_HZ as f32;
+            let params = engine.params(audio_ctx_for(chunk_s), 200);
+            state.full(params, samples).unwrap();
+            let (free, end) = engine.free_tokens(&state);
+            if free.is_empty() {
+                continue;
+            }
+            decodes += 1;
+            let ids: Vec<i32> = free.iter().map(|t| t.id).collect();
+            let forced = force_sequence(&mut state, &engine.vocabulary, &engine.prefix, &ids, 1).unwrap();
+            let whispers = free.iter().map(|t| t.logprob).chain(end);
+            for (k, (own, forced)) in whispers.zip(&forced).enumerate() {
+                assert!(
+                    (own - forced).abs() < 0.02,
+                    "token {k} of {:?}: whisper scored it {own}, teacher forcing {forced}",
+                    String::from_utf8_lossy(&free.iter().flat_map(|t| t.bytes.clone()).collect::<Vec<_>>())
+                );
+                compared += 1;
+            }
+            let text = String::from_utf8(free.iter().flat_map(|t| t.bytes.clone()).collect()).unwrap();
+            if engine.vocabulary.bpe.encode(&text).as_deref() == Some(&ids[..]) {
+                same_tokens += 1;
+            }
+        }
+        assert!(
+            decodes >= 4 && compared >= 40,
+            "too little was heard to compare: {decodes} decodes, {compared} tokens"
+        );
+        assert!(
+            same_tokens * 10 >= decodes * 9,
+            "the BPE wrote {same_tokens} of {decodes} decodes in whisper's own tokens"
         );
     }
 

@@ -10,7 +10,10 @@
 //! behind these choices.
 
 pub mod blas;
+mod bpe;
 mod cleanup;
 mod engine;
+mod verify;
 
 pub use engine::{model_missing_help, AsrError, DecodeSettings, Engine};
+pub use verify::{PhraseProposer, HOPELESS_GAP_PER_CHAR, RIVAL_REACH};

@@ -10,12 +10,12 @@ use anyhow::Context;
 
 use crate::cli::{ExampleFormat, ExamplesArgs};
 use crate::cmd::{print_out, Outcome};
+use crate::lexicon::MatchKind;
 use crate::report::{
     clip_file_name, cut_clips, examples_page, mm_ss, select_examples, Example, ExampleFilter, ExampleRow, ExamplesPage,
     Moment,
 };
 use crate::store::{read_calls, read_hits, write_atomic, CallRecord, OutDir};
-use crate::transcript::Speaker;
 
 pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
     let out = OutDir::new(&args.out);
@@ -25,12 +25,12 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
         agent_id: args.agent.clone(),
         from: args.from.clone(),
         to: args.to.clone(),
-        // the customer's words are not an agent's bad moment unless asked for
-        speakers: if args.speaker.is_empty() {
-            vec![Speaker::Agent, Speaker::Unknown]
-        } else {
-            args.speaker.iter().map(|&s| s.into()).collect()
-        },
+        speakers: args.speaker.iter().map(|&s| s.into()).collect(),
+        // what the rules counted, as they decided it, unless more is asked for
+        // (a speaker named, every hit, or the grey ones, which never count)
+        counted_only: !(args.all
+            || !args.speaker.is_empty()
+            || args.match_kind == Some(crate::cli::MatchArg::Uncertain)),
         max_score: args.max_score,
         kind: args.match_kind.map(Into::into),
         limit: args.limit,
@@ -165,6 +165,10 @@ fn csv_of(examples: &[Example], clips: &[Option<String>]) -> anyhow::Result<Vec<
         "matched_text",
         "speaker",
         "match",
+        "score",
+        "counted",
+        "rule",
+        "not_counted",
         "context",
         "clip",
     ])?;
@@ -183,6 +187,10 @@ fn csv_of(examples: &[Example], clips: &[Option<String>]) -> anyhow::Result<Vec<
             &e.hit.matched_text,
             e.hit.speaker.as_str(),
             e.hit.kind.as_str(),
+            &e.hit.score.map(|s| format!("{s:.3}")).unwrap_or_default(),
+            if e.hit.verdict.counted { "true" } else { "false" },
+            e.hit.verdict.rule.as_deref().unwrap_or_default(),
+            e.hit.verdict.not_counted.map_or("", |n| n.as_str()),
             &e.hit.context,
             clip.as_deref().unwrap_or_default(),
         ])?;
@@ -218,9 +226,10 @@ fn table(examples: &[Example]) -> String {
         "category",
         "phrase",
         "said",
+        "counted",
         "around it",
     ];
-    let cells: Vec<[String; 9]> = examples
+    let cells: Vec<[String; 10]> = examples
         .iter()
         .map(|e| {
             [
@@ -231,7 +240,16 @@ fn table(examples: &[Example]) -> String {
                 mm_ss(e.hit.start_s),
                 e.hit.category.clone(),
                 e.hit.phrase_id.clone(),
-                format!("「{}」", e.hit.matched_text),
+                match e.hit.kind {
+                    MatchKind::Verified => format!("「{}」 verified as 「{}」", e.hit.matched_text, e.hit.phrase),
+                    MatchKind::Uncertain => format!("「{}」 open: 「{}」?", e.hit.matched_text, e.hit.phrase),
+                    _ => format!("「{}」", e.hit.matched_text),
+                },
+                match (&e.hit.verdict.rule, e.hit.verdict.not_counted) {
+                    (_, Some(why)) => format!("no: {}", why.describe()),
+                    (Some(rule), None) => rule.clone(),
+                    (None, None) => "yes".into(),
+                },
                 format!("…{}…", e.hit.context),
             ]
         })

@@ -170,7 +170,7 @@ impl BatchSummary {
             calls: t.calls,
             scored: t.scored,
             passed: t.passed,
-            did_not_pass: t.scored - t.passed,
+            did_not_pass: t.did_not_pass(),
             unprocessed: t.unprocessed,
             audio_hours: t.audio_h,
             hits: scored.hits,

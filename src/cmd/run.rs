@@ -111,10 +111,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         .build()
         .context("starting worker threads")?;
     let transcribing = Instant::now();
+    let matcher = crate::lexicon::Matcher::new(&pack);
+    let verify = (!args.no_verify).then_some(&matcher);
     let outcomes = pool.install(|| {
-        transcribe_batch(&engine, &model_blake3, &discovery.calls, &out, args.force, &|o| {
-            progress.done(o)
-        })
+        transcribe_batch(
+            &engine,
+            &model_blake3,
+            &discovery.calls,
+            &out,
+            args.force,
+            verify,
+            &|o| progress.done(o),
+        )
     });
     progress.finish(transcribing.elapsed().as_secs_f64());
     let outcomes = outcomes?;

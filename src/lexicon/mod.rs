@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 pub use matcher::Matcher;
 pub use pack::{
     builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Rubric, RuleSettings, SpeakerSettings,
-    TimingSettings, UnknownSpeaker, RULE_IDS,
+    TimingSettings, UnknownSpeaker, VerifySettings, RULE_IDS,
 };
 pub use phrase::{Phrase, Slot, Token};
 
@@ -96,6 +96,12 @@ pub enum MatchKind {
     Exact,
     /// Sounds like the phrase: homophones or one near-sound per few characters.
     Tolerant,
+    /// Written a little off, and the audio, scored by whisper with the phrase
+    /// in place of what it wrote, says the phrase ([`Hit::score`]).
+    Verified,
+    /// Written a little off, and the audio neither confirms the phrase nor
+    /// rules it out: not found, not absent. Never counts as said.
+    Uncertain,
 }
 
 impl MatchKind {
@@ -103,7 +109,25 @@ impl MatchKind {
         match self {
             MatchKind::Exact => "exact",
             MatchKind::Tolerant => "tolerant",
+            MatchKind::Verified => "verified",
+            MatchKind::Uncertain => "uncertain",
         }
+    }
+
+    pub fn parse(name: &str) -> Option<MatchKind> {
+        [
+            MatchKind::Exact,
+            MatchKind::Tolerant,
+            MatchKind::Verified,
+            MatchKind::Uncertain,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+
+    /// Whether the phrase counts as said (everything but `Uncertain`).
+    pub fn is_found(self) -> bool {
+        self != MatchKind::Uncertain
     }
 }
 
@@ -121,8 +145,138 @@ pub struct Hit {
     pub start_s: f64,
     pub end_s: f64,
     pub kind: MatchKind,
+    /// For a hit checked against the audio (`verified`, `uncertain`): how much
+    /// less likely whisper found the phrase than what it wrote, per character
+    /// (log-likelihood; 0 = as likely).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
     /// The sentence around the hit.
     pub context: String,
+    /// What the rules made of it: decided once, by `rules::judge`; the
+    /// tables, the report and `examples` only show it.
+    #[serde(default)]
+    pub verdict: HitVerdict,
+}
+
+/// Whether a hit counted in its call's verdict, under which rule, and, when
+/// it did not, why. A matcher's hit is `NotJudged` until the rules judge it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HitVerdict {
+    pub counted: bool,
+    /// The rule it counted under, or would have: a `failed_rules` id
+    /// (`forbidden_phrase`, `greeting_late`…), `nine_do_bonus` for a
+    /// nine-do phrase; None for a category no rule reads.
+    pub rule: Option<String>,
+    /// Why it did not count (None when it did).
+    pub not_counted: Option<NotCounted>,
+}
+
+impl HitVerdict {
+    /// Not judged yet: what a matcher's hit carries.
+    pub const NOT_JUDGED: HitVerdict = HitVerdict {
+        counted: false,
+        rule: None,
+        not_counted: Some(NotCounted::NotJudged),
+    };
+
+    pub fn counted(rule: &str) -> Self {
+        Self {
+            counted: true,
+            rule: Some(rule.to_string()),
+            not_counted: None,
+        }
+    }
+
+    pub fn not_counted(rule: Option<&str>, why: NotCounted) -> Self {
+        Self {
+            counted: false,
+            rule: rule.map(str::to_string),
+            not_counted: Some(why),
+        }
+    }
+}
+
+impl Default for HitVerdict {
+    fn default() -> Self {
+        Self::NOT_JUDGED
+    }
+}
+
+/// Why a hit did not count: stable ids, as hits.parquet's `not_counted`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotCounted {
+    /// The rules have not judged it (a hit straight from the matcher).
+    NotJudged,
+    /// Said by the customer, in a category that listens to the agent.
+    CustomersWords,
+    /// Said by the agent, in a category that listens to the customer.
+    AgentsWords,
+    /// Mono speech not told apart, and the pack's `unknown_speaker` is `ignore`.
+    UnknownSpeakerIgnored,
+    /// The call's speakers were told apart less surely than the category's
+    /// `min_speaker_confidence` asks.
+    SpeakerUnsure,
+    /// The audio check neither confirmed the phrase nor ruled it out.
+    Uncertain,
+    /// Outside the window its rule reads (a closing long before the end).
+    OutsideWindow,
+    /// A hold phrase with no hold next to it.
+    NotAtHold,
+    /// A later greeting: the first one decides the greeting rules.
+    LaterGreeting,
+    /// Its category is watched, not scored.
+    NoRule,
+}
+
+impl NotCounted {
+    pub const ALL: [NotCounted; 10] = [
+        NotCounted::NotJudged,
+        NotCounted::CustomersWords,
+        NotCounted::AgentsWords,
+        NotCounted::UnknownSpeakerIgnored,
+        NotCounted::SpeakerUnsure,
+        NotCounted::Uncertain,
+        NotCounted::OutsideWindow,
+        NotCounted::NotAtHold,
+        NotCounted::LaterGreeting,
+        NotCounted::NoRule,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotCounted::NotJudged => "not_judged",
+            NotCounted::CustomersWords => "customers_words",
+            NotCounted::AgentsWords => "agents_words",
+            NotCounted::UnknownSpeakerIgnored => "unknown_speaker_ignored",
+            NotCounted::SpeakerUnsure => "speaker_unsure",
+            NotCounted::Uncertain => "uncertain",
+            NotCounted::OutsideWindow => "outside_window",
+            NotCounted::NotAtHold => "not_at_hold",
+            NotCounted::LaterGreeting => "later_greeting",
+            NotCounted::NoRule => "no_rule",
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<NotCounted> {
+        NotCounted::ALL.into_iter().find(|n| n.as_str() == id)
+    }
+
+    /// In a few words, for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            NotCounted::NotJudged => "not judged",
+            NotCounted::CustomersWords => "the customer's words",
+            NotCounted::AgentsWords => "the agent's words (a customer category)",
+            NotCounted::UnknownSpeakerIgnored => "speaker unknown, ignored by the pack",
+            NotCounted::SpeakerUnsure => "speakers told apart too unsurely",
+            NotCounted::Uncertain => "the audio neither confirmed nor ruled it out",
+            NotCounted::OutsideWindow => "outside the rule's window",
+            NotCounted::NotAtHold => "no hold next to it",
+            NotCounted::LaterGreeting => "a later greeting",
+            NotCounted::NoRule => "watched, not scored",
+        }
+    }
 }
 
 /// One mistake in a pack, pointing at the file and line.

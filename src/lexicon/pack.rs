@@ -46,6 +46,40 @@ impl Default for MatchSettings {
     }
 }
 
+/// When a phrase checked against the audio (`asr::verify`) counts as said,
+/// and when the evidence is too grey to say either way. See `[verify]` in
+/// `lexicons/pack.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerifySettings {
+    /// Accepted when the phrase is at most this much less likely than what
+    /// whisper heard, per character (log-likelihood)…
+    pub accept_gap_per_char: f32,
+    /// …no token of it is less likely than this…
+    pub accept_weakest: f32,
+    /// …and it beats every rival phrase at that place by at least this much.
+    pub accept_margin: f32,
+    /// Not accepted but at least this likely per character (and not beaten by
+    /// a rival): neither said nor clearly not said.
+    pub uncertain_gap_per_char: f32,
+    /// How far off (by sound, per phrase character) a stretch of text may be
+    /// for the phrase to be checked at all, at transcription (`callqa run`).
+    /// Higher finds more and costs more decoder time.
+    pub near_budget_per_char: f32,
+}
+
+impl Default for VerifySettings {
+    fn default() -> Self {
+        Self {
+            accept_gap_per_char: -0.8,
+            accept_weakest: -6.0,
+            accept_margin: 1.0,
+            uncertain_gap_per_char: -2.5,
+            near_budget_per_char: 0.4,
+        }
+    }
+}
+
 /// Where required phrases belong and what a hold is. See `lexicons/pack.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -216,6 +250,8 @@ struct PackToml {
     normalize: NormalizeOptions,
     #[serde(default)]
     matching: MatchSettings,
+    #[serde(default)]
+    verify: VerifySettings,
     categories: BTreeMap<String, CategoryToml>,
     #[serde(default)]
     rules: RuleSettings,
@@ -245,6 +281,7 @@ pub struct Pack {
     pub source: PathBuf,
     pub normalize: NormalizeOptions,
     pub matching: MatchSettings,
+    pub verify: VerifySettings,
     pub categories: Vec<Category>,
     pub phrases: Vec<Phrase>,
     pub rules: RuleSettings,
@@ -395,6 +432,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         source: dir.to_path_buf(),
         normalize: config.normalize,
         matching: config.matching,
+        verify: config.verify,
         categories,
         phrases,
         rules: config.rules,
@@ -519,6 +557,69 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
             format!(
                 "timing.speech_rate_min_cpm ({}) is above speech_rate_max_cpm ({})",
                 t.speech_rate_min_cpm, t.speech_rate_max_cpm
+            ),
+        );
+    }
+    let v = &config.verify;
+    for (key, value) in [
+        ("accept_gap_per_char", v.accept_gap_per_char),
+        ("accept_weakest", v.accept_weakest),
+        ("uncertain_gap_per_char", v.uncertain_gap_per_char),
+    ] {
+        if !(value.is_finite() && value <= 0.0) {
+            problem(
+                "verify",
+                key,
+                format!("verify.{key} is a log-likelihood: 0 or below, not {value}"),
+            );
+        }
+    }
+    if !(0.0..=1.0).contains(&v.near_budget_per_char) {
+        problem(
+            "verify",
+            "near_budget_per_char",
+            format!(
+                "verify.near_budget_per_char must be between 0 and 1, not {}",
+                v.near_budget_per_char
+            ),
+        );
+    }
+    if !v.accept_margin.is_finite() {
+        problem(
+            "verify",
+            "accept_margin",
+            format!("verify.accept_margin must be a number, not {}", v.accept_margin),
+        );
+    }
+    if v.uncertain_gap_per_char < crate::asr::HOPELESS_GAP_PER_CHAR {
+        problem(
+            "verify",
+            "uncertain_gap_per_char",
+            format!(
+                "verify.uncertain_gap_per_char ({}) is below {}: the audio check stops following a phrase there",
+                v.uncertain_gap_per_char,
+                crate::asr::HOPELESS_GAP_PER_CHAR
+            ),
+        );
+    }
+    if v.accept_margin > crate::asr::RIVAL_REACH {
+        problem(
+            "verify",
+            "accept_margin",
+            format!(
+                "verify.accept_margin ({}) is above {}: the audio check stops following a rival that far behind",
+                v.accept_margin,
+                crate::asr::RIVAL_REACH
+            ),
+        );
+    }
+    if v.uncertain_gap_per_char > v.accept_gap_per_char {
+        problem(
+            "verify",
+            "uncertain_gap_per_char",
+            format!(
+                "verify.uncertain_gap_per_char ({}) is above accept_gap_per_char ({}): nothing would be uncertain",
+                v.uncertain_gap_per_char, v.accept_gap_per_char
             ),
         );
     }

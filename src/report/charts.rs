@@ -230,6 +230,7 @@ mod tests {
             mean_first_response_s: Some(1.1),
             dead_air_per_call: Some(0.0),
             talk_over_per_call: None,
+            uncertain_calls: 0,
         };
         let svg = score_per_agent(&[&card], 80.0).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");

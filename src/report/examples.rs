@@ -21,7 +21,10 @@ pub struct ExampleFilter {
     pub speakers: Vec<Speaker>,
     /// Only calls scoring below this.
     pub max_score: Option<f64>,
+    /// Only this kind; `None`: every kind of phrase found (not `uncertain`).
     pub kind: Option<MatchKind>,
+    /// Only hits that counted in their call's verdict.
+    pub counted_only: bool,
     pub limit: Option<usize>,
 }
 
@@ -36,7 +39,8 @@ impl ExampleFilter {
             && self.to.as_deref().is_none_or(|to| date.is_some_and(|d| d <= to))
             && (self.speakers.is_empty() || self.speakers.contains(&hit.speaker))
             && self.max_score.is_none_or(|mark| call.score.is_some_and(|s| s < mark))
-            && self.kind.is_none_or(|k| k == hit.kind)
+            && self.kind.map_or(hit.kind.is_found(), |k| k == hit.kind)
+            && (!self.counted_only || hit.verdict.counted)
     }
 
     /// The filter in a few words, for page titles: "forbidden, nine_dont; agent A2; from 2026-11-01".
@@ -118,6 +122,7 @@ pub fn select_examples(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lexicon::{HitVerdict, NotCounted};
 
     fn hit(call: &str, agent: &str, category: &str, phrase: &str, speaker: Speaker, at: f64) -> HitRecord {
         HitRecord {
@@ -135,7 +140,13 @@ mod tests {
             } else {
                 MatchKind::Exact
             },
+            score: None,
             context: "嗯，我不大清楚".into(),
+            verdict: if speaker == Speaker::Customer {
+                HitVerdict::not_counted(Some("forbidden_phrase"), NotCounted::CustomersWords)
+            } else {
+                HitVerdict::counted("forbidden_phrase")
+            },
         }
     }
 
@@ -183,9 +194,10 @@ mod tests {
 
     #[test]
     fn each_filter_keeps_what_it_says_worst_call_first() {
+        // the default: what counted in the verdicts (never the customer's words)
         let bad = |categories: &[&str]| ExampleFilter {
             categories: categories.iter().map(|c| c.to_string()).collect(),
-            speakers: vec![Speaker::Agent, Speaker::Unknown],
+            counted_only: true,
             ..Default::default()
         };
         let cases: Vec<(&str, ExampleFilter, Picked)> = vec![
@@ -232,6 +244,19 @@ mod tests {
                     ..Default::default()
                 },
                 vec![("bad", "f.1", 9.0)],
+            ),
+            (
+                "every hit, counted or not",
+                ExampleFilter {
+                    counted_only: false,
+                    ..bad(&["forbidden"])
+                },
+                vec![
+                    ("worse", "f.1", 130.0),
+                    ("bad", "f.2", 7.0),
+                    ("bad", "f.1", 9.0),
+                    ("good", "f.1", 5.0),
+                ],
             ),
             (
                 "below a mark",

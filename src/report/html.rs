@@ -49,6 +49,9 @@ fn environment() -> Environment<'static> {
             format!("{h:.1} h")
         }
     });
+    env.add_filter("num2", |v: Option<f64>| {
+        v.map_or("–".to_string(), |v| format!("{v:+.2}"))
+    });
     env.add_filter("num0", |v: Option<f64>| {
         v.map_or("–".to_string(), |v| format!("{v:.0}"))
     });
@@ -178,7 +181,9 @@ mod tests {
                 start_s: 65.0,
                 end_s: 66.0,
                 kind: MatchKind::Exact,
+                score: None,
                 context: format!("{SCRIPT}我不大清楚"),
+                verdict: crate::lexicon::HitVerdict::counted("forbidden_phrase"),
             },
         };
         let clip_page = examples_page(&ExamplesPage {

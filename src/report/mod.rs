@@ -31,6 +31,7 @@ use crate::transcript::Speaker;
 pub const WORST_CALLS_LISTED: usize = 20;
 pub const WORST_MOMENTS_LISTED: usize = 50;
 pub const FAILURES_LISTED: usize = 20;
+pub const OPEN_MOMENTS_LISTED: usize = 50;
 /// Worst calls listed under each agent.
 pub const WORST_CALLS_PER_AGENT: usize = 3;
 /// Pieces of evidence kept per listed call.
@@ -64,6 +65,19 @@ pub struct BadMoment {
     pub hit: Hit,
 }
 
+/// A moment the evidence leaves open: a phrase the audio neither confirmed
+/// nor ruled out, behind a rule the call's verdict leaves uncertain. Someone
+/// should listen to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpenMoment {
+    pub call_id: String,
+    pub agent_id: String,
+    /// The rules it leaves open (ids as in `uncertain_rules`).
+    pub rules: Vec<String>,
+    /// The uncertain hit: what was heard, where, and the audio check's score.
+    pub hit: Hit,
+}
+
 /// A call that could not be processed, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unprocessed {
@@ -79,6 +93,13 @@ pub struct Listed<T> {
 }
 
 impl<T> Listed<T> {
+    fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            total: 0,
+        }
+    }
+
     /// Items not shown.
     pub fn rest(&self) -> usize {
         self.total - self.items.len()
@@ -124,6 +145,9 @@ pub struct Totals {
     /// Scored mono calls whose speech stayed `unknown` (`unknown_speaker` decides).
     #[serde(default)]
     pub mono_not_told: usize,
+    /// Scored calls with a rule the evidence left open (`uncertain_rules`).
+    #[serde(default)]
+    pub uncertain_calls: usize,
 }
 
 impl Totals {
@@ -147,6 +171,9 @@ pub struct Report {
     /// Agents with calls that did not pass, lowest mean score first.
     pub worst_calls_by_agent: Vec<AgentCalls>,
     pub moments: Listed<BadMoment>,
+    /// Moments to listen to, behind the open verdicts, in call order.
+    #[serde(default = "Listed::empty")]
+    pub open_moments: Listed<OpenMoment>,
     pub unprocessed: Listed<Unprocessed>,
 }
 
@@ -213,6 +240,10 @@ fn worst_call_first(a: &FailedCall, b: &FailedCall) -> std::cmp::Ordering {
         .then_with(|| a.call_id.cmp(&b.call_id))
 }
 
+fn in_call_order(a: &OpenMoment, b: &OpenMoment) -> std::cmp::Ordering {
+    a.call_id.cmp(&b.call_id).then(a.hit.start_s.total_cmp(&b.hit.start_s))
+}
+
 fn worst_moment_first(a: &BadMoment, b: &BadMoment) -> std::cmp::Ordering {
     a.call_score
         .total_cmp(&b.call_score)
@@ -244,6 +275,8 @@ pub struct NightReport {
     below_pass: Lowest<FailedCall>,
     below_pass_by_agent: HashMap<String, Lowest<FailedCall>>,
     moments: Lowest<BadMoment>,
+    uncertain_calls: usize,
+    open_moments: Lowest<OpenMoment>,
     unprocessed: Vec<Unprocessed>,
     unprocessed_total: usize,
 }
@@ -259,22 +292,19 @@ const EMPTY_HIT: Hit = Hit {
     start_s: 0.0,
     end_s: 0.0,
     kind: crate::lexicon::MatchKind::Exact,
+    score: None,
     context: String::new(),
+    verdict: crate::lexicon::HitVerdict::NOT_JUDGED,
 };
 
-/// Does this hit show why the call failed `rules`?
+/// Does this hit show why the call failed `rules`? It counted, under one of them.
 fn is_evidence(hit: &Hit, failed_rules: &[String]) -> bool {
-    let failed = |rule: &str| failed_rules.iter().any(|r| r == rule);
-    match hit.role {
-        Role::Forbidden => failed("forbidden_phrase") && hit.speaker != Speaker::Customer,
-        Role::NineDont => failed("nine_dont_phrase") && hit.speaker != Speaker::Customer,
-        Role::Greeting => failed("greeting_late") && hit.speaker != Speaker::Customer,
-        Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin => {
-            failed("hold_etiquette") && hit.speaker != Speaker::Customer
-        }
-        Role::Acoustic => crate::rules::timing_rule_of(&hit.phrase_id).is_some_and(failed),
-        Role::Closing | Role::NineDo | Role::Watch => false,
-    }
+    hit.verdict.counted
+        && hit
+            .verdict
+            .rule
+            .as_ref()
+            .is_some_and(|rule| failed_rules.contains(rule))
 }
 
 impl NightReport {
@@ -295,6 +325,8 @@ impl NightReport {
             below_pass: Lowest::new(WORST_CALLS_LISTED),
             below_pass_by_agent: HashMap::new(),
             moments: Lowest::new(WORST_MOMENTS_LISTED),
+            uncertain_calls: 0,
+            open_moments: Lowest::new(OPEN_MOMENTS_LISTED),
             unprocessed: Vec::new(),
             unprocessed_total: 0,
         }
@@ -397,8 +429,35 @@ impl NightReport {
                 self.below_pass.pass();
             }
         }
-        for hit in hits {
-            if matches!(hit.role, Role::Forbidden | Role::NineDont) && hit.speaker != Speaker::Customer {
+        if !evaluation.uncertain_rules.is_empty() {
+            self.uncertain_calls += 1;
+            let open = |h: &&Hit| h.verdict.not_counted == Some(crate::lexicon::NotCounted::Uncertain);
+            for hit in hits.iter().filter(open) {
+                let rules: Vec<String> = evaluation
+                    .uncertain_rules
+                    .iter()
+                    .filter(|rule| hit.verdict.rule.as_ref() == Some(rule))
+                    .cloned()
+                    .collect();
+                if rules.is_empty() {
+                    continue;
+                }
+                self.open_moments.push(
+                    OpenMoment {
+                        call_id: call.call_id.clone(),
+                        agent_id: agent_id.to_string(),
+                        rules,
+                        hit: hit.clone(),
+                    },
+                    in_call_order,
+                );
+            }
+        }
+        for hit in hits.iter().filter(|h| h.verdict.counted) {
+            if matches!(
+                hit.verdict.rule.as_deref(),
+                Some("forbidden_phrase" | "nine_dont_phrase")
+            ) {
                 let probe = |hit: Hit| BadMoment {
                     call_score: evaluation.score,
                     call_id: call.call_id.clone(),
@@ -459,6 +518,7 @@ impl NightReport {
                 audio_h: self.audio_s / 3600.0,
                 mono_by_voice: self.mono_by_voice,
                 mono_not_told: self.mono_not_told,
+                uncertain_calls: self.uncertain_calls,
             },
             pass_mark: self.pass_mark,
             agents,
@@ -476,6 +536,7 @@ impl NightReport {
             worst_calls: self.below_pass.into_listed(worst_call_first),
             worst_calls_by_agent,
             moments: self.moments.into_listed(worst_moment_first),
+            open_moments: self.open_moments.into_listed(in_call_order),
             unprocessed: Listed {
                 items: self.unprocessed,
                 total: self.unprocessed_total,
@@ -500,8 +561,12 @@ impl Report {
     /// One sentence of totals.
     pub fn headline(&self) -> String {
         let t = &self.totals;
+        let open = match t.uncertain_calls {
+            0 => String::new(),
+            n => format!(" {n} with a verdict left open (listen to the moments listed)."),
+        };
         format!(
-            "{} calls ({:.2} h of audio): {} scored, {} passed, {} did not pass ({} over a red line), {} could not be processed.",
+            "{} calls ({:.2} h of audio): {} scored, {} passed, {} did not pass ({} over a red line), {} could not be processed.{open}",
             t.calls,
             t.audio_h,
             t.scored,
@@ -509,6 +574,23 @@ impl Report {
             t.did_not_pass(),
             t.red_line_calls,
             t.unprocessed
+        )
+    }
+
+    /// One line for an open moment: what was heard, what the audio check
+    /// made of the phrase, which rules it leaves open.
+    pub fn open_moment_line(m: &OpenMoment) -> String {
+        format!(
+            "{} (agent {}) at {}: heard 「{}」, 「{}」 neither confirmed nor ruled out by the audio ({}); open: {}",
+            m.call_id,
+            m.agent_id,
+            mm_ss_span(m.hit.start_s, m.hit.end_s),
+            m.hit.matched_text,
+            m.hit.phrase,
+            m.hit
+                .score
+                .map_or("no score".to_string(), |s| format!("{s:+.2} per character")),
+            m.rules.join(", ")
         )
     }
 
@@ -608,11 +690,18 @@ impl Report {
                     hit.category,
                     hit.speaker.as_str(),
                     hit.matched_text,
-                    hit.kind.as_str(),
+                    how_found(hit),
                     hit.context
                 );
             }
             more(&mut out, self.moments.rest(), "moments");
+        }
+        if !self.open_moments.items.is_empty() {
+            let _ = writeln!(out, "\n## Verdicts left open: listen to these moments\n");
+            for m in &self.open_moments.items {
+                let _ = writeln!(out, "- {}", Self::open_moment_line(m));
+            }
+            more(&mut out, self.open_moments.rest(), "moments");
         }
         if !self.unprocessed.items.is_empty() {
             let _ = writeln!(out, "\n## Could not be processed\n");
@@ -651,6 +740,16 @@ impl Report {
                 .collect();
             let _ = writeln!(out, "Rules failed most often (calls): {}", rules.join(", "));
         }
+        if !self.open_moments.items.is_empty() {
+            let _ = writeln!(
+                out,
+                "Verdicts left open ({} calls), listen to:",
+                self.totals.uncertain_calls
+            );
+            for m in self.open_moments.items.iter().take(SHOWN) {
+                let _ = writeln!(out, "  {}", Self::open_moment_line(m));
+            }
+        }
         if !self.worst_calls.items.is_empty() {
             let _ = writeln!(out, "Worst calls:");
             for call in self.worst_calls.items.iter().take(SHOWN) {
@@ -666,6 +765,17 @@ impl Report {
             }
         }
         out
+    }
+}
+
+/// How a hit was found, for people: exact, by sound, or by the audio.
+pub fn how_found(hit: &Hit) -> String {
+    match hit.kind {
+        crate::lexicon::MatchKind::Verified => format!(
+            "heard 「{}」, verified against the audio as 「{}」",
+            hit.matched_text, hit.phrase
+        ),
+        kind => kind.as_str().to_string(),
     }
 }
 
@@ -720,6 +830,7 @@ pub(crate) mod tests {
                 passed: score >= 80.0 && !red,
                 failed_rules: if red { vec!["forbidden_phrase".into()] } else { vec![] },
                 red_lines: if red { vec!["forbidden_phrase".into()] } else { vec![] },
+                uncertain_rules: vec![],
                 timing: Default::default(),
                 speakers: Default::default(),
             }),
@@ -737,7 +848,9 @@ pub(crate) mod tests {
             start_s: at,
             end_s: at + 1.0,
             kind: crate::lexicon::MatchKind::Exact,
+            score: None,
             context: "嗯，我不大清楚".into(),
+            verdict: crate::lexicon::HitVerdict::counted("forbidden_phrase"),
         }
     }
 
@@ -798,8 +911,13 @@ pub(crate) mod tests {
         let mut greeting = hit(9.0);
         greeting.role = Role::Greeting;
         greeting.category = "greeting".into();
+        greeting.verdict = crate::lexicon::HitVerdict::counted("greeting_late");
         let mut customer_rude = hit(20.0);
         customer_rude.speaker = Speaker::Customer;
+        customer_rude.verdict = crate::lexicon::HitVerdict::not_counted(
+            Some("forbidden_phrase"),
+            crate::lexicon::NotCounted::CustomersWords,
+        );
         report.add(&bad, &[greeting.clone(), hit(30.0), customer_rude]);
         let report = report.finish();
         let listed = &report.worst_calls.items[0];

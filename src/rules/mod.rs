@@ -30,7 +30,7 @@ pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY,
 
 use serde::{Deserialize, Serialize};
 
-use crate::lexicon::{CategorySpeaker, Hit, Matcher, Pack, Role, UnknownSpeaker};
+use crate::lexicon::{CategorySpeaker, Hit, HitVerdict, Matcher, NotCounted, Pack, Role, UnknownSpeaker};
 use crate::transcript::{Segment, Speaker, Transcript};
 
 /// Customer speech inside an agent gap up to this long still leaves it a hold
@@ -58,6 +58,13 @@ pub struct Evaluation {
     /// The failed rules that are red lines: any one fails the call.
     #[serde(default)]
     pub red_lines: Vec<String>,
+    /// Rules the evidence leaves open (ids as in `failed_rules`): a required
+    /// phrase neither found nor clearly absent (the audio check of what the
+    /// agent said there is grey), or a forbidden phrase only nearly heard.
+    /// Such a rule neither passes nor fails the call and costs no points;
+    /// its moment is in the hits, as `uncertain`, for someone to listen to.
+    #[serde(default)]
+    pub uncertain_rules: Vec<String>,
     /// First response, dead air, talk-over, pace, hold check-ins.
     #[serde(default)]
     pub timing: Timing,
@@ -152,26 +159,34 @@ fn evaluate(
         SpeakersFrom::Voice => attribution.confidence,
         _ => None,
     };
-    let counts = |hit: &&Hit| -> bool {
+    // whose words a hit's category reads: None when the hit's speaker is
+    // one it listens to, else why not
+    let not_heard_from = |hit: &Hit| -> Option<NotCounted> {
         let category = pack.category(&hit.category);
         let listens_to = category.map_or(CategorySpeaker::Agent, |c| c.speaker);
         // a category can ask for surer attribution than the call has: then
         // the call's speech is unknown to it, as on a mono call without prints
         let requires = category.and_then(|c| c.min_speaker_confidence);
-        let speaker = match (voice_confidence, requires) {
-            (Some(sure), Some(min)) if sure < min => Speaker::Unknown,
-            _ => hit.speaker,
-        };
+        let unsure = matches!((voice_confidence, requires), (Some(sure), Some(min)) if sure < min);
+        let speaker = if unsure { Speaker::Unknown } else { hit.speaker };
         match (listens_to, speaker) {
-            (CategorySpeaker::Any, _) => true,
-            (CategorySpeaker::Customer, speaker) => speaker == Speaker::Customer,
-            (CategorySpeaker::Agent, Speaker::Agent) => true,
-            (CategorySpeaker::Agent, Speaker::Unknown) => rules.unknown_speaker == UnknownSpeaker::Agent,
-            (CategorySpeaker::Agent, Speaker::Customer) => false,
+            (CategorySpeaker::Any, _) => None,
+            (CategorySpeaker::Customer, Speaker::Customer) => None,
+            (CategorySpeaker::Customer, _) => Some(NotCounted::AgentsWords),
+            (CategorySpeaker::Agent, Speaker::Agent) => None,
+            (CategorySpeaker::Agent, Speaker::Unknown) if rules.unknown_speaker == UnknownSpeaker::Agent => None,
+            (CategorySpeaker::Agent, Speaker::Unknown) if unsure => Some(NotCounted::SpeakerUnsure),
+            (CategorySpeaker::Agent, Speaker::Unknown) => Some(NotCounted::UnknownSpeakerIgnored),
+            (CategorySpeaker::Agent, Speaker::Customer) => Some(NotCounted::CustomersWords),
         }
     };
-    let counted: Vec<&Hit> = hits.iter().filter(counts).collect();
+    let counts = |hit: &&Hit| not_heard_from(hit).is_none();
+    let counted: Vec<&Hit> = hits.iter().filter(|h| h.kind.is_found() && counts(h)).collect();
     let of_role = |role: Role| counted.iter().copied().filter(move |h| h.role == role);
+    // grey evidence: the audio neither confirms the phrase nor rules it out
+    let unsure: Vec<&Hit> = hits.iter().filter(|h| !h.kind.is_found() && counts(h)).collect();
+    let unsure_of = |role: Role| unsure.iter().copied().filter(move |h| h.role == role);
+    let mut uncertain_rules: Vec<String> = Vec::new();
 
     let agent_speech: Vec<&Segment> = transcript
         .segments
@@ -185,27 +200,40 @@ fn evaluate(
 
     let greeting = of_role(Role::Greeting).min_by(|a, b| a.start_s.total_cmp(&b.start_s));
     let greeting_at_s = greeting.map(|h| greeting_start(&agent_speech, h.start_s, rules.utterance_gap_s));
+    let in_place = |hit: &Hit| {
+        let in_first = !rules.greeting_in_first_utterance || first_utterance_end.is_some_and(|end| hit.start_s <= end);
+        let at_s = greeting_start(&agent_speech, hit.start_s, rules.utterance_gap_s);
+        in_first && at_s <= rules.greeting_within_s
+    };
     let mut failed_rules = Vec::new();
     let greeting_ok = match greeting {
+        // a greeting nearly heard where one belongs: not missing, not there
+        None if unsure_of(Role::Greeting).any(in_place) => {
+            uncertain_rules.push("greeting_missing".to_string());
+            false
+        }
         None => {
             failed_rules.push("greeting_missing".to_string());
             false
         }
         Some(hit) => {
-            let in_first =
-                !rules.greeting_in_first_utterance || first_utterance_end.is_some_and(|end| hit.start_s <= end);
-            let on_time = greeting_at_s.unwrap_or(hit.start_s) <= rules.greeting_within_s;
-            if !(in_first && on_time) {
+            let ok = in_place(hit);
+            if !ok {
                 failed_rules.push("greeting_late".to_string());
             }
-            in_first && on_time
+            ok
         }
     };
 
     let last_speech_end = transcript.segments.iter().map(|s| s.end).fold(0.0, f64::max);
-    let closing_ok = of_role(Role::Closing).any(|h| h.start_s >= last_speech_end - rules.closing_within_s);
+    let closing_in_place = |h: &&Hit| h.start_s >= last_speech_end - rules.closing_within_s;
+    let closing_ok = of_role(Role::Closing).any(|h| closing_in_place(&h));
     if !closing_ok {
-        failed_rules.push("closing_missing".to_string());
+        if unsure_of(Role::Closing).any(|h| closing_in_place(&h)) {
+            uncertain_rules.push("closing_missing".to_string());
+        } else {
+            failed_rules.push("closing_missing".to_string());
+        }
     }
 
     let customer_speech: Vec<&Segment> = transcript
@@ -215,24 +243,39 @@ fn evaluate(
         .collect();
     let holds = find_holds(&agent_speech, &customer_speech, rules.hold_min_silence_s);
     // a check-in (seed 003) closes one stretch of a long hold and opens the next
-    let asked_before = |start: f64| {
-        of_role(Role::HoldRequest)
-            .chain(of_role(Role::HoldCheckin))
-            .any(|h| h.start_s >= start - rules.hold_request_window_s && h.start_s <= start + HOLD_EDGE_SLACK_S)
+    let asked_before = |start: f64, hits: &[&Hit]| {
+        hits.iter().any(|h| {
+            matches!(h.role, Role::HoldRequest | Role::HoldCheckin)
+                && h.start_s >= start - rules.hold_request_window_s
+                && h.start_s <= start + HOLD_EDGE_SLACK_S
+        })
     };
-    let returned_after = |end: f64| {
-        of_role(Role::HoldReturn)
-            .chain(of_role(Role::HoldCheckin))
-            .any(|h| h.start_s >= end - HOLD_EDGE_SLACK_S && h.start_s <= end + rules.hold_return_window_s)
+    let returned_after = |end: f64, hits: &[&Hit]| {
+        hits.iter().any(|h| {
+            matches!(h.role, Role::HoldReturn | Role::HoldCheckin)
+                && h.start_s >= end - HOLD_EDGE_SLACK_S
+                && h.start_s <= end + rules.hold_return_window_s
+        })
     };
+    let found: Vec<&Hit> = counted.clone();
+    let found_or_unsure: Vec<&Hit> = counted.iter().chain(&unsure).copied().collect();
     let holds_ok = holds
         .iter()
-        .filter(|&&(start, end)| asked_before(start) && returned_after(end))
+        .filter(|&&(start, end)| asked_before(start, &found) && returned_after(end, &found))
+        .count() as u32;
+    // a hold is open to question when the grey evidence would complete it
+    let holds_unsure = holds
+        .iter()
+        .filter(|&&(start, end)| {
+            !(asked_before(start, &found) && returned_after(end, &found))
+                && asked_before(start, &found_or_unsure)
+                && returned_after(end, &found_or_unsure)
+        })
         .count() as u32;
     let holds_count = holds.len() as u32;
     let declared_holds: Vec<(f64, f64, bool)> = holds
         .iter()
-        .map(|&(start, end)| (start, end, asked_before(start)))
+        .map(|&(start, end)| (start, end, asked_before(start, &found)))
         .collect();
     let speech = timing::Speech {
         agent: &agent_speech,
@@ -249,18 +292,27 @@ fn evaluate(
             .filter(|h| timing::rule_of(&h.phrase_id) == Some(rule))
             .count() as u32
     };
-    if holds_ok < holds_count {
+    let bad_holds = holds_count - holds_ok - holds_unsure;
+    if bad_holds > 0 {
         failed_rules.push("hold_etiquette".to_string());
+    } else if holds_unsure > 0 {
+        uncertain_rules.push("hold_etiquette".to_string());
     }
 
     let forbidden_count = of_role(Role::Forbidden).count() as u32;
     let nine_dont_count = of_role(Role::NineDont).count() as u32;
     let nine_do_count = of_role(Role::NineDo).count() as u32;
-    if forbidden_count > 0 {
-        failed_rules.push("forbidden_phrase".to_string());
-    }
-    if nine_dont_count > 0 {
-        failed_rules.push("nine_dont_phrase".to_string());
+    // a phrase that must not be said, only nearly heard, is never held against
+    // the agent (a red line least of all): it is a moment to listen to
+    for (count, role, rule) in [
+        (forbidden_count, Role::Forbidden, "forbidden_phrase"),
+        (nine_dont_count, Role::NineDont, "nine_dont_phrase"),
+    ] {
+        if count > 0 {
+            failed_rules.push(rule.to_string());
+        } else if unsure_of(role).next().is_some() {
+            uncertain_rules.push(rule.to_string());
+        }
     }
     for rule in timing::RULES {
         if events_of(rule) > 0 {
@@ -271,15 +323,17 @@ fn evaluate(
     let r = &pack.rubric;
     let capped = |per: f64, n: u32, cap: f64| (per * n as f64).min(cap);
     let mut score = 100.0;
-    if greeting.is_none() {
+    // a rule left open (grey evidence) takes nothing off
+    let failed = |rule: &str| failed_rules.iter().any(|f| f == rule);
+    if failed("greeting_missing") {
         score -= r.greeting_missing;
-    } else if !greeting_ok {
+    } else if failed("greeting_late") {
         score -= r.greeting_late;
     }
-    if !closing_ok {
+    if failed("closing_missing") {
         score -= r.closing_missing;
     }
-    score -= capped(r.hold_per_bad_hold, holds_count - holds_ok, r.hold_cap);
+    score -= capped(r.hold_per_bad_hold, bad_holds, r.hold_cap);
     score -= capped(r.forbidden_per_hit, forbidden_count, r.forbidden_cap);
     score -= capped(r.nine_dont_per_hit, nine_dont_count, r.nine_dont_cap);
     score += capped(r.nine_do_bonus_per_hit, nine_do_count, r.nine_do_bonus_cap);
@@ -298,6 +352,51 @@ fn evaluate(
         .filter(|rule| r.red_lines.contains(rule))
         .cloned()
         .collect();
+    // every hit's part in this verdict, decided here once
+    let at_a_hold = |hit: &Hit| {
+        holds.iter().any(|&(start, end)| {
+            let one = [hit];
+            asked_before(start, &one) || returned_after(end, &one) || (hit.start_s >= start && hit.start_s <= end)
+        })
+    };
+    let verdicts: Vec<HitVerdict> = hits
+        .iter()
+        .map(|hit| {
+            let rule = rule_of_role(hit.role);
+            if let Some(why) = not_heard_from(hit) {
+                return HitVerdict::not_counted(rule, why);
+            }
+            if !hit.kind.is_found() {
+                return HitVerdict::not_counted(rule, NotCounted::Uncertain);
+            }
+            match hit.role {
+                Role::Greeting => match greeting {
+                    Some(first) if std::ptr::eq(first, hit) => HitVerdict::counted(if greeting_ok {
+                        "greeting_missing"
+                    } else {
+                        "greeting_late"
+                    }),
+                    _ => HitVerdict::not_counted(rule, NotCounted::LaterGreeting),
+                },
+                Role::Closing if closing_in_place(&hit) => HitVerdict::counted("closing_missing"),
+                Role::Closing => HitVerdict::not_counted(rule, NotCounted::OutsideWindow),
+                Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin if at_a_hold(hit) => {
+                    HitVerdict::counted("hold_etiquette")
+                }
+                Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin => {
+                    HitVerdict::not_counted(rule, NotCounted::NotAtHold)
+                }
+                Role::Forbidden | Role::NineDont | Role::NineDo => {
+                    HitVerdict::counted(rule.expect("phrase roles have a rule"))
+                }
+                Role::Watch | Role::Acoustic => HitVerdict::not_counted(None, NotCounted::NoRule),
+            }
+        })
+        .collect();
+    let mut hits = hits;
+    for (hit, verdict) in hits.iter_mut().zip(verdicts) {
+        hit.verdict = verdict;
+    }
     let evaluation = Evaluation {
         greeting_ok,
         greeting_at_s,
@@ -311,10 +410,25 @@ fn evaluate(
         passed: score >= r.pass_mark && red_lines.is_empty(),
         failed_rules,
         red_lines,
+        uncertain_rules,
         timing,
         speakers: attribution,
     };
     (evaluation, hits, timing_events)
+}
+
+/// The phrase rule a category role's hits decide (`failed_rules` /
+/// `uncertain_rules` id), for roles that have one.
+fn rule_of_role(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Greeting => Some("greeting_missing"),
+        Role::Closing => Some("closing_missing"),
+        Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin => Some("hold_etiquette"),
+        Role::Forbidden => Some("forbidden_phrase"),
+        Role::NineDont => Some("nine_dont_phrase"),
+        Role::NineDo => Some("nine_do_bonus"),
+        Role::Watch | Role::Acoustic => None,
+    }
 }
 
 fn first_utterance_end(agent_speech: &[&Segment], gap_s: f64) -> Option<f64> {
@@ -453,6 +567,68 @@ mod tests {
         assert!(!e.passed);
     }
 
+    /// A transcript with one phrase only nearly heard, and what the audio
+    /// check of it said (a per-character gap against the free decode).
+    fn with_check(lines: &[Line], line: usize, phrase: &str, heard: &str, gap_per_char: f32) -> Evaluation {
+        let pack = builtin_pack();
+        let mut segments: Vec<Segment> = lines
+            .iter()
+            .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
+            .collect();
+        let at = segments[line]
+            .text
+            .find(heard)
+            .map(|b| segments[line].text[..b].chars().count())
+            .unwrap();
+        segments[line].checks.push(crate::transcript::PhraseCheck {
+            phrase: phrase.into(),
+            at,
+            heard: heard.into(),
+            gap_per_char,
+            weakest: -2.0,
+            mean: -1.0,
+            rival: None,
+            margin: None,
+        });
+        super::judge(&Transcript::from_segments("c", segments), &Matcher::new(&pack), &pack).0
+    }
+
+    /// Grey evidence (issue 20) neither fails nor passes a rule: the rule is
+    /// left open, nothing is deducted, no red line is crossed; evidence the
+    /// audio confirms counts like a phrase heard.
+    #[test]
+    fn grey_evidence_leaves_a_rule_open_and_confirmed_evidence_counts() {
+        let mut lines = GOOD_CALL.to_vec();
+        lines[0] = (A, 0.8, 3.0, "拟好，展高心为宁服物，");
+        lines[1] = (A, 3.1, 4.5, "嗯。");
+        // greeting: grey → open, verified → passed, refuted → failed
+        let grey = with_check(&lines, 0, "您好，很高兴为您服务", "拟好，展高心为宁服物", -1.5);
+        assert_eq!(grey.uncertain_rules, vec!["greeting_missing"], "{grey:?}");
+        assert!(
+            !grey.failed_rules.contains(&"greeting_missing".to_string()),
+            "{:?}",
+            grey.failed_rules
+        );
+        assert_eq!((grey.score, grey.passed), (100.0, true));
+        let heard = with_check(&lines, 0, "您好，很高兴为您服务", "拟好，展高心为宁服物", -0.2);
+        assert!(heard.greeting_ok && heard.uncertain_rules.is_empty() && heard.failed_rules.is_empty());
+        let refuted = with_check(&lines, 0, "您好，很高兴为您服务", "拟好，展高心为宁服物", -2.8);
+        assert_eq!(refuted.failed_rules, vec!["greeting_missing"]);
+        assert!(refuted.uncertain_rules.is_empty());
+
+        // a forbidden phrase only nearly heard is never held against the agent
+        let mut lines = GOOD_CALL.to_vec();
+        lines.push((A, 11.0, 13.0, "我找不到言问。"));
+        let grey = with_check(&lines, 7, "我找不到人问", "我找不到言问", -1.2);
+        assert_eq!(grey.uncertain_rules, vec!["forbidden_phrase"]);
+        assert_eq!((grey.forbidden_count, grey.score, grey.passed), (0, 100.0, true));
+        assert!(grey.red_lines.is_empty());
+        let heard = with_check(&lines, 7, "我找不到人问", "我找不到言问", -0.3);
+        assert_eq!(heard.forbidden_count, 1);
+        assert_eq!(heard.failed_rules, vec!["forbidden_phrase"]);
+        assert!(heard.uncertain_rules.is_empty());
+    }
+
     /// The opening lines of the seed handbooks (000 has none), said by the agent
     /// from 0.5 s on, as whisper cuts them into clauses (about 0.28 s per
     /// character): each is a greeting that starts at 0.5 s, on time.
@@ -563,6 +739,78 @@ mod tests {
         let ignored = judge_with(&pack, lines);
         assert_eq!(ignored.nine_dont_count, 0);
         assert!(!ignored.greeting_ok);
+    }
+
+    fn verdicts_with(pack: &Pack, lines: &[Line]) -> Vec<(String, HitVerdict)> {
+        let transcript = Transcript::from_segments(
+            "c",
+            lines
+                .iter()
+                .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
+                .collect(),
+        );
+        super::judge(&transcript, &Matcher::new(pack), pack)
+            .1
+            .into_iter()
+            .map(|h| (h.phrase_id, h.verdict))
+            .collect()
+    }
+
+    /// Every hit comes back judged: counted, under which rule, or why not
+    /// (issue 21: the report and `examples` only show this).
+    #[test]
+    fn every_hit_carries_whether_it_counted_and_why() {
+        use NotCounted::*;
+        let mut lines = GOOD_CALL.to_vec();
+        lines.push((C, 11.0, 12.0, "我不知道"));
+        lines.push((A, 12.5, 13.5, "我不大清楚"));
+        lines.push((A, 4.6, 4.9, "再见")); // a closing long before the end
+        let verdicts = verdicts_with(&builtin_pack(), &lines);
+        let of = |id: &str| -> Vec<&HitVerdict> { verdicts.iter().filter(|(p, _)| p == id).map(|(_, v)| v).collect() };
+        assert_eq!(of("greeting.glad_to_serve"), [&HitVerdict::counted("greeting_missing")]);
+        assert_eq!(
+            of("nine_dont.dont_know"),
+            [&HitVerdict::not_counted(Some("nine_dont_phrase"), CustomersWords)]
+        );
+        assert_eq!(
+            of("forbidden.not_quite_sure"),
+            [&HitVerdict::counted("forbidden_phrase")]
+        );
+        assert_eq!(of("hold_request.please_wait"), [&HitVerdict::counted("hold_etiquette")]);
+        assert_eq!(of("hold_return.kept_waiting"), [&HitVerdict::counted("hold_etiquette")]);
+        let goodbyes = of("closing.goodbye");
+        assert_eq!(
+            goodbyes,
+            [
+                &HitVerdict::not_counted(Some("closing_missing"), OutsideWindow),
+                &HitVerdict::counted("closing_missing")
+            ]
+        );
+        assert!(
+            verdicts.iter().all(|(_, v)| v.not_counted != Some(NotJudged)),
+            "{verdicts:?}"
+        );
+
+        // a late greeting counts under greeting_late
+        let late = verdicts_with(&builtin_pack(), &[(A, 9.0, 11.0, "您好，很高兴为您服务")]);
+        assert_eq!(late[0].1, HitVerdict::counted("greeting_late"));
+    }
+
+    /// The pack says unknown speakers are ignored: a mono call whose voices
+    /// were not told apart counts none of its words, and each hit says so.
+    #[test]
+    fn ignored_unknown_speech_is_not_counted_and_says_why() {
+        let mut pack = builtin_pack();
+        pack.rules.unknown_speaker = UnknownSpeaker::Ignore;
+        let verdicts = verdicts_with(
+            &pack,
+            &[(U, 0.5, 2.0, "您好，很高兴为您服务"), (U, 3.0, 5.0, "我不知道")],
+        );
+        assert!(!verdicts.is_empty());
+        for (id, v) in &verdicts {
+            assert_eq!(v.not_counted, Some(NotCounted::UnknownSpeakerIgnored), "{id}");
+            assert!(!v.counted);
+        }
     }
 
     #[test]

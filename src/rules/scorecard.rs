@@ -24,6 +24,8 @@ pub struct Scorecard {
     pub unprocessed_calls: u32,
     pub mean_score: Option<f64>,
     pub min_score: Option<f64>,
+    /// Calls with a greeting in place, over the calls whose greeting was
+    /// decided (a greeting left open counts in neither).
     pub greeting_rate: Option<f64>,
     pub closing_rate: Option<f64>,
     /// Holds with both request and return, over all holds; None without holds.
@@ -41,6 +43,10 @@ pub struct Scorecard {
     /// Over the stereo calls (talk-over cannot be measured on one mixed channel).
     #[serde(default)]
     pub talk_over_per_call: Option<f64>,
+    /// Scored calls with a verdict left open (`uncertain_rules`): their
+    /// figures hold those rules neither passed nor failed.
+    #[serde(default)]
+    pub uncertain_calls: u32,
 }
 
 /// Running sums of one group of calls.
@@ -49,6 +55,10 @@ struct Tally {
     scored: u32,
     failed: u32,
     unprocessed: u32,
+    uncertain: u32,
+    /// Calls whose greeting / closing verdict was left open.
+    greeting_open: u32,
+    closing_open: u32,
     score_sum: f64,
     worst: Option<(f64, String)>,
     greetings: u32,
@@ -101,6 +111,10 @@ impl ScorecardBook {
         };
         tally.scored += 1;
         tally.failed += u32::from(!e.passed);
+        tally.uncertain += u32::from(!e.uncertain_rules.is_empty());
+        let open = |rule: &str| u32::from(e.uncertain_rules.iter().any(|r| r == rule));
+        tally.greeting_open += open("greeting_missing");
+        tally.closing_open += open("closing_missing");
         tally.score_sum += e.score;
         let worse = match &tally.worst {
             None => true,
@@ -145,8 +159,9 @@ impl ScorecardBook {
                     unprocessed_calls: t.unprocessed,
                     mean_score: (t.scored > 0).then(|| t.score_sum / n),
                     min_score: t.worst.as_ref().map(|(score, _)| *score),
-                    greeting_rate: per_call(t.greetings),
-                    closing_rate: per_call(t.closings),
+                    // over the calls whose verdict was decided, not those left open
+                    greeting_rate: decided_rate(t.greetings, t.scored - t.greeting_open),
+                    closing_rate: decided_rate(t.closings, t.scored - t.closing_open),
                     hold_etiquette_rate: (t.holds > 0).then(|| f64::from(t.holds_ok) / f64::from(t.holds)),
                     forbidden_per_call: per_call(t.forbidden),
                     nine_dont_per_call: per_call(t.nine_dont),
@@ -157,10 +172,16 @@ impl ScorecardBook {
                     dead_air_per_call: (t.dead_air.1 > 0).then(|| f64::from(t.dead_air.0) / f64::from(t.dead_air.1)),
                     talk_over_per_call: (t.talk_over.1 > 0)
                         .then(|| f64::from(t.talk_over.0) / f64::from(t.talk_over.1)),
+                    uncertain_calls: t.uncertain,
                 }
             })
             .collect()
     }
+}
+
+/// `yes` over `decided`, None when nothing was decided.
+fn decided_rate(yes: u32, decided: u32) -> Option<f64> {
+    (decided > 0).then(|| f64::from(yes) / f64::from(decided))
 }
 
 /// The scorecards of `calls`, by agent and day.

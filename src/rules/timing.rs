@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lexicon::{Hit, MatchKind, Role, TimingSettings};
+use crate::lexicon::{Hit, HitVerdict, MatchKind, Role, TimingSettings};
 use crate::transcript::{Segment, Speaker};
 
 /// A pause in one side's speech at least this long starts a new turn.
@@ -301,7 +301,10 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
             start_s: e.start_s,
             end_s: e.end_s,
             kind: MatchKind::Exact,
+            score: None,
             context: e.context,
+            // an event is found only where its rule fails
+            verdict: HitVerdict::counted(e.rule),
         })
         .collect();
     (t, hits)

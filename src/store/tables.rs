@@ -15,7 +15,7 @@ use super::OutDir;
 use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 
-use crate::lexicon::{Hit, MatchKind};
+use crate::lexicon::{Hit, HitVerdict, MatchKind, NotCounted};
 use crate::rules::CallResult;
 use crate::rules::Scorecard;
 use crate::transcript::Speaker;
@@ -42,6 +42,7 @@ pub const CALLS_SCHEMA: &[(&str, &str)] = &[
     ("passed", "bool"),
     ("failed_rules", "str"),
     ("red_lines", "str"),
+    ("uncertain_rules", "str"),
     ("first_response_s", "f64"),
     ("dead_air_count", "i32"),
     ("longest_dead_air_s", "f64"),
@@ -68,6 +69,10 @@ pub const HITS_SCHEMA: &[(&str, &str)] = &[
     ("start_s", "f64"),
     ("end_s", "f64"),
     ("match", "str"),
+    ("score", "f64"),
+    ("counted", "bool"),
+    ("rule", "str"),
+    ("not_counted", "str"),
     ("context", "str"),
 ];
 
@@ -89,6 +94,7 @@ pub const SCORECARDS_SCHEMA: &[(&str, &str)] = &[
     ("mean_first_response_s", "f64"),
     ("dead_air_per_call", "f64"),
     ("talk_over_per_call", "f64"),
+    ("uncertain_calls", "i32"),
 ];
 
 /// A hit with the identity of its call.
@@ -354,6 +360,13 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
                 .map(|e| e.as_ref().map(|e| e.red_lines.join(";")))
                 .collect::<Vec<_>>(),
         ),
+        Column::new(
+            "uncertain_rules".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().map(|e| e.uncertain_rules.join(";")))
+                .collect::<Vec<_>>(),
+        ),
         Column::new("first_response_s".into(), timing(|t| t.first_response_s)),
         Column::new("dead_air_count".into(), timing_count(|t| t.dead_air_count)),
         Column::new("longest_dead_air_s".into(), timing(|t| t.longest_dead_air_s)),
@@ -423,7 +436,12 @@ pub struct HitRecord {
     pub end_s: f64,
     #[serde(rename = "match")]
     pub kind: MatchKind,
+    /// The audio check's score, for verified and uncertain hits.
+    pub score: Option<f64>,
     pub context: String,
+    /// Whether it counted, under which rule, why not: as the rules decided.
+    #[serde(flatten)]
+    pub verdict: HitVerdict,
 }
 
 fn read_frame(path: &std::path::Path) -> anyhow::Result<DataFrame> {
@@ -453,6 +471,17 @@ pub fn read_hits(out: &OutDir, mut keep: impl FnMut(&HitRecord) -> bool) -> anyh
         text("context")?,
     );
     let (starts, ends) = (frame.column("start_s")?.f64()?, frame.column("end_s")?.f64()?);
+    // tables written before audio checks have no score column
+    let scores = frame.column("score").ok().and_then(|c| c.f64().ok());
+    let Ok(counted) = frame.column("counted").and_then(|c| c.bool()) else {
+        anyhow::bail!(
+            "{} was written by an older callqa, without the rules' verdict on each hit: \
+             run `callqa score --out {}` once to rewrite the tables",
+            out.hits_table().display(),
+            out.root().display()
+        );
+    };
+    let (rules, not_counted) = (text("rule")?, text("not_counted")?);
     let at = |column: &StringChunked, i: usize| column.get(i).unwrap_or_default().to_string();
     let mut kept = Vec::new();
     for i in 0..frame.height() {
@@ -470,12 +499,14 @@ pub fn read_hits(out: &OutDir, mut keep: impl FnMut(&HitRecord) -> bool) -> anyh
             },
             start_s: starts.get(i).unwrap_or_default(),
             end_s: ends.get(i).unwrap_or_default(),
-            kind: if kinds.get(i) == Some("tolerant") {
-                MatchKind::Tolerant
-            } else {
-                MatchKind::Exact
-            },
+            kind: kinds.get(i).and_then(MatchKind::parse).unwrap_or(MatchKind::Exact),
+            score: scores.and_then(|s| s.get(i)),
             context: at(contexts, i),
+            verdict: HitVerdict {
+                counted: counted.get(i).unwrap_or(false),
+                rule: rules.get(i).map(str::to_string),
+                not_counted: not_counted.get(i).and_then(NotCounted::parse),
+            },
         };
         if keep(&hit) {
             kept.push(hit);
@@ -556,6 +587,24 @@ fn hits_frame(rows: &[HitRow]) -> PolarsResult<DataFrame> {
         Column::new("start_s".into(), rows.iter().map(|r| r.hit.start_s).collect::<Vec<_>>()),
         Column::new("end_s".into(), rows.iter().map(|r| r.hit.end_s).collect::<Vec<_>>()),
         Column::new("match".into(), text(rows, |r| r.hit.kind.as_str())),
+        Column::new(
+            "score".into(),
+            rows.iter().map(|r| r.hit.score.map(f64::from)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "counted".into(),
+            rows.iter().map(|r| r.hit.verdict.counted).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "rule".into(),
+            rows.iter().map(|r| r.hit.verdict.rule.as_deref()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "not_counted".into(),
+            rows.iter()
+                .map(|r| r.hit.verdict.not_counted.map(NotCounted::as_str))
+                .collect::<Vec<_>>(),
+        ),
         Column::new("context".into(), text(rows, |r| &r.hit.context)),
     ];
     DataFrame::new(rows.len(), columns)
@@ -591,6 +640,7 @@ fn scorecards_frame(cards: &[Scorecard]) -> PolarsResult<DataFrame> {
         Column::new("mean_first_response_s".into(), float(|c| c.mean_first_response_s)),
         Column::new("dead_air_per_call".into(), float(|c| c.dead_air_per_call)),
         Column::new("talk_over_per_call".into(), float(|c| c.talk_over_per_call)),
+        Column::new("uncertain_calls".into(), int(|c| c.uncertain_calls)),
     ];
     DataFrame::new(cards.len(), columns)
 }

@@ -125,6 +125,7 @@ fn segment(speaker: Speaker, start: f64, end: f64, text: &str) -> Segment {
         text: text.into(),
         confidence: 0.9,
         voice: None,
+        checks: Vec::new(),
     }
 }
 

@@ -16,15 +16,17 @@
 //! - Within a category, a hit inside a longer hit is dropped (请您稍等 inside
 //!   请您稍等片刻), and a hit inside one of its phrase's exclusions is dropped.
 
+mod near;
+
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, MatchKind as AcMatchKind};
 use regex::Regex;
 
 use super::phrase::{Slot, Token};
-use super::{Hit, MatchKind, Pack, Role};
+use super::{CategorySpeaker, Hit, HitVerdict, MatchKind, Pack, Role};
 use crate::text::{normalize_char, syllable_distance, syllable_of, SyllableDistance};
-use crate::transcript::{Segment, Speaker, Transcript};
+use crate::transcript::{PhraseCheck, Proposal, Segment, Speaker, Transcript};
 
 /// Joins segments of one speaker; never part of a phrase.
 const BREAK: char = '|';
@@ -93,6 +95,10 @@ pub struct Matcher {
     /// Sound id of every CJK character (0x3400..=0x9FFF), `NO_SOUND` where no
     /// phrase uses that sound: the per-character lookup on the hot path.
     cjk_sound_ids: Vec<u16>,
+    /// Every variant, prepared for the near search that proposes phrases to verify.
+    near_entries: Vec<near::NearEntry>,
+    /// Phrase and variant by the variant as written: how audio checks name them.
+    written: HashMap<String, (usize, usize)>,
 }
 
 const NO_SOUND: u16 = u16::MAX;
@@ -131,6 +137,20 @@ struct Found {
     start: usize,
     end: usize,
     kind: MatchKind,
+    /// The audio check's score, for `verified` and `uncertain`.
+    score: Option<f32>,
+}
+
+impl Found {
+    /// How strong the evidence is (lower is stronger): a hit covers a hit of
+    /// its category inside it only with evidence at least as strong.
+    fn strength(&self) -> u8 {
+        match self.kind {
+            MatchKind::Exact => 0,
+            MatchKind::Tolerant | MatchKind::Verified => 1,
+            MatchKind::Uncertain => 2,
+        }
+    }
 }
 
 impl Matcher {
@@ -208,7 +228,15 @@ impl Matcher {
                     .unwrap_or(NO_SOUND)
             })
             .collect();
+        let written = pack
+            .phrases
+            .iter()
+            .enumerate()
+            .flat_map(|(pi, p)| p.written.iter().enumerate().map(move |(vi, w)| (w.clone(), (pi, vi))))
+            .collect();
         Matcher {
+            written,
+            near_entries: near::entries(pack),
             pack: pack.clone(),
             literals,
             exact,
@@ -246,6 +274,100 @@ impl Matcher {
         hits
     }
 
+    /// What the near search proposes depends on: the phrases and who each
+    /// category listens to. A transcript checked under another fingerprint
+    /// was checked for other phrases.
+    pub fn near_fingerprint(&self) -> String {
+        let mut key = format!("near{}", near::REVISION);
+        for phrase in &self.pack.phrases {
+            let speaker = self.pack.category(&phrase.category).map(|c| c.speaker);
+            key.push_str(&format!(
+                "|{}:{speaker:?}:{}",
+                phrase.category,
+                phrase.written.join("/")
+            ));
+        }
+        format!("near:{}", &blake3::hash(key.as_bytes()).to_hex()[..16])
+    }
+
+    /// Phrases one chunk of `speaker`'s speech nearly says, for the acoustic
+    /// model to check (see `near`): those of the categories that listen to
+    /// the speaker, not already found exactly or by sound, each with its
+    /// rivals. `clauses` are the chunk's clause texts in order; spans count
+    /// characters over all of them.
+    pub fn near_candidates(&self, speaker: Speaker, clauses: &[&str]) -> Vec<Proposal> {
+        let segments: Vec<Segment> = clauses.iter().map(|t| Segment::new(speaker, 0.0, 0.0, t)).collect();
+        let stream = Stream::new(speaker, segments.iter().collect(), &self.pack.normalize);
+        let found: Vec<(usize, usize, usize)> = self
+            .find_in(&stream)
+            .into_iter()
+            .map(|f| (f.phrase, f.start, f.end))
+            .collect();
+        let listening = |phrase: usize| {
+            let listens_to = self
+                .pack
+                .category(&self.pack.phrases[phrase].category)
+                .map_or(CategorySpeaker::Agent, |c| c.speaker);
+            match listens_to {
+                CategorySpeaker::Any => true,
+                CategorySpeaker::Agent => matches!(speaker, Speaker::Agent | Speaker::Unknown),
+                CategorySpeaker::Customer => matches!(speaker, Speaker::Customer | Speaker::Unknown),
+            }
+        };
+        let mut offsets = Vec::with_capacity(clauses.len());
+        let mut total = 0;
+        for clause in clauses {
+            offsets.push(total);
+            total += clause.chars().count();
+        }
+        let chunk: Vec<char> = clauses.iter().flat_map(|t| t.chars()).collect();
+        near::candidates(&self.near_entries, &self.pack, &stream, listening, &found)
+            .iter()
+            .map(|c| self.proposal(c, &stream, &offsets, &chunk))
+            .collect()
+    }
+
+    /// A near candidate as the chunk's text sees it: its span, and the span
+    /// rewritten to say the phrase (heard characters kept where they say it,
+    /// slot words and punctuation kept as heard).
+    fn proposal(&self, c: &near::NearCandidate, stream: &Stream, offsets: &[usize], chunk: &[char]) -> Proposal {
+        let chunk_index = |k: usize| {
+            let origin = stream.position[k].expect("candidates never cover a break");
+            offsets[origin.segment] + origin.original
+        };
+        let span = chunk_index(c.start)..chunk_index(c.end - 1) + 1;
+        let mut rewrite = String::new();
+        let mut cursor = span.start;
+        for step in &c.steps {
+            match *step {
+                near::Step::Pair { at, written, same } => {
+                    let i = chunk_index(at);
+                    rewrite.extend(&chunk[cursor..i]);
+                    rewrite.push(if same { chunk[i] } else { written });
+                    cursor = i + 1;
+                }
+                near::Step::Extra { at } => {
+                    let i = chunk_index(at);
+                    rewrite.extend(&chunk[cursor..i]);
+                    cursor = i + 1;
+                }
+                near::Step::Missing { written } => rewrite.push(written),
+            }
+        }
+        rewrite.extend(&chunk[cursor.min(span.end)..span.end]);
+        Proposal {
+            span,
+            rewrite,
+            phrase: self.pack.phrases[c.phrase].written[c.variant].clone(),
+            phrase_chars: c.phrase_chars,
+            rivals: c
+                .rivals
+                .iter()
+                .map(|r| self.proposal(r, stream, offsets, chunk))
+                .collect(),
+        }
+    }
+
     fn find_in(&self, stream: &Stream) -> Vec<Found> {
         let mut found = Vec::new();
         for m in self.exact.find_overlapping_iter(&stream.text) {
@@ -256,6 +378,7 @@ impl Matcher {
                 start: stream.char_at_byte[m.start()],
                 end: stream.char_at_byte[m.start()] + v.chars.len(),
                 kind: MatchKind::Exact,
+                score: None,
             });
         }
         if !self.slotted.is_empty() {
@@ -271,12 +394,80 @@ impl Matcher {
                         start: stream.char_at_byte[m.start()],
                         end: stream.char_at_byte[m.start()] + m.as_str().chars().count(),
                         kind: MatchKind::Exact,
+                        score: None,
                     });
                 }
             }
         }
         self.find_tolerant(stream, &mut found);
+        self.find_checked(stream, &mut found);
         self.drop_excluded_and_nested(stream, found)
+    }
+
+    /// What an audio check says of its phrase, by the pack's `[verify]`
+    /// thresholds: `Verified` (said), `Uncertain` (neither said nor clearly
+    /// not), or nothing: below both, or a rival phrase fits the audio better.
+    pub fn judge_check(&self, check: &PhraseCheck) -> Option<MatchKind> {
+        let v = &self.pack.verify;
+        let beaten = check.margin.is_some_and(|m| m < v.accept_margin);
+        if check.gap_per_char >= v.accept_gap_per_char && check.weakest >= v.accept_weakest && !beaten {
+            Some(MatchKind::Verified)
+        } else if check.gap_per_char >= v.uncertain_gap_per_char && check.margin.is_none_or(|m| m >= 0.0) {
+            Some(MatchKind::Uncertain)
+        } else {
+            None
+        }
+    }
+
+    /// The phrase id an audio check is about, if the pack still has it.
+    pub fn phrase_of_check(&self, check: &PhraseCheck) -> Option<&str> {
+        self.written
+            .get(&check.phrase)
+            .map(|&(p, _)| self.pack.phrases[p].id.as_str())
+    }
+
+    /// The phrases checked against the audio at transcription (the
+    /// segments' `checks`), judged by the pack's `[verify]` thresholds:
+    /// verified, uncertain, or (below both, or beaten by a rival) nothing.
+    fn find_checked(&self, stream: &Stream, found: &mut Vec<Found>) {
+        let mut first_of_segment = vec![usize::MAX; stream.segments.len()];
+        for (k, origin) in stream.position.iter().enumerate().rev() {
+            if let Some(o) = origin {
+                first_of_segment[o.segment] = k;
+            }
+        }
+        for (i, segment) in stream.segments.iter().enumerate() {
+            for check in &segment.checks {
+                let Some(&(phrase, variant)) = self.written.get(&check.phrase) else {
+                    continue; // a phrase the pack no longer has
+                };
+                let Some(kind) = self.judge_check(check) else {
+                    continue;
+                };
+                let Some(start) = (first_of_segment[i]..stream.chars.len()).find(|&k| {
+                    stream.position[k].is_some_and(|o| o.segment > i || (o.segment == i && o.original >= check.at))
+                }) else {
+                    continue;
+                };
+                let len = check
+                    .heard
+                    .chars()
+                    .filter(|&c| normalize_char(c, &self.pack.normalize).is_some())
+                    .count();
+                let end = start + len;
+                if len == 0 || end > stream.chars.len() || stream.chars[start..end].contains(&BREAK) {
+                    continue;
+                }
+                found.push(Found {
+                    phrase,
+                    variant,
+                    start,
+                    end,
+                    kind,
+                    score: Some(check.gap_per_char),
+                });
+            }
+        }
     }
 
     fn find_tolerant(&self, stream: &Stream, found: &mut Vec<Found>) {
@@ -323,6 +514,7 @@ impl Matcher {
                 start,
                 end,
                 kind: MatchKind::Tolerant,
+                score: None,
             });
         }
     }
@@ -337,16 +529,35 @@ impl Matcher {
                 (lo..=hi).any(|s| stream.chars.get(s..s + ex_chars.len()) == Some(ex_chars.as_slice()))
             })
         });
-        // prefer exact over tolerant, longer over shorter, earlier over later
-        found.sort_by_key(|f| (f.kind != MatchKind::Exact, std::cmp::Reverse(f.end - f.start), f.start));
+        // longer over shorter, exact over the rest, the better audio check,
+        // earlier over later; an unsure phrase after every found one
+        found.sort_by(|a, b| {
+            let key = |f: &Found| {
+                (
+                    f.kind == MatchKind::Uncertain,
+                    std::cmp::Reverse(f.end - f.start),
+                    f.strength(),
+                    f.start,
+                )
+            };
+            key(a)
+                .cmp(&key(b))
+                .then(b.score.unwrap_or(0.0).total_cmp(&a.score.unwrap_or(0.0)))
+        });
         let mut kept: Vec<Found> = Vec::with_capacity(found.len());
         for f in found {
             let category = &phrases[f.phrase].category;
             let covered = kept.iter().any(|k| {
-                &phrases[k.phrase].category == category
-                    && k.start <= f.start
-                    && f.end <= k.end
-                    && (k.kind == MatchKind::Exact || f.kind == MatchKind::Tolerant)
+                let same_category = &phrases[k.phrase].category == category;
+                let inside = k.start <= f.start && f.end <= k.end;
+                let overlaps = k.start < f.end && f.start < k.end;
+                // a shorter phrase inside one of its category is part of it
+                // (an exact one inside a tolerant one only when it is no
+                // stronger: a sound-alike does not swallow what was written);
+                // an unsure phrase where its category was found is no question
+                same_category
+                    && (inside && (k.strength() <= f.strength() || k.kind == MatchKind::Verified)
+                        || f.kind == MatchKind::Uncertain && overlaps)
             });
             if !covered {
                 kept.push(f);
@@ -390,7 +601,9 @@ impl Matcher {
             start_s: time_at(first_seg, first.normalized as f64),
             end_s: time_at(last_seg, last.normalized as f64 + 1.0),
             kind: f.kind,
+            score: f.score,
             context,
+            verdict: HitVerdict::NOT_JUDGED,
         }
     }
 }
@@ -672,6 +885,146 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// What whisper base wrote on bad lines for lines agents said (issue 20):
+    /// each is proposed for the audio check as the phrase it nearly is,
+    /// rewritten over the heard span.
+    #[test]
+    fn near_candidates_are_proposed_where_the_slips_are() {
+        let matcher = Matcher::new(&builtin_pack());
+        let cases: &[(&[&str], &str)] = &[
+            (&["让营酒等了"], "让您久等了"),
+            (&["将您求等来"], "让您久等了"),
+            (&["展现你的耐心走在"], "感谢您的耐心等待"),
+            (&["要我看看我能为这件事做些什么"], "让我看看我能为这件事做些什么"),
+            (&["我找不到言问"], "我找不到人问"),
+            (&["我近在很忙"], "我现在很忙"),
+            (&["我会找出正确的答案等，", "请您放心"], "我会找出正确答案的"),
+            (&["请问还有什么", "可与邦道云？"], "请问还有什么可以帮到您"),
+        ];
+        // (the rewrite keeps the heard 你 where the phrase has 您: whisper hears them alike)
+        let plain = |t: &str| -> String {
+            t.chars()
+                .filter(|c| !"，。？！、".contains(*c))
+                .map(|c| if c == '你' { '您' } else { c })
+                .collect()
+        };
+        for (clauses, phrase) in cases {
+            let proposals = matcher.near_candidates(Speaker::Agent, clauses);
+            let chunk: Vec<char> = clauses.iter().flat_map(|c| c.chars()).collect();
+            let p = proposals
+                .iter()
+                .find(|p| p.phrase == *phrase)
+                .unwrap_or_else(|| panic!("{clauses:?}: {phrase} not proposed, only {proposals:?}"));
+            assert!(p.span.end <= chunk.len() && !p.span.is_empty(), "{clauses:?}: {p:?}");
+            assert_eq!(
+                crate::text::to_simplified(&plain(&p.rewrite)),
+                plain(phrase),
+                "{clauses:?}: the span is rewritten as the phrase"
+            );
+            assert_eq!(p.phrase_chars, plain(phrase).chars().count());
+        }
+    }
+
+    #[test]
+    fn near_candidates_skip_what_is_found_and_who_is_not_listened_to() {
+        let matcher = Matcher::new(&builtin_pack());
+        let phrases = |speaker, clauses: &[&str]| -> Vec<String> {
+            matcher
+                .near_candidates(speaker, clauses)
+                .into_iter()
+                .map(|p| p.phrase)
+                .collect()
+        };
+        // the customer's speech is not searched for the agent's phrases
+        assert!(!phrases(Speaker::Customer, &["让营酒等了"]).contains(&"让您久等了".to_string()));
+        // found already: exactly, or by sound
+        assert!(!phrases(Speaker::Agent, &["让您久等了"]).contains(&"让您久等了".to_string()));
+        assert!(!phrases(Speaker::Agent, &["将您久等啦"]).contains(&"让您久等了".to_string()));
+        // far from every phrase
+        assert_eq!(
+            phrases(Speaker::Agent, &["今天的燃气表读数是三百二十"]),
+            Vec::<String>::new()
+        );
+        // a mono call's unknown voice may be the agent
+        assert!(phrases(Speaker::Unknown, &["让营酒等了"]).contains(&"让您久等了".to_string()));
+    }
+
+    fn check(gap_per_char: f32, weakest: f32, margin: Option<f32>) -> PhraseCheck {
+        PhraseCheck {
+            phrase: "让您久等了".into(),
+            at: 0,
+            heard: "让营酒等了".into(),
+            gap_per_char,
+            weakest,
+            mean: -1.0,
+            rival: margin.map(|_| "感谢您的来电".into()),
+            margin,
+        }
+    }
+
+    /// The pack's default `[verify]` thresholds: accept at a gap of −0.8 per
+    /// character, a weakest token of −6 and a margin of 1; grey down to −2.5.
+    #[test]
+    fn audio_checks_are_judged_by_the_packs_thresholds() {
+        let matcher = Matcher::new(&builtin_pack());
+        use MatchKind::{Uncertain, Verified};
+        let cases = [
+            (check(-0.3, -2.0, None), Some(Verified)),
+            (check(-0.8, -6.0, Some(1.0)), Some(Verified)),
+            (check(-0.3, -7.0, None), Some(Uncertain)), // one sound far off
+            (check(-0.3, -2.0, Some(0.5)), Some(Uncertain)), // a rival nearly as likely
+            (check(-0.3, -2.0, Some(-0.5)), None),      // a rival fits better
+            (check(-0.81, -2.0, None), Some(Uncertain)),
+            (check(-2.5, -2.0, None), Some(Uncertain)),
+            (check(-2.6, -2.0, None), None),
+        ];
+        for (c, want) in cases {
+            assert_eq!(matcher.judge_check(&c), want, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn checked_phrases_become_hits_with_their_score() {
+        let matcher = Matcher::new(&builtin_pack());
+        let found = |c: PhraseCheck| {
+            let mut segment = Segment::new(Speaker::Agent, 3.0, 5.0, "好的，让营酒等了");
+            let heard_at = "好的，".chars().count();
+            segment.checks.push(PhraseCheck { at: heard_at, ..c });
+            matcher
+                .find(&Transcript::from_segments("t", vec![segment]))
+                .into_iter()
+                .map(|h| (h.phrase_id, h.kind, h.matched_text, h.score))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found(check(-0.3, -2.0, None)),
+            vec![(
+                "hold_return.kept_waiting".to_string(),
+                MatchKind::Verified,
+                "让营酒等了".to_string(),
+                Some(-0.3)
+            )]
+        );
+        assert_eq!(
+            found(check(-1.5, -2.0, None)),
+            vec![(
+                "hold_return.kept_waiting".to_string(),
+                MatchKind::Uncertain,
+                "让营酒等了".to_string(),
+                Some(-1.5)
+            )]
+        );
+        assert_eq!(found(check(-2.9, -2.0, None)), vec![]);
+        // a check of a phrase the pack no longer has is ignored
+        assert_eq!(
+            found(PhraseCheck {
+                phrase: "不在词库里".into(),
+                ..check(-0.1, -1.0, None)
+            }),
+            vec![]
+        );
     }
 
     proptest::proptest! {
