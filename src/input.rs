@@ -51,6 +51,12 @@ pub struct FailedItem {
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
     pub reason: String,
+    /// An entry of the input that never became a call (a manifest row, a
+    /// file or folder): it belongs to the run that read the input, and the
+    /// next run's reading replaces it. Keyed by its location, so a duplicate
+    /// row never stands for the call that holds its id.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub input: bool,
 }
 
 impl FailedItem {
@@ -64,13 +70,17 @@ impl FailedItem {
             started_at: call.started_at.clone(),
             extra: call.extra.clone(),
             reason,
+            input: false,
         }
     }
 
     /// What the failure is about: its call id, or where it was found when the
     /// entry had none (a manifest row without an id).
     pub fn key(&self) -> &str {
-        self.call_id.as_deref().unwrap_or(&self.location)
+        match (&self.call_id, self.input) {
+            (Some(id), false) => id,
+            _ => &self.location,
+        }
     }
 }
 
@@ -117,6 +127,14 @@ impl DiscoverOptions {
 
 /// Lists the calls under `input` (folder or manifest file).
 pub fn discover(input: &Path, options: &DiscoverOptions) -> Result<Discovery, InputError> {
+    let mut discovery = discover_entries(input, options)?;
+    for problem in &mut discovery.problems {
+        problem.input = true;
+    }
+    Ok(discovery)
+}
+
+fn discover_entries(input: &Path, options: &DiscoverOptions) -> Result<Discovery, InputError> {
     if input.is_file() && !is_audio(input) {
         return read_manifest(input, options);
     }
@@ -355,6 +373,7 @@ fn read_manifest(path: &Path, options: &DiscoverOptions) -> Result<Discovery, In
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
                 reason,
+                input: true,
             }),
         }
     }

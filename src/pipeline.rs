@@ -43,11 +43,33 @@ impl CallError {
     }
 }
 
+/// Whether an output error is the folder's own (full, over quota, read-only,
+/// not ours to write): every later write would fail too, so the batch stops.
+/// Any other (a name the file system refuses, say) is about one call.
+fn stops_the_batch(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        StorageFull | QuotaExceeded | FileTooLarge | ReadOnlyFilesystem | PermissionDenied
+    )
+}
+
+/// What to do about an output folder that stopped the batch.
+fn output_advice(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        StorageFull | QuotaExceeded | FileTooLarge => "Free space (or raise the file size limit)",
+        ReadOnlyFilesystem => "Mount the folder writable",
+        _ => "Give this user write access to the folder",
+    }
+}
+
 /// The batch stopped because the output folder could not take a file.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "{path}: {source}: the batch stopped ({done} calls finished are kept and reused by the next run; \
-         {not_attempted} not attempted). Free space or fix the folder, then run again"
+         {not_attempted} not attempted). {}, then run again",
+    output_advice(source)
 )]
 pub struct OutputFull {
     pub path: std::path::PathBuf,
@@ -118,9 +140,20 @@ pub fn transcribe_batch(
                     }
                     Err(failed)
                 }
-                Err(CallError::Output(e, path)) => {
+                Err(CallError::Output(e, path)) if stops_the_batch(&e) => {
                     stop_batch(e, path);
                     return None;
+                }
+                Err(CallError::Output(e, path)) => {
+                    // about this call's file only: the call fails, the night goes on
+                    let reason = format!("{}: {e}", path.display());
+                    let failed = FailedItem::of_call(spec, spec.audio_path.display().to_string(), reason);
+                    if let Err(e) = record_failure(out, &failed) {
+                        if stops_the_batch(&e) {
+                            stop_batch(e, out.failure(failed.key()));
+                        }
+                    }
+                    Err(failed)
                 }
             };
             let outcome = CallOutcome {

@@ -51,7 +51,8 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
     // a call off it): a transcript of such a call is from older audio or an
     // older model, and is not scored.
     let failures = open_failures(out)?;
-    let failed_ids: HashSet<&str> = failures.iter().map(FailedItem::key).collect();
+    // (an input problem is not a call's attempt: a duplicate row leaves the call's transcript be)
+    let failed_ids: HashSet<&str> = failures.iter().filter(|f| !f.input).map(FailedItem::key).collect();
     let mut paths = archive.paths();
     // Files are read ahead by a pool of their own: on a large archive that
     // does not fit the page cache, two CPU threads waiting on one read each

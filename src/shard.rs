@@ -21,7 +21,7 @@ pub enum ShardError {
     Syntax(String),
     #[error("{0}: the shard count must be at least 1")]
     NoShards(String),
-    #[error("{what}: shard {index} does not exist among {count} (they are 0 to {})", count - 1)]
+    #[error("{what}: shard {index} does not exist among {count} (they are 0 to {})", count.saturating_sub(1))]
     OutOfRange { what: String, index: u64, count: u32 },
     #[error("{set} is set but {missing} is not: set it (the number of shards), or pass --shard I/N")]
     Incomplete { set: &'static str, missing: &'static str },
@@ -88,11 +88,15 @@ impl Shard {
             let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
             let step = number("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1).max(1);
             let what = format!("SLURM_ARRAY_TASK_ID={id} (from {min} by {step}), SLURM_ARRAY_TASK_COUNT={count}");
+            if count == 0 {
+                return Err(ShardError::NoShards(what));
+            }
+            let count_u32 = u32::try_from(count).map_err(|_| ShardError::Syntax(what.clone()))?;
             if id < min || (id - min) % step != 0 {
                 return Err(ShardError::OutOfRange {
                     what,
                     index: id,
-                    count: count as u32,
+                    count: count_u32,
                 });
             }
             return Self::new((id - min) / step, count, what).map(Some);
@@ -142,11 +146,19 @@ mod tests {
     #[test]
     fn shards_from_the_command_line() {
         assert_eq!("2/4".parse::<Shard>(), Ok(Shard { index: 2, count: 4 }));
-        for bad in ["4/4", "0/0", "1", "a/b", "-1/3", "1/4294967296", ""] {
-            let err = bad.parse::<Shard>().unwrap_err();
-            assert!(!err.to_string().is_empty(), "{bad}");
+        // each refusal says what is wrong with that input
+        for (bad, says) in [
+            ("4/4", "shard 4 does not exist among 4 (they are 0 to 3)"),
+            ("0/0", "--shard 0/0: the shard count must be at least 1"),
+            ("1", "--shard \"1\": expected I/N"),
+            ("a/b", "--shard \"a/b\": expected I/N"),
+            ("-1/3", "--shard \"-1/3\": expected I/N"),
+            ("1/4294967296", "expected I/N"),
+            ("", "--shard \"\": expected I/N"),
+        ] {
+            let err = bad.parse::<Shard>().unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
         }
-        assert!("4/4".parse::<Shard>().unwrap_err().to_string().contains("0 to 3"));
     }
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
@@ -195,6 +207,23 @@ mod tests {
             (
                 &[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_COUNT", "0")],
                 Err("at least 1"),
+            ),
+            (
+                // a task below the array's first, in an empty array: a clear error, no overflow
+                &[
+                    ("SLURM_ARRAY_TASK_ID", "3"),
+                    ("SLURM_ARRAY_TASK_MIN", "5"),
+                    ("SLURM_ARRAY_TASK_COUNT", "0"),
+                ],
+                Err("SLURM_ARRAY_TASK_COUNT=0: the shard count must be at least 1"),
+            ),
+            (
+                &[
+                    ("SLURM_ARRAY_TASK_ID", "3"),
+                    ("SLURM_ARRAY_TASK_MIN", "5"),
+                    ("SLURM_ARRAY_TASK_COUNT", "2"),
+                ],
+                Err("shard 3 does not exist among 2 (they are 0 to 1)"),
             ),
         ];
         for (vars, expected) in table {

@@ -252,20 +252,31 @@ pub enum TranscriptError {
 /// `a_b` stay two files. A kept id never contains `~`, so the two forms
 /// cannot meet.
 fn file_safe(call_id: &str) -> String {
+    // File systems bound a name in bytes (255 on ext4, xfs, btrfs), and a
+    // Chinese character takes three: a 90-character id is 270 bytes.
     const MAX_KEPT_CHARS: usize = 100;
+    const MAX_KEPT_BYTES: usize = 200;
+    const MAX_PREFIX_BYTES: usize = 150;
     let keeps = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
     let plain = !call_id.is_empty()
         && !call_id.starts_with('.')
         && call_id.chars().count() <= MAX_KEPT_CHARS
+        && call_id.len() <= MAX_KEPT_BYTES
         && call_id.chars().all(keeps);
     if plain {
         return call_id.to_string();
     }
-    let escaped: String = call_id
+    let mut escaped = String::new();
+    for c in call_id
         .chars()
         .take(MAX_KEPT_CHARS)
         .map(|c| if keeps(c) { c } else { '_' })
-        .collect();
+    {
+        if escaped.len() + c.len_utf8() > MAX_PREFIX_BYTES {
+            break;
+        }
+        escaped.push(c);
+    }
     let hash = blake3::hash(call_id.as_bytes()).to_hex();
     format!("{}~{}", escaped.trim_start_matches('.'), &hash[..16])
 }
@@ -305,6 +316,13 @@ mod tests {
         }
         let long = "x".repeat(500);
         assert!(Transcript::file_name(&long).len() < 160);
+        // Chinese file names make long ids: bounded in bytes, still one file per id
+        let chinese = "北京市朝阳区燃气客服中心二〇二六年十一月十九日晚间投诉回访录音".repeat(3);
+        assert!(chinese.chars().count() >= 90 && chinese.len() >= 270);
+        let name = Transcript::file_name(&chinese);
+        assert!(name.len() <= 200, "{} bytes: {name}", name.len());
+        assert!(name.starts_with("北京市朝阳区"), "{name}");
+        assert_ne!(name, Transcript::file_name(&format!("{chinese}2")));
     }
 
     #[test]

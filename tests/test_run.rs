@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -626,6 +627,92 @@ fn call_ids_that_look_alike_on_disk_stay_two_calls() {
     let mut ids = strings(&calls, "call_id");
     ids.sort();
     assert_eq!(ids, [Some("a/b".to_string()), Some("a_b".to_string())]);
+}
+
+/// Issue 21, run as a user would: two manifest rows with one call id (two
+/// recordings), and a call id of 90 Chinese characters (270 bytes, more
+/// than a file name can hold). Every row ends in calls.parquet or
+/// failures.json; the long id is one call like any other; and once the
+/// manifest is fixed, the duplicate's failure goes with it (no ghost).
+#[test]
+fn every_manifest_row_is_accounted_for() {
+    let _lock = whisper_lock();
+    let dir = workdir();
+    let manifest = dir.path().join("manifest.csv");
+    let (first, second) = (samples().join("call-004.wav"), samples().join("call-002.wav"));
+    let long_id = "北京市朝阳区燃气客服中心二〇二六年十一月十九日晚间投诉回访录音".repeat(3);
+    assert!(long_id.chars().count() >= 90 && long_id.len() >= 270);
+    let write = |rows: &[(&str, &Path)]| {
+        let mut text = String::from("call_id,path,agent_id\n");
+        for (id, path) in rows {
+            text.push_str(&format!("{id},{},A003\n", path.display()));
+        }
+        std::fs::write(&manifest, text).unwrap();
+    };
+    write(&[("dup", &first), ("dup", &second), (&long_id, &first)]);
+    let out = dir.path().join("out");
+    let run = || {
+        callqa()
+            .arg("run")
+            .arg(&manifest)
+            .arg("--out")
+            .arg(&out)
+            .arg("--model")
+            .arg(model())
+            .arg("--no-progress")
+            .output()
+            .unwrap()
+    };
+    let output = run();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "the duplicate is a failure: {stderr}");
+    assert!(
+        !stderr.contains("File name too long") && !stderr.contains("Free space"),
+        "{stderr}"
+    );
+    let calls = read_parquet(&out.join("calls.parquet"));
+    let (ids, status) = (strings(&calls, "call_id"), strings(&calls, "status"));
+    let rows: Vec<(String, String)> = ids
+        .iter()
+        .zip(&status)
+        .map(|(i, s)| (i.clone().unwrap_or_default(), s.clone().unwrap_or_default()))
+        .collect();
+    assert!(rows.contains(&(long_id.clone(), "ok".into())), "{rows:?}");
+    assert!(
+        rows.contains(&("dup".into(), "ok".into())),
+        "the first row is the call: {rows:?}"
+    );
+    let failures: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("failures.json")).unwrap()).unwrap();
+    let failures = failures.as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(
+        failures[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate call id dup"),
+        "{failures:?}"
+    );
+    assert!(
+        failures[0]["location"].as_str().unwrap().ends_with("manifest.csv:3"),
+        "{failures:?}"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("1 could not be processed"), "{report}");
+
+    // the manifest fixed: the next run reuses both calls and the duplicate is gone
+    write(&[("dup", &first), (&long_id, &first)]);
+    let output = run();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let failures = std::fs::read_to_string(out.join("failures.json")).unwrap();
+    assert_eq!(failures.trim(), "[]");
+    let score = callqa().args(["score", "--out"]).arg(&out).output().unwrap();
+    assert_eq!(
+        score.status.code(),
+        Some(0),
+        "no ghost of the old row: {}",
+        stderr_of(&score)
+    );
 }
 
 /// Night after night into one output folder: a call whose audio breaks is

@@ -314,8 +314,22 @@ fn comparable(text: &str) -> String {
         .collect()
 }
 
+/// Whether a clause (its `comparable` key) is one of whisper's inventions:
+/// known invention text makes up most of it. A clause that only holds one
+/// among other words is speech: an agent's 社区提供什么我不大清楚 keeps its
+/// 我不大清楚.
 fn is_hallucination(key: &str) -> bool {
-    HALLUCINATIONS.iter().any(|h| key.contains(h))
+    let chars: Vec<char> = key.chars().collect();
+    let mut covered = vec![false; chars.len()];
+    for invention in HALLUCINATIONS {
+        for (at, _) in key.match_indices(invention) {
+            let first = key[..at].chars().count();
+            let n = invention.chars().count();
+            covered[first..first + n].iter_mut().for_each(|c| *c = true);
+        }
+    }
+    let inventions = covered.iter().filter(|&&c| c).count();
+    inventions > 0 && inventions * 5 >= chars.len() * 3
 }
 
 /// Whisper puts spaces between Chinese words now and then; Chinese has none.
@@ -576,6 +590,16 @@ mod tests {
             ),
             // book-title marks are text, not captions
             (&["感谢您的来电《再见》"], &["感谢您的来电《再见》"]),
+            // subtitle credits, whole: dropped; an invention's words inside
+            // what an agent said: kept, and the phrase with them (issue 21)
+            (&["字幕由Amara.org社区提供"], &[]),
+            (&["中文字幕志愿者 李宗盛"], &[]),
+            (&["请不吝点赞 订阅 转发 打赏支持明镜与点点栏目"], &[]),
+            (&["社区提供什么我不大清楚。"], &["社区提供什么我不大清楚。"]),
+            (
+                &["您可以看中文字幕的说明书，", "请订阅我们的短信提醒。"],
+                &["您可以看中文字幕的说明书，", "请订阅我们的短信提醒。"],
+            ),
         ] {
             assert_eq!(texts_after_finish(clauses), want, "{clauses:?}");
         }

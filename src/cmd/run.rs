@@ -22,7 +22,7 @@ use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::pipeline::{transcribe_batch, CallOutcome};
 use crate::scoring::score_archive;
 use crate::shard::Shard;
-use crate::store::{extra_column_name, lock_folder, record_failure, LockMode, OutDir, TranscriptArchive};
+use crate::store::{extra_column_name, lock_folder, record_input_problems, LockMode, OutDir, TranscriptArchive};
 use crate::transcript::Transcript;
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
@@ -94,13 +94,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         args.model.display(),
         engine.detector_name()
     ));
-    let model_bytes = std::fs::read(&args.model).with_context(|| format!("reading {}", args.model.display()))?;
-    let model_blake3 = blake3::hash(&model_bytes).to_hex().to_string();
-    drop(model_bytes);
+    // streamed: a large model is gigabytes, once per shard worker
+    let model_blake3 = {
+        let reading = || format!("reading {}", args.model.display());
+        let file = std::fs::File::open(&args.model).with_context(reading)?;
+        let mut hasher = blake3::Hasher::new();
+        std::io::copy(&mut std::io::BufReader::with_capacity(1 << 20, file), &mut hasher).with_context(reading)?;
+        hasher.finalize().to_hex().to_string()
+    };
 
-    for problem in &discovery.problems {
-        record_failure(&out, problem).with_context(|| format!("writing {}", out.failure(problem.key()).display()))?;
-    }
+    let shard_name = shard.map(|s| s.to_string());
+    record_input_problems(&out, shard_name.as_deref(), &discovery.problems)
+        .with_context(|| format!("writing {}", out.input_problems_dir().display()))?;
     let progress = Progress::new(
         discovery.calls.len(),
         !args.no_progress && !console.quiet && std::io::stderr().is_terminal(),

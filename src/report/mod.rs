@@ -631,7 +631,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                c.agent_id,
+                md(&c.agent_id),
                 c.calls,
                 c.failed_calls,
                 one_decimal(c.mean_score),
@@ -641,13 +641,13 @@ impl Report {
                 percent(c.hold_etiquette_rate),
                 one_decimal(c.forbidden_per_call),
                 one_decimal(c.nine_dont_per_call),
-                c.worst_call_id.as_deref().unwrap_or("–")
+                md(c.worst_call_id.as_deref().unwrap_or("–"))
             );
         }
         if !self.rules_failed.is_empty() {
             let _ = writeln!(out, "\n## Rules failed most often\n");
             for r in &self.rules_failed {
-                let _ = writeln!(out, "- {}: {} calls", r.rule, r.calls);
+                let _ = writeln!(out, "- {}: {} calls", md(&r.rule), r.calls);
             }
         }
         if !self.worst_calls.items.is_empty() {
@@ -656,20 +656,20 @@ impl Report {
                 let red = if call.red_lines.is_empty() {
                     String::new()
                 } else {
-                    format!(" — RED LINE: {}", call.red_lines.join(", "))
+                    format!(" — RED LINE: {}", md(&call.red_lines.join(", ")))
                 };
                 let mono = call
                     .speakers_note
                     .as_deref()
-                    .map(|n| format!(" ({n})"))
+                    .map(|n| format!(" ({})", md(n)))
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
                     "- {} (agent {}, score {:.0}): {}{red}{mono}",
-                    call.call_id,
-                    call.agent_id,
+                    md(&call.call_id),
+                    md(&call.agent_id),
                     call.score,
-                    call.failed_rules.join(", ")
+                    md(&call.failed_rules.join(", "))
                 );
             }
             more(&mut out, self.worst_calls.rest(), "calls that did not pass");
@@ -685,13 +685,15 @@ impl Report {
             {
                 let _ = writeln!(
                     out,
-                    "- {call_id} (agent {agent_id}) at {} [{}] {} said 「{}」 ({}): …{}…",
+                    "- {} (agent {}) at {} [{}] {} said 「{}」 ({}): …{}…",
+                    md(call_id),
+                    md(agent_id),
                     mm_ss_span(hit.start_s, hit.end_s),
-                    hit.category,
+                    md(&hit.category),
                     hit.speaker.as_str(),
-                    hit.matched_text,
-                    how_found(hit),
-                    hit.context
+                    md(&hit.matched_text),
+                    md(&how_found(hit)),
+                    md(&hit.context)
                 );
             }
             more(&mut out, self.moments.rest(), "moments");
@@ -699,14 +701,14 @@ impl Report {
         if !self.open_moments.items.is_empty() {
             let _ = writeln!(out, "\n## Verdicts left open: listen to these moments\n");
             for m in &self.open_moments.items {
-                let _ = writeln!(out, "- {}", Self::open_moment_line(m));
+                let _ = writeln!(out, "- {}", md(&Self::open_moment_line(m)));
             }
             more(&mut out, self.open_moments.rest(), "moments");
         }
         if !self.unprocessed.items.is_empty() {
             let _ = writeln!(out, "\n## Could not be processed\n");
             for u in &self.unprocessed.items {
-                let _ = writeln!(out, "- {}: {}", u.call_id, u.reason);
+                let _ = writeln!(out, "- {}: {}", md(&u.call_id), md(&u.reason));
             }
             more(&mut out, self.unprocessed.rest(), "calls (all in failures.json)");
         }
@@ -766,6 +768,24 @@ impl Report {
         }
         out
     }
+}
+
+/// Text from calls (ids, transcripts, reasons) as Markdown shows it: as
+/// text. A `|` would end a table cell, `*`, `` ` ``, `[` and `<` start markup,
+/// a line break end the list item.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '*' | '`' | '[' | ']' | '<' | '>' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// How a hit was found, for people: exact, by sound, or by the audio.
@@ -898,6 +918,29 @@ pub(crate) mod tests {
         let red_call = &report.worst_calls.items[0];
         assert_eq!(red_call.evidence.len(), 2, "both forbidden hits are its evidence");
         assert_eq!(report.rules_failed[0].rule, "forbidden_phrase");
+    }
+
+    /// Ids and transcripts are data: a `|` in an agent id or a clause, or
+    /// markup, must not break report.md's tables and lists (issue 21).
+    #[test]
+    fn markdown_shows_call_text_as_text() {
+        let mut report = NightReport::new(80.0);
+        let mut rude = hit(30.0);
+        rude.matched_text = "我不大清楚".into();
+        rude.context = "a|b *x* [link](y) <b>\n我不大清楚".into();
+        report.add(&call("c|1", "A|1", 40.0, true), &[rude]);
+        let md = report.finish().markdown();
+        let agents: Vec<&str> = md.lines().filter(|l| l.starts_with("| A")).collect();
+        assert_eq!(agents.len(), 1, "{md}");
+        // the agents table keeps its 11 cells: the id's bar is escaped
+        assert_eq!(agents[0].matches(" | ").count(), 10, "{}", agents[0]);
+        assert!(agents[0].starts_with("| A\\|1 |"), "{}", agents[0]);
+        let moment = md.lines().find(|l| l.contains("said 「我不大清楚」")).expect(&md);
+        assert!(moment.starts_with("- c\\|1 (agent A\\|1)"), "{moment}");
+        assert!(
+            moment.contains("a\\|b \\*x\\* \\[link\\](y) \\<b\\> 我不大清楚"),
+            "{moment}"
+        );
     }
 
     #[test]

@@ -765,6 +765,7 @@ mod tests {
         lines.push((C, 11.0, 12.0, "我不知道"));
         lines.push((A, 12.5, 13.5, "我不大清楚"));
         lines.push((A, 4.6, 4.9, "再见")); // a closing long before the end
+        lines.push((A, 26.0, 27.0, "好的")); // (the call ends here)
         let verdicts = verdicts_with(&builtin_pack(), &lines);
         let of = |id: &str| -> Vec<&HitVerdict> { verdicts.iter().filter(|(p, _)| p == id).map(|(_, v)| v).collect() };
         assert_eq!(of("greeting.glad_to_serve"), [&HitVerdict::counted("greeting_missing")]);

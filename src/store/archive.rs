@@ -143,6 +143,38 @@ pub fn record_failure(out: &OutDir, item: &FailedItem) -> std::io::Result<()> {
     write_atomic(&out.failure(item.key()), &json)
 }
 
+/// Replaces the input problems (entries that never became calls) of the
+/// input this run read: `shard` names the part of it, None for all of it.
+/// They belong to that reading: the next run's replaces them, so a fixed
+/// manifest row or folder leaves no ghost behind.
+pub fn record_input_problems(out: &OutDir, shard: Option<&str>, items: &[FailedItem]) -> std::io::Result<()> {
+    let dir = out.input_problems_dir();
+    std::fs::create_dir_all(&dir)?;
+    let own = format!(
+        "{}.json",
+        shard.map_or("all".to_string(), |s| format!("shard-{}", s.replace('/', "-of-")))
+    );
+    for entry in std::fs::read_dir(&dir)? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        // a whole reading replaces every part's; a part replaces its own and the whole's
+        let stale = match shard {
+            None => name.ends_with(".json"),
+            Some(_) => name == own || name == "all.json",
+        };
+        if stale {
+            std::fs::remove_file(dir.join(&*name))?;
+        }
+    }
+    if items.is_empty() {
+        return Ok(());
+    }
+    write_atomic(
+        &dir.join(own),
+        &serde_json::to_vec_pretty(items).expect("failures serialise"),
+    )
+}
+
 /// Notes that the call `key` went through: it is no longer an open failure.
 pub fn clear_failure(out: &OutDir, key: &str) -> std::io::Result<()> {
     match std::fs::remove_file(out.failure(key)) {
@@ -189,6 +221,21 @@ pub fn open_failures(out: &OutDir) -> anyhow::Result<Vec<FailedItem>> {
             )
         })?;
         failures.push(item);
+    }
+    let input_dir = out.input_problems_dir();
+    if let Ok(entries) = std::fs::read_dir(&input_dir) {
+        for entry in entries {
+            let path = entry
+                .with_context(|| format!("listing {}", input_dir.display()))?
+                .path();
+            if path.extension().is_none_or(|e| e != "json") {
+                continue;
+            }
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            let items: Vec<FailedItem> = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{}: not a list of callqa input problems", path.display()))?;
+            failures.extend(items);
+        }
     }
     failures.sort_by(|a, b| a.key().cmp(b.key()));
     Ok(failures)
@@ -276,6 +323,7 @@ mod tests {
             started_at: None,
             extra: Default::default(),
             reason: "empty file".into(),
+            input: false,
         }
     }
 

@@ -65,6 +65,12 @@ impl OutDir {
         self.root.join("calls.parquet")
     }
 
+    /// The input problems of the latest reading of the input, one list per
+    /// shard (`failures/input/`).
+    pub fn input_problems_dir(&self) -> PathBuf {
+        self.failures_dir().join("input")
+    }
+
     pub fn hits_table(&self) -> PathBuf {
         self.root.join("hits.parquet")
     }

@@ -549,9 +549,12 @@ pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Stri
 
 /// The calls.parquet column of a manifest column: its own name, or, when that
 /// is one of the table's columns (`score`, `status`…), `manifest_<name>`, so
-/// it is neither dropped nor mistaken for callqa's verdict.
+/// it is neither dropped nor mistaken for callqa's verdict. A manifest's own
+/// `manifest_…` column is prefixed too (`manifest_manifest_score`): the name
+/// depends on the column alone (batches of calls are written before all
+/// names are known) and two columns never get one name.
 pub fn extra_column_name(name: &str) -> String {
-    if CALLS_SCHEMA.iter().any(|(column, _)| *column == name) {
+    if name.starts_with("manifest_") || CALLS_SCHEMA.iter().any(|(column, _)| *column == name) {
         format!("manifest_{name}")
     } else {
         name.to_string()
@@ -725,6 +728,7 @@ mod tests {
                 // a manifest's own columns named like ours are kept, renamed
                 ("score".to_string(), "4 stars".to_string()),
                 ("status".to_string(), "vip".to_string()),
+                ("manifest_score".to_string(), "old system's score".to_string()),
             ]
             .into(),
             evaluation: Err("x.wav: empty file (0 bytes)".into()),
@@ -738,6 +742,11 @@ mod tests {
             Some("4 stars")
         );
         assert_eq!(df.column("manifest_status").unwrap().str().unwrap().get(0), Some("vip"));
+        assert_eq!(
+            df.column("manifest_manifest_score").unwrap().str().unwrap().get(0),
+            Some("old system's score"),
+            "a manifest's own manifest_score column is kept apart from its score"
+        );
         // 2026-11-20 is day 20777 after the epoch
         assert_eq!(
             df.column("call_date")

@@ -78,7 +78,13 @@ pub fn syllable_distance(a: char, b: char) -> SyllableDistance {
     }
     match (syllable_of(a), syllable_of(b)) {
         (Some(x), Some(y)) if x == y => SyllableDistance::Homophone,
-        (Some(x), Some(y)) if x.initial == y.initial || rhyme(x.final_) == rhyme(y.final_) => SyllableDistance::Near,
+        // an initial in common, not the lack of one: 爱 (ai) and 二 (er) share
+        // nothing but their missing initial
+        (Some(x), Some(y))
+            if (!x.initial.is_empty() && x.initial == y.initial) || rhyme(x.final_) == rhyme(y.final_) =>
+        {
+            SyllableDistance::Near
+        }
         _ => SyllableDistance::Different,
     }
 }
@@ -110,6 +116,12 @@ mod tests {
             ('忙', '好', Different),
             ('等', '等', Same),
             ('a', '好', Different),
+            // zero-initial syllables are not near each other for lacking an initial
+            ('爱', '二', Different),
+            ('恩', '欧', Different),
+            ('爱', '恩', Different),
+            ('爱', '晒', Near), // ai / shai: the rhyme
+            ('安', '按', Homophone),
         ] {
             assert_eq!(syllable_distance(a, b), want, "{a} {b}");
         }

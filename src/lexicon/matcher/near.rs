@@ -25,7 +25,7 @@ use crate::lexicon::{Pack, Slot};
 use crate::text::{normalize, syllable_distance, SyllableDistance};
 
 /// Bumped when what is proposed changes: transcripts checked before are checked again.
-pub(super) const REVISION: u32 = 1;
+pub(super) const REVISION: u32 = 2;
 /// A two-character phrase may be off by one near sound, no more.
 const SHORT_PHRASE_BUDGET: f32 = 0.65;
 /// At least this share of a candidate's characters sound as the phrase's.
