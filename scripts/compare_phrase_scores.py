@@ -41,6 +41,8 @@ def reference_gap(audio, channel, start, end, phrase):
 
 def main(tsv, n):
     rows = list(csv.DictReader(open(tsv, encoding="utf-8"), delimiter="\t"))
+    # slot phrases ({any}, {num}, {name}) have no one text for the reference to score
+    rows = [r for r in rows if "{" not in r["checked"]]
     random.Random(7).shuffle(rows)
     # as many accepted-by-callqa as possible, then the rest: the decision is what matters
     rows.sort(key=lambda r: float(r["gap"]) < ACCEPT)
@@ -54,19 +56,25 @@ def main(tsv, n):
         if ref is None:
             continue
         ours = float(r["gap"])
-        pairs.append((ours, ref))
-        print(f"{r['call']} {r['stretch']:12} {r['checked']:14} heard {r['heard']:14} callqa {ours:+.2f}  reference {ref:+.2f}")
+        said = r["positive"] == "true"
+        pairs.append((ours, ref, said))
+        print(f"{r['call']} {r['stretch']:12} {'said' if said else 'not said':8} {r['checked']:10} heard {r['heard']:12} "
+              f"callqa {ours:+.2f}  reference {ref:+.2f}")
     if not pairs:
         sys.exit("no checks compared")
-    xs, ys = zip(*pairs)
+    xs, ys, _ = zip(*pairs)
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
-    cov = sum((x - mx) * (y - my) for x, y in pairs)
+    cov = sum((x - mx) * (y - my) for x, y, _ in pairs)
     sx = sum((x - mx) ** 2 for x in xs) ** 0.5
     sy = sum((y - my) ** 2 for y in ys) ** 0.5
-    both = sum((x >= ACCEPT) == (y >= ACCEPT) for x, y in pairs)
+    both = sum((x >= ACCEPT) == (y >= ACCEPT) for x, y, _ in pairs)
     print(f"\n{len(pairs)} checks: correlation of gaps {cov / (sx * sy):.2f}; "
           f"same accept decision at {ACCEPT} in {both} ({both / len(pairs):.0%}); "
-          f"median |difference| {sorted(abs(x - y) for x, y in pairs)[len(pairs) // 2]:.2f}")
+          f"median |difference| {sorted(abs(x - y) for x, y, _ in pairs)[len(pairs) // 2]:.2f}")
+    for name, keep in [("said", True), ("not said", False)]:
+        group = [(x, y) for x, y, said in pairs if said == keep]
+        print(f"  {name}: {len(group)} checks, accepted by callqa {sum(x >= ACCEPT for x, _ in group)}, "
+              f"by the reference {sum(y >= ACCEPT for _, y in group)}, by both {sum(x >= ACCEPT and y >= ACCEPT for x, y in group)}")
 
 
 if __name__ == "__main__":

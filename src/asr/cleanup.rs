@@ -48,9 +48,11 @@ const HALLUCINATIONS: &[&str] = &[
     "yoyotelevision",
     "请订阅",
     "订阅我的频道",
-    // the prompt ("以下是普通话的句子。") echoed, whole or in part, on noise
-    "普通话的句子",
 ];
+
+/// Our prompt ("以下是普通话的句子。") echoed, whole or in part, on noise: no
+/// one on a call says it, so a clause holding it is dropped whatever else it holds.
+const PROMPT_ECHOES: &[&str] = &["普通话的句子"];
 
 /// A decoder loop on noise: this many clauses or more of at most
 /// `LOOP_CLAUSE_CHARS` digits or letters and no Chinese ("2, 3, 4, 3, 4, …"),
@@ -319,6 +321,9 @@ fn comparable(text: &str) -> String {
 /// among other words is speech: an agent's 社区提供什么我不大清楚 keeps its
 /// 我不大清楚.
 fn is_hallucination(key: &str) -> bool {
+    if PROMPT_ECHOES.iter().any(|echo| key.contains(echo)) {
+        return true;
+    }
     let chars: Vec<char> = key.chars().collect();
     let mut covered = vec![false; chars.len()];
     for invention in HALLUCINATIONS {
@@ -576,6 +581,7 @@ mod tests {
             // the prompt echoed, whole or in part
             (&["以下是普通话的句子。"], &[]),
             (&["那是普通话的句子。"], &[]),
+            (&["那你们应该是普通话的句子。"], &[]),
             // a loop of tiny clauses on noise; a few short answers are real
             (&["0,", "2,", "3,", "4,", "3,", "4,", "3,"], &[]),
             (&["那我要投诉。", "0,", "2,", "3,", "4,", "3,", "4,"], &["那我要投诉。"]),
