@@ -2,8 +2,7 @@
 # The whole test suite, on a fresh machine: installs what it needs first
 # (scripts/setup.sh; then Chromium and CJK fonts for the browser tests), then
 # runs unit, integration and doc tests against the real whisper model and the
-# sample calls, after `cargo fmt --check` and clippy with warnings as errors.
-# One build profile (release) for everything.
+# sample calls, after `cargo fmt --check`. One build profile (release) for everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -25,7 +24,8 @@ fi
 if command -v chromium >/dev/null 2>&1; then
   export CALLQA_BROWSER_TESTS=required
 fi
-# The house kept tidy: formatting and lints hold in CI, not only on one machine.
+# The house kept tidy: formatting holds in CI, not only on one machine. (Clippy
+# is run before a commit, not here: its check build of polars took 10 minutes
+# on a fresh 2-core machine, on top of the release build.)
 cargo fmt --check
-cargo clippy --release --all-targets --quiet -- -D warnings
 cargo test --release
