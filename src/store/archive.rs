@@ -291,10 +291,12 @@ mod tests {
         touch(&t.join("legacy.json"), "");
         touch(&t.join("2026-11-20/.c.json.x.tmp"), "");
         touch(&t.join("2026-11-20/notes.txt"), "");
-        // the same call under two days: the newer file wins
-        touch(&t.join("2026-11-19/moved.json"), "old");
+        // the same call under two days: the newer file wins, even in the
+        // earlier folder (a date corrected backwards), so folder order cannot
+        // be what decides
+        touch(&t.join("2026-11-22/moved.json"), "old");
         std::thread::sleep(std::time::Duration::from_millis(20));
-        touch(&t.join("2026-11-22/moved.json"), "new");
+        touch(&t.join("2026-11-19/moved.json"), "new");
         let listed: Vec<String> = list_transcripts(&out)
             .unwrap()
             .iter()
@@ -304,9 +306,9 @@ mod tests {
             listed,
             [
                 "legacy.json",
+                "2026-11-19/moved.json",
                 "2026-11-20/c.json",
                 "2026-11-21/b.json",
-                "2026-11-22/moved.json"
             ]
         );
         assert!(list_transcripts(&OutDir::new(dir.path().join("none")))
