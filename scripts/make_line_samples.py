@@ -40,9 +40,8 @@ import numpy as np
 from scipy.io import wavfile
 
 from line_dialogues import SET_A, SET_B
+from make_noisy_samples import AMR_KBPS, speech_power
 from make_samples import SR, lay_out, sox
-
-AMR_KBPS = {0: 4.75, 1: 5.15, 2: 5.9, 3: 6.7, 4: 7.4, 5: 7.95, 6: 10.2, 7: 12.2}
 
 # Line A, per call of set A: (AMR mode, pink SNR dB, babble SNR dB or None, storage)
 LINE_A = {
@@ -78,11 +77,6 @@ LINE_B = {
 }
 
 HISS = 0.0015  # the clean calls' line hiss (make_samples.py)
-
-
-def speech_power(channel, turns):
-    powers = [np.mean(channel[int(t["start_s"] * SR):int(t["end_s"] * SR)] ** 2) for t in turns]
-    return float(np.mean(powers)) if powers else float(np.mean(channel ** 2)) or 1e-6
 
 
 def shaped_noise(n, rng, exponent):

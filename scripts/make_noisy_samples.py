@@ -69,7 +69,7 @@ def pink_noise(n, rng):
 
 def speech_power(channel, turns):
     powers = [np.mean(channel[int(t["start_s"] * SR):int(t["end_s"] * SR)] ** 2) for t in turns]
-    return float(np.mean(powers)) if powers else float(np.mean(channel ** 2))
+    return float(np.mean(powers)) if powers else float(np.mean(channel ** 2)) or 1e-6
 
 
 def amr_round_trip(channel, mode, tmp):

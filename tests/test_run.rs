@@ -636,7 +636,6 @@ fn call_ids_that_look_alike_on_disk_stay_two_calls() {
 /// manifest is fixed, the duplicate's failure goes with it (no ghost).
 #[test]
 fn every_manifest_row_is_accounted_for() {
-    let _lock = whisper_lock();
     let dir = workdir();
     let manifest = dir.path().join("manifest.csv");
     let (first, second) = (samples().join("call-004.wav"), samples().join("call-002.wav"));
@@ -651,18 +650,7 @@ fn every_manifest_row_is_accounted_for() {
     };
     write(&[("dup", &first), ("dup", &second), (&long_id, &first)]);
     let out = dir.path().join("out");
-    let run = || {
-        callqa()
-            .arg("run")
-            .arg(&manifest)
-            .arg("--out")
-            .arg(&out)
-            .arg("--model")
-            .arg(model())
-            .arg("--no-progress")
-            .output()
-            .unwrap()
-    };
+    let run = || run_folder(&manifest, &out, &["--no-progress"]);
     let output = run();
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(1), "the duplicate is a failure: {stderr}");

@@ -508,14 +508,15 @@ mod tests {
 
     type Line<'a> = (Speaker, f64, f64, &'a str);
 
+    fn segments_of(lines: &[Line]) -> Vec<Segment> {
+        lines
+            .iter()
+            .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
+            .collect()
+    }
+
     fn judge_with(pack: &Pack, lines: &[Line]) -> Evaluation {
-        let transcript = Transcript::from_segments(
-            "c",
-            lines
-                .iter()
-                .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
-                .collect(),
-        );
+        let transcript = Transcript::from_segments("c", segments_of(lines));
         super::judge(&transcript, &Matcher::new(pack), pack).0
     }
 
@@ -571,10 +572,7 @@ mod tests {
     /// check of it said (a per-character gap against the free decode).
     fn with_check(lines: &[Line], line: usize, phrase: &str, heard: &str, gap_per_char: f32) -> Evaluation {
         let pack = builtin_pack();
-        let mut segments: Vec<Segment> = lines
-            .iter()
-            .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
-            .collect();
+        let mut segments = segments_of(lines);
         let at = segments[line]
             .text
             .find(heard)
@@ -742,13 +740,7 @@ mod tests {
     }
 
     fn verdicts_with(pack: &Pack, lines: &[Line]) -> Vec<(String, HitVerdict)> {
-        let transcript = Transcript::from_segments(
-            "c",
-            lines
-                .iter()
-                .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
-                .collect(),
-        );
+        let transcript = Transcript::from_segments("c", segments_of(lines));
         super::judge(&transcript, &Matcher::new(pack), pack)
             .1
             .into_iter()
