@@ -68,6 +68,11 @@ pub struct RunArgs {
     /// Which channel is the agent, for files the manifest does not say.
     #[arg(long, default_value = "left")]
     pub agent_channel: AgentChannel,
+    /// The center's time zone (IANA name, e.g. Asia/Shanghai): calls' days are
+    /// taken on its clock, whatever the machine's. Default: the pack's
+    /// `[center] time_zone` (Asia/Shanghai in the default pack).
+    #[arg(long, env = "CALLQA_TIME_ZONE")]
+    pub time_zone: Option<crate::input::CenterZone>,
     /// Time words by DTW alignment on whisper's attention heads instead of spreading
     /// each chunk's text over its voiced stretches: about 25% slower, and on the
     /// sample calls no more precise (turn starts 0.30 s off against 0.17 s).

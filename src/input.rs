@@ -96,6 +96,64 @@ pub struct Discovery {
 pub struct DiscoverOptions {
     pub name_pattern: Regex,
     pub default_agent_channel: AgentChannel,
+    /// Where times without an offset are read, and calls' days are taken.
+    pub zone: CenterZone,
+}
+
+/// The call center's time zone. A call's day is its day on the center's
+/// clock, whatever machine reads it: a pod in UTC files a Shanghai evening
+/// under the Shanghai day. Times without an offset (file names, most
+/// manifests) are read on that clock; times with one (`Z`, `+08:00`) are
+/// converted to it. `started_at` is written with the center's offset
+/// (`2026-11-20T09:12:05+08:00`), so its first ten characters are the day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CenterZone(chrono_tz::Tz);
+
+impl Default for CenterZone {
+    /// Calls are Mandarin: China's one zone, unless the pack or `--time-zone` says otherwise.
+    fn default() -> Self {
+        Self(chrono_tz::Asia::Shanghai)
+    }
+}
+
+impl std::str::FromStr for CenterZone {
+    type Err = String;
+
+    /// An IANA zone name (`Asia/Shanghai`, `Asia/Taipei`, `UTC`).
+    fn from_str(name: &str) -> Result<Self, String> {
+        name.trim()
+            .parse::<chrono_tz::Tz>()
+            .map(Self)
+            .map_err(|_| format!("time zone {name:?} is not an IANA zone name (e.g. Asia/Shanghai, Asia/Hong_Kong, UTC)"))
+    }
+}
+
+impl std::fmt::Display for CenterZone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+impl CenterZone {
+    /// A wall-clock time on the center's clock, as `started_at`. In the hour
+    /// a clock skips (zones with summer time), the time is read before the jump.
+    fn local(self, at: chrono::NaiveDateTime) -> String {
+        use chrono::{LocalResult, Offset, TimeZone};
+        let zoned = match self.0.from_local_datetime(&at) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t,
+            LocalResult::None => self.0.from_utc_datetime(&(at - self.0.offset_from_utc_datetime(&at).fix())),
+        };
+        Self::stamp(&zoned)
+    }
+
+    /// An instant, as `started_at` on the center's clock.
+    fn instant<Z: chrono::TimeZone>(self, at: &chrono::DateTime<Z>) -> String {
+        Self::stamp(&at.with_timezone(&self.0))
+    }
+
+    fn stamp(at: &chrono::DateTime<chrono_tz::Tz>) -> String {
+        at.format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,7 +179,12 @@ impl DiscoverOptions {
         Ok(Self {
             name_pattern,
             default_agent_channel,
+            zone: CenterZone::default(),
         })
+    }
+
+    pub fn with_zone(self, zone: CenterZone) -> Self {
+        Self { zone, ..self }
     }
 }
 
@@ -166,7 +229,7 @@ fn discover_entries(input: &Path, options: &DiscoverOptions) -> Result<Discovery
                 location: path.display().to_string(),
                 call_id: path.file_stem().map(|s| s.to_string_lossy().into_owned()),
                 audio_path: Some(path.clone()),
-                started_at: file_mtime(&path),
+                started_at: file_mtime(&path, options.zone),
                 reason,
                 ..FailedItem::default()
             }),
@@ -229,13 +292,13 @@ fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpe
         ));
     };
     let started_at = match group("date") {
-        Some(date) => Some(timestamp_from_parts(&date, group("time").as_deref()).map_err(|reason| {
+        Some(date) => Some(timestamp_from_parts(&date, group("time").as_deref(), options.zone).map_err(|reason| {
             format!(
                 "file name {stem:?}: {reason} (name pattern {:?})",
                 options.name_pattern.as_str()
             )
         })?),
-        None => file_mtime(path),
+        None => file_mtime(path, options.zone),
     };
     Ok(CallSpec {
         call_id: group("call_id").unwrap_or(stem),
@@ -260,38 +323,81 @@ const STARTED_AT_FORMATS: &[&str] = &[
 ];
 const STARTED_AT_DATE_FORMATS: &[&str] = &["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"];
 
-/// A manifest's `started_at` → `YYYY-MM-DDTHH:MM:SS`. Accepted: the forms
-/// above (a date alone is midnight; fractions of a second are dropped;
-/// full-width digits count), anything else is that row's error.
-fn parse_started_at(text: &str) -> Result<String, String> {
+/// A manifest's `started_at` → `YYYY-MM-DDTHH:MM:SS+08:00` on the center's
+/// clock. Accepted: the forms above, with or without fractions of a second
+/// (dropped), and with or without an offset (`Z`, `+08:00`, `+0800`, `UTC`):
+/// with one, the instant is converted to the center's clock; without, the
+/// time is the center's. A date alone is midnight; full-width digits count.
+/// Anything else is that row's error.
+fn parse_started_at(text: &str, zone: CenterZone) -> Result<String, String> {
+    static FRACTION: std::sync::LazyLock<Regex> =
+        std::sync::LazyLock::new(|| Regex::new(r"(\d:\d\d|\d{6})[.,]\d+").expect("valid"));
+    static OFFSET: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+        Regex::new(r"(?i)^(?P<at>.*\d)\s*(?P<zone>z|utc|gmt|(?:utc|gmt)?[+-]\d\d(?::?\d\d)?)$").expect("valid")
+    });
     let ascii: String = text
         .trim()
         .chars()
         .map(|c| match c {
             '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '：' => ':',
+            '＋' => '+',
             _ => c,
         })
         .collect();
-    let without_fraction = ascii.split('.').next().unwrap_or(&ascii);
-    let parsed = STARTED_AT_FORMATS
-        .iter()
-        .find_map(|f| chrono::NaiveDateTime::parse_from_str(without_fraction, f).ok())
-        .or_else(|| {
-            STARTED_AT_DATE_FORMATS
-                .iter()
-                .find_map(|f| chrono::NaiveDate::parse_from_str(without_fraction, f).ok())
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-        })
-        .ok_or_else(|| {
-            format!("started_at {text:?} is not a date and time (use YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD HH:MM:SS, YYYY/MM/DD, YYYYMMDD…)")
-        })?;
-    Ok(parsed.format("%Y-%m-%dT%H:%M:%S").to_string())
+    let plain = FRACTION.replace(&ascii, "$1");
+    let naive = |text: &str| {
+        STARTED_AT_FORMATS
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+            .or_else(|| {
+                STARTED_AT_DATE_FORMATS
+                    .iter()
+                    .find_map(|f| chrono::NaiveDate::parse_from_str(text, f).ok())
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+            })
+    };
+    if let Some(at) = naive(&plain) {
+        return Ok(zone.local(at));
+    }
+    let with_offset = OFFSET.captures(&plain).and_then(|c| {
+        let at = naive(&c["at"])?;
+        let offset = utc_offset(&c["zone"])?;
+        Some(zone.instant(&at.and_local_timezone(offset).single()?))
+    });
+    with_offset.ok_or_else(|| {
+        format!(
+            "started_at {text:?} is not a date and time (use YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD HH:MM:SS, \
+             YYYY/MM/DD, YYYYMMDD…, optionally with an offset: Z, +08:00)"
+        )
+    })
+}
+
+/// `Z`, `UTC`, `+08:00`, `+0800`, `-05`, `UTC+8`… → the offset.
+fn utc_offset(text: &str) -> Option<chrono::FixedOffset> {
+    let lower = text.to_ascii_lowercase();
+    let signed = lower.trim_start_matches("utc").trim_start_matches("gmt");
+    if signed.is_empty() || signed == "z" {
+        return chrono::FixedOffset::east_opt(0);
+    }
+    let (sign, digits) = signed.split_at(1);
+    let digits: String = digits.chars().filter(char::is_ascii_digit).collect();
+    let (hours, minutes) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok()?, 0),
+        4 => (digits[..2].parse::<i32>().ok()?, digits[2..].parse::<i32>().ok()?),
+        _ => return None,
+    };
+    if hours > 14 || minutes > 59 {
+        return None;
+    }
+    let seconds = (hours * 60 + minutes) * 60;
+    chrono::FixedOffset::east_opt(if sign == "-" { -seconds } else { seconds })
 }
 
 /// `YYYYMMDD` and `HHMMSS` from a file name → `YYYY-MM-DDTHH:MM:SS`.
 /// Separators are ignored and full-width digits (２０２６) read as digits, as
 /// Chinese file names often have them; anything else is an error, never a guess.
-fn timestamp_from_parts(date: &str, time: Option<&str>) -> Result<String, String> {
+fn timestamp_from_parts(date: &str, time: Option<&str>, zone: CenterZone) -> Result<String, String> {
     let digits = |text: &str, what: &str, expected: usize| -> Result<Vec<u32>, String> {
         let mut found = Vec::new();
         for c in text.chars() {
@@ -323,13 +429,13 @@ fn timestamp_from_parts(date: &str, time: Option<&str>) -> Result<String, String
         .ok_or_else(|| format!("date {date:?} is not a calendar date"))?
         .and_hms_opt(hour, minute, second)
         .ok_or_else(|| format!("time {:?} is not a time of day", time.unwrap_or_default()))?;
-    Ok(at.format("%Y-%m-%dT%H:%M:%S").to_string())
+    Ok(zone.local(at))
 }
 
-fn file_mtime(path: &Path) -> Option<String> {
+/// When the file was last written, on the center's clock (never the machine's).
+fn file_mtime(path: &Path, zone: CenterZone) -> Option<String> {
     let modified = std::fs::metadata(path).ok()?.modified().ok()?;
-    let local: chrono::DateTime<chrono::Local> = modified.into();
-    Some(local.format("%Y-%m-%dT%H:%M:%S").to_string())
+    Some(zone.instant(&chrono::DateTime::<chrono::Utc>::from(modified)))
 }
 
 /// One manifest row as text fields, with its line number.
@@ -406,8 +512,8 @@ fn call_from_row(
         call_id,
         agent_id,
         started_at: match field("started_at") {
-            Some(text) => Some(parse_started_at(text)?),
-            None => file_mtime(&audio_path),
+            Some(text) => Some(parse_started_at(text, options.zone)?),
+            None => file_mtime(&audio_path, options.zone),
         },
         audio_path,
         agent_channel,
@@ -585,7 +691,7 @@ mod tests {
         assert_eq!(found.calls.len(), 1);
         assert_eq!(found.calls[0].agent_id, "A7");
         assert_eq!(found.calls[0].call_id, "A7_20261120_231500_x");
-        assert_eq!(found.calls[0].started_at.as_deref(), Some("2026-11-20T23:15:00"));
+        assert_eq!(found.calls[0].started_at.as_deref(), Some("2026-11-20T23:15:00+08:00"));
         assert_eq!(found.problems.len(), 1);
         assert!(found.problems[0].reason.contains("missing agent id"));
     }
@@ -593,9 +699,9 @@ mod tests {
     #[test]
     fn file_name_dates_are_parsed_never_sliced() {
         for (date, time, expected) in [
-            ("20261120", Some("231500"), Ok("2026-11-20T23:15:00")),
-            ("２０２６１１２０", Some("０９１２０５"), Ok("2026-11-20T09:12:05")),
-            ("2026-11-20", None, Ok("2026-11-20T00:00:00")),
+            ("20261120", Some("231500"), Ok("2026-11-20T23:15:00+08:00")),
+            ("２０２６１１２０", Some("０９１２０５"), Ok("2026-11-20T09:12:05+08:00")),
+            ("2026-11-20", None, Ok("2026-11-20T00:00:00+08:00")),
             ("2026112", None, Err("must have 8 digits")),
             ("20261399", None, Err("not a calendar date")),
             ("20260230", None, Err("not a calendar date")),
@@ -603,7 +709,7 @@ mod tests {
             ("2026١١20", None, Err("not a digit")),
             ("", None, Err("must have 8 digits")),
         ] {
-            let got = timestamp_from_parts(date, time);
+            let got = timestamp_from_parts(date, time, CenterZone::default());
             match expected {
                 Ok(want) => assert_eq!(got.as_deref(), Ok(want), "{date:?} {time:?}"),
                 Err(reason) => assert!(
@@ -617,28 +723,70 @@ mod tests {
     #[test]
     fn manifest_times_are_parsed_at_the_boundary() {
         for (text, expected) in [
-            ("2026-11-20T09:12:05", Some("2026-11-20T09:12:05")),
-            ("2026-11-20 09:12:05", Some("2026-11-20T09:12:05")),
-            ("2026/11/20 09:12:05", Some("2026-11-20T09:12:05")),
-            ("2026/11/20", Some("2026-11-20T00:00:00")),
-            ("2026-11-20", Some("2026-11-20T00:00:00")),
-            ("20261120", Some("2026-11-20T00:00:00")),
-            ("20261120091205", Some("2026-11-20T09:12:05")),
-            ("2026-11-20T09:12", Some("2026-11-20T09:12:00")),
-            ("2026-11-20T09:12:05.250", Some("2026-11-20T09:12:05")),
-            ("２０２６-１１-２０ ０９:１２:０５", Some("2026-11-20T09:12:05")),
+            ("2026-11-20T09:12:05", Some("2026-11-20T09:12:05+08:00")),
+            ("2026-11-20 09:12:05", Some("2026-11-20T09:12:05+08:00")),
+            ("2026/11/20 09:12:05", Some("2026-11-20T09:12:05+08:00")),
+            ("2026/11/20", Some("2026-11-20T00:00:00+08:00")),
+            ("2026-11-20", Some("2026-11-20T00:00:00+08:00")),
+            ("20261120", Some("2026-11-20T00:00:00+08:00")),
+            ("20261120091205", Some("2026-11-20T09:12:05+08:00")),
+            ("2026-11-20T09:12", Some("2026-11-20T09:12:00+08:00")),
+            ("2026-11-20T09:12:05.250", Some("2026-11-20T09:12:05+08:00")),
+            ("２０２６-１１-２０ ０９:１２:０５", Some("2026-11-20T09:12:05+08:00")),
+            // offsets are honoured: a UTC evening is the next Shanghai morning
+            ("2026-11-19T20:00:00.000Z", Some("2026-11-20T04:00:00+08:00")),
+            ("2026-11-19T20:00:00Z", Some("2026-11-20T04:00:00+08:00")),
+            ("2026-11-19 20:00:00 UTC", Some("2026-11-20T04:00:00+08:00")),
+            ("2026-11-19T15:00:00-05:00", Some("2026-11-20T04:00:00+08:00")),
+            ("2026-11-20T09:12:05+08:00", Some("2026-11-20T09:12:05+08:00")),
+            ("2026-11-20T09:12:05.250+0800", Some("2026-11-20T09:12:05+08:00")),
+            ("2026-11-20T10:12:05+09", Some("2026-11-20T09:12:05+08:00")),
+            ("20261119200000Z", Some("2026-11-20T04:00:00+08:00")),
+            ("2026-11-20T09:12:05+25:00", None),
+            ("2026-11-20T09:12:05 CST", None),
             ("20261399", None),
             ("2026-02-30", None),
             ("2026-11-20T25:00:00", None),
             ("yesterday", None),
             ("11/20/2026", None),
         ] {
-            let got = parse_started_at(text);
+            let got = parse_started_at(text, CenterZone::default());
             match expected {
                 Some(want) => assert_eq!(got.as_deref(), Ok(want), "{text}"),
                 None => assert!(got.as_ref().is_err_and(|e| e.contains(text)), "{text}: {got:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_day_is_the_centers_whatever_the_machine() {
+        let utc: CenterZone = "UTC".parse().unwrap();
+        let taipei: CenterZone = "Asia/Taipei".parse().unwrap();
+        let text = "2026-11-19T20:00:00.000Z";
+        assert_eq!(parse_started_at(text, utc).as_deref(), Ok("2026-11-19T20:00:00+00:00"));
+        assert_eq!(parse_started_at(text, taipei).as_deref(), Ok("2026-11-20T04:00:00+08:00"));
+        // without an offset, the time is the center's own
+        assert_eq!(
+            parse_started_at("2026-11-19 20:00", utc).as_deref(),
+            Ok("2026-11-19T20:00:00+00:00")
+        );
+        assert!("Mars/Olympus".parse::<CenterZone>().unwrap_err().contains("IANA"));
+        // a file's time is an instant: written at 16:30 UTC, it is past midnight in Shanghai
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.wav");
+        std::fs::write(&file, b"x").unwrap();
+        let instant = chrono::DateTime::parse_from_rfc3339("2026-11-19T16:30:00Z").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(instant.into())
+            .unwrap();
+        assert_eq!(
+            file_mtime(&file, CenterZone::default()).as_deref(),
+            Some("2026-11-20T00:30:00+08:00")
+        );
+        assert_eq!(file_mtime(&file, utc).as_deref(), Some("2026-11-19T16:30:00+00:00"));
     }
 
     #[test]
@@ -652,7 +800,7 @@ mod tests {
         .unwrap();
         let found = discover(&dir.path().join("m.csv"), &options()).unwrap();
         assert_eq!(found.calls.len(), 1);
-        assert_eq!(found.calls[0].started_at.as_deref(), Some("2026-11-20T08:00:00"));
+        assert_eq!(found.calls[0].started_at.as_deref(), Some("2026-11-20T08:00:00+08:00"));
         assert_eq!(found.problems.len(), 1);
         assert!(found.problems[0].location.ends_with("m.csv:3"), "{:?}", found.problems);
         assert!(found.problems[0].reason.contains("20261399"), "{:?}", found.problems);
@@ -676,7 +824,7 @@ mod tests {
         }
         let found = discover(dir.path(), &options()).unwrap();
         let dates: Vec<_> = found.calls.iter().map(|c| c.started_at.as_deref()).collect();
-        assert_eq!(dates, [Some("2026-11-20T09:12:05"), Some("2026-11-20T00:00:00")]);
+        assert_eq!(dates, [Some("2026-11-20T09:12:05+08:00"), Some("2026-11-20T00:00:00+08:00")]);
         assert_eq!(found.problems.len(), 1);
         assert!(
             found.problems[0].reason.contains("not a calendar date"),

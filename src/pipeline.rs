@@ -109,6 +109,15 @@ pub fn transcribe_batch(
     verify: Option<&Matcher>,
     on_done: &(dyn Fn(&CallOutcome) + Sync),
 ) -> Result<Vec<CallOutcome>, OutputFull> {
+    // where a call whose day was corrected since its transcript was written finds it
+    let day_folders = out
+        .day_folders()
+        .map_err(|source| OutputFull {
+            path: out.transcripts_dir(),
+            source,
+            done: 0,
+            not_attempted: calls.len(),
+        })?;
     // The first file the folder could not take; once set, no call starts.
     let full: Mutex<Option<(std::io::Error, std::path::PathBuf)>> = Default::default();
     let full_now = || full.lock().unwrap_or_else(|p| p.into_inner());
@@ -123,7 +132,7 @@ pub fn transcribe_batch(
             }
             let started = Instant::now();
             let result =
-                transcribe_call(engine, model_blake3, spec, out, force, verify).and_then(|(transcript, reused)| {
+                transcribe_call(engine, model_blake3, spec, out, &day_folders, force, verify).and_then(|(transcript, reused)| {
                     clear_failure(out, &spec.call_id).map_err(CallError::output(&out.failure(&spec.call_id)))?;
                     Ok(Transcribed {
                         transcript,
@@ -180,6 +189,7 @@ fn transcribe_call(
     model_blake3: &str,
     spec: &CallSpec,
     out: &OutDir,
+    day_folders: &[std::path::PathBuf],
     force: bool,
     verify: Option<&Matcher>,
 ) -> Result<(Transcript, bool), CallError> {
@@ -197,20 +207,33 @@ fn transcribe_call(
         ),
     };
     let path = out.transcript(&spec.call_id, spec.started_at.as_deref());
-    // older folders kept transcripts without day folders: found there, moved
-    let flat = out.flat_transcript(&spec.call_id);
+    // Elsewhere in the archive: under another day when the call's date was
+    // corrected since, or in the flat folder of older versions. Found there,
+    // the transcript is moved (reused when it still fits), never left behind.
+    let elsewhere: Vec<std::path::PathBuf> = if path.is_file() {
+        Vec::new()
+    } else {
+        let name = Transcript::file_name(&spec.call_id);
+        std::iter::once(out.flat_transcript(&spec.call_id))
+            .chain(day_folders.iter().map(|day| day.join(&name)))
+            .filter(|p| *p != path && p.is_file())
+            .collect()
+    };
     let save = |transcript: &Transcript| -> Result<(), CallError> {
         transcript.write(&path).map_err(|e| match e {
             crate::transcript::TranscriptError::Io { path, source } => CallError::Output(source, path),
             other => CallError::Call(other.to_string()),
         })?;
-        match std::fs::remove_file(&flat) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CallError::Output(e, flat.clone())),
-            _ => Ok(()),
+        for old in &elsewhere {
+            match std::fs::remove_file(old) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CallError::Output(e, old.clone())),
+                _ => {}
+            }
         }
+        Ok(())
     };
     if !force {
-        for found in [&path, &flat] {
+        for found in std::iter::once(&path).chain(&elsewhere) {
             let Ok(mut saved) = Transcript::read(found) else {
                 continue;
             };

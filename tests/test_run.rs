@@ -703,6 +703,81 @@ fn every_manifest_row_is_accounted_for() {
     );
 }
 
+/// Issue 21, time zones as a user meets them: a manifest in UTC with
+/// fractions of a second, read on a machine whose own clock is New York's.
+/// The day is the center's (Shanghai by the default pack). Then the center's
+/// zone is corrected to UTC: each call moves to its UTC day, its transcript
+/// moved with it, not transcribed again, and no copy left under the old day.
+#[test]
+fn the_day_is_the_centers_and_a_corrected_day_moves_the_call() {
+    let dir = workdir();
+    let manifest = dir.path().join("manifest.csv");
+    std::fs::write(
+        &manifest,
+        format!(
+            "call_id,path,agent_id,started_at\nc4,{},A003,2026-11-19T20:00:00.000Z\nc2,{},A002,2026-11-19 23:30:00+08:00\n",
+            samples().join("call-004.wav").display(),
+            samples().join("call-002.wav").display()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let run = |zone: Option<&str>| {
+        let _whisper = whisper_lock();
+        let mut cmd = callqa();
+        cmd.arg("run").arg(&manifest).arg("--out").arg(&out).arg("--model").arg(model());
+        cmd.args(["--no-progress"]).env("TZ", "America/New_York");
+        if let Some(zone) = zone {
+            cmd.args(["--time-zone", zone]);
+        }
+        cmd.output().unwrap()
+    };
+    let days = || {
+        let calls = read_parquet(&out.join("calls.parquet"));
+        let mut rows: Vec<(String, String)> = strings(&calls, "call_id")
+            .into_iter()
+            .zip(strings(&calls, "started_at"))
+            .map(|(id, at)| (id.unwrap(), at.unwrap()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let output = run(None);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    assert_eq!(
+        days(),
+        [
+            ("c2".to_string(), "2026-11-19T23:30:00+08:00".to_string()),
+            ("c4".to_string(), "2026-11-20T04:00:00+08:00".to_string())
+        ]
+    );
+    let transcripts = out.join("transcripts");
+    assert!(transcripts.join("2026-11-20/c4.json").is_file());
+    assert!(transcripts.join("2026-11-19/c2.json").is_file());
+
+    let output = run(Some("UTC"));
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("0 transcribed, 2 reused"), "moved, not redone: {stderr}");
+    assert_eq!(
+        days(),
+        [
+            ("c2".to_string(), "2026-11-19T15:30:00+00:00".to_string()),
+            ("c4".to_string(), "2026-11-19T20:00:00+00:00".to_string())
+        ]
+    );
+    assert!(transcripts.join("2026-11-19/c4.json").is_file());
+    assert!(!transcripts.join("2026-11-20/c4.json").exists(), "no copy left under the old day");
+    assert_eq!(
+        callqa::store::list_transcripts(&callqa::store::OutDir::new(&out)).unwrap().len(),
+        2
+    );
+    let calls = read_parquet(&out.join("calls.parquet"));
+    let date = calls.column("call_date").unwrap().cast(&polars::prelude::DataType::String).unwrap();
+    let date = polars::prelude::DataFrame::new(date.len(), vec![date]).unwrap();
+    assert_eq!(strings(&date, "call_date"), [Some("2026-11-19".into()), Some("2026-11-19".into())]);
+}
+
 /// Night after night into one output folder: a call whose audio breaks is
 /// failed, not scored from its old transcript; calls of earlier nights stay,
 /// and so do their open failures, until they are processed again.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::phrase::{parse_line, Phrase};
 use super::{PackError, PackProblem, Role};
+use crate::input::CenterZone;
 use crate::text::NormalizeOptions;
 
 /// Whose words a category listens to.
@@ -229,6 +230,13 @@ impl Default for Rubric {
     }
 }
 
+/// The center itself: its clock (see [`CenterZone`]).
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct CenterToml {
+    time_zone: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CategoryToml {
@@ -246,6 +254,8 @@ struct CategoryToml {
 struct PackToml {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    center: CenterToml,
     #[serde(default)]
     normalize: NormalizeOptions,
     #[serde(default)]
@@ -279,6 +289,8 @@ pub struct Pack {
     pub name: String,
     /// Where it came from, for messages.
     pub source: PathBuf,
+    /// The center's time zone: calls' days are taken on its clock.
+    pub time_zone: CenterZone,
     pub normalize: NormalizeOptions,
     pub matching: MatchSettings,
     pub verify: VerifySettings,
@@ -362,6 +374,18 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         }])
     })?;
     check_numbers(&config, &toml_path, &toml_text, &mut problems);
+    let time_zone = match config.center.time_zone.as_deref().map(str::parse::<CenterZone>) {
+        None => CenterZone::default(),
+        Some(Ok(zone)) => zone,
+        Some(Err(message)) => {
+            problems.push(PackProblem {
+                file: toml_path.clone(),
+                line: line_of_key(&toml_text, "center", "time_zone"),
+                message,
+            });
+            CenterZone::default()
+        }
+    };
 
     let mut categories = Vec::new();
     let mut phrases: Vec<Phrase> = Vec::new();
@@ -430,6 +454,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
     Ok(Pack {
         name: config.name,
         source: dir.to_path_buf(),
+        time_zone,
         normalize: config.normalize,
         matching: config.matching,
         verify: config.verify,
@@ -681,7 +706,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("pack.toml"),
-            "[categories.greeting]\nfile = \"g.txt\"\n\n[categories.greetings]\nfile = \"g.txt\"\n",
+            "[categories.greeting]\nfile = \"g.txt\"\n\n[categories.greetings]\nfile = \"g.txt\"\n\n\
+             [center]\ntime_zone = \"Beijing\"\n",
         )
         .unwrap();
         std::fs::write(
@@ -691,9 +717,10 @@ mod tests {
         .unwrap();
         let err = load_pack(dir.path()).unwrap_err();
         let text: Vec<String> = err.problems.iter().map(|p| p.to_string()).collect();
-        assert_eq!(text.len(), 4, "{text:#?}");
+        assert_eq!(text.len(), 5, "{text:#?}");
         for (place, says) in [
             ("pack.toml:4", "unknown category \"greetings\""),
+            ("pack.toml:8", "time zone \"Beijing\" is not an IANA zone name"),
             ("g.txt:3", "unknown slot"),
             ("g.txt:4", "duplicate id g.a (first at"),
             ("g.txt:5", "no phrase"),

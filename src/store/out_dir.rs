@@ -47,6 +47,25 @@ impl OutDir {
             .join(Transcript::file_name(call_id))
     }
 
+    /// The day folders of the transcript archive (none when it is new).
+    pub fn day_folders(&self) -> std::io::Result<Vec<PathBuf>> {
+        let mut folders = Vec::new();
+        match std::fs::read_dir(self.transcripts_dir()) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+            Ok(entries) => {
+                for entry in entries {
+                    let entry = entry?;
+                    if entry.file_type()?.is_dir() && !entry.file_name().as_encoded_bytes().starts_with(b".") {
+                        folders.push(entry.path());
+                    }
+                }
+            }
+        }
+        folders.sort();
+        Ok(folders)
+    }
+
     /// Where earlier versions kept a call's transcript (no day folder).
     pub fn flat_transcript(&self, call_id: &str) -> PathBuf {
         self.transcripts_dir().join(Transcript::file_name(call_id))
