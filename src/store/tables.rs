@@ -454,10 +454,49 @@ fn read_frame(path: &std::path::Path) -> anyhow::Result<DataFrame> {
         .with_context(|| format!("reading {}", path.display()))
 }
 
-/// The hits of hits.parquet that `keep` keeps, in table order. Rows are
-/// built one at a time, so a large table costs the memory of what is kept.
-pub fn read_hits(out: &OutDir, mut keep: impl FnMut(&HitRecord) -> bool) -> anyhow::Result<Vec<HitRecord>> {
-    let frame = read_frame(&out.hits_table())?;
+/// The hits of hits.parquet that `keep` keeps, in table order. The table is
+/// decoded a slice of rows at a time (its row groups are the batches
+/// `score` wrote), so a large table costs the memory of what is kept and of
+/// one slice, never of the whole table.
+pub fn read_hits(out: &OutDir, keep: impl FnMut(&HitRecord) -> bool) -> anyhow::Result<Vec<HitRecord>> {
+    read_hits_in_slices(out, 65_536, keep)
+}
+
+fn read_hits_in_slices(
+    out: &OutDir,
+    slice_rows: usize,
+    mut keep: impl FnMut(&HitRecord) -> bool,
+) -> anyhow::Result<Vec<HitRecord>> {
+    use anyhow::Context;
+    let path = out.hits_table();
+    let open = || -> anyhow::Result<ParquetReader<std::fs::File>> {
+        let file = std::fs::File::open(&path)
+            .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))?;
+        Ok(ParquetReader::new(file))
+    };
+    let rows = open()?
+        .num_rows()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let mut kept = Vec::new();
+    for offset in (0..rows.max(1)).step_by(slice_rows) {
+        let frame = open()?
+            .with_slice(Some((offset, slice_rows)))
+            .finish()
+            .map_err(anyhow::Error::from)
+            .with_context(|| format!("reading {}", path.display()))?;
+        hits_of_frame(out, &frame, &mut keep, &mut kept)?;
+    }
+    Ok(kept)
+}
+
+/// The rows of one slice of hits.parquet that `keep` keeps, into `kept`.
+fn hits_of_frame(
+    out: &OutDir,
+    frame: &DataFrame,
+    keep: &mut impl FnMut(&HitRecord) -> bool,
+    kept: &mut Vec<HitRecord>,
+) -> anyhow::Result<()> {
     let text = |name: &str| -> anyhow::Result<&StringChunked> { Ok(frame.column(name)?.str()?) };
     let (call_ids, agent_ids, categories, phrase_ids, phrases, matched, speakers, kinds, contexts) = (
         text("call_id")?,
@@ -483,7 +522,6 @@ pub fn read_hits(out: &OutDir, mut keep: impl FnMut(&HitRecord) -> bool) -> anyh
     };
     let (rules, not_counted) = (text("rule")?, text("not_counted")?);
     let at = |column: &StringChunked, i: usize| column.get(i).unwrap_or_default().to_string();
-    let mut kept = Vec::new();
     for i in 0..frame.height() {
         let hit = HitRecord {
             call_id: at(call_ids, i),
@@ -512,7 +550,7 @@ pub fn read_hits(out: &OutDir, mut keep: impl FnMut(&HitRecord) -> bool) -> anyh
             kept.push(hit);
         }
     }
-    Ok(kept)
+    Ok(())
 }
 
 /// What readers of calls.parquet need to know of a call.
@@ -758,5 +796,54 @@ mod tests {
                 .get(0),
             Some(20777)
         );
+    }
+
+    #[test]
+    fn hits_are_read_slice_by_slice_in_table_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutDir::new(dir.path());
+        let hit = |i: usize| Hit {
+            category: "forbidden".into(),
+            role: crate::lexicon::Role::Forbidden,
+            phrase_id: format!("f.{i}"),
+            phrase: "不知道".into(),
+            matched_text: "不知道".into(),
+            speaker: Speaker::Agent,
+            start_s: i as f64,
+            end_s: i as f64 + 1.0,
+            kind: MatchKind::Exact,
+            score: None,
+            context: format!("第{i}句"),
+            verdict: HitVerdict {
+                counted: i % 2 == 0,
+                rule: Some("forbidden_phrase".into()),
+                not_counted: (i % 2 == 1).then_some(NotCounted::CustomersWords),
+            },
+        };
+        let hits: Vec<Hit> = (0..7).map(hit).collect();
+        let mut writer = TableWriter::create(&out).unwrap();
+        // two batches (row groups) of 4 and 3
+        for batch in hits.chunks(4) {
+            let rows: Vec<HitRow> = batch
+                .iter()
+                .map(|hit| HitRow {
+                    call_id: "c1",
+                    agent_id: "A1",
+                    call_date: Some("2026-11-20"),
+                    hit,
+                })
+                .collect();
+            writer.write_batch(&[], &rows).unwrap();
+        }
+        writer.finish(&[]).unwrap();
+        for slice_rows in [1, 3, 4, 100] {
+            let all = read_hits_in_slices(&out, slice_rows, |_| true).unwrap();
+            let ids: Vec<&str> = all.iter().map(|h| h.phrase_id.as_str()).collect();
+            assert_eq!(ids, ["f.0", "f.1", "f.2", "f.3", "f.4", "f.5", "f.6"], "slices of {slice_rows}");
+            assert_eq!(all[5].verdict.not_counted, Some(NotCounted::CustomersWords));
+            assert_eq!(all[6].context, "第6句");
+            let counted = read_hits_in_slices(&out, slice_rows, |h| h.verdict.counted).unwrap();
+            assert_eq!(counted.len(), 4);
+        }
     }
 }
