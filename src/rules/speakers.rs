@@ -514,11 +514,37 @@ mod tests {
         // strong customer evidence between agent segments stays the customer's
         let (p, _) = turn_chain(&[agent, customer, agent], &[0.4; 2]);
         assert!(p[1] < 0.2, "{p:?}");
-        // the likelihood prefers the reading the evidence agrees with
-        let (_, fits) = turn_chain(&[agent, agent], &[0.4; 2]);
-        let (_, against) = turn_chain(&[customer, customer], &[0.4; 2]);
-        assert!((fits - against).abs() < 1e-9, "symmetric evidence, equal fit");
         assert_eq!(turn_chain(&[], &[]).0, Vec::<f64>::new());
+    }
+
+    #[test]
+    fn the_fit_prefers_the_reading_the_evidence_agrees_with() {
+        // Two readings of one call, as `attribute` weighs them: the first
+        // voice's segment holds an agent-only line (an anchor), and pitch
+        // says which voice is higher. Where the anchored voice is also the
+        // one pitch calls the agent, the evidence agrees and fits better;
+        // the stronger the pitch, the larger the preference.
+        let likelihood = |log_odds: &[f64]| {
+            log_odds
+                .iter()
+                .fold([1.0, 1.0], |l, &e| [l[0] * sigmoid(-e), l[1] * sigmoid(e)])
+        };
+        let fit = |pitch: f64, agrees: bool| {
+            let pitch = if agrees { pitch } else { -pitch };
+            let evidence = [
+                likelihood(&[pitch, ANCHOR_LOG_ODDS]),
+                likelihood(&[-pitch]),
+                likelihood(&[pitch]),
+            ];
+            turn_chain(&evidence, &[0.8; 2]).1
+        };
+        for pitch in [0.5, 1.5, 3.0] {
+            assert!(fit(pitch, true) > fit(pitch, false), "pitch {pitch}");
+        }
+        let preference = |pitch: f64| fit(pitch, true) - fit(pitch, false);
+        assert!(preference(3.0) > preference(1.5) && preference(1.5) > preference(0.5));
+        // no pitch to go by: neither reading is preferred
+        assert!((fit(0.0, true) - fit(0.0, false)).abs() < 1e-9);
     }
 
     #[test]
