@@ -100,6 +100,14 @@ pub struct DiscoverOptions {
     pub zone: CenterZone,
 }
 
+/// The day of a `started_at` as input parsing writes it: its first ten
+/// characters (`YYYY-MM-DD`, the center's day), when they are a date.
+/// Every table, folder and report takes a call's day from here.
+pub fn call_day(started_at: &str) -> Option<&str> {
+    let day = started_at.get(..10)?;
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok().map(|_| day)
+}
+
 /// The call center's time zone. A call's day is its day on the center's
 /// clock, whatever machine reads it: a pod in UTC files a Shanghai evening
 /// under the Shanghai day. Times without an offset (file names, most
@@ -121,10 +129,9 @@ impl std::str::FromStr for CenterZone {
 
     /// An IANA zone name (`Asia/Shanghai`, `Asia/Taipei`, `UTC`).
     fn from_str(name: &str) -> Result<Self, String> {
-        name.trim()
-            .parse::<chrono_tz::Tz>()
-            .map(Self)
-            .map_err(|_| format!("time zone {name:?} is not an IANA zone name (e.g. Asia/Shanghai, Asia/Hong_Kong, UTC)"))
+        name.trim().parse::<chrono_tz::Tz>().map(Self).map_err(|_| {
+            format!("time zone {name:?} is not an IANA zone name (e.g. Asia/Shanghai, Asia/Hong_Kong, UTC)")
+        })
     }
 }
 
@@ -141,7 +148,9 @@ impl CenterZone {
         use chrono::{LocalResult, Offset, TimeZone};
         let zoned = match self.0.from_local_datetime(&at) {
             LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t,
-            LocalResult::None => self.0.from_utc_datetime(&(at - self.0.offset_from_utc_datetime(&at).fix())),
+            LocalResult::None => self
+                .0
+                .from_utc_datetime(&(at - self.0.offset_from_utc_datetime(&at).fix())),
         };
         Self::stamp(&zoned)
     }
@@ -292,12 +301,14 @@ fn call_from_file_name(path: &Path, options: &DiscoverOptions) -> Result<CallSpe
         ));
     };
     let started_at = match group("date") {
-        Some(date) => Some(timestamp_from_parts(&date, group("time").as_deref(), options.zone).map_err(|reason| {
-            format!(
-                "file name {stem:?}: {reason} (name pattern {:?})",
-                options.name_pattern.as_str()
-            )
-        })?),
+        Some(date) => Some(
+            timestamp_from_parts(&date, group("time").as_deref(), options.zone).map_err(|reason| {
+                format!(
+                    "file name {stem:?}: {reason} (name pattern {:?})",
+                    options.name_pattern.as_str()
+                )
+            })?,
+        ),
         None => file_mtime(path, options.zone),
     };
     Ok(CallSpec {
@@ -700,7 +711,11 @@ mod tests {
     fn file_name_dates_are_parsed_never_sliced() {
         for (date, time, expected) in [
             ("20261120", Some("231500"), Ok("2026-11-20T23:15:00+08:00")),
-            ("２０２６１１２０", Some("０９１２０５"), Ok("2026-11-20T09:12:05+08:00")),
+            (
+                "２０２６１１２０",
+                Some("０９１２０５"),
+                Ok("2026-11-20T09:12:05+08:00"),
+            ),
             ("2026-11-20", None, Ok("2026-11-20T00:00:00+08:00")),
             ("2026112", None, Err("must have 8 digits")),
             ("20261399", None, Err("not a calendar date")),
@@ -764,7 +779,10 @@ mod tests {
         let taipei: CenterZone = "Asia/Taipei".parse().unwrap();
         let text = "2026-11-19T20:00:00.000Z";
         assert_eq!(parse_started_at(text, utc).as_deref(), Ok("2026-11-19T20:00:00+00:00"));
-        assert_eq!(parse_started_at(text, taipei).as_deref(), Ok("2026-11-20T04:00:00+08:00"));
+        assert_eq!(
+            parse_started_at(text, taipei).as_deref(),
+            Ok("2026-11-20T04:00:00+08:00")
+        );
         // without an offset, the time is the center's own
         assert_eq!(
             parse_started_at("2026-11-19 20:00", utc).as_deref(),
@@ -824,7 +842,10 @@ mod tests {
         }
         let found = discover(dir.path(), &options()).unwrap();
         let dates: Vec<_> = found.calls.iter().map(|c| c.started_at.as_deref()).collect();
-        assert_eq!(dates, [Some("2026-11-20T09:12:05+08:00"), Some("2026-11-20T00:00:00+08:00")]);
+        assert_eq!(
+            dates,
+            [Some("2026-11-20T09:12:05+08:00"), Some("2026-11-20T00:00:00+08:00")]
+        );
         assert_eq!(found.problems.len(), 1);
         assert!(
             found.problems[0].reason.contains("not a calendar date"),

@@ -110,14 +110,12 @@ pub fn transcribe_batch(
     on_done: &(dyn Fn(&CallOutcome) + Sync),
 ) -> Result<Vec<CallOutcome>, OutputFull> {
     // where a call whose day was corrected since its transcript was written finds it
-    let day_folders = out
-        .day_folders()
-        .map_err(|source| OutputFull {
-            path: out.transcripts_dir(),
-            source,
-            done: 0,
-            not_attempted: calls.len(),
-        })?;
+    let day_folders = out.day_folders().map_err(|source| OutputFull {
+        path: out.transcripts_dir(),
+        source,
+        done: 0,
+        not_attempted: calls.len(),
+    })?;
     // The first file the folder could not take; once set, no call starts.
     let full: Mutex<Option<(std::io::Error, std::path::PathBuf)>> = Default::default();
     let full_now = || full.lock().unwrap_or_else(|p| p.into_inner());
@@ -131,15 +129,16 @@ pub fn transcribe_batch(
                 return None;
             }
             let started = Instant::now();
-            let result =
-                transcribe_call(engine, model_blake3, spec, out, &day_folders, force, verify).and_then(|(transcript, reused)| {
+            let result = transcribe_call(engine, model_blake3, spec, out, &day_folders, force, verify).and_then(
+                |(transcript, reused)| {
                     clear_failure(out, &spec.call_id).map_err(CallError::output(&out.failure(&spec.call_id)))?;
                     Ok(Transcribed {
                         transcript,
                         reused,
                         elapsed_s: started.elapsed().as_secs_f64(),
                     })
-                });
+                },
+            );
             let result = match result {
                 Ok(done) => Ok(done),
                 Err(CallError::Call(reason)) => {

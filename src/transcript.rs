@@ -257,7 +257,7 @@ fn file_safe(call_id: &str) -> String {
     const MAX_KEPT_CHARS: usize = 100;
     const MAX_KEPT_BYTES: usize = 200;
     const MAX_PREFIX_BYTES: usize = 150;
-    let keeps = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let keeps = |c: char| file_name_char(c) == c;
     let plain = !call_id.is_empty()
         && !call_id.starts_with('.')
         && call_id.chars().count() <= MAX_KEPT_CHARS
@@ -279,6 +279,17 @@ fn file_safe(call_id: &str) -> String {
     }
     let hash = blake3::hash(call_id.as_bytes()).to_hex();
     format!("{}~{}", escaped.trim_start_matches('.'), &hash[..16])
+}
+
+/// A character as callqa writes it in a file name it makes from a user's
+/// text (transcripts, clips): letters (Chinese too) and digits, `-`, `_` and
+/// `.` as they are, anything else `_`: safe on every file system and in a link.
+pub fn file_name_char(c: char) -> char {
+    if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+        c
+    } else {
+        '_'
+    }
 }
 
 #[cfg(test)]

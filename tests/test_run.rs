@@ -725,7 +725,12 @@ fn the_day_is_the_centers_and_a_corrected_day_moves_the_call() {
     let run = |zone: Option<&str>| {
         let _whisper = whisper_lock();
         let mut cmd = callqa();
-        cmd.arg("run").arg(&manifest).arg("--out").arg(&out).arg("--model").arg(model());
+        cmd.arg("run")
+            .arg(&manifest)
+            .arg("--out")
+            .arg(&out)
+            .arg("--model")
+            .arg(model());
         cmd.args(["--no-progress"]).env("TZ", "America/New_York");
         if let Some(zone) = zone {
             cmd.args(["--time-zone", zone]);
@@ -758,7 +763,10 @@ fn the_day_is_the_centers_and_a_corrected_day_moves_the_call() {
     let output = run(Some("UTC"));
     let stderr = stderr_of(&output);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(stderr.contains("0 transcribed, 2 reused"), "moved, not redone: {stderr}");
+    assert!(
+        stderr.contains("0 transcribed, 2 reused"),
+        "moved, not redone: {stderr}"
+    );
     assert_eq!(
         days(),
         [
@@ -767,15 +775,27 @@ fn the_day_is_the_centers_and_a_corrected_day_moves_the_call() {
         ]
     );
     assert!(transcripts.join("2026-11-19/c4.json").is_file());
-    assert!(!transcripts.join("2026-11-20/c4.json").exists(), "no copy left under the old day");
+    assert!(
+        !transcripts.join("2026-11-20/c4.json").exists(),
+        "no copy left under the old day"
+    );
     assert_eq!(
-        callqa::store::list_transcripts(&callqa::store::OutDir::new(&out)).unwrap().len(),
+        callqa::store::list_transcripts(&callqa::store::OutDir::new(&out))
+            .unwrap()
+            .len(),
         2
     );
     let calls = read_parquet(&out.join("calls.parquet"));
-    let date = calls.column("call_date").unwrap().cast(&polars::prelude::DataType::String).unwrap();
+    let date = calls
+        .column("call_date")
+        .unwrap()
+        .cast(&polars::prelude::DataType::String)
+        .unwrap();
     let date = polars::prelude::DataFrame::new(date.len(), vec![date]).unwrap();
-    assert_eq!(strings(&date, "call_date"), [Some("2026-11-19".into()), Some("2026-11-19".into())]);
+    assert_eq!(
+        strings(&date, "call_date"),
+        [Some("2026-11-19".into()), Some("2026-11-19".into())]
+    );
 }
 
 /// Night after night into one output folder: a call whose audio breaks is

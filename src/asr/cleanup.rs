@@ -354,8 +354,9 @@ fn join_cjk_spaces(text: &str) -> String {
     out
 }
 
+/// Chinese text for spacing: characters, CJK punctuation and full-width forms.
 fn is_cjk(c: char) -> bool {
-    matches!(c as u32, 0x3000..=0x303F | 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
+    crate::text::is_han(c) || matches!(c as u32, 0x3000..=0x303F | 0xF900..=0xFAFF | 0xFF00..=0xFFEF)
 }
 
 /// Whether `text` holds a decoder loop: a unit repeated back to back as

@@ -114,7 +114,6 @@ pub struct Engine {
     detector: SpeechDetector,
     /// Identifies the detector (its kind and, for a model, the model's hash).
     detector_id: String,
-    model_path: PathBuf,
 }
 
 impl Engine {
@@ -174,12 +173,7 @@ impl Engine {
             settings,
             detector,
             detector_id,
-            model_path: model_path.to_path_buf(),
         })
-    }
-
-    pub fn settings(&self) -> &DecodeSettings {
-        &self.settings
     }
 
     /// The speech detector in use ("silero" or "energy").
@@ -191,10 +185,6 @@ impl Engine {
     /// settings, engine revision and speech detector.
     pub fn fingerprint(&self) -> String {
         format!("{}:{}", self.settings.fingerprint(), self.detector_id)
-    }
-
-    pub fn model_path(&self) -> &Path {
-        &self.model_path
     }
 
     /// Transcribes one speaker track. Chunks are decoded in parallel on the
@@ -498,7 +488,7 @@ fn reads_as_speech(tokens: &[FreeToken], end: Option<f32>) -> bool {
     let Ok(text) = String::from_utf8(tokens.iter().flat_map(|t| t.bytes.iter().copied()).collect()) else {
         return false;
     };
-    let cjk = text.chars().filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c)).count();
+    let cjk = text.chars().filter(|&c| crate::text::is_han(c)).count();
     let mean_logprob = tokens.iter().map(|t| t.logprob).sum::<f32>() / tokens.len().max(1) as f32;
     end.is_some() && cjk >= 2 && !cleanup::loops(&text) && mean_logprob >= -1.5
 }

@@ -40,8 +40,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         None => (LockMode::Exclusive, "callqa run".to_string()),
     };
     let _lock = lock_folder(&out, mode, &holder)?;
-    let options =
-        DiscoverOptions::new(&args.name_pattern, args.agent_channel)?.with_zone(args.time_zone.unwrap_or(pack.time_zone));
+    let options = DiscoverOptions::new(&args.name_pattern, args.agent_channel)?
+        .with_zone(args.time_zone.unwrap_or(pack.time_zone));
     let mut discovery = discover(&args.input, &options)?;
     if let Some(shard) = shard {
         let listed = discovery.calls.len();

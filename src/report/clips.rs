@@ -26,18 +26,8 @@ pub fn clip_file_name(
     category: &str,
     phrase_id: &str,
 ) -> String {
-    let clean = |s: &str, max: usize| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_alphanumeric() || c == '-' || c == '.' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(max)
-            .collect()
-    };
+    let clean =
+        |s: &str, max: usize| -> String { s.chars().map(crate::transcript::file_name_char).take(max).collect() };
     let s = start_s.max(0.0).round() as u64;
     format!(
         "{rank:03}_{}_{}_{}m{:02}s_{}_{}.wav",

@@ -36,9 +36,7 @@ fn environment() -> Environment<'static> {
     env.add_template("style.css", include_str!("templates/style.css"))
         .expect("the style sheet parses");
     env.add_filter("mmss", |seconds: f64| mm_ss(seconds));
-    env.add_filter("pct", |v: Option<f64>| {
-        v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0))
-    });
+    env.add_filter("pct", super::percent);
     env.add_filter("num1", |v: Option<f64>| {
         v.map_or("–".to_string(), |v| format!("{v:.1}"))
     });

@@ -805,7 +805,8 @@ fn more(out: &mut String, rest: usize, what: &str) {
     }
 }
 
-fn percent(v: Option<f64>) -> String {
+/// A share as people read it (`87%`), or a dash when there is none.
+pub(crate) fn percent(v: Option<f64>) -> String {
     v.map_or("–".to_string(), |v| format!("{:.0}%", v * 100.0))
 }
 

@@ -87,10 +87,9 @@ pub struct CallResult {
 }
 
 impl CallResult {
-    /// The call's day (`YYYY-MM-DD`), from `started_at`, which input parsing
-    /// has already normalised to `YYYY-MM-DDTHH:MM:SS`.
+    /// The call's day (`YYYY-MM-DD`, on the center's clock).
     pub fn call_date(&self) -> Option<&str> {
-        self.started_at.as_deref().and_then(|s| s.get(..10))
+        self.started_at.as_deref().and_then(crate::input::call_day)
     }
 }
 

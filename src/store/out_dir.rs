@@ -130,10 +130,7 @@ impl OutDir {
 
 /// `YYYY-MM-DD` of a normalised `started_at`, or [`UNDATED`].
 fn day_folder(started_at: Option<&str>) -> &str {
-    started_at
-        .and_then(|s| s.get(..10))
-        .filter(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok())
-        .unwrap_or(UNDATED)
+    started_at.and_then(crate::input::call_day).unwrap_or(UNDATED)
 }
 
 #[cfg(test)]

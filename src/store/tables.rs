@@ -241,9 +241,9 @@ impl TableWriter {
     }
 }
 
-/// Days since 1970-01-01 for `YYYY-MM-DD…`, as Parquet DATE stores them.
-fn epoch_days(date: Option<&str>) -> Option<i32> {
-    let d = chrono::NaiveDate::parse_from_str(date?.get(..10)?, "%Y-%m-%d").ok()?;
+/// Days since 1970-01-01 for a call's day (`YYYY-MM-DD`), as Parquet DATE stores them.
+fn epoch_days(day: Option<&str>) -> Option<i32> {
+    let d = chrono::NaiveDate::parse_from_str(day?, "%Y-%m-%d").ok()?;
     Some((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
 }
 
@@ -576,7 +576,7 @@ pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Stri
         .filter_map(|i| {
             let record = CallRecord {
                 agent_id: agents.get(i).unwrap_or_default().to_string(),
-                call_date: started.get(i).and_then(|s| s.get(..10)).map(str::to_string),
+                call_date: started.get(i).and_then(crate::input::call_day).map(str::to_string),
                 score: scores.get(i),
                 audio_path: paths.get(i).map(PathBuf::from),
             };
@@ -839,7 +839,11 @@ mod tests {
         for slice_rows in [1, 3, 4, 100] {
             let all = read_hits_in_slices(&out, slice_rows, |_| true).unwrap();
             let ids: Vec<&str> = all.iter().map(|h| h.phrase_id.as_str()).collect();
-            assert_eq!(ids, ["f.0", "f.1", "f.2", "f.3", "f.4", "f.5", "f.6"], "slices of {slice_rows}");
+            assert_eq!(
+                ids,
+                ["f.0", "f.1", "f.2", "f.3", "f.4", "f.5", "f.6"],
+                "slices of {slice_rows}"
+            );
             assert_eq!(all[5].verdict.not_counted, Some(NotCounted::CustomersWords));
             assert_eq!(all[6].context, "第6句");
             let counted = read_hits_in_slices(&out, slice_rows, |h| h.verdict.counted).unwrap();

@@ -22,6 +22,16 @@ use serde::{Deserialize, Serialize};
 
 pub use pinyin_key::{syllable_distance, syllable_of, SyllableDistance};
 
+/// The Chinese characters callqa keeps tables for (CJK Unified Ideographs
+/// and Extension A): every character whisper writes for Mandarin.
+const CJK_FIRST: u32 = 0x3400;
+const CJK_LAST: u32 = 0x9FFF;
+
+/// Whether `c` is a Chinese character (see [`CJK_FIRST`]).
+pub fn is_han(c: char) -> bool {
+    (CJK_FIRST..=CJK_LAST).contains(&(c as u32))
+}
+
 /// Traditional → simplified for display text (phrase-aware, may change length).
 pub fn to_simplified(text: &str) -> String {
     zhconv::zhconv(text, zhconv::Variant::ZhHans)
@@ -70,7 +80,7 @@ pub fn normalize(input: &str, options: &NormalizeOptions) -> Normalized {
 /// (punctuation, spaces, symbols).
 pub fn normalize_char(c: char, options: &NormalizeOptions) -> Option<char> {
     // CJK first: it is nearly every character, and is_alphanumeric is slow for it
-    if (CJK_FIRST..=CJK_LAST).contains(&(c as u32)) {
+    if is_han(c) {
         let c = simplified_char(c);
         return Some(if options.ni_nin_alike && c == '您' { '你' } else { c });
     }
@@ -92,9 +102,6 @@ fn half_width(c: char) -> char {
         _ => c,
     }
 }
-
-const CJK_FIRST: u32 = 0x3400;
-const CJK_LAST: u32 = 0x9FFF;
 
 /// Traditional → simplified for one character, from a table built once from
 /// zhconv's own data. A table lookup keeps re-scoring millions of transcripts

@@ -31,8 +31,7 @@ const INITIALS: &[&str] = &[
     "w",
 ];
 
-const CJK_FIRST: u32 = 0x3400;
-const CJK_LAST: u32 = 0x9FFF;
+use super::{CJK_FIRST, CJK_LAST};
 
 /// The fuzzy syllable of a character, or None for non-Chinese characters.
 /// Table lookup: matching asks this for every character of every call.
