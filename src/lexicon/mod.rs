@@ -26,10 +26,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use matcher::Matcher;
-pub use pack::{
-    builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Rubric, RuleSettings, SpeakerSettings,
-    TimingSettings, UnknownSpeaker, VerifySettings, RULE_IDS,
-};
+pub use pack::{builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, VerifySettings};
 pub use phrase::{Phrase, Slot, Token};
 
 use crate::transcript::Speaker;

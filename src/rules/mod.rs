@@ -17,6 +17,7 @@
 //!   outright whatever its score.
 
 mod scorecard;
+pub mod settings;
 mod speakers;
 mod timing;
 
@@ -30,8 +31,9 @@ pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY,
 
 use serde::{Deserialize, Serialize};
 
-use crate::lexicon::{CategorySpeaker, Hit, HitVerdict, Matcher, NotCounted, Pack, Role, UnknownSpeaker};
+use crate::lexicon::{CategorySpeaker, Hit, HitVerdict, Matcher, NotCounted, Pack, Role};
 use crate::transcript::{Segment, Speaker, Transcript};
+use settings::UnknownSpeaker;
 
 /// Customer speech inside an agent gap up to this long still leaves it a hold
 /// ("嗯", "好的" while waiting).
@@ -52,7 +54,7 @@ pub struct Evaluation {
     pub forbidden_count: u32,
     pub score: f64,
     pub passed: bool,
-    /// Rule ids (`lexicon::RULE_IDS`): greeting_missing, greeting_late,
+    /// Rule ids (`rules::settings::RULE_IDS`): greeting_missing, greeting_late,
     /// closing_missing, hold_etiquette, forbidden_phrase, nine_dont_phrase.
     pub failed_rules: Vec<String>,
     /// The failed rules that are red lines: any one fails the call.
@@ -841,7 +843,7 @@ mod tests {
         assert_eq!(no_closing.red_lines, ["closing_missing"]);
         assert!(!no_closing.passed);
         for rule in no_closing.failed_rules.iter().chain(&e.failed_rules) {
-            assert!(crate::lexicon::RULE_IDS.contains(&rule.as_str()), "{rule}");
+            assert!(settings::RULE_IDS.contains(&rule.as_str()), "{rule}");
         }
     }
 

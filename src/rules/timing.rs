@@ -9,7 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lexicon::{Hit, HitVerdict, MatchKind, Role, TimingSettings};
+use super::settings::TimingSettings;
+use crate::lexicon::{Hit, HitVerdict, MatchKind, Role};
 use crate::transcript::{Segment, Speaker};
 
 /// A pause in one side's speech at least this long starts a new turn.

@@ -1,0 +1,168 @@
+//! The rules' settings: where required phrases belong, what a hold is, what
+//! a call's timing must meet, how mono calls are told apart, and what each
+//! failed rule costs. They are read from pack.toml (`[rules]`, `[timing]`,
+//! `[speakers]`, `[rubric]`), which stays one file for the people who edit
+//! it; the pack's loader (`lexicon::load_pack`) hands them to the rules, the
+//! only stage that reads them.
+
+use serde::{Deserialize, Serialize};
+
+/// What mono calls (speaker unknown) mean for the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum UnknownSpeaker {
+    /// Unknown speech counts as the agent's.
+    #[default]
+    Agent,
+    /// Unknown speech is not scored.
+    Ignore,
+}
+
+/// Where required phrases belong and what a hold is. See `lexicons/pack.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuleSettings {
+    pub greeting_within_s: f64,
+    pub greeting_in_first_utterance: bool,
+    pub closing_within_s: f64,
+    pub hold_min_silence_s: f64,
+    pub hold_request_window_s: f64,
+    pub hold_return_window_s: f64,
+    pub utterance_gap_s: f64,
+    pub unknown_speaker: UnknownSpeaker,
+}
+
+impl Default for RuleSettings {
+    fn default() -> Self {
+        Self {
+            greeting_within_s: 2.0,
+            greeting_in_first_utterance: true,
+            closing_within_s: 20.0,
+            hold_min_silence_s: 6.0,
+            hold_request_window_s: 15.0,
+            hold_return_window_s: 15.0,
+            utterance_gap_s: 1.5,
+            unknown_speaker: UnknownSpeaker::Agent,
+        }
+    }
+}
+
+/// What a call's timing must meet (see `lexicons/pack.toml` for each handbook source).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TimingSettings {
+    pub first_response_within_s: f64,
+    pub dead_air_min_s: f64,
+    pub talk_over_min_s: f64,
+    pub speech_rate_min_cpm: f64,
+    pub speech_rate_max_cpm: f64,
+    pub speech_rate_min_speech_s: f64,
+    pub hold_checkin_max_gap_s: f64,
+}
+
+impl Default for TimingSettings {
+    fn default() -> Self {
+        Self {
+            first_response_within_s: 2.0,
+            dead_air_min_s: 10.0,
+            talk_over_min_s: 1.0,
+            speech_rate_min_cpm: 120.0,
+            speech_rate_max_cpm: 330.0,
+            speech_rate_min_speech_s: 10.0,
+            hold_checkin_max_gap_s: 30.0,
+        }
+    }
+}
+
+/// Telling agent from customer on mono calls (`rules::speakers`; see
+/// `[speakers]` in `lexicons/pack.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SpeakerSettings {
+    pub attribute_mono: bool,
+    /// A segment whose speaker is less likely than this stays unknown.
+    pub min_segment_confidence: f64,
+    /// A call attributed less surely than this keeps all its speech unknown.
+    pub min_call_confidence: f64,
+}
+
+impl Default for SpeakerSettings {
+    fn default() -> Self {
+        Self {
+            attribute_mono: true,
+            min_segment_confidence: 0.75,
+            min_call_confidence: 0.7,
+        }
+    }
+}
+
+/// Points per failed rule; a call starts at 100.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Rubric {
+    pub pass_mark: f64,
+    pub greeting_missing: f64,
+    pub greeting_late: f64,
+    pub closing_missing: f64,
+    pub hold_per_bad_hold: f64,
+    pub hold_cap: f64,
+    pub forbidden_per_hit: f64,
+    pub forbidden_cap: f64,
+    pub nine_dont_per_hit: f64,
+    pub nine_dont_cap: f64,
+    pub nine_do_bonus_per_hit: f64,
+    pub nine_do_bonus_cap: f64,
+    pub first_response_late: f64,
+    pub dead_air_per: f64,
+    pub dead_air_cap: f64,
+    pub talk_over_per: f64,
+    pub talk_over_cap: f64,
+    pub speech_rate: f64,
+    pub hold_checkin_per: f64,
+    pub hold_checkin_cap: f64,
+    /// Rules that fail a call outright, whatever its score (ids of [`RULE_IDS`]).
+    pub red_lines: Vec<String>,
+}
+
+/// The rules a call is judged by, as they appear in `failed_rules`.
+pub const RULE_IDS: &[&str] = &[
+    "greeting_missing",
+    "greeting_late",
+    "closing_missing",
+    "hold_etiquette",
+    "forbidden_phrase",
+    "nine_dont_phrase",
+    "first_response_late",
+    "dead_air",
+    "talk_over",
+    "speech_rate",
+    "hold_checkin",
+];
+
+impl Default for Rubric {
+    fn default() -> Self {
+        Self {
+            pass_mark: 80.0,
+            greeting_missing: 15.0,
+            greeting_late: 5.0,
+            closing_missing: 10.0,
+            hold_per_bad_hold: 10.0,
+            hold_cap: 20.0,
+            forbidden_per_hit: 10.0,
+            forbidden_cap: 40.0,
+            nine_dont_per_hit: 10.0,
+            nine_dont_cap: 40.0,
+            nine_do_bonus_per_hit: 2.0,
+            nine_do_bonus_cap: 6.0,
+            first_response_late: 5.0,
+            dead_air_per: 5.0,
+            dead_air_cap: 15.0,
+            talk_over_per: 5.0,
+            talk_over_cap: 15.0,
+            speech_rate: 5.0,
+            hold_checkin_per: 5.0,
+            hold_checkin_cap: 10.0,
+            red_lines: Vec::new(),
+        }
+    }
+}
