@@ -16,6 +16,12 @@ use crate::transcript::AgentChannel;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Let the owner's group read what callqa writes (files 0640, folders 0750).
+    /// Without it (and without `[center] group_readable` in the pack) everything
+    /// written is the owner's alone: 0600 and 0700. Transcripts, tables, reports
+    /// and clips hold what customers said.
+    #[arg(long, global = true, env = "CALLQA_GROUP_READABLE")]
+    pub group_readable: bool,
 }
 
 #[derive(Debug, Subcommand)]

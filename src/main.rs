@@ -6,6 +6,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     callqa::asr::blas::restart_with_cpu_kernels();
     let cli = callqa::cli::Cli::parse();
+    callqa::store::share_with_group(cli.group_readable);
     match callqa::cmd::dispatch(cli.command) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {

@@ -161,3 +161,65 @@ fn a_new_failure_is_not_hidden_behind_an_old_transcript() {
         "nothing is deleted"
     );
 }
+
+/// Issue 23: what callqa writes holds what customers said, so it is the
+/// owner's alone (files 0600, folders 0700), every file of the folder and
+/// the report pages; `--group-readable` lets the group read.
+#[test]
+fn outputs_are_the_owners_alone_unless_the_group_may_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let modes = |root: &std::path::Path| -> Vec<(String, u32)> {
+        walkdir::WalkDir::new(root)
+            .into_iter()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                let mode = e.metadata().unwrap().permissions().mode() & 0o777;
+                (e.path().display().to_string(), mode)
+            })
+            .collect()
+    };
+    for (group, file_mode, folder_mode) in [(false, 0o600, 0o700), (true, 0o640, 0o750)] {
+        let dir = workdir();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        // a folder made by hand (or by an older callqa) is made private too
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+        write_transcripts(&out);
+        // transcripts written by an older callqa keep their mode: they are read, not written
+        for entry in walkdir::WalkDir::new(&out) {
+            let entry = entry.unwrap();
+            let mode = if entry.file_type().is_dir() {
+                folder_mode
+            } else {
+                file_mode
+            };
+            std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let with_group = |cmd: &mut assert_cmd::Command| {
+            if group {
+                cmd.arg("--group-readable");
+            }
+        };
+        let mut score = callqa();
+        score.args(["score", "--out"]).arg(&out);
+        with_group(&mut score);
+        assert_eq!(score.output().unwrap().status.code(), Some(1));
+        let mut report = callqa();
+        report
+            .args(["report", "--out"])
+            .arg(&out)
+            .arg("--html")
+            .arg(out.join("pages/night.html"));
+        with_group(&mut report);
+        assert!(report.output().unwrap().status.success());
+        assert!(out.join("report.html").is_file() && out.join("calls.parquet").is_file());
+        for (path, mode) in modes(&out) {
+            let want = if std::path::Path::new(&path).is_dir() {
+                folder_mode
+            } else {
+                file_mode
+            };
+            assert_eq!(mode, want, "{path}: {mode:o}, not {want:o} (group readable: {group})");
+        }
+    }
+}

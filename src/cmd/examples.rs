@@ -96,7 +96,7 @@ fn rows<'a>(examples: &'a [Example], clips: &[Option<String>]) -> Vec<ExampleRow
 /// Cuts the clips, one decoding per call; returns each example's clip file
 /// name (None where its call's audio could not be read) and how many calls failed.
 fn cut_all(examples: &[Example], dir: &Path, context_s: f64) -> anyhow::Result<(Vec<Option<String>>, usize)> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::store::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let names: Vec<String> = examples
         .iter()
         .enumerate()

@@ -243,10 +243,14 @@ impl std::fmt::Display for BatchSummary {
 
 /// The pack given on the command line, or the built-in one.
 pub(crate) fn load_lexicons(dir: Option<&Path>) -> anyhow::Result<Pack> {
-    match dir {
-        None => Ok(builtin_pack()),
+    let pack = match dir {
+        None => builtin_pack(),
         Some(dir) => {
-            load_pack(dir).with_context(|| "a broken pack never scores calls: run `callqa lexicon check` on it")
+            load_pack(dir).with_context(|| "a broken pack never scores calls: run `callqa lexicon check` on it")?
         }
+    };
+    if pack.group_readable {
+        crate::store::share_with_group(true);
     }
+    Ok(pack)
 }

@@ -76,6 +76,7 @@ impl Default for VerifySettings {
 #[serde(default, deny_unknown_fields)]
 struct CenterToml {
     time_zone: Option<String>,
+    group_readable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -132,6 +133,8 @@ pub struct Pack {
     pub source: PathBuf,
     /// The center's time zone: calls' days are taken on its clock.
     pub time_zone: CenterZone,
+    /// What callqa writes may be read by the owner's group (`store::share_with_group`).
+    pub group_readable: bool,
     pub normalize: NormalizeOptions,
     pub matching: MatchSettings,
     pub verify: VerifySettings,
@@ -296,6 +299,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         name: config.name,
         source: dir.to_path_buf(),
         time_zone,
+        group_readable: config.center.group_readable,
         normalize: config.normalize,
         matching: config.matching,
         verify: config.verify,

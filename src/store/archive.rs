@@ -149,7 +149,7 @@ pub fn record_failure(out: &OutDir, item: &FailedItem) -> std::io::Result<()> {
 /// manifest row or folder leaves no ghost behind.
 pub fn record_input_problems(out: &OutDir, shard: Option<&str>, items: &[FailedItem]) -> std::io::Result<()> {
     let dir = out.input_problems_dir();
-    std::fs::create_dir_all(&dir)?;
+    super::create_dir_all(&dir)?;
     let own = format!(
         "{}.json",
         shard.map_or("all".to_string(), |s| format!("shard-{}", s.replace('/', "-of-")))
@@ -187,7 +187,7 @@ pub fn clear_failure(out: &OutDir, key: &str) -> std::io::Result<()> {
 /// scripts. From then on the folder is in this layout: `failures/` is the
 /// truth even while empty, and failures.json is never adopted again.
 pub fn write_failure_list(out: &OutDir, failures: &[FailedItem]) -> std::io::Result<()> {
-    std::fs::create_dir_all(out.failures_dir())?;
+    super::create_dir_all(out.failures_dir())?;
     write_atomic(
         &out.failures(),
         &serde_json::to_vec_pretty(failures).expect("failures serialise"),
@@ -260,7 +260,7 @@ fn adopt_failure_list(out: &OutDir) -> anyhow::Result<()> {
         .tempdir_in(out.root())
         .with_context(|| format!("writing in {}", out.root().display()))?;
     let staged = OutDir::new(scratch.path().join("staged"));
-    std::fs::create_dir_all(staged.failures_dir())?;
+    super::create_dir_all(staged.failures_dir())?;
     for item in &items {
         record_failure(&staged, item).with_context(|| format!("writing in {}", scratch.path().display()))?;
     }

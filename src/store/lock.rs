@@ -43,8 +43,18 @@ pub fn lock_folder(out: &OutDir, mode: LockMode, holder: &str) -> Result<FolderL
         folder: out.root().to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(out.root()).map_err(unwritable)?;
-    let mut file = OpenOptions::new()
+    super::create_dir_all(out.root()).map_err(unwritable)?;
+    // a folder made by an older callqa (or by hand) is made the owner's too;
+    // one that is not ours to change keeps its mode
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(out.root(), std::fs::Permissions::from_mode(super::folder_mode()));
+    }
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, super::file_mode());
+    let mut file = options
         .read(true)
         .write(true)
         .create(true)

@@ -4,6 +4,11 @@
 //! and is renamed over the target only when complete and synced, so a crash or
 //! a kill never leaves a half-written transcript or Parquet table: readers see
 //! the old file or the new one.
+//!
+//! Everything written is the owner's alone (files 0600, folders 0700):
+//! transcripts, tables, reports and clips hold what customers said. A center
+//! whose QA team shares one group says so (`--group-readable`, or
+//! `[center] group_readable` in pack.toml): 0640 and 0750.
 
 mod archive;
 mod lock;
@@ -23,6 +28,45 @@ pub use tables::{
     extra_column_name, read_calls, read_hits, CallRecord, HitRecord, HitRow, TableWriter, CALLS_SCHEMA, HITS_SCHEMA,
     SCORECARDS_SCHEMA,
 };
+
+static GROUP_READABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Lets the owner's group read (never write) what this process writes from
+/// now on. Set once, at the start of a command.
+pub fn share_with_group(yes: bool) {
+    GROUP_READABLE.store(yes, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn group_readable() -> bool {
+    GROUP_READABLE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The mode of every file callqa writes.
+pub fn file_mode() -> u32 {
+    if group_readable() {
+        0o640
+    } else {
+        0o600
+    }
+}
+
+/// The mode of every folder callqa makes.
+pub fn folder_mode() -> u32 {
+    if group_readable() {
+        0o750
+    } else {
+        0o700
+    }
+}
+
+/// `create_dir_all` with callqa's folder mode for each folder it makes.
+pub fn create_dir_all(dir: impl AsRef<Path>) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, folder_mode());
+    builder.create(dir.as_ref())
+}
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -54,7 +98,7 @@ impl AtomicFile {
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
+        create_dir_all(dir)?;
         let tmp = tempfile::Builder::new()
             .prefix(&format!(
                 ".{}.",
@@ -74,13 +118,12 @@ impl AtomicFile {
 
     pub fn commit(self) -> std::io::Result<()> {
         self.tmp.as_file().sync_all()?;
-        // tempfile creates 0600; outputs are shared with BI tools and colleagues.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             self.tmp
                 .as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+                .set_permissions(std::fs::Permissions::from_mode(file_mode()))?;
         }
         self.tmp.persist(&self.path).map_err(|e| e.error)?;
         Ok(())

@@ -815,9 +815,9 @@ mod tests {
             score: None,
             context: format!("第{i}句"),
             verdict: HitVerdict {
-                counted: i % 2 == 0,
+                counted: i.is_multiple_of(2),
                 rule: Some("forbidden_phrase".into()),
-                not_counted: (i % 2 == 1).then_some(NotCounted::CustomersWords),
+                not_counted: (!i.is_multiple_of(2)).then_some(NotCounted::CustomersWords),
             },
         };
         let hits: Vec<Hit> = (0..7).map(hit).collect();
