@@ -89,6 +89,12 @@ pub struct RunArgs {
     /// the phrases whisper writes a sound or two off are lost.
     #[arg(long)]
     pub no_verify: bool,
+    /// Leave customers' phone, ID and card numbers, e-mail, names and addresses
+    /// in the report, hits.parquet's context and examples (by default they are
+    /// redacted: 【手机号】…). The report then says so at its top.
+    #[arg(long)]
+    pub show_pii: bool,
+
     /// Transcribe again even when a transcript of the same audio, model and settings exists.
     #[arg(long)]
     pub force: bool,
@@ -133,6 +139,11 @@ pub struct ScoreArgs {
     pub lexicons: LexiconArg,
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Leave customers' phone, ID and card numbers, e-mail, names and addresses
+    /// in the report, hits.parquet's context and examples (by default they are
+    /// redacted: 【手机号】…). The report then says so at its top.
+    #[arg(long)]
+    pub show_pii: bool,
 }
 
 #[derive(Debug, Args)]

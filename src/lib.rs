@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Beside the journey: `model` makes the model files whisper.cpp loads,
-//! `pipeline` runs a batch through audio and asr, `shard` splits it among
+//! `pipeline` runs a batch through audio and asr, `privacy` finds customers'
+//! numbers, names and addresses in what people read, `shard` splits it among
 //! worker processes, `eval` measures transcripts
 //! against what was really said. Each stage knows the one before it only
 //! through a plain data type ([`transcript::Transcript`], [`lexicon::Hit`],
@@ -25,6 +26,7 @@ pub mod input;
 pub mod lexicon;
 pub mod model;
 pub mod pipeline;
+pub mod privacy;
 pub mod report;
 pub mod rules;
 pub mod scoring;

@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use crate::input::FailedItem;
 use crate::lexicon::{Hit, Matcher, Pack};
+use crate::privacy::Redactor;
 use crate::report::{NightReport, Report};
 use crate::rules::{judge, CallResult, ScorecardBook};
 use crate::store::{open_failures, write_atomic, write_failure_list, HitRow, OutDir, TableWriter, TranscriptArchive};
@@ -74,9 +75,10 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
         }))
     };
     let matcher = Matcher::new(pack);
+    let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
     let mut tables = TableWriter::create(out)?;
     let mut cards = ScorecardBook::by_agent_and_day();
-    let mut report = NightReport::new(pack.rubric.pass_mark);
+    let mut report = NightReport::new(pack.rubric.pass_mark).showing_personal_data(!pack.privacy.redact);
     let mut hit_count = 0;
     let mut absorb =
         |(calls, hits): (Vec<CallResult>, Vec<Vec<Hit>>), tables: &mut TableWriter| -> anyhow::Result<()> {
@@ -103,7 +105,7 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
     let score_batch = |batch: Vec<ReadFile>| -> (Vec<CallResult>, Vec<Vec<Hit>>) {
         batch
             .into_par_iter()
-            .map(|(path, bytes)| score_transcript(&path, bytes, &matcher, pack))
+            .map(|(path, bytes)| score_transcript(&path, bytes, &matcher, pack, redactor.as_ref()))
             .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
             .unzip()
     };
@@ -178,10 +180,19 @@ fn score_transcript(
     bytes: std::io::Result<Vec<u8>>,
     matcher: &Matcher,
     pack: &Pack,
+    redactor: Option<&Redactor>,
 ) -> (CallResult, Vec<Hit>) {
     match Transcript::from_file_bytes(path, bytes) {
         Ok(t) => {
-            let (evaluation, hits) = judge(&t, matcher, pack);
+            // matched and judged on the raw text; only what people read is redacted
+            let (evaluation, mut hits) = judge(&t, matcher, pack);
+            if let Some(redactor) = redactor {
+                for hit in &mut hits {
+                    if let std::borrow::Cow::Owned(redacted) = redactor.redact(&hit.context) {
+                        hit.context = redacted;
+                    }
+                }
+            }
             let call = CallResult {
                 call_id: t.call_id,
                 agent_id: Some(t.agent_id),

@@ -29,7 +29,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let console = Console::new(&args.output);
     let started = Instant::now();
     // A broken pack must stop the night before any audio is touched.
-    let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    if args.show_pii {
+        pack.privacy.redact = false;
+    }
     let shard = match args.shard {
         Some(shard) => Some(shard),
         None => Shard::from_env(|name| std::env::var(name).ok())?,

@@ -10,7 +10,10 @@ use crate::store::{lock_folder, LockMode, OutDir};
 pub fn run(args: ScoreArgs) -> anyhow::Result<Outcome> {
     let console = Console::new(&args.output);
     let started = std::time::Instant::now();
-    let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    if args.show_pii {
+        pack.privacy.redact = false;
+    }
     let out = OutDir::new(&args.out);
     if !out.root().is_dir() {
         anyhow::bail!(

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::phrase::{parse_line, Phrase};
 use super::{PackError, PackProblem, Role};
 use crate::input::CenterZone;
+use crate::privacy::PrivacySettings;
 use crate::rules::settings::{Rubric, RuleSettings, SpeakerSettings, TimingSettings, RULE_IDS};
 use crate::text::NormalizeOptions;
 
@@ -113,6 +114,8 @@ struct PackToml {
     speakers: SpeakerSettings,
     #[serde(default)]
     rubric: Rubric,
+    #[serde(default)]
+    privacy: PrivacySettings,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +147,8 @@ pub struct Pack {
     pub timing: TimingSettings,
     pub speakers: SpeakerSettings,
     pub rubric: Rubric,
+    /// What of customers' personal data is redacted where people read.
+    pub privacy: PrivacySettings,
 }
 
 impl Pack {
@@ -309,6 +314,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         timing: config.timing,
         speakers: config.speakers,
         rubric: config.rubric,
+        privacy: config.privacy,
     })
 }
 

@@ -92,6 +92,7 @@ impl Report {
             report => Value::from(Serde(self)),
             headline => self.headline(),
             mono_line => self.mono_line(),
+            personal_data_shown => super::PERSONAL_DATA_SHOWN,
             did_not_pass => self.totals.did_not_pass(),
             agents_charted => lowest.len().min(charts::AGENTS_CHARTED),
             agents_with_scores => lowest.len(),

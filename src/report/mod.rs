@@ -156,6 +156,10 @@ impl Totals {
     }
 }
 
+/// What the report says at its top when it was written with `--show-pii`.
+pub const PERSONAL_DATA_SHOWN: &str = "Personal data shown (--show-pii): customers' phone, ID and card numbers, \
+     e-mail, names and addresses appear as they were said. Do not pass this report on.";
+
 /// The finished report: what every rendering of it shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -175,6 +179,9 @@ pub struct Report {
     #[serde(default = "Listed::empty")]
     pub open_moments: Listed<OpenMoment>,
     pub unprocessed: Listed<Unprocessed>,
+    /// Customers' personal data was left in (`--show-pii`): the pages say so at the top.
+    #[serde(default)]
+    pub personal_data_shown: bool,
 }
 
 /// The `n` smallest items by `key`, kept in bounded memory.
@@ -262,6 +269,7 @@ struct DayTally {
 #[derive(Debug)]
 pub struct NightReport {
     pass_mark: f64,
+    personal_data_shown: bool,
     calls: usize,
     scored: usize,
     passed: usize,
@@ -312,6 +320,7 @@ impl NightReport {
     pub fn new(pass_mark: f64) -> Self {
         Self {
             pass_mark,
+            personal_data_shown: false,
             calls: 0,
             scored: 0,
             passed: 0,
@@ -482,6 +491,14 @@ impl NightReport {
         }
     }
 
+    /// The contexts it is given keep customers' personal data (`--show-pii`).
+    pub fn showing_personal_data(self, shown: bool) -> Self {
+        Self {
+            personal_data_shown: shown,
+            ..self
+        }
+    }
+
     pub fn finish(self) -> Report {
         let agents = self.agents.finish();
         let mean_of: HashMap<&str, f64> = agents
@@ -521,6 +538,7 @@ impl NightReport {
                 uncertain_calls: self.uncertain_calls,
             },
             pass_mark: self.pass_mark,
+            personal_data_shown: self.personal_data_shown,
             agents,
             days: self
                 .days
@@ -616,6 +634,9 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# callqa report\n");
+        if self.personal_data_shown {
+            let _ = writeln!(out, "> **{PERSONAL_DATA_SHOWN}**\n");
+        }
         let _ = writeln!(out, "{}\n", self.headline());
         if let Some(mono) = self.mono_line() {
             let _ = writeln!(out, "{mono}\n");

@@ -1,0 +1,432 @@
+//! Customers' personal data in what people read: found in the text whisper
+//! wrote, and redacted in everything shown (the report, hits.parquet's
+//! `context`, examples, the clip index).
+//!
+//! Matching never sees this stage: the lexicon runs on the raw transcript, so
+//! a redaction cannot hide or move a phrase hit. The transcript archive keeps
+//! the raw text too (re-scoring reads it); it is the owner's alone (`store`).
+//!
+//! What is found (see [`PiiKind`]): mobile numbers, landlines with an area
+//! code (or after 电话/座机), ID card numbers (18 characters; a garbled one by
+//! its birth date), bank card numbers (16–19 digits, by Luhn or after 卡号),
+//! e-mail addresses; and, unless the pack turns them off, an address after
+//! 地址是 / 住在 / 我家在 and a name after 我叫 / 我姓. A number after a word
+//! the pack marks as safe (订单号, 工单号…) is left as it is.
+
+mod numbers;
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+pub use numbers::{digit_of, digit_runs, DigitGroup, DigitRun};
+
+/// What a redacted stretch was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PiiKind {
+    Mobile,
+    Landline,
+    IdCard,
+    BankCard,
+    /// A long number said after 号码, 账号… that is none of the above.
+    Number,
+    Email,
+    Address,
+    Name,
+}
+
+impl PiiKind {
+    /// What a reader sees in its place.
+    pub fn mark(self) -> &'static str {
+        match self {
+            PiiKind::Mobile => "【手机号】",
+            PiiKind::Landline => "【电话】",
+            PiiKind::IdCard => "【身份证号】",
+            PiiKind::BankCard => "【银行卡号】",
+            PiiKind::Number => "【号码】",
+            PiiKind::Email => "【邮箱】",
+            PiiKind::Address => "【地址】",
+            PiiKind::Name => "【姓名】",
+        }
+    }
+}
+
+/// A stretch of personal data in a text, by character offsets `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PiiSpan {
+    pub kind: PiiKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// `[privacy]` in pack.toml.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Redact in what people read. `--show-pii` turns it off for one run,
+    /// and the report then says so at its top.
+    pub redact: bool,
+    /// Also addresses after 地址是 / 住在 / 我家在 and names after 我叫 / 我姓.
+    pub names_and_addresses: bool,
+    /// A number said right after one of these words is not personal data.
+    pub safe_after: Vec<String>,
+}
+
+impl Default for PrivacySettings {
+    fn default() -> Self {
+        Self {
+            redact: true,
+            names_and_addresses: true,
+            safe_after: ["订单号", "工单号", "单号", "编号", "流水号", "快递单号", "受理号"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+/// How near (in characters) a word must stand before a number to say what it is.
+const KEYWORD_REACH: usize = 8;
+const PHONE_WORDS: &[&str] = &["电话", "座机", "号码", "手机", "拨打", "联系方式"];
+const CARD_WORDS: &[&str] = &["卡号", "银行卡", "信用卡", "储蓄卡", "账号", "帐号"];
+const ID_WORDS: &[&str] = &["身份证", "证件号"];
+const ADDRESS_WORDS: &[&str] = &["地址是", "地址在", "住址是", "我住在", "住在", "我家在", "家住", "家在"];
+const NAME_WORDS: &[&str] = &["我叫", "我姓", "名字是", "名字叫", "本人姓"];
+/// The longest address kept as one (it ends at the clause's end before that).
+const MAX_ADDRESS_CHARS: usize = 40;
+
+/// Finds and redacts personal data, as a pack's `[privacy]` says.
+#[derive(Debug, Clone)]
+pub struct Redactor {
+    settings: PrivacySettings,
+}
+
+impl Redactor {
+    pub fn new(settings: &PrivacySettings) -> Self {
+        Self {
+            settings: settings.clone(),
+        }
+    }
+
+    /// The personal data in `text`, in order, not overlapping.
+    pub fn find(&self, text: &str) -> Vec<PiiSpan> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut spans = Vec::new();
+        for run in digit_runs(text) {
+            self.numbers_in(&run, &chars, &mut spans);
+        }
+        for m in EMAIL.find_iter(text) {
+            let start = text[..m.start()].chars().count();
+            spans.push(PiiSpan {
+                kind: PiiKind::Email,
+                start,
+                end: start + m.as_str().chars().count(),
+            });
+        }
+        if self.settings.names_and_addresses {
+            after_words(&chars, ADDRESS_WORDS, PiiKind::Address, &mut spans, |rest| {
+                rest.iter()
+                    .take(MAX_ADDRESS_CHARS)
+                    .take_while(|c| !is_clause_end(**c))
+                    .count()
+            });
+            after_words(&chars, NAME_WORDS, PiiKind::Name, &mut spans, |rest| {
+                // a surname is one character (two for 欧阳, 司马…); a full name two to four
+                rest.iter()
+                    .take(3)
+                    .take_while(|c| crate::text::is_han(**c) && !is_particle(**c))
+                    .count()
+            });
+        }
+        spans.sort_by_key(|s| (s.start, std::cmp::Reverse(s.end)));
+        let mut merged: Vec<PiiSpan> = Vec::new();
+        for span in spans {
+            match merged.last_mut() {
+                Some(last) if span.start < last.end => last.end = last.end.max(span.end),
+                _ => merged.push(span),
+            }
+        }
+        merged
+    }
+
+    /// `text` with each stretch of personal data replaced by its mark
+    /// (【手机号】…); the text itself when there is none.
+    pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let spans = self.find(text);
+        if spans.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut spans = spans.iter().peekable();
+        let mut skip_to = 0;
+        for (i, c) in text.chars().enumerate() {
+            if let Some(span) = spans.peek() {
+                if i == span.start {
+                    out.push_str(span.kind.mark());
+                    skip_to = span.end;
+                    spans.next();
+                }
+            }
+            if i >= skip_to {
+                out.push(c);
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// The personal numbers of one run: the longest stretches of its groups
+    /// that read as one, tried from the first group on.
+    fn numbers_in(&self, run: &DigitRun, chars: &[char], spans: &mut Vec<PiiSpan>) {
+        let groups = &run.groups;
+        let mut first = 0;
+        while first < groups.len() {
+            let found = (first..groups.len()).rev().find_map(|last| {
+                let picked = &groups[first..=last];
+                self.classify_trimmed(picked, chars).map(|span| (last, span))
+            });
+            match found {
+                Some((last, span)) => {
+                    spans.push(span);
+                    first = last + 1;
+                }
+                None => first += 1,
+            }
+        }
+    }
+
+    /// [`Self::classify`], also with the Chinese numerals at either end left
+    /// to the words around (打一下 before a number, 一个 after it).
+    fn classify_trimmed(&self, groups: &[DigitGroup], chars: &[char]) -> Option<PiiSpan> {
+        let (head, tail) = (&groups[0], &groups[groups.len() - 1]);
+        let digits: String = groups.iter().map(|g| g.digits.as_str()).collect();
+        let digit_count = digits.chars().count();
+        for cut_head in 0..=head.numeral_head.min(2) {
+            for cut_tail in 0..=tail.numeral_tail.min(2) {
+                if cut_head + cut_tail >= digit_count {
+                    continue;
+                }
+                let kept: String = digits
+                    .chars()
+                    .skip(cut_head)
+                    .take(digit_count - cut_head - cut_tail)
+                    .collect();
+                let (start, end) = (head.start + cut_head, tail.end - cut_tail);
+                if let Some(kind) = self.classify(&kept, chars, start, end) {
+                    // an ID's closing X is part of it
+                    let x = kind == PiiKind::IdCard && kept.len() == 17;
+                    return Some(PiiSpan {
+                        kind,
+                        start,
+                        end: end + usize::from(x),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// What a number said at `start..end` of the text is, if personal.
+    fn classify(&self, digits: &str, chars: &[char], start: usize, end: usize) -> Option<PiiKind> {
+        let before: String = chars[start.saturating_sub(KEYWORD_REACH)..start].iter().collect();
+        let said_after = |words: &[&str]| words.iter().any(|w| before.contains(w));
+        if self.settings.safe_after.iter().any(|w| before.contains(w.as_str())) {
+            return None;
+        }
+        // an ID's last character may be X, written after the digits
+        let x_follows = chars.get(end).is_some_and(|c| matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ'));
+        let n = digits.len();
+        let bytes = digits.as_bytes();
+        if n == 11 && bytes[0] == b'1' && (b'3'..=b'9').contains(&bytes[1]) {
+            return Some(PiiKind::Mobile);
+        }
+        if (n == 18 || (n == 17 && x_follows)) && (id_checksum_ok(digits, x_follows) || id_birth_date(digits)) {
+            return Some(PiiKind::IdCard);
+        }
+        if (16..=19).contains(&n) && (luhn_ok(digits) || said_after(CARD_WORDS)) {
+            return Some(PiiKind::BankCard);
+        }
+        if (10..=12).contains(&n) && bytes[0] == b'0' && bytes[1] != b'0' {
+            return Some(PiiKind::Landline);
+        }
+        if (7..=8).contains(&n) && said_after(PHONE_WORDS) {
+            return Some(PiiKind::Landline);
+        }
+        if n >= 15 && said_after(ID_WORDS) {
+            return Some(PiiKind::IdCard);
+        }
+        if n >= 7 && said_after(&[PHONE_WORDS, CARD_WORDS, ID_WORDS].concat()) {
+            return Some(PiiKind::Number);
+        }
+        None
+    }
+}
+
+static EMAIL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}").expect("valid"));
+
+/// Spans of `kind` after each of `words` in `chars`, as long as `length` says.
+fn after_words(
+    chars: &[char],
+    words: &[&str],
+    kind: PiiKind,
+    spans: &mut Vec<PiiSpan>,
+    length: impl Fn(&[char]) -> usize,
+) {
+    let words: Vec<Vec<char>> = words.iter().map(|w| w.chars().collect()).collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let hit = words.iter().find(|w| chars[i..].starts_with(w));
+        match hit {
+            Some(word) => {
+                let start = i + word.len();
+                let len = length(&chars[start..]);
+                if len > 0 {
+                    spans.push(PiiSpan {
+                        kind,
+                        start,
+                        end: start + len,
+                    });
+                }
+                i = start + len.max(1);
+            }
+            None => i += 1,
+        }
+    }
+}
+
+fn is_clause_end(c: char) -> bool {
+    matches!(c, '，' | '。' | '！' | '？' | '；' | ',' | '.' | '!' | '?' | ';' | '\n')
+}
+
+/// Characters that end a name said after 我叫 (我叫王明的 → 王明).
+fn is_particle(c: char) -> bool {
+    matches!(
+        c,
+        '的' | '了' | '吗' | '呢' | '吧' | '啊' | '是' | '我' | '你' | '您' | '在' | '和'
+    )
+}
+
+/// GB 11643: the 18th character is the check of the first 17.
+fn id_checksum_ok(digits: &str, x_follows: bool) -> bool {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const CHECK: &[u8; 11] = b"10X98765432";
+    let values: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+    if values.len() < 17 {
+        return false;
+    }
+    let sum: u32 = WEIGHTS.iter().zip(&values).map(|(w, v)| w * v).sum();
+    let check = CHECK[(sum % 11) as usize];
+    match (values.len(), x_follows) {
+        (17, true) => check == b'X',
+        (18, _) => check == b'0' + values[17] as u8,
+        _ => false,
+    }
+}
+
+/// Whether characters 7–14 of an ID-length number are a plausible birth date
+/// (1900–2029): the check for an ID whisper garbled a digit of.
+fn id_birth_date(digits: &str) -> bool {
+    let Some(date) = digits.get(6..14) else {
+        return false;
+    };
+    let year: u32 = date[..4].parse().unwrap_or(0);
+    (1900..2030).contains(&year) && chrono::NaiveDate::parse_from_str(date, "%Y%m%d").is_ok()
+}
+
+/// The Luhn check bank card numbers carry.
+fn luhn_ok(digits: &str) -> bool {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let twice = d * 2;
+                if twice > 9 {
+                    twice - 9
+                } else {
+                    twice
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redact(text: &str) -> String {
+        Redactor::new(&PrivacySettings::default()).redact(text).into_owned()
+    }
+
+    #[test]
+    fn personal_numbers_are_redacted_however_whisper_wrote_them() {
+        for (text, want) in [
+            ("我的手机号是13812345678。", "我的手机号是【手机号】。"),
+            ("一三八一二三四五六七八", "【手机号】"),
+            ("幺三八，幺二三四，五六七八，对", "【手机号】，对"),
+            ("138 1234 5678", "【手机号】"),
+            ("您打一下13812345678", "您打一下【手机号】"),
+            ("第一13812345678两个", "第一【手机号】两个"),
+            ("电话是010-62345678", "电话是【电话】"),
+            ("座机62345678", "座机【电话】"),
+            ("身份证号110105199003071239", "身份证号【身份证号】"),
+            ("身份证11010519900307123X", "身份证【身份证号】"),
+            // a digit misheard: no checksum, but the birth date is there
+            ("110105199003071235", "【身份证号】"),
+            ("卡号6222 0212 3456 7890 128", "卡号【银行卡号】"),
+            ("4111111111111111", "【银行卡号】"),
+            ("邮箱是zhang.san@example.com", "邮箱是【邮箱】"),
+            ("我家在朝阳区建国路88号，", "我家在【地址】，"),
+            ("我姓王。", "我姓【姓名】。"),
+            ("我叫张小明的", "我叫【姓名】的"),
+        ] {
+            assert_eq!(redact(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn other_numbers_stay() {
+        for text in [
+            "燃气费一共128.50元",
+            "一百二十元",
+            "2026年11月20日",
+            "两个工作日内",
+            "我5分钟后就回来",
+            "18号上门",
+            "下午三点到五点",
+            "订单号202611200012345678",
+            "工单号 6222021234567890128",
+            "一共1280元，分12期",
+            "请问还有什么可以帮您",
+            "1234567",
+        ] {
+            assert_eq!(redact(text), text, "{text}");
+        }
+    }
+
+    #[test]
+    fn without_names_and_addresses_only_numbers_go() {
+        let redactor = Redactor::new(&PrivacySettings {
+            names_and_addresses: false,
+            ..PrivacySettings::default()
+        });
+        assert_eq!(redactor.redact("我叫王明，电话13812345678"), "我叫王明，电话【手机号】");
+    }
+
+    #[test]
+    fn checks_are_the_published_ones() {
+        assert!(id_checksum_ok("11010519491231002", true)); // 11010519491231002X
+        assert!(id_checksum_ok("110105199003071239", false));
+        assert!(!id_checksum_ok("110105199003071234", false));
+        assert!(luhn_ok("4111111111111111"));
+        assert!(!luhn_ok("4111111111111112"));
+    }
+}

@@ -1,0 +1,219 @@
+//! Issue 23, as a user meets it: customers read out their mobile, ID and card
+//! numbers (as digits, as Chinese numerals, mixed, in groups), their e-mail,
+//! address and name, next to lines the rules count against the agent. None
+//! of it reaches report.html, report.md, report.json, hits.parquet's context
+//! or examples (CSV, JSON, table); the amounts and dates around them do; the
+//! matching is untouched; every file is the owner's alone. `--show-pii`
+//! keeps them, and the report says so at its top.
+
+mod common;
+
+use callqa::transcript::{AgentChannel, Fingerprint, Segment, Speaker, Transcript};
+use common::*;
+
+/// What each customer said that must never be shown, as whisper wrote it.
+const PERSONAL: &[&str] = &[
+    "13812345678",
+    "110105199003071239",
+    "六二二二 零二一二 三四五六 七八九零 一二八",
+    "幺三九，幺二三四，五六七八",
+    "１３７ ００１３ ９９８８",
+    "一三六一二三四八八九九",
+    "11010519880214002X",
+    "zhang.xiaoming@example.com",
+    "朝阳区建国路88号",
+    "张小明",
+    "010-62345678",
+];
+/// Numbers that are not personal and must stay.
+const KEPT: &[&str] = &[
+    "128.50元",
+    "2026年11月20日",
+    "两个工作日",
+    "5分钟",
+    "18号",
+    "订单号202611200054321000",
+];
+
+fn segment(speaker: Speaker, start: f64, text: &str) -> Segment {
+    Segment {
+        speaker,
+        start,
+        end: start + 2.0,
+        text: text.into(),
+        confidence: 0.9,
+        voice: None,
+        checks: Vec::new(),
+    }
+}
+
+fn write_calls(out: &std::path::Path) {
+    use Speaker::{Agent as A, Customer as C};
+    // customers' lines hold 我不知道 too (recorded, not counted), and agents
+    // read numbers back: both speakers' contexts carry them
+    let calls = [
+        (
+            "pii-1",
+            "A1",
+            vec![
+                segment(A, 0.5, "您好，很高兴为您服务，请问有什么可以帮您？"),
+                segment(
+                    C,
+                    3.0,
+                    "我不知道号码对不对，我的手机号是13812345678，身份证号是110105199003071239。",
+                ),
+                segment(A, 6.0, "您的手机号是13812345678对吗？我不知道，你自己去问。"),
+                segment(
+                    C,
+                    9.0,
+                    "卡号是六二二二 零二一二 三四五六 七八九零 一二八，我不知道，燃气费一共128.50元。",
+                ),
+                segment(A, 12.0, "我不知道，2026年11月20日交的，两个工作日到账。"),
+                segment(
+                    C,
+                    15.0,
+                    "我叫张小明，我家在朝阳区建国路88号，电话010-62345678，我不知道。",
+                ),
+                segment(A, 18.0, "真讨厌，订单号202611200054321000。"),
+                segment(C, 21.0, "我不知道邮箱，是zhang.xiaoming@example.com。"),
+                segment(A, 24.0, "感谢您的来电，再见。"),
+            ],
+        ),
+        (
+            "pii-2",
+            "A2",
+            vec![
+                segment(A, 0.5, "您好，很高兴为您服务。"),
+                segment(C, 3.0, "我不知道，号码是幺三九，幺二三四，五六七八，"),
+                segment(A, 6.0, "幺三九，幺二三四，五六七八，我不知道，你5分钟后再打。"),
+                segment(C, 9.0, "还有一个１３７ ００１３ ９９８８，我不知道，18号上门。"),
+                segment(A, 12.0, "我不知道。"),
+                segment(
+                    C,
+                    15.0,
+                    "我不知道，我老婆的一三六一二三四八八九九，身份证11010519880214002X。",
+                ),
+                segment(A, 18.0, "我不知道，感谢您的来电，再见。"),
+            ],
+        ),
+    ];
+    for (call_id, agent, segments) in calls {
+        let t = Transcript {
+            call_id: call_id.into(),
+            agent_id: agent.into(),
+            audio_path: samples().join("call-002.wav"),
+            started_at: Some("2026-11-20T10:00:00+08:00".into()),
+            duration_s: 27.0,
+            agent_channel: AgentChannel::Left,
+            channels: 2,
+            segments,
+            extra: Default::default(),
+            fingerprint: Fingerprint::default(),
+            voice_prints: None,
+        };
+        t.write(&callqa::store::OutDir::new(out).transcript(call_id, t.started_at.as_deref()))
+            .unwrap();
+    }
+}
+
+/// Everything a person reads from the folder: the report in three forms, the
+/// hits' context, and examples in every format.
+fn shown(out: &std::path::Path) -> Vec<(String, String)> {
+    let mut shown = Vec::new();
+    for name in ["report.html", "report.md", "report.json"] {
+        shown.push((name.to_string(), std::fs::read_to_string(out.join(name)).unwrap()));
+    }
+    let hits = read_parquet(&out.join("hits.parquet"));
+    let contexts: Vec<String> = strings(&hits, "context").into_iter().flatten().collect();
+    assert!(contexts.len() >= 8, "{contexts:?}");
+    shown.push(("hits.parquet context".into(), contexts.join("\n")));
+    for format in ["csv", "json", "table"] {
+        let printed = stdout_ok(
+            callqa()
+                .args(["examples", "--all", "--format", format, "--out"])
+                .arg(out),
+        );
+        shown.push((format!("examples --format {format}"), printed));
+    }
+    shown
+}
+
+#[test]
+fn customers_numbers_never_reach_what_people_read() {
+    let dir = workdir();
+    let out = dir.path().join("out");
+    write_calls(&out);
+    let output = callqa().args(["score", "--out"]).arg(&out).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+
+    for (what, text) in shown(&out) {
+        for personal in PERSONAL {
+            assert!(!text.contains(personal), "{what} shows {personal}:\n{text}");
+        }
+        // not even a readable piece of one
+        for piece in ["12345678", "五六七八", "62345678", "9988", "1239", "八八九九"] {
+            assert!(!text.contains(piece), "{what} shows {piece}:\n{text}");
+        }
+    }
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(report.contains("【手机号】"), "{report}");
+    assert!(!report.contains("Personal data shown"), "{report}");
+    let contexts = shown(&out)
+        .into_iter()
+        .find(|(w, _)| w == "hits.parquet context")
+        .unwrap()
+        .1;
+    for kept in KEPT {
+        assert!(contexts.contains(kept), "{kept} is not personal: {contexts}");
+    }
+    for mark in [
+        "【手机号】",
+        "【身份证号】",
+        "【银行卡号】",
+        "【邮箱】",
+        "【地址】",
+        "【姓名】",
+        "【电话】",
+    ] {
+        assert!(contexts.contains(mark), "{mark}: {contexts}");
+    }
+
+    // matching is untouched: every 我不知道 counted, the greeting and closing found
+    let calls = read_parquet(&out.join("calls.parquet"));
+    let nine_dont = calls.column("nine_dont_count").unwrap().i32().unwrap().clone();
+    assert_eq!(nine_dont.get(row_of(&calls, "pii-1")), Some(3));
+    assert_eq!(nine_dont.get(row_of(&calls, "pii-2")), Some(3));
+    let greeting = calls.column("greeting_ok").unwrap().bool().unwrap().clone();
+    assert_eq!(greeting.get(row_of(&calls, "pii-1")), Some(true));
+
+    // every file the people above read is the owner's alone
+    use std::os::unix::fs::PermissionsExt;
+    for name in [
+        "report.html",
+        "report.md",
+        "report.json",
+        "hits.parquet",
+        "calls.parquet",
+    ] {
+        let mode = std::fs::metadata(out.join(name)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name}: {mode:o}");
+    }
+
+    // shown on purpose: the numbers are there, and the report says so first
+    let output = callqa()
+        .args(["score", "--show-pii", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    let top: String = report.lines().take(4).collect::<Vec<_>>().join("\n");
+    assert!(top.contains("Personal data shown"), "{top}");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(page.contains("id=\"personal-data-shown\""));
+    let contexts: Vec<String> = strings(&read_parquet(&out.join("hits.parquet")), "context")
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(contexts.iter().any(|c| c.contains("13812345678")), "{contexts:?}");
+}
