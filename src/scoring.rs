@@ -138,6 +138,7 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
                 duration_s: None,
                 extra: f.extra.clone(),
                 evaluation: Err(format!("{}: {}", f.location, f.reason)),
+                personal_data_s: None,
             };
             (call, Vec::new())
         })
@@ -193,6 +194,7 @@ fn score_transcript(
                     }
                 }
             }
+            let personal_data_s = redactor.map(|r| r.times(&t.segments));
             let call = CallResult {
                 call_id: t.call_id,
                 agent_id: Some(t.agent_id),
@@ -201,6 +203,7 @@ fn score_transcript(
                 duration_s: Some(t.duration_s),
                 extra: t.extra,
                 evaluation: Ok(evaluation),
+                personal_data_s,
             };
             (call, hits)
         }
@@ -217,6 +220,7 @@ fn score_transcript(
                 duration_s: None,
                 extra: Default::default(),
                 evaluation: Err(e.to_string()),
+                personal_data_s: None,
             },
             Vec::new(),
         ),

@@ -217,3 +217,97 @@ fn customers_numbers_never_reach_what_people_read() {
         .collect();
     assert!(contexts.iter().any(|c| c.contains("13812345678")), "{contexts:?}");
 }
+
+/// A trainer's clip of a moment next to a customer reading out a number:
+/// where scoring placed the number, every channel plays the hiding tone (its
+/// spectrum is one line at 1 kHz); everywhere else the clip is the recording.
+#[test]
+fn clips_play_a_tone_over_personal_data() {
+    let dir = workdir();
+    let out = dir.path().join("out");
+    let audio = samples().join("call-002.wav");
+    let t = Transcript {
+        call_id: "clip-pii".into(),
+        agent_id: "A1".into(),
+        audio_path: audio.clone(),
+        started_at: Some("2026-11-20T10:00:00+08:00".into()),
+        duration_s: 24.19,
+        agent_channel: AgentChannel::Left,
+        channels: 2,
+        segments: vec![
+            segment(Speaker::Agent, 0.5, "您好，很高兴为您服务。"),
+            segment(Speaker::Customer, 3.0, "我不知道，手机号13812345678"),
+            segment(Speaker::Agent, 8.0, "感谢您的来电，再见。"),
+        ],
+        extra: Default::default(),
+        fingerprint: Fingerprint::default(),
+        voice_prints: None,
+    };
+    t.write(&callqa::store::OutDir::new(&out).transcript(&t.call_id, t.started_at.as_deref()))
+        .unwrap();
+    let output = callqa().args(["score", "--out"]).arg(&out).output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let calls = read_parquet(&out.join("calls.parquet"));
+    let ranges = strings(&calls, "personal_data_s")[0].clone().unwrap();
+    let (start, end) = ranges.split_once('-').unwrap();
+    let (start, end): (f64, f64) = (start.parse().unwrap(), end.parse().unwrap());
+    assert!(start > 3.0 && start < 4.2 && (end - 5.4).abs() < 0.05, "{ranges}");
+
+    let clips = dir.path().join("clips");
+    let output = callqa()
+        .args(["examples", "--all", "--speaker", "customer", "--out"])
+        .arg(&out)
+        .arg("--clips")
+        .arg(&clips)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let clip = std::fs::read_dir(&clips)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "wav"))
+        .expect("a clip");
+    let read = |path: &std::path::Path| -> Vec<Vec<f64>> {
+        let mut reader = hound::WavReader::open(path).unwrap();
+        let channels = reader.spec().channels as usize;
+        let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+        (0..channels)
+            .map(|c| {
+                samples
+                    .iter()
+                    .skip(c)
+                    .step_by(channels)
+                    .map(|&s| f64::from(s))
+                    .collect()
+            })
+            .collect()
+    };
+    let (clip, original) = (read(&clip), read(&audio));
+    let rate = 8000.0;
+    // the clip starts 2 s (the default context) before 我不知道 at 3.0 s
+    let clip_start = 1.0;
+    let at = |t: f64| ((t - clip_start) * rate) as usize;
+    for (channel, samples) in clip.iter().enumerate() {
+        // inside the range: one spectral line at 1 kHz holds the power
+        let inside = &samples[at(start + 0.05)..at(end - 0.05).min(samples.len())];
+        let power: f64 = inside.iter().map(|x| x * x).sum();
+        let (re, im) = inside.iter().enumerate().fold((0.0, 0.0), |(re, im), (n, x)| {
+            let phase = std::f64::consts::TAU * 1000.0 * n as f64 / rate;
+            (re + x * phase.cos(), im - x * phase.sin())
+        });
+        let at_1khz = 2.0 * (re * re + im * im) / inside.len() as f64;
+        assert!(
+            power > 0.0 && at_1khz / power > 0.95,
+            "channel {channel}: {:.3} of the power at 1 kHz",
+            at_1khz / power
+        );
+        // before it: the recording itself
+        let from = (clip_start * rate) as usize;
+        for n in 0..at(start - 0.05) {
+            assert!(
+                (samples[n] - original[channel][from + n]).abs() <= 2.0,
+                "channel {channel}, sample {n}"
+            );
+        }
+    }
+}

@@ -42,7 +42,7 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
     })?;
     let examples = select_examples(hits, &calls, &filter);
     let (clips, failed) = match &args.clips {
-        Some(dir) => cut_all(&examples, dir, args.context_s)?,
+        Some(dir) => cut_all(&examples, &calls, dir, args.context_s)?,
         None => (vec![None; examples.len()], 0),
     };
     let printed = match args.format {
@@ -95,7 +95,12 @@ fn rows<'a>(examples: &'a [Example], clips: &[Option<String>]) -> Vec<ExampleRow
 
 /// Cuts the clips, one decoding per call; returns each example's clip file
 /// name (None where its call's audio could not be read) and how many calls failed.
-fn cut_all(examples: &[Example], dir: &Path, context_s: f64) -> anyhow::Result<(Vec<Option<String>>, usize)> {
+fn cut_all(
+    examples: &[Example],
+    calls: &std::collections::HashMap<String, CallRecord>,
+    dir: &Path,
+    context_s: f64,
+) -> anyhow::Result<(Vec<Option<String>>, usize)> {
     crate::store::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let names: Vec<String> = examples
         .iter()
@@ -126,12 +131,24 @@ fn cut_all(examples: &[Example], dir: &Path, context_s: f64) -> anyhow::Result<(
             eprintln!("{call_id}: no clips: calls.parquet has no audio file for this call");
             continue;
         };
+        // where scoring found personal data; not looked for: the voice stays, and we say so
+        let hidden = match calls.get(call_id).and_then(|c| c.personal_data_s.as_deref()) {
+            Some(hidden) => hidden,
+            None => {
+                eprintln!(
+                    "{call_id}: calls.parquet does not say where personal data was said (scored with \
+                     --show-pii, or by an older callqa): its clips keep every word; `callqa score` hides it"
+                );
+                &[]
+            }
+        };
         let moments: Vec<Moment> = indices
             .iter()
             .map(|&i| Moment {
                 start_s: examples[i].hit.start_s,
                 end_s: examples[i].hit.end_s,
                 file_name: &names[i],
+                hidden,
             })
             .collect();
         match cut_clips(audio, &moments, context_s, dir) {

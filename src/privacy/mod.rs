@@ -21,6 +21,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::transcript::{Segment, Speaker};
+
 pub use numbers::{digit_of, digit_runs, DigitGroup, DigitRun};
 
 /// What a redacted stretch was.
@@ -86,6 +88,11 @@ impl Default for PrivacySettings {
         }
     }
 }
+
+/// Seconds of audio hidden before and after the time personal data is
+/// placed at: clause times are spread by length, so a digit's own time is
+/// off by a few hundred milliseconds.
+pub const AUDIO_MARGIN_S: f64 = 0.4;
 
 /// How near (in characters) a word must stand before a number to say what it is.
 const KEYWORD_REACH: usize = 8;
@@ -174,6 +181,57 @@ impl Redactor {
             }
         }
         Cow::Owned(out)
+    }
+
+    /// When personal data was said in a call, in seconds, widened by
+    /// [`AUDIO_MARGIN_S`] each side and merged: where a clip of the call
+    /// plays a tone instead of the voice. Each speaker's clauses are read as
+    /// one text (a number is often split over two), and a character's time is
+    /// spread over its clause as the matcher spreads a hit's.
+    pub fn times(&self, segments: &[Segment]) -> Vec<(f64, f64)> {
+        let mut times = Vec::new();
+        let mut speakers: Vec<Speaker> = segments.iter().map(|s| s.speaker).collect();
+        speakers.sort();
+        speakers.dedup();
+        for speaker in speakers {
+            let mine: Vec<&Segment> = segments.iter().filter(|s| s.speaker == speaker).collect();
+            // each character of the joined text → (its clause, its place in it)
+            let mut text = String::new();
+            let mut place: Vec<(usize, usize)> = Vec::new();
+            for (k, segment) in mine.iter().enumerate() {
+                if k > 0 {
+                    text.push('\n');
+                    place.push((k, 0));
+                }
+                for (i, c) in segment.text.chars().enumerate() {
+                    text.push(c);
+                    place.push((k, i));
+                }
+            }
+            let time_at = |(k, i): (usize, usize), after: bool| {
+                let s = mine[k];
+                let n = s.text.chars().count().max(1) as f64;
+                s.start + (s.end - s.start) * (i as f64 + f64::from(u8::from(after))) / n
+            };
+            for span in self.find(&text) {
+                let (Some(&first), Some(&last)) = (place.get(span.start), place.get(span.end.saturating_sub(1))) else {
+                    continue;
+                };
+                times.push((
+                    (time_at(first, false) - AUDIO_MARGIN_S).max(0.0),
+                    time_at(last, true) + AUDIO_MARGIN_S,
+                ));
+            }
+        }
+        times.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut merged: Vec<(f64, f64)> = Vec::new();
+        for (start, end) in times {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
     }
 
     /// The personal numbers of one run: the longest stretches of its groups
@@ -419,6 +477,26 @@ mod tests {
             ..PrivacySettings::default()
         });
         assert_eq!(redactor.redact("我叫王明，电话13812345678"), "我叫王明，电话【手机号】");
+    }
+
+    #[test]
+    fn times_cover_the_number_across_clauses_with_a_margin() {
+        let redactor = Redactor::new(&PrivacySettings::default());
+        let segments = [
+            Segment::new(Speaker::Customer, 10.0, 12.0, "好的，号码是138，"),
+            Segment::new(Speaker::Agent, 11.0, 12.0, "嗯"),
+            Segment::new(Speaker::Customer, 12.5, 14.5, "1234 5678，对"),
+            Segment::new(Speaker::Agent, 20.0, 22.0, "一共128元，两个工作日"),
+        ];
+        let times = redactor.times(&segments);
+        assert_eq!(times.len(), 1, "{times:?}");
+        let (start, end) = times[0];
+        // 138 starts at character 6 of 10 in 10–12 s; 5678 ends with character 9 of 11 in 12.5–14.5 s
+        assert!(
+            (start - (10.0 + 2.0 * 6.0 / 10.0 - AUDIO_MARGIN_S)).abs() < 1e-9,
+            "{start}"
+        );
+        assert!((end - (12.5 + 2.0 * 9.0 / 11.0 + AUDIO_MARGIN_S)).abs() < 1e-9, "{end}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Audio clips of bad moments, for trainers: the hit plus a little context on
 //! each side, all channels of the original recording (so the customer's
-//! reaction is heard too), as 16-bit WAV at the original rate.
+//! reaction is heard too), as 16-bit WAV at the original rate. Where a
+//! customer's personal data was said (`privacy`), a clip plays a tone instead.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +13,15 @@ pub struct Moment<'a> {
     pub start_s: f64,
     pub end_s: f64,
     pub file_name: &'a str,
+    /// Stretches of the call (seconds) where the clip plays [`HIDING_TONE_HZ`]
+    /// instead of the recording, on every channel.
+    pub hidden: &'a [(f64, f64)],
 }
+
+/// The tone that replaces personal data in clips: a telephone test tone,
+/// clearly not speech, a quarter of full scale.
+pub const HIDING_TONE_HZ: f64 = 1000.0;
+const HIDING_TONE_LEVEL: f64 = 0.25;
 
 /// A clip's file name a person can read in a file manager, in the order of
 /// the examples: `003_call-17_A12_1m05s_forbidden_f.12.wav`. Anything but
@@ -68,12 +77,21 @@ pub fn cut_clips(audio_path: &Path, hits: &[Moment], context_s: f64, dir: &Path)
             path: path.clone(),
             reason,
         };
+        let hidden: Vec<(usize, usize)> = hit
+            .hidden
+            .iter()
+            .map(|&(start, end)| ((start.max(0.0) * rate) as usize, (end.max(0.0) * rate).ceil() as usize))
+            .collect();
         crate::store::write_atomic_with(&path, |file| {
             let mut writer =
                 hound::WavWriter::new(std::io::BufWriter::new(file), spec).map_err(std::io::Error::other)?;
             for i in from..to.max(from) {
+                let tone = hidden.iter().any(|&(a, b)| a <= i && i < b).then(|| {
+                    let phase = std::f64::consts::TAU * HIDING_TONE_HZ * i as f64 / rate;
+                    (HIDING_TONE_LEVEL * phase.sin()) as f32
+                });
                 for channel in &audio.channels {
-                    let sample = (channel[i].clamp(-1.0, 1.0) * i16::MAX as f32) as i16;
+                    let sample = (tone.unwrap_or(channel[i]).clamp(-1.0, 1.0) * i16::MAX as f32) as i16;
                     writer.write_sample(sample).map_err(std::io::Error::other)?;
                 }
             }

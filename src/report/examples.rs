@@ -156,6 +156,7 @@ mod tests {
             call_date: Some(day.into()),
             score: Some(score),
             audio_path: None,
+            personal_data_s: None,
         };
         HashMap::from([
             ("good".to_string(), facts("A1", "2026-11-01", 90.0)),

@@ -876,6 +876,7 @@ pub(crate) mod tests {
                 timing: Default::default(),
                 speakers: Default::default(),
             }),
+            personal_data_s: None,
         }
     }
 

@@ -86,6 +86,9 @@ pub struct CallResult {
     pub extra: BTreeMap<String, String>,
     /// `Err(reason)` when the call could not be processed.
     pub evaluation: Result<Evaluation, String>,
+    /// When customers' personal data was said (seconds, with a margin), for
+    /// clips to hide; None when it was not looked for (`--show-pii`, a failed call).
+    pub personal_data_s: Option<Vec<(f64, f64)>>,
 }
 
 impl CallResult {

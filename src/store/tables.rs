@@ -55,6 +55,7 @@ pub const CALLS_SCHEMA: &[(&str, &str)] = &[
     ("speaker_confidence", "f64"),
     ("speakers_unsure", "i32"),
     ("speaker_note", "str"),
+    ("personal_data_s", "str"),
 ];
 
 pub const HITS_SCHEMA: &[(&str, &str)] = &[
@@ -408,6 +409,13 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
                 .map(|e| e.as_ref().and_then(|e| e.speakers.note.as_deref()))
                 .collect::<Vec<_>>(),
         ),
+        Column::new(
+            "personal_data_s".into(),
+            calls
+                .iter()
+                .map(|c| c.personal_data_s.as_deref().map(write_time_ranges))
+                .collect::<Vec<_>>(),
+        ),
     ];
     let extra_names: BTreeSet<&str> = calls.iter().flat_map(|c| c.extra.keys().map(String::as_str)).collect();
     for name in extra_names {
@@ -420,6 +428,25 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
         ));
     }
     DataFrame::new(calls.len(), columns)
+}
+
+/// `[(3.05, 5.8), (20.0, 21.5)]` → `3.05-5.80 20.00-21.50`.
+fn write_time_ranges(ranges: &[(f64, f64)]) -> String {
+    ranges
+        .iter()
+        .map(|(start, end)| format!("{start:.2}-{end:.2}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// [`write_time_ranges`] read back; None when the text is not such a list.
+fn read_time_ranges(text: &str) -> Option<Vec<(f64, f64)>> {
+    text.split_whitespace()
+        .map(|range| {
+            let (start, end) = range.split_once('-')?;
+            Some((start.parse().ok()?, end.parse().ok()?))
+        })
+        .collect()
 }
 
 /// One row of hits.parquet, read back.
@@ -562,6 +589,9 @@ pub struct CallRecord {
     /// None for a call that could not be scored.
     pub score: Option<f64>,
     pub audio_path: Option<PathBuf>,
+    /// When customers' personal data was said (`personal_data_s`): None when
+    /// it was not looked for (scored with `--show-pii`, or by an older callqa).
+    pub personal_data_s: Option<Vec<(f64, f64)>>,
 }
 
 /// call_id → what calls.parquet says of the call.
@@ -572,6 +602,7 @@ pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Stri
     let started = frame.column("started_at")?.str()?;
     let scores = frame.column("score")?.f64()?;
     let paths = frame.column("audio_path")?.str()?;
+    let personal = frame.column("personal_data_s").ok().and_then(|c| c.str().ok());
     Ok((0..ids.len())
         .filter_map(|i| {
             let record = CallRecord {
@@ -579,6 +610,7 @@ pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Stri
                 call_date: started.get(i).and_then(crate::input::call_day).map(str::to_string),
                 score: scores.get(i),
                 audio_path: paths.get(i).map(PathBuf::from),
+                personal_data_s: personal.and_then(|c| c.get(i)).and_then(read_time_ranges),
             };
             Some((ids.get(i)?.to_string(), record))
         })
@@ -770,6 +802,7 @@ mod tests {
             ]
             .into(),
             evaluation: Err("x.wav: empty file (0 bytes)".into()),
+            personal_data_s: None,
         };
         let df = calls_frame(&[call]).unwrap();
         assert_eq!(df.column("status").unwrap().str().unwrap().get(0), Some("failed"));
