@@ -251,7 +251,11 @@ fn clips_play_a_tone_over_personal_data() {
     let ranges = strings(&calls, "personal_data_s")[0].clone().unwrap();
     let (start, end) = ranges.split_once('-').unwrap();
     let (start, end): (f64, f64) = (start.parse().unwrap(), end.parse().unwrap());
-    assert!(start > 3.0 && start < 4.2 && (end - 5.4).abs() < 0.05, "{ranges}");
+    let margin = callqa::privacy::AUDIO_MARGIN_S;
+    assert!(
+        start > 3.0 && start < 4.2 && (end - (5.0 + margin)).abs() < 0.05,
+        "{ranges}"
+    );
 
     let clips = dir.path().join("clips");
     let output = callqa()
@@ -309,5 +313,115 @@ fn clips_play_a_tone_over_personal_data() {
                 "channel {channel}, sample {n}"
             );
         }
+    }
+}
+
+/// Issue 23, measured with the sample voice (scripts/make_pii_samples.py):
+/// customers read out mobile, ID card and bank card numbers digit by digit,
+/// and agents say amounts, dates, times, durations and order numbers, on a
+/// clean line and through AMR-NB with noise. Whisper's real transcripts are
+/// redacted as the report and examples redact them; a spoken personal number
+/// counts as hidden in text when no four of its digits in a row survive, and
+/// in audio when the call's `personal_data_s` covers 90 % of the time it was
+/// said. Another number counts as wrongly hidden when its turn shows a mark.
+#[test]
+fn spoken_personal_numbers_are_hidden_and_others_kept() {
+    use callqa::privacy::{digit_of, Redactor};
+    let redactor = Redactor::new(&callqa::lexicon::builtin_pack().privacy);
+    // (set, at least this share hidden in text and in audio, at most this share of other numbers hidden)
+    for (set, min_text, min_audio, max_wrong) in [("clean", 0.95, 0.95, 0.02), ("line", 0.95, 0.85, 0.04)] {
+        let dir = workdir();
+        let folder = samples().join("pii").join(set);
+        let output = {
+            let _whisper = whisper_lock();
+            callqa()
+                .arg("run")
+                .arg(&folder)
+                .arg("--out")
+                .arg(dir.path())
+                .arg("--model")
+                .arg(model())
+                .arg("--no-progress")
+                .output()
+                .unwrap()
+        };
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let calls = read_parquet(&dir.path().join("calls.parquet"));
+        let expected: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(folder.join("expected.json")).unwrap()).unwrap();
+        let (mut personal, mut in_text, mut in_audio, mut other, mut wrongly) = (0, 0, 0, 0, 0);
+        for (call_id, call) in expected.as_object().unwrap() {
+            let transcript = transcript(dir.path(), call_id);
+            let hidden: Vec<(f64, f64)> = strings(&calls, "personal_data_s")[row_of(&calls, call_id)]
+                .clone()
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|r| {
+                    let (a, b) = r.split_once('-').unwrap();
+                    (a.parse().unwrap(), b.parse().unwrap())
+                })
+                .collect();
+            for turn in call["turns"].as_array().unwrap() {
+                let Some(number) = turn["numbers"].as_array().unwrap().first() else {
+                    continue;
+                };
+                let speaker = match turn["speaker"].as_str().unwrap() {
+                    "agent" => Speaker::Agent,
+                    _ => Speaker::Customer,
+                };
+                let (start, end) = (turn["start_s"].as_f64().unwrap(), turn["end_s"].as_f64().unwrap());
+                let heard: Vec<&str> = transcript
+                    .segments
+                    .iter()
+                    .filter(|s| s.speaker == speaker && s.end > start - 0.3 && s.start < end + 0.3)
+                    .map(|s| s.text.as_str())
+                    .collect();
+                let shown = redactor.redact(&heard.join("\n")).into_owned();
+                if number["personal"].as_bool().unwrap() {
+                    personal += 1;
+                    let digits = number["digits"].as_str().unwrap();
+                    let left: String = shown.chars().filter_map(digit_of).collect();
+                    let leaks = (0..=digits.len().saturating_sub(4)).any(|i| left.contains(&digits[i..i + 4]));
+                    if !leaks {
+                        in_text += 1;
+                    } else {
+                        eprintln!("{set} {call_id}: {digits} shown as {shown:?}");
+                    }
+                    let chars = turn["text"].as_str().unwrap().chars().count() as f64;
+                    let at = |k: &str| start + (end - start) * number[k].as_f64().unwrap() / chars;
+                    let (from, to) = (at("from"), at("to"));
+                    let covered: f64 = hidden.iter().map(|&(a, b)| (b.min(to) - a.max(from)).max(0.0)).sum();
+                    if covered >= 0.9 * (to - from) {
+                        in_audio += 1;
+                    } else {
+                        eprintln!("{set} {call_id}: {digits} said {from:.2}-{to:.2} s, hidden {hidden:?}");
+                    }
+                } else {
+                    other += 1;
+                    if shown.contains('【') {
+                        wrongly += 1;
+                        eprintln!("{set} {call_id}: not personal, shown as {shown:?}");
+                    }
+                }
+            }
+        }
+        let rate = |n: usize, of: usize| n as f64 / of.max(1) as f64;
+        eprintln!(
+            "{set}: personal numbers hidden in text {in_text}/{personal} ({:.2}), in audio {in_audio}/{personal} ({:.2}); \
+             other numbers hidden {wrongly}/{other} ({:.2})",
+            rate(in_text, personal),
+            rate(in_audio, personal),
+            rate(wrongly, other)
+        );
+        assert!(personal >= 40 && other >= 25, "{personal} {other}");
+        assert!(rate(in_text, personal) >= min_text, "{set}: text {in_text}/{personal}");
+        assert!(
+            rate(in_audio, personal) >= min_audio,
+            "{set}: audio {in_audio}/{personal}"
+        );
+        assert!(
+            rate(wrongly, other) <= max_wrong,
+            "{set}: {wrongly}/{other} other numbers hidden"
+        );
     }
 }

@@ -82,7 +82,7 @@ impl Default for PrivacySettings {
         Self {
             redact: true,
             names_and_addresses: true,
-            safe_after: ["订单号", "工单号", "单号", "编号", "流水号", "快递单号", "受理号"]
+            safe_after: ["订单", "工单", "单号", "单好", "编号", "流水号", "受理号"]
                 .map(String::from)
                 .to_vec(),
         }
@@ -92,13 +92,15 @@ impl Default for PrivacySettings {
 /// Seconds of audio hidden before and after the time personal data is
 /// placed at: clause times are spread by length, so a digit's own time is
 /// off by a few hundred milliseconds.
-pub const AUDIO_MARGIN_S: f64 = 0.4;
+pub const AUDIO_MARGIN_S: f64 = 0.6;
 
 /// How near (in characters) a word must stand before a number to say what it is.
 const KEYWORD_REACH: usize = 8;
-const PHONE_WORDS: &[&str] = &["电话", "座机", "号码", "手机", "拨打", "联系方式"];
+/// (机号: 手机号 is heard as 舍机号 on a bad line.)
+const PHONE_WORDS: &[&str] = &["电话", "座机", "号码", "手机", "机号", "拨打", "联系方式"];
 const CARD_WORDS: &[&str] = &["卡号", "银行卡", "信用卡", "储蓄卡", "账号", "帐号"];
-const ID_WORDS: &[&str] = &["身份证", "证件号"];
+/// 身份证号 is often heard as 身份正好, 学份证号…: the tail is enough.
+const ID_WORDS: &[&str] = &["身份证", "证件号", "证号", "份正好"];
 const ADDRESS_WORDS: &[&str] = &["地址是", "地址在", "住址是", "我住在", "住在", "我家在", "家住", "家在"];
 const NAME_WORDS: &[&str] = &["我叫", "我姓", "名字是", "名字叫", "本人姓"];
 /// The longest address kept as one (it ends at the clause's end before that).
@@ -236,33 +238,46 @@ impl Redactor {
 
     /// The personal numbers of one run: the longest stretches of its groups
     /// that read as one, tried from the first group on.
+    /// A number of a known kind (mobile, ID…) is looked for first, then,
+    /// in the groups left, a long number of no known kind.
     fn numbers_in(&self, run: &DigitRun, chars: &[char], spans: &mut Vec<PiiSpan>) {
         let groups = &run.groups;
-        let mut first = 0;
-        while first < groups.len() {
-            let found = (first..groups.len()).rev().find_map(|last| {
-                let picked = &groups[first..=last];
-                self.classify_trimmed(picked, chars).map(|span| (last, span))
-            });
-            match found {
-                Some((last, span)) => {
-                    spans.push(span);
-                    first = last + 1;
+        let mut used = vec![false; groups.len()];
+        for generic in [false, true] {
+            let mut first = 0;
+            while first < groups.len() {
+                if used[first] {
+                    first += 1;
+                    continue;
                 }
-                None => first += 1,
+                let free_until = (first..groups.len()).find(|&g| used[g]).unwrap_or(groups.len());
+                let found = (first..free_until).rev().find_map(|last| {
+                    let picked = &groups[first..=last];
+                    self.classify_trimmed(picked, chars, generic).map(|span| (last, span))
+                });
+                match found {
+                    Some((last, span)) => {
+                        spans.push(span);
+                        used[first..=last].iter_mut().for_each(|u| *u = true);
+                        first = last + 1;
+                    }
+                    None => first += 1,
+                }
             }
         }
     }
 
     /// [`Self::classify`], also with the Chinese numerals at either end left
     /// to the words around (打一下 before a number, 一个 after it).
-    fn classify_trimmed(&self, groups: &[DigitGroup], chars: &[char]) -> Option<PiiSpan> {
+    fn classify_trimmed(&self, groups: &[DigitGroup], chars: &[char], generic: bool) -> Option<PiiSpan> {
         let (head, tail) = (&groups[0], &groups[groups.len() - 1]);
         let digits: String = groups.iter().map(|g| g.digits.as_str()).collect();
         let digit_count = digits.chars().count();
         for cut_head in 0..=head.numeral_head.min(2) {
             for cut_tail in 0..=tail.numeral_tail.min(2) {
-                if cut_head + cut_tail >= digit_count {
+                // whole groups are left out by the caller, not here
+                let inside = cut_head < head.digits.len() && cut_tail < tail.digits.len();
+                if cut_head + cut_tail >= digit_count || !inside {
                     continue;
                 }
                 let kept: String = digits
@@ -271,7 +286,8 @@ impl Redactor {
                     .take(digit_count - cut_head - cut_tail)
                     .collect();
                 let (start, end) = (head.start + cut_head, tail.end - cut_tail);
-                if let Some(kind) = self.classify(&kept, chars, start, end) {
+                let kind = self.classify(&kept, chars, start, end);
+                if let Some(kind) = kind.filter(|k| (*k == PiiKind::Number) == generic) {
                     // an ID's closing X is part of it
                     let x = kind == PiiKind::IdCard && kept.len() == 17;
                     return Some(PiiSpan {
@@ -315,6 +331,11 @@ impl Redactor {
             return Some(PiiKind::IdCard);
         }
         if n >= 7 && said_after(&[PHONE_WORDS, CARD_WORDS, ID_WORDS].concat()) {
+            return Some(PiiKind::Number);
+        }
+        // nine digits or more is nobody's amount, date or time: an ID or card
+        // whisper garbled a digit of (dropped, doubled, misheard)
+        if n >= 9 {
             return Some(PiiKind::Number);
         }
         None

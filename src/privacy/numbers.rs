@@ -43,8 +43,23 @@ fn is_separator(c: char) -> bool {
     )
 }
 
-/// At most this many separators in a row between two groups of one number.
-const MAX_SEPARATORS: usize = 2;
+/// At most this many characters between two groups of one number…
+const MAX_GAP: usize = 4;
+/// …of which at most this many are not separators: whisper writes a digit it
+/// did not catch as some other character (`13次，98次爱，6588`).
+const MAX_GARBLED: usize = 2;
+
+/// Characters that say what a number counts (a date, an amount, a time, a
+/// place): never a digit whisper garbled, so never bridged.
+fn is_unit(c: char) -> bool {
+    "十百千万亿年月日号点时分秒元块角毛钟天个期周岁楼层室栋单米度位户条套台张笔".contains(c)
+}
+
+/// What whisper writes for 幺 (one, as numbers are read out) when it does not
+/// know the word: a digit only next to another digit.
+fn is_soft_one(c: char) -> bool {
+    matches!(c, '要' | '腰' | '妖' | '邀' | '药')
+}
 
 /// A group of digits: the digits, and the characters of the text they span.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,35 +90,50 @@ impl DigitRun {
 /// Every run of digits in `text` (by characters), in order.
 pub fn digit_runs(text: &str) -> Vec<DigitRun> {
     let chars: Vec<char> = text.chars().collect();
+    // each character's digit: a soft one (要 for 幺) only beside a digit
+    let hard: Vec<Option<char>> = chars.iter().map(|&c| digit_of(c)).collect();
+    let digit: Vec<Option<char>> = (0..chars.len())
+        .map(|i| {
+            hard[i].or_else(|| {
+                let beside = (i > 0 && hard[i - 1].is_some()) || hard.get(i + 1).is_some_and(Option::is_some);
+                (is_soft_one(chars[i]) && beside).then_some('1')
+            })
+        })
+        .collect();
     let mut runs: Vec<DigitRun> = Vec::new();
     let mut current: Vec<DigitGroup> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        if digit_of(chars[i]).is_none() {
-            // separators between two groups keep the run open
+        if digit[i].is_none() {
+            // a short gap (separators, a garbled digit or two) keeps the run open
             let mut j = i;
-            while j < chars.len() && is_separator(chars[j]) {
+            let mut garbled = 0;
+            while j < chars.len() && digit[j].is_none() && j - i < MAX_GAP {
+                if !is_separator(chars[j]) {
+                    if is_unit(chars[j]) || garbled == MAX_GARBLED {
+                        break;
+                    }
+                    garbled += 1;
+                }
                 j += 1;
             }
-            let bridged = !current.is_empty()
-                && j > i
-                && j - i <= MAX_SEPARATORS
-                && chars.get(j).is_some_and(|&c| digit_of(c).is_some());
-            if !bridged && !current.is_empty() {
-                runs.push(DigitRun {
-                    groups: std::mem::take(&mut current),
-                });
+            let bridged = !current.is_empty() && digit.get(j).is_some_and(Option::is_some) && j > i;
+            if !bridged {
+                if !current.is_empty() {
+                    runs.push(DigitRun {
+                        groups: std::mem::take(&mut current),
+                    });
+                }
+                i += 1;
+            } else {
+                i = j;
             }
-            i = j.max(i + 1);
             continue;
         }
         let start = i;
         let mut digits = String::new();
-        while i < chars.len() {
-            match digit_of(chars[i]) {
-                Some(d) => digits.push(d),
-                None => break,
-            }
+        while let Some(Some(d)) = digit.get(i) {
+            digits.push(*d);
             i += 1;
         }
         let span = &chars[start..i];
