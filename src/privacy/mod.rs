@@ -215,8 +215,12 @@ impl Redactor {
                 let n = s.text.chars().count().max(1) as f64;
                 s.start + (s.end - s.start) * (i as f64 + f64::from(u8::from(after))) / n
             };
+            let chars: Vec<char> = text.chars().collect();
             for span in self.find(&text) {
-                let (Some(&first), Some(&last)) = (place.get(span.start), place.get(span.end.saturating_sub(1))) else {
+                // from the cue word on (卡号是…): the number's first group is
+                // often the one whisper garbled, and its clause times with it
+                let from = cue_end_before(&chars, span.start).unwrap_or(span.start);
+                let (Some(&first), Some(&last)) = (place.get(from), place.get(span.end.saturating_sub(1))) else {
                     continue;
                 };
                 times.push((
@@ -375,6 +379,23 @@ fn after_words(
     }
 }
 
+/// Where the nearest cue word of a number (手机, 卡号, 身份证…) within
+/// [`KEYWORD_REACH`] characters before `start` ends.
+fn cue_end_before(chars: &[char], start: usize) -> Option<usize> {
+    let from = start.saturating_sub(KEYWORD_REACH);
+    [PHONE_WORDS, CARD_WORDS, ID_WORDS]
+        .concat()
+        .iter()
+        .filter_map(|word| {
+            let word: Vec<char> = word.chars().collect();
+            (from..start.saturating_sub(word.len() - 1))
+                .rev()
+                .find(|&i| chars[i..].starts_with(&word))
+                .map(|i| i + word.len())
+        })
+        .max()
+}
+
 fn is_clause_end(c: char) -> bool {
     matches!(c, '，' | '。' | '！' | '？' | '；' | ',' | '.' | '!' | '?' | ';' | '\n')
 }
@@ -512,9 +533,10 @@ mod tests {
         let times = redactor.times(&segments);
         assert_eq!(times.len(), 1, "{times:?}");
         let (start, end) = times[0];
-        // 138 starts at character 6 of 10 in 10–12 s; 5678 ends with character 9 of 11 in 12.5–14.5 s
+        // from the cue 号码 on (it ends at character 5 of 10 in 10–12 s); 5678
+        // ends with character 9 of 11 in 12.5–14.5 s
         assert!(
-            (start - (10.0 + 2.0 * 6.0 / 10.0 - AUDIO_MARGIN_S)).abs() < 1e-9,
+            (start - (10.0 + 2.0 * 5.0 / 10.0 - AUDIO_MARGIN_S)).abs() < 1e-9,
             "{start}"
         );
         assert!((end - (12.5 + 2.0 * 9.0 / 11.0 + AUDIO_MARGIN_S)).abs() < 1e-9, "{end}");
