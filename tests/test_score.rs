@@ -195,14 +195,25 @@ fn outputs_are_the_owners_alone_unless_the_group_may_read() {
             };
             std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
         }
+        // a host's umask of 077 must not take the group's read back
         let with_group = |cmd: &mut assert_cmd::Command| {
             if group {
                 cmd.arg("--group-readable");
             }
         };
-        let mut score = callqa();
+        let mut score = std::process::Command::new(assert_cmd::cargo::cargo_bin("callqa"));
         score.args(["score", "--out"]).arg(&out);
-        with_group(&mut score);
+        if group {
+            use std::os::unix::process::CommandExt;
+            score.arg("--group-readable");
+            // SAFETY: umask is async-signal-safe, and the child only execs after it
+            unsafe {
+                score.pre_exec(|| {
+                    libc::umask(0o077);
+                    Ok(())
+                });
+            }
+        }
         assert_eq!(score.output().unwrap().status.code(), Some(1));
         let mut report = callqa();
         report

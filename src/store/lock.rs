@@ -61,6 +61,12 @@ pub fn lock_folder(out: &OutDir, mode: LockMode, holder: &str) -> Result<FolderL
         .truncate(false)
         .open(out.lock_file())
         .map_err(unwritable)?;
+    // as every file callqa writes, whatever the umask (one made by someone else keeps its mode)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = file.set_permissions(std::fs::Permissions::from_mode(super::file_mode()));
+    }
     let locked = match mode {
         LockMode::Exclusive => file.try_lock(),
         LockMode::Shared => file.try_lock_shared(),

@@ -59,13 +59,28 @@ pub fn folder_mode() -> u32 {
     }
 }
 
-/// `create_dir_all` with callqa's folder mode for each folder it makes.
+/// `create_dir_all` with callqa's folder mode for each folder it makes. The
+/// mode is set after creation too: a process umask (077 on some hosts) would
+/// otherwise take the group's read back from `--group-readable`.
 pub fn create_dir_all(dir: impl AsRef<Path>) -> std::io::Result<()> {
+    let dir = dir.as_ref();
+    // the folders this call makes: from `dir` up to the first that exists
+    let made: Vec<&Path> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .collect();
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, folder_mode());
-    builder.create(dir.as_ref())
+    builder.create(dir)?;
+    // (a folder another worker made meanwhile, and is not ours to change, keeps its mode)
+    #[cfg(unix)]
+    for folder in made {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(folder, std::fs::Permissions::from_mode(folder_mode()));
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically (temp file + fsync + rename).
