@@ -1,0 +1,195 @@
+//! The report as text: report.md, and the few lines the terminal shows.
+
+use std::fmt::Write as _;
+
+use super::{how_found, mm_ss_span, percent, BadMoment, Report, PERSONAL_DATA_SHOWN};
+
+impl Report {
+    /// The report as Markdown (report.md).
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# callqa report\n");
+        if self.personal_data_shown {
+            let _ = writeln!(out, "> **{PERSONAL_DATA_SHOWN}**\n");
+        }
+        let _ = writeln!(out, "{}\n", self.headline());
+        if let Some(mono) = self.mono_line() {
+            let _ = writeln!(out, "{mono}\n");
+        }
+        let _ = writeln!(
+            out,
+            "Every call, hit and agent-day is in calls.parquet, hits.parquet and scorecards.parquet; charts and every agent's worst calls are in report.html.\n"
+        );
+        let _ = writeln!(out, "## Agents\n");
+        let _ = writeln!(out, "| agent | calls | did not pass | mean | min | greeting | closing | holds ok | forbidden/call | nine-don't/call | worst call |");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        for c in &self.agents {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                md(&c.agent_id),
+                c.calls,
+                c.failed_calls,
+                one_decimal(c.mean_score),
+                one_decimal(c.min_score),
+                percent(c.greeting_rate),
+                percent(c.closing_rate),
+                percent(c.hold_etiquette_rate),
+                one_decimal(c.forbidden_per_call),
+                one_decimal(c.nine_dont_per_call),
+                md(c.worst_call_id.as_deref().unwrap_or("–"))
+            );
+        }
+        if !self.rules_failed.is_empty() {
+            let _ = writeln!(out, "\n## Rules failed most often\n");
+            for r in &self.rules_failed {
+                let _ = writeln!(out, "- {}: {} calls", md(&r.rule), r.calls);
+            }
+        }
+        if !self.worst_calls.items.is_empty() {
+            let _ = writeln!(out, "\n## Worst calls\n");
+            for call in &self.worst_calls.items {
+                let red = if call.red_lines.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — RED LINE: {}", md(&call.red_lines.join(", ")))
+                };
+                let mono = call
+                    .speakers_note
+                    .as_deref()
+                    .map(|n| format!(" ({})", md(n)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- {} (agent {}, score {:.0}): {}{red}{mono}",
+                    md(&call.call_id),
+                    md(&call.agent_id),
+                    call.score,
+                    md(&call.failed_rules.join(", "))
+                );
+            }
+            more(&mut out, self.worst_calls.rest(), "calls that did not pass");
+        }
+        if !self.moments.items.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## Forbidden and nine-don't moments (for training), worst calls first\n"
+            );
+            for BadMoment {
+                call_id, agent_id, hit, ..
+            } in &self.moments.items
+            {
+                let _ = writeln!(
+                    out,
+                    "- {} (agent {}) at {} [{}] {} said 「{}」 ({}): …{}…",
+                    md(call_id),
+                    md(agent_id),
+                    mm_ss_span(hit.start_s, hit.end_s),
+                    md(&hit.category),
+                    hit.speaker.as_str(),
+                    md(&hit.matched_text),
+                    md(&how_found(hit)),
+                    md(&hit.context)
+                );
+            }
+            more(&mut out, self.moments.rest(), "moments");
+        }
+        if !self.open_moments.items.is_empty() {
+            let _ = writeln!(out, "\n## Verdicts left open: listen to these moments\n");
+            for m in &self.open_moments.items {
+                let _ = writeln!(out, "- {}", md(&Self::open_moment_line(m)));
+            }
+            more(&mut out, self.open_moments.rest(), "moments");
+        }
+        if !self.unprocessed.items.is_empty() {
+            let _ = writeln!(out, "\n## Could not be processed\n");
+            for u in &self.unprocessed.items {
+                let _ = writeln!(out, "- {}: {}", md(&u.call_id), md(&u.reason));
+            }
+            more(&mut out, self.unprocessed.rest(), "calls (all in failures.json)");
+        }
+        out
+    }
+
+    /// A few lines for the terminal: totals, the lowest agents, the rules
+    /// failed most often and the worst calls.
+    pub fn summary(&self) -> String {
+        const SHOWN: usize = 5;
+        let mut out = String::new();
+        let _ = writeln!(out, "{}", self.headline());
+        if let Some(mono) = self.mono_line() {
+            let _ = writeln!(out, "{mono}");
+        }
+        let lowest = self.lowest_agents();
+        if !lowest.is_empty() {
+            let names: Vec<String> = lowest
+                .iter()
+                .take(SHOWN)
+                .map(|a| format!("{} {} ({} calls)", a.agent_id, one_decimal(a.mean_score), a.calls))
+                .collect();
+            let _ = writeln!(out, "Lowest mean score ({} agents): {}", lowest.len(), names.join(", "));
+        }
+        if !self.rules_failed.is_empty() {
+            let rules: Vec<String> = self
+                .rules_failed
+                .iter()
+                .take(SHOWN)
+                .map(|r| format!("{} {}", r.rule, r.calls))
+                .collect();
+            let _ = writeln!(out, "Rules failed most often (calls): {}", rules.join(", "));
+        }
+        if !self.open_moments.items.is_empty() {
+            let _ = writeln!(
+                out,
+                "Verdicts left open ({} calls), listen to:",
+                self.totals.uncertain_calls
+            );
+            for m in self.open_moments.items.iter().take(SHOWN) {
+                let _ = writeln!(out, "  {}", Self::open_moment_line(m));
+            }
+        }
+        if !self.worst_calls.items.is_empty() {
+            let _ = writeln!(out, "Worst calls:");
+            for call in self.worst_calls.items.iter().take(SHOWN) {
+                let red = if call.red_lines.is_empty() { "" } else { " RED LINE" };
+                let _ = writeln!(
+                    out,
+                    "  {} (agent {}, score {:.0}{red}): {}",
+                    call.call_id,
+                    call.agent_id,
+                    call.score,
+                    call.failed_rules.join(", ")
+                );
+            }
+        }
+        out
+    }
+}
+
+/// Text from calls (ids, transcripts, reasons) as Markdown shows it: as
+/// text. A `|` would end a table cell, `*`, `` ` ``, `[` and `<` start markup,
+/// a line break end the list item.
+fn md(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '*' | '`' | '[' | ']' | '<' | '>' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn more(out: &mut String, rest: usize, what: &str) {
+    if rest > 0 {
+        let _ = writeln!(out, "\n…and {rest} more {what}.");
+    }
+}
+
+fn one_decimal(v: Option<f64>) -> String {
+    v.map_or("–".to_string(), |v| format!("{v:.1}"))
+}
