@@ -8,7 +8,7 @@
 
 mod common;
 
-use callqa::transcript::{AgentChannel, Fingerprint, Segment, Speaker, Transcript};
+use callqa::transcript::{Segment, Speaker};
 use common::*;
 
 /// What each customer said that must never be shown, as whisper wrote it.
@@ -35,16 +35,9 @@ const KEPT: &[&str] = &[
     "订单号202611200054321000",
 ];
 
+/// A clause of two seconds.
 fn segment(speaker: Speaker, start: f64, text: &str) -> Segment {
-    Segment {
-        speaker,
-        start,
-        end: start + 2.0,
-        text: text.into(),
-        confidence: 0.9,
-        voice: None,
-        checks: Vec::new(),
-    }
+    Segment::new(speaker, start, start + 2.0, text)
 }
 
 fn write_calls(out: &std::path::Path) {
@@ -98,21 +91,10 @@ fn write_calls(out: &std::path::Path) {
         ),
     ];
     for (call_id, agent, segments) in calls {
-        let t = Transcript {
-            call_id: call_id.into(),
-            agent_id: agent.into(),
-            audio_path: samples().join("call-002.wav"),
-            started_at: Some("2026-11-20T10:00:00+08:00".into()),
-            duration_s: 27.0,
-            agent_channel: AgentChannel::Left,
-            channels: 2,
-            segments,
-            extra: Default::default(),
-            fingerprint: Fingerprint::default(),
-            voice_prints: None,
-        };
-        t.write(&callqa::store::OutDir::new(out).transcript(call_id, t.started_at.as_deref()))
-            .unwrap();
+        save_transcript(
+            out,
+            &stereo_transcript(call_id, agent, "2026-11-20T10:00:00+08:00", 27.0, segments),
+        );
     }
 }
 
@@ -226,25 +208,18 @@ fn clips_play_a_tone_over_personal_data() {
     let dir = workdir();
     let out = dir.path().join("out");
     let audio = samples().join("call-002.wav");
-    let t = Transcript {
-        call_id: "clip-pii".into(),
-        agent_id: "A1".into(),
-        audio_path: audio.clone(),
-        started_at: Some("2026-11-20T10:00:00+08:00".into()),
-        duration_s: 24.19,
-        agent_channel: AgentChannel::Left,
-        channels: 2,
-        segments: vec![
+    let t = stereo_transcript(
+        "clip-pii",
+        "A1",
+        "2026-11-20T10:00:00+08:00",
+        24.19,
+        vec![
             segment(Speaker::Agent, 0.5, "您好，很高兴为您服务。"),
             segment(Speaker::Customer, 3.0, "我不知道，手机号13812345678"),
             segment(Speaker::Agent, 8.0, "感谢您的来电，再见。"),
         ],
-        extra: Default::default(),
-        fingerprint: Fingerprint::default(),
-        voice_prints: None,
-    };
-    t.write(&callqa::store::OutDir::new(&out).transcript(&t.call_id, t.started_at.as_deref()))
-        .unwrap();
+    );
+    save_transcript(&out, &t);
     let output = callqa().args(["score", "--out"]).arg(&out).output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
     let calls = read_parquet(&out.join("calls.parquet"));

@@ -129,6 +129,37 @@ fn segment(speaker: Speaker, start: f64, end: f64, text: &str) -> Segment {
     }
 }
 
+/// A hand-made transcript of a stereo call (agent left) recorded in
+/// data-samples/call-002.wav, for tests that score without transcribing.
+pub fn stereo_transcript(
+    call_id: &str,
+    agent_id: &str,
+    started_at: &str,
+    duration_s: f64,
+    segments: Vec<Segment>,
+) -> Transcript {
+    Transcript {
+        call_id: call_id.into(),
+        agent_id: agent_id.into(),
+        audio_path: samples().join("call-002.wav"),
+        started_at: Some(started_at.into()),
+        duration_s,
+        agent_channel: AgentChannel::Left,
+        channels: 2,
+        segments,
+        extra: Default::default(),
+        fingerprint: Fingerprint::default(),
+        voice_prints: None,
+    }
+}
+
+/// Saves `transcript` where the output folder `out` keeps it.
+pub fn save_transcript(out: &Path, transcript: &Transcript) {
+    transcript
+        .write(&callqa::store::OutDir::new(out).transcript(&transcript.call_id, transcript.started_at.as_deref()))
+        .unwrap();
+}
+
 /// Writes two hand-made transcripts (a good call and a rude one, traditional
 /// characters included) plus one corrupt file into `out/transcripts`.
 pub fn write_transcripts(out: &std::path::Path) {
@@ -158,21 +189,9 @@ pub fn write_transcripts(out: &std::path::Path) {
     ];
     std::fs::create_dir_all(out.join("transcripts")).unwrap();
     for (call_id, agent, segments) in calls {
-        let t = Transcript {
-            call_id: call_id.into(),
-            agent_id: agent.into(),
-            audio_path: samples().join("call-002.wav"),
-            started_at: Some("2026-11-20T10:00:00".into()),
-            duration_s: 24.2,
-            agent_channel: AgentChannel::Left,
-            channels: 2,
-            segments,
-            extra: [("queue".to_string(), "billing".to_string())].into(),
-            fingerprint: Fingerprint::default(),
-            voice_prints: None,
-        };
-        t.write(&callqa::store::OutDir::new(out).transcript(call_id, t.started_at.as_deref()))
-            .unwrap();
+        let mut t = stereo_transcript(call_id, agent, "2026-11-20T10:00:00", 24.2, segments);
+        t.extra = [("queue".to_string(), "billing".to_string())].into();
+        save_transcript(out, &t);
     }
     std::fs::write(out.join("transcripts/broken.json"), b"{ \"call_id\": ").unwrap();
 }
