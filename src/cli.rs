@@ -215,6 +215,24 @@ pub struct ExamplesArgs {
     /// Seconds of audio kept before and after each hit in a clip.
     #[arg(long, default_value_t = 2.0)]
     pub context_s: f64,
+    #[command(flatten)]
+    pub audio_roots: AudioRootArgs,
+}
+
+/// Where this machine sees the recordings.
+#[derive(Debug, Args)]
+pub struct AudioRootArgs {
+    /// The recordings are not where `run` saw them (another machine, another
+    /// mount): OLD=NEW reads the recorded folder OLD as NEW here (repeatable;
+    /// the longest OLD that covers a path wins).
+    #[arg(long = "audio-root", value_name = "OLD=NEW")]
+    pub audio_root: Vec<crate::input::AudioRoot>,
+}
+
+impl AudioRootArgs {
+    pub fn roots(&self) -> crate::input::AudioRoots {
+        crate::input::AudioRoots::new(self.audio_root.clone())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -10,6 +10,7 @@ use anyhow::Context;
 
 use crate::cli::{ExampleFormat, ExamplesArgs};
 use crate::cmd::{print_out, Outcome};
+use crate::input::AudioRoots;
 use crate::lexicon::MatchKind;
 use crate::report::{
     clip_file_name, cut_clips, examples_page, mm_ss, select_examples, Example, ExampleFilter, ExampleRow, ExamplesPage,
@@ -42,7 +43,7 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
     })?;
     let examples = select_examples(hits, &calls, &filter);
     let (clips, failed) = match &args.clips {
-        Some(dir) => cut_all(&examples, &calls, dir, args.context_s)?,
+        Some(dir) => cut_all(&examples, &calls, dir, args.context_s, &args.audio_roots.roots())?,
         None => (vec![None; examples.len()], 0),
     };
     let printed = match args.format {
@@ -100,6 +101,7 @@ fn cut_all(
     calls: &std::collections::HashMap<String, CallRecord>,
     dir: &Path,
     context_s: f64,
+    roots: &AudioRoots,
 ) -> anyhow::Result<(Vec<Option<String>>, usize)> {
     crate::store::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let names: Vec<String> = examples
@@ -131,6 +133,12 @@ fn cut_all(
             eprintln!("{call_id}: no clips: calls.parquet has no audio file for this call");
             continue;
         };
+        let here = roots.locate(audio);
+        if !here.is_file() {
+            failed += 1;
+            eprintln!("{call_id}: no clips: {}", roots.not_found_hint(audio));
+            continue;
+        }
         // where scoring found personal data; not looked for: the voice stays, and we say so
         let hidden = match calls.get(call_id).and_then(|c| c.personal_data_s.as_deref()) {
             Some(hidden) => hidden,
@@ -151,7 +159,7 @@ fn cut_all(
                 hidden,
             })
             .collect();
-        match cut_clips(audio, &moments, context_s, dir) {
+        match cut_clips(&here, &moments, context_s, dir) {
             Ok(_) => {
                 for &i in &indices {
                     clips[i] = Some(names[i].clone());

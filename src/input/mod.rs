@@ -3,7 +3,9 @@
 //! Manifests are CSV (header row) or JSONL, with `call_id, path, agent_id` and
 //! optionally `agent_channel` (left/right/mono) and `started_at`; any other
 //! column is carried through to the output tables. Relative paths are relative
-//! to the manifest's folder. A folder is searched recursively; if it has a
+//! to the manifest's folder; every audio path leaves discovery absolute, so a
+//! transcript's recording is found from any folder (and mapped by [`AudioRoots`]
+//! where another machine mounts the recordings elsewhere). A folder is searched recursively; if it has a
 //! `manifest.csv` or `manifest.jsonl` at its top, that manifest is used.
 //! Without a manifest, agent id, call id and date come from the file name by a
 //! regex with named groups.
@@ -17,6 +19,10 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 use crate::transcript::AgentChannel;
+
+mod roots;
+
+pub use roots::{absolute, AudioRoot, AudioRoots};
 
 /// `A001_20261120_091205_xyz.wav`: agent id first, then date and time.
 pub const DEFAULT_NAME_PATTERN: &str =
@@ -202,6 +208,12 @@ pub fn discover(input: &Path, options: &DiscoverOptions) -> Result<Discovery, In
     let mut discovery = discover_entries(input, options)?;
     for problem in &mut discovery.problems {
         problem.input = true;
+        if let Some(path) = &mut problem.audio_path {
+            *path = absolute(path);
+        }
+    }
+    for call in &mut discovery.calls {
+        call.audio_path = absolute(&call.audio_path);
     }
     Ok(discovery)
 }
