@@ -5,6 +5,11 @@
 //! them), against the floor of just reading and parsing the same JSON files,
 //! in the same run. Peak memory is the score process's maximum resident set.
 //!
+//! The search index in the same run: `score --no-index` against `score` keeping
+//! an up-to-date index (the overhead a nightly re-score pays for search), the
+//! first build of the index, and `callqa search` answering warm queries over the
+//! whole archive (process start, index open, candidates, verification, output).
+//!
 //!     cargo bench --bench rescore               (100,000 calls)
 //!     CALLS=1000000 ROUNDS=1 cargo bench --bench rescore
 //!     CALLS=20000 ROUNDS=3 BENCH_DIR=/big/disk cargo bench --bench rescore
@@ -57,6 +62,18 @@ const CUSTOMER: &[&str] = &[
     "没有了。",
     "我的户号是一二三四五六。",
 ];
+/// Now and then a customer threatens to complain: what the search queries look for.
+const ANGRY: &[&str] = &["你们这样我要投诉。", "我要打12315投诉你们。", "找你们领导来。"];
+/// The queries timed against the archive: a word, a phrase, OR, NOT, NEAR, tolerant.
+const QUERIES: &[&[&str]] = &[
+    &["投诉"],
+    &["\"燃气表的读数\""],
+    &["12315", "OR", "领导"],
+    &["投诉", "NOT", "12315"],
+    &["投诉", "NEAR/30", "久等"],
+    &["--match", "tolerant", "投苏"],
+    &["--speaker", "customer", "--order", "worst", "投诉"],
+];
 
 fn main() -> anyhow::Result<()> {
     let calls: usize = std::env::var("CALLS")
@@ -91,7 +108,29 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    let (mut parse_times, mut score_times) = (Vec::new(), Vec::new());
+    let callqa = |args: &[&str]| -> anyhow::Result<(f64, std::process::Output)> {
+        let started = Instant::now();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_callqa"))
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .output()?;
+        let seconds = started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            output.status.success(),
+            "callqa {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        Ok((seconds, output))
+    };
+    // The first build of the index, from nothing (kept for the rounds below).
+    std::fs::remove_dir_all(out.join("search-index")).or_else(ignore_missing)?;
+    let (first_build_s, _) = callqa(&["score", "--quiet"])?;
+    eprintln!("score building the search index from nothing: {first_build_s:.2} s");
+
+    let (mut parse_times, mut score_times, mut unindexed_times) = (Vec::new(), Vec::new(), Vec::new());
+    let mut query_times = Vec::new();
     let mut peak_mb: f64 = 0.0;
     for round in 0..rounds {
         let started = Instant::now();
@@ -100,30 +139,42 @@ fn main() -> anyhow::Result<()> {
             .map(|p| Transcript::read(&p).map(|t| t.segments.len()).unwrap_or(0))
             .sum();
         parse_times.push(started.elapsed().as_secs_f64());
-        let started = Instant::now();
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_callqa"))
-            .args(["score", "--json", "--quiet", "--out"])
-            .arg(out)
-            .output()?;
-        score_times.push(started.elapsed().as_secs_f64());
-        anyhow::ensure!(
-            output.status.success(),
-            "callqa score failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let (seconds, _) = callqa(&["score", "--quiet", "--no-index"])?;
+        unindexed_times.push(seconds);
+        let (seconds, output) = callqa(&["score", "--json", "--quiet"])?;
+        score_times.push(seconds);
         peak_mb = peak_mb.max(children_peak_rss_mb());
+        let mut found = Vec::new();
+        for query in QUERIES {
+            let mut args = vec!["search", "--format", "json", "--limit", "20"];
+            args.extend_from_slice(query);
+            let (seconds, output) = callqa(&args)?;
+            query_times.push(seconds);
+            let results: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+            found.push(format!(
+                "{} {:.2} s ({} shown)",
+                query.join(" "),
+                seconds,
+                results.as_array().map_or(0, Vec::len)
+            ));
+        }
+        eprintln!("round {}: queries: {}", round + 1, found.join("; "));
         let summary: serde_json::Value = serde_json::from_slice(&output.stdout)?;
         let hits = summary["archive"]["hits"].as_u64().unwrap_or(0);
         eprintln!(
-            "round {}: parse {:.2} s ({segments} segments), score {:.2} s ({hits} hits, {:.1} per call), peak {peak_mb:.0} MB",
+            "round {}: parse {:.2} s ({segments} segments), score {:.2} s without index, {:.2} s keeping it ({hits} hits, {:.1} per call), peak {peak_mb:.0} MB",
             round + 1,
             parse_times[round],
+            unindexed_times[round],
             score_times[round],
             hits as f64 / calls as f64
         );
     }
     let parse_s = median(&mut parse_times);
     let score_s = median(&mut score_times);
+    let unindexed_s = median(&mut unindexed_times);
+    let query_s = median(&mut query_times);
+    let slowest_query_s = query_times.iter().copied().fold(0.0, f64::max);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("{calls} calls, {cores} cores, {rounds} rounds (medians):");
     println!(
@@ -139,6 +190,14 @@ fn main() -> anyhow::Result<()> {
         score_s / parse_s,
         score_s * 1e6 / calls as f64
     );
+    println!(
+        "  score --no-index: {unindexed_s:6.2} s;  keeping the index up to date: {:+.0} %;  first build: {first_build_s:.2} s",
+        (score_s / unindexed_s - 1.0) * 100.0
+    );
+    println!(
+        "  callqa search, warm ({} queries x {rounds} rounds): median {query_s:.2} s, slowest {slowest_query_s:.2} s",
+        QUERIES.len()
+    );
     Ok(())
 }
 
@@ -151,6 +210,13 @@ fn children_peak_rss_mb() -> f64 {
         usage.ru_maxrss as f64 / 1024.0 // kilobytes on Linux
     } else {
         f64::NAN
+    }
+}
+
+fn ignore_missing(error: std::io::Error) -> std::io::Result<()> {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => Ok(()),
+        _ => Err(error),
     }
 }
 
@@ -178,6 +244,8 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
             (Speaker::Agent, OPENINGS[next(OPENINGS.len())])
         } else if k + 2 >= n {
             (Speaker::Agent, CLOSINGS[next(CLOSINGS.len())])
+        } else if k % 2 == 1 && next(400) == 0 {
+            (Speaker::Customer, ANGRY[next(ANGRY.len())])
         } else if k % 2 == 1 {
             (Speaker::Customer, CUSTOMER[next(CUSTOMER.len())])
         } else {

@@ -2,7 +2,7 @@
 """Make data-samples/pii: calls where customers read out their mobile, ID card
 and bank card numbers, and agents and customers say numbers that are not
 personal (amounts, dates, times, durations, order numbers), to measure what
-callqa redacts (tests/test_privacy.rs, README "Customers' personal data").
+callqa redacts (tests/it/privacy.rs, README "Customers' personal data").
 
 Numbers are spoken as customers say them: digit by digit, in groups, one as
 幺 half the time. Two folders: clean/ (line hiss only) and line/ (an AMR-NB

@@ -35,6 +35,12 @@ pub enum Command {
     /// Find the moments trainers teach from (forbidden phrases, nine don'ts by default),
     /// worst call first; --clips cuts an audio clip of each with a page to listen from.
     Examples(ExamplesArgs),
+    /// Find anything anyone said: words and "quoted phrases" with AND, OR, NOT and
+    /// A NEAR/10 B (within 10 seconds), newest call first; --clips cuts a clip of each.
+    Search(SearchArgs),
+    /// QA staff's verdicts: import a review sheet; reviewed verdicts overrule the machine's.
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Work with lexicon packs.
     #[command(subcommand)]
     Lexicon(LexiconCommand),
@@ -144,6 +150,9 @@ pub struct ScoreArgs {
     /// redacted: 【手机号】…). The report then says so at its top.
     #[arg(long)]
     pub show_pii: bool,
+    /// Leave the search index (`callqa search`) as it is: score only.
+    #[arg(long)]
+    pub no_index: bool,
 }
 
 #[derive(Debug, Args)]
@@ -219,6 +228,71 @@ pub struct ExamplesArgs {
     pub audio_roots: AudioRootArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// What to find: words or "quoted phrases" (two characters or more), joined
+    /// by AND (or nothing), OR, NOT, parentheses, and A NEAR/10 B (said within
+    /// 10 seconds of each other). Example: 投诉 OR 12315
+    #[arg(required = true, value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Whose words (repeatable). Default: everyone's.
+    #[arg(long, value_enum)]
+    pub speaker: Vec<SpeakerArg>,
+    /// Only this agent's calls.
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Only calls on or after this day.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub from: Option<String>,
+    /// Only calls on or before this day.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub to: Option<String>,
+    /// exact: the characters (traditional, full-width and 您/你 alike); tolerant:
+    /// the sounds, as the lexicons match (a word whisper wrote with homophones).
+    #[arg(long = "match", value_enum, default_value = "exact")]
+    pub match_kind: SearchMatch,
+    /// Which calls first.
+    #[arg(long, value_enum, default_value = "newest")]
+    pub order: SearchOrder,
+    /// At most this many clauses.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub limit: usize,
+    /// What is printed on stdout.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ExampleFormat,
+    /// Cut a WAV clip of each clause into DIR, with DIR/index.html to listen
+    /// from and DIR/index.csv (the page `examples --clips` writes).
+    #[arg(long, value_name = "DIR")]
+    pub clips: Option<PathBuf>,
+    /// Seconds of audio kept before and after each clause in a clip.
+    #[arg(long, default_value_t = 2.0)]
+    pub context_s: f64,
+    #[command(flatten)]
+    pub audio_roots: AudioRootArgs,
+    #[command(flatten)]
+    pub lexicons: LexiconArg,
+    /// Show customers' phone, ID and card numbers as said (by default the
+    /// clauses shown are redacted, as in the report).
+    #[arg(long)]
+    pub show_pii: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchMatch {
+    Exact,
+    Tolerant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchOrder {
+    /// The latest calls first.
+    Newest,
+    /// The lowest-scoring calls first (calls.parquet).
+    Worst,
+}
+
 /// Where this machine sees the recordings.
 #[derive(Debug, Args)]
 pub struct AudioRootArgs {
@@ -286,11 +360,86 @@ fn parse_day(s: &str) -> Result<String, String> {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Add a review sheet (CSV: call_id, rule, verdict pass/fail or agree/disagree
+    /// with a machine column, note, reviewed_at) to the folder's reviews.parquet,
+    /// then score again so the tables and report show it. A sheet with one bad
+    /// line is refused whole; importing a sheet twice changes nothing.
+    Import(ReviewImportArgs),
+    /// Pick calls to review (spread over the agents, the same for the same seed)
+    /// and write one review page: each call's audio, transcript and the machine's
+    /// verdict per rule with its evidence, with controls to agree or disagree; the
+    /// page saves the verdicts as a CSV for `review import`.
+    Sample(ReviewSampleArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewSampleArgs {
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Calls to pick.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub n: usize,
+    /// At most this many calls of one agent.
+    #[arg(long, value_name = "K")]
+    pub per_agent: Option<usize>,
+    /// Each agent's calls that did not pass first.
+    #[arg(long)]
+    pub failed_first: bool,
+    /// The same seed picks the same calls (hand two reviewers one sample).
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Where the page (index.html) and the calls' audio go.
+    /// Default: <out>/review/seed-<S>.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub audio_roots: AudioRootArgs,
+    #[command(flatten)]
+    pub lexicons: LexiconArg,
+    /// Show customers' phone, ID and card numbers as said (by default the
+    /// transcript is redacted and the audio plays a tone over them).
+    #[arg(long)]
+    pub show_pii: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewImportArgs {
+    /// The review sheet (CSV with a header row).
+    pub file: PathBuf,
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Who reviewed (for lines without a reviewer column).
+    #[arg(long, value_name = "NAME")]
+    pub by: String,
+    /// Only record the reviews; the next `callqa score` applies them.
+    #[arg(long)]
+    pub no_score: bool,
+    #[command(flatten)]
+    pub lexicons: LexiconArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum LexiconCommand {
     /// Validate a pack: every mistake with its file and line.
     Check {
         /// Pack folder. Default: the built-in pack.
         dir: Option<PathBuf>,
+    },
+    /// Re-score the reviewed calls of an output folder with a pack (a changed
+    /// one, before the night's run) and print each rule's precision and recall
+    /// against the reviewers; exit 1 when a rule falls below the pack's
+    /// `[review]` floors.
+    Test {
+        #[arg(long, short)]
+        out: PathBuf,
+        #[command(flatten)]
+        lexicons: LexiconArg,
+        /// Print the figures as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

@@ -9,7 +9,9 @@
 //!   → store (output folder, Parquet, atomic) → report (text, clips)
 //! ```
 //!
-//! Beside the journey: `model` makes the model files whisper.cpp loads,
+//! Beside the journey: `review` keeps QA staff's verdicts, which the rules
+//! let overrule the machine's; `search` indexes what anyone said;
+//! `model` makes the model files whisper.cpp loads,
 //! `pipeline` runs a batch through audio and asr, `privacy` finds customers'
 //! numbers, names and addresses in what people read, `shard` splits it among
 //! worker processes, `eval` measures transcripts
@@ -28,8 +30,10 @@ pub mod model;
 pub mod pipeline;
 pub mod privacy;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod scoring;
+pub mod search;
 pub mod shard;
 pub mod store;
 pub mod text;

@@ -244,8 +244,8 @@ fn transcribe_call(
             saved.audio_path.clone_from(&spec.audio_path);
             saved.started_at.clone_from(&spec.started_at);
             saved.extra.clone_from(&spec.extra);
-            if saved.is_mixed() && saved.voice_prints.as_deref() != Some(VOICE_PRINTS) {
-                // transcribed before voice prints (or by another method): print from the audio
+            if saved.voice_prints.as_deref() != Some(VOICE_PRINTS) {
+                // printed by an older method, or never: print from the audio, not transcribed again
                 let (_, tracks) = decode(bytes, spec)?;
                 for track in &tracks {
                     print_voices(track, &mut saved.segments);
@@ -271,7 +271,7 @@ fn transcribe_call(
         .map_err(|e| CallError::Call(format!("{}: {e}", spec.audio_path.display())))?;
     let mut segments: Vec<_> = per_track.into_iter().flatten().collect();
     segments.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.speaker.cmp(&b.speaker)));
-    let mut transcript = Transcript {
+    let transcript = Transcript {
         call_id: spec.call_id.clone(),
         agent_id: spec.agent_id.clone(),
         audio_path: spec.audio_path.clone(),
@@ -282,10 +282,8 @@ fn transcribe_call(
         segments,
         extra: spec.extra.clone(),
         fingerprint,
-        voice_prints: None,
+        voice_prints: Some(VOICE_PRINTS.to_string()),
     };
-    // the same test as the reuse above: a mixed transcript is a printed one
-    transcript.voice_prints = transcript.is_mixed().then(|| VOICE_PRINTS.to_string());
     save(&transcript)?;
     Ok((transcript, false))
 }

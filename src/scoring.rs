@@ -19,8 +19,13 @@ use crate::input::FailedItem;
 use crate::lexicon::{Hit, Matcher, Pack};
 use crate::privacy::Redactor;
 use crate::report::{NightReport, Report};
-use crate::rules::{judge, CallResult, ScorecardBook};
-use crate::store::{open_failures, write_atomic, write_failure_list, HitRow, OutDir, TableWriter, TranscriptArchive};
+use crate::review::{AgreementBook, ReviewBook, RuleReview};
+use crate::rules::{apply_reviews, judge, CallResult, ScorecardBook};
+use crate::search::{CallDocuments, DocumentMaker, IndexChange, IndexUpdate, IndexedCalls};
+use crate::store::{
+    find_transcript, open_failures, read_calls, write_atomic, write_failure_list, HitRow, OutDir, TableWriter,
+    TranscriptArchive,
+};
 use crate::transcript::Transcript;
 
 /// Calls read, judged and written together: one row group of the tables.
@@ -40,14 +45,29 @@ pub struct ScoreSummary {
 
 /// Scores every transcript of the archive under `<out>/transcripts` (calls of
 /// earlier runs stay in it) plus the calls whose latest attempt failed, and
-/// writes the tables, scorecards.json, failures.json and the report. Each
-/// file appears complete or not at all.
-pub fn score_folder(out: &OutDir, pack: &Pack) -> anyhow::Result<ScoreSummary> {
-    score_archive(out, &TranscriptArchive::open(out)?, pack)
+/// writes the tables, scorecards.json, failures.json and the report, keeping
+/// the search index. Each file appears complete or not at all.
+pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> anyhow::Result<ScoreSummary> {
+    score_archive_indexing(out, archive, pack, SearchIndexing::Keep)
 }
 
-/// [`score_folder`] with the archive already listed (by a caller that looked at it first).
-pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> anyhow::Result<ScoreSummary> {
+/// Whether scoring keeps the search index (`search`) up to date as it reads
+/// the archive: the calls whose transcripts changed since are indexed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchIndexing {
+    #[default]
+    Keep,
+    /// Left as it is (a bench's baseline; `callqa score --no-index`).
+    Skip,
+}
+
+/// [`score_archive`], keeping the search index or not.
+pub fn score_archive_indexing(
+    out: &OutDir,
+    archive: &TranscriptArchive,
+    pack: &Pack,
+    indexing: SearchIndexing,
+) -> anyhow::Result<ScoreSummary> {
     // failures/ holds the calls whose latest attempt failed (a success takes
     // a call off it): a transcript of such a call is from older audio or an
     // older model, and is not scored.
@@ -76,36 +96,67 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
     };
     let matcher = Matcher::new(pack);
     let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
+    // QA staff's verdicts overrule the machine's (`callqa review import`)
+    let reviews = ReviewBook::open(out)?;
+    let (mut index_update, indexed, maker) = match indexing {
+        SearchIndexing::Keep => {
+            let (update, indexed, maker) = IndexUpdate::open(&out.search_index())?;
+            (Some(update), indexed, Some(maker))
+        }
+        SearchIndexing::Skip => (None, IndexedCalls::default(), None),
+    };
+    let index = maker.map(|maker| Indexing {
+        indexed: &indexed,
+        maker,
+        speakers_key: speakers_key(&matcher, pack),
+        root: out.root(),
+    });
     let mut tables = TableWriter::create(out)?;
     let mut cards = ScorecardBook::by_agent_and_day();
     let mut report = NightReport::new(pack.rubric.pass_mark).showing_personal_data(!pack.privacy.redact);
     let mut hit_count = 0;
-    let mut absorb =
-        |(calls, hits): (Vec<CallResult>, Vec<Vec<Hit>>), tables: &mut TableWriter| -> anyhow::Result<()> {
-            let rows: Vec<HitRow> = calls
-                .iter()
-                .zip(&hits)
-                .flat_map(|(call, hits)| {
-                    hits.iter().map(move |hit| HitRow {
-                        call_id: &call.call_id,
-                        agent_id: call.agent_id.as_deref().unwrap_or_default(),
-                        call_date: call.call_date(),
-                        hit,
-                    })
-                })
-                .collect();
-            hit_count += rows.len();
-            tables.write_batch(&calls, &rows)?;
-            for (call, hits) in calls.iter().zip(&hits) {
-                cards.add(call);
-                report.add(call, hits);
+    let mut absorb = |(calls, (hits, index_work)): ScoredBatch, tables: &mut TableWriter| -> anyhow::Result<()> {
+        if let Some(update) = index_update.as_mut() {
+            for (call, work) in calls.iter().zip(index_work) {
+                match work {
+                    IndexWork::None => {}
+                    IndexWork::Keep(stamp) => update.keep(&call.call_id, stamp),
+                    IndexWork::Replace(documents) => update.replace(documents)?,
+                }
             }
-            Ok(())
-        };
-    let score_batch = |batch: Vec<ReadFile>| -> (Vec<CallResult>, Vec<Vec<Hit>>) {
+        }
+        let rows: Vec<HitRow> = calls
+            .iter()
+            .zip(&hits)
+            .flat_map(|(call, hits)| {
+                hits.iter().map(move |hit| HitRow {
+                    call_id: &call.call_id,
+                    agent_id: call.agent_id.as_deref().unwrap_or_default(),
+                    call_date: call.call_date(),
+                    hit,
+                })
+            })
+            .collect();
+        hit_count += rows.len();
+        tables.write_batch(&calls, &rows)?;
+        for (call, hits) in calls.iter().zip(&hits) {
+            cards.add(call);
+            report.add(call, hits);
+        }
+        Ok(())
+    };
+    let score_batch = |batch: Vec<ReadFile>| -> ScoredBatch {
         batch
             .into_par_iter()
-            .map(|(path, bytes)| score_transcript(&path, bytes, &matcher, pack, redactor.as_ref()))
+            .map(|(path, bytes)| {
+                let judging = Judging {
+                    matcher: &matcher,
+                    pack,
+                    redactor: redactor.as_ref(),
+                    reviews: &reviews,
+                };
+                score_transcript(&path, bytes, &judging, index.as_ref())
+            })
             .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
             .unzip()
     };
@@ -140,10 +191,13 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
                 evaluation: Err(format!("{}: {}", f.location, f.reason)),
                 personal_data_s: None,
             };
-            (call, Vec::new())
+            (call, (Vec::new(), IndexWork::None))
         })
         .unzip();
     absorb(unprocessed, &mut tables)?;
+    if let Some(update) = index_update {
+        update.finish()?;
+    }
 
     let cards = cards.finish();
     tables.finish(&cards)?;
@@ -176,17 +230,119 @@ pub fn score_archive(out: &OutDir, archive: &TranscriptArchive, pack: &Pack) -> 
 /// A transcript file's path and its bytes (or why they could not be read).
 type ReadFile = (PathBuf, std::io::Result<Vec<u8>>);
 
+/// A batch's calls, each with its hits and what it asks of the search index.
+type ScoredBatch = (Vec<CallResult>, (Vec<Vec<Hit>>, Vec<IndexWork>));
+
+/// What the readers need to keep the search index.
+struct Indexing<'a> {
+    indexed: &'a IndexedCalls,
+    maker: DocumentMaker,
+    /// What told mono calls' speakers apart: a new pack re-indexes them.
+    speakers_key: u64,
+    root: &'a Path,
+}
+
+impl Indexing<'_> {
+    /// What the index needs of one call read from `path` (its bytes' stamp).
+    fn work(&self, t: &Transcript, path: &Path, file_stamp: u64, matcher: &Matcher, pack: &Pack) -> IndexWork {
+        let stamp = file_stamp ^ if t.is_mixed() { self.speakers_key } else { 0 };
+        if self.indexed.is_current(&t.call_id, stamp) {
+            return IndexWork::Keep(stamp);
+        }
+        // the speakers as the rules tell them (a mono call, by voice)
+        let (attributed, _) = crate::rules::tell_speakers(t, &matcher.find(t), pack);
+        let relative = path.strip_prefix(self.root).unwrap_or(path);
+        IndexWork::Replace(self.maker.documents(&attributed, relative, stamp))
+    }
+}
+
+/// Brings the search index of `out` up to date with its archive, without
+/// scoring (`callqa search` on a folder whose index is missing or cannot be
+/// trusted). The calls whose latest attempt failed are left out, as `score` does.
+pub fn index_archive(out: &OutDir, pack: &Pack) -> anyhow::Result<IndexChange> {
+    let failures = open_failures(out)?;
+    let failed_ids: HashSet<&str> = failures.iter().filter(|f| !f.input).map(FailedItem::key).collect();
+    let (mut update, indexed, maker) = IndexUpdate::open(&out.search_index())?;
+    let matcher = Matcher::new(pack);
+    let index = Indexing {
+        indexed: &indexed,
+        maker,
+        speakers_key: speakers_key(&matcher, pack),
+        root: out.root(),
+    };
+    let archive = TranscriptArchive::open(out)?;
+    let mut paths = archive.paths();
+    loop {
+        let batch: Vec<PathBuf> = paths.by_ref().take(BATCH).collect::<anyhow::Result<_>>()?;
+        if batch.is_empty() {
+            break;
+        }
+        let works: Vec<(String, IndexWork)> = batch
+            .into_par_iter()
+            .filter_map(|path| {
+                let bytes = std::fs::read(&path).ok()?;
+                let stamp = crate::search::stamp(&bytes, None);
+                let t = Transcript::from_file_bytes(&path, Ok(bytes)).ok()?;
+                let work = index.work(&t, &path, stamp, &matcher, pack);
+                (!failed_ids.contains(t.call_id.as_str())).then_some((t.call_id, work))
+            })
+            .collect();
+        for (call_id, work) in works {
+            match work {
+                IndexWork::None => {}
+                IndexWork::Keep(stamp) => update.keep(&call_id, stamp),
+                IndexWork::Replace(documents) => update.replace(documents)?,
+            }
+        }
+    }
+    Ok(update.finish()?)
+}
+
+/// What one call asks of the search index.
+enum IndexWork {
+    None,
+    /// Indexed from this very transcript already.
+    Keep(u64),
+    Replace(CallDocuments),
+}
+
+/// The settings a mono call's speakers depend on: the attribution settings
+/// and the agent-only phrases that tell the agent's voice.
+fn speakers_key(matcher: &Matcher, pack: &Pack) -> u64 {
+    let key = format!("{:?} {}", pack.speakers, matcher.near_fingerprint());
+    crate::search::stamp(key.as_bytes(), None)
+}
+
+/// What a call is judged with.
+struct Judging<'a> {
+    matcher: &'a Matcher,
+    pack: &'a Pack,
+    redactor: Option<&'a Redactor>,
+    reviews: &'a ReviewBook,
+}
+
 fn score_transcript(
     path: &Path,
     bytes: std::io::Result<Vec<u8>>,
-    matcher: &Matcher,
-    pack: &Pack,
-    redactor: Option<&Redactor>,
-) -> (CallResult, Vec<Hit>) {
+    judging: &Judging,
+    index: Option<&Indexing>,
+) -> (CallResult, (Vec<Hit>, IndexWork)) {
+    let Judging {
+        matcher,
+        pack,
+        redactor,
+        reviews,
+    } = *judging;
+    let stamp = index.and_then(|_| bytes.as_ref().ok().map(|b| crate::search::stamp(b, None)));
     match Transcript::from_file_bytes(path, bytes) {
         Ok(t) => {
+            let index_work = match (index, stamp) {
+                (Some(index), Some(stamp)) => index.work(&t, path, stamp, matcher, pack),
+                _ => IndexWork::None,
+            };
             // matched and judged on the raw text; only what people read is redacted
-            let (evaluation, mut hits) = judge(&t, matcher, pack);
+            let (mut evaluation, mut hits) = judge(&t, matcher, pack);
+            apply_reviews(&mut evaluation, &mut hits, reviews.of_call(&t.call_id), &pack.rubric);
             if let Some(redactor) = redactor {
                 for hit in &mut hits {
                     if let std::borrow::Cow::Owned(redacted) = redactor.redact(&hit.context) {
@@ -205,7 +361,7 @@ fn score_transcript(
                 evaluation: Ok(evaluation),
                 personal_data_s,
             };
-            (call, hits)
+            (call, (hits, index_work))
         }
         // a corrupt transcript is a failed row naming the file, never a lost call
         Err(e) => (
@@ -222,7 +378,39 @@ fn score_transcript(
                 evaluation: Err(e.to_string()),
                 personal_data_s: None,
             },
-            Vec::new(),
+            (Vec::new(), IndexWork::None),
         ),
     }
+}
+
+/// The reviewed calls of `out` judged again with `pack`, measured against
+/// their reviews (`callqa lexicon test`): what a changed pack would do to
+/// each rule's agreement with QA staff, before the night's run. Returns the
+/// tallies and the reviewed calls whose transcript is no longer in the archive.
+pub fn test_against_reviews(out: &OutDir, pack: &Pack) -> anyhow::Result<(AgreementBook, Vec<String>)> {
+    let reviews = ReviewBook::open(out)?;
+    let calls = read_calls(out)?;
+    let matcher = Matcher::new(pack);
+    let mut ids: Vec<&str> = reviews.calls().collect();
+    ids.sort_unstable();
+    let judged: Vec<Result<(String, String, Vec<RuleReview>), String>> = ids
+        .par_iter()
+        .map(|&id| {
+            let started_at = calls.get(id).and_then(|c| c.started_at.as_deref());
+            let transcript = find_transcript(out, id, started_at).ok_or_else(|| id.to_string())?;
+            let (mut evaluation, mut hits) = judge(&transcript, &matcher, pack);
+            apply_reviews(&mut evaluation, &mut hits, reviews.of_call(id), &pack.rubric);
+            let rules = evaluation.review.map(|r| r.rules).unwrap_or_default();
+            Ok((id.to_string(), transcript.agent_id, rules))
+        })
+        .collect();
+    let mut book = AgreementBook::default();
+    let mut missing = Vec::new();
+    for call in judged {
+        match call {
+            Ok((id, agent, rules)) => book.add(&id, &agent, &rules),
+            Err(id) => missing.push(id),
+        }
+    }
+    Ok((book.finish(crate::rules::settings::RULE_IDS), missing))
 }

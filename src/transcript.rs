@@ -65,8 +65,9 @@ pub struct Segment {
     pub text: String,
     /// Mean token probability, 0..1.
     pub confidence: f32,
-    /// What the voice sounded like, on mono recordings only: the rules tell
-    /// agent from customer by it (`rules::speakers`).
+    /// What the voice sounded like: on mono recordings the rules tell agent
+    /// from customer by it (`rules::speakers`); a customer's voice rising
+    /// against its start is a risk signal (`rules::risk`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<VoicePrint>,
     /// Phrases the text nearly holds, checked against the audio at transcription.
@@ -141,6 +142,10 @@ pub struct VoicePrint {
     pub pitch: f32,
     /// Seconds of voiced speech the median is over.
     pub voiced_s: f32,
+    /// Median level of the voiced frames, dB of full scale (prints made
+    /// before `pitch+level/3` have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level_db: Option<f32>,
 }
 
 /// What produced a transcript; equal fingerprints mean the cached transcript

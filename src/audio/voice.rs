@@ -8,6 +8,10 @@
 //! sample calls they separated the voices worse than chance where pitch alone
 //! got 82 % of segments right, and adding them to pitch made it worse.)
 //!
+//! The print also holds the segment's loudness: a customer whose voice rises
+//! in pitch and level against their own start of the call is a risk signal
+//! (`rules::risk`). Every segment gets a print, on every channel.
+//!
 //! Prints are made here, from the audio, while it is at hand; the rules stage
 //! (`rules::speakers`) groups them into two voices and decides which one is
 //! the agent's, with the lexicon, at scoring time, so a new lexicon
@@ -19,10 +23,10 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 
 use super::{SpeakerTrack, WHISPER_RATE_HZ};
-use crate::transcript::{Segment, Speaker, VoicePrint};
+use crate::transcript::{Segment, VoicePrint};
 
 /// Names the voice-print method: transcripts printed by another need printing again.
-pub const VOICE_PRINTS: &str = "pitch/2";
+pub const VOICE_PRINTS: &str = "pitch+level/3";
 
 /// Frames step 10 ms.
 const HOP: usize = 160;
@@ -47,14 +51,11 @@ const MIN_SPEECH_DB: f32 = -60.0;
 /// Fewer voiced speech frames than this (0.1 s) make no print.
 const MIN_VOICED_FRAMES: usize = 10;
 
-/// Gives each of `segments` spoken on the mixed `track` (speaker unknown) its
-/// voice print. Segments of known speakers are left as they are.
+/// Gives each of `segments` spoken on `track` (those of the track's speaker:
+/// the mixed track's unknown speech, or one side's channel) its voice print.
 pub fn print_voices(track: &SpeakerTrack, segments: &mut [Segment]) {
-    if track.speaker != Speaker::Unknown {
-        return;
-    }
     let printer = VoicePrinter::of(&track.samples);
-    for segment in segments.iter_mut().filter(|s| s.speaker == Speaker::Unknown) {
+    for segment in segments.iter_mut().filter(|s| s.speaker == track.speaker) {
         segment.voice = printer.voice_print(segment.start, segment.end);
     }
 }
@@ -91,24 +92,29 @@ impl<'a> VoicePrinter<'a> {
         let loudest = energy_db.iter().copied().fold(f32::MIN, f32::max);
         let gate = (loudest - SPEECH_WITHIN_DB).max(MIN_SPEECH_DB);
         let mut scratch = self.pitch.scratch();
-        let mut voiced: Vec<f32> = (first..last)
+        // (pitch, level) of each voiced speech frame
+        let (mut pitch, mut level): (Vec<f32>, Vec<f32>) = (first..last)
             .zip(&energy_db)
             .filter(|&(_, &db)| db >= gate)
-            .map(|(f, _)| {
-                self.pitch
-                    .frame(window_at(self.samples, f * HOP, PITCH_FRAME), &mut scratch)
+            .map(|(f, &db)| {
+                let pitch = self
+                    .pitch
+                    .frame(window_at(self.samples, f * HOP, PITCH_FRAME), &mut scratch);
+                (pitch, db)
             })
-            .filter(|p| !p.is_nan())
-            .collect();
-        if voiced.len() < MIN_VOICED_FRAMES {
+            .filter(|(p, _)| !p.is_nan())
+            .unzip();
+        if pitch.len() < MIN_VOICED_FRAMES {
             return None;
         }
-        voiced.sort_by(f32::total_cmp);
+        pitch.sort_by(f32::total_cmp);
+        level.sort_by(f32::total_cmp);
         // two decimals (a 70th of an octave) are finer than voices differ, and keep transcripts small
         let round = |v: f32| (v * 100.0).round() / 100.0;
         Some(VoicePrint {
-            pitch: round(voiced[voiced.len() / 2]),
-            voiced_s: round(voiced.len() as f32 * HOP as f32 / WHISPER_RATE_HZ as f32),
+            pitch: round(pitch[pitch.len() / 2]),
+            voiced_s: round(pitch.len() as f32 * HOP as f32 / WHISPER_RATE_HZ as f32),
+            level_db: Some((level[level.len() / 2] * 10.0).round() / 10.0),
         })
     }
 }
@@ -228,6 +234,7 @@ impl Pitch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transcript::Speaker;
 
     /// A buzzy vowel-like tone: harmonics of `f0` under one formant.
     fn voice(f0: f32, seconds: f32) -> Vec<f32> {
@@ -282,16 +289,34 @@ mod tests {
             (hz[0] / 120.0 - 1.0).abs() < 0.03 && (hz[1] / 230.0 - 1.0).abs() < 0.03,
             "{hz:?}"
         );
-        // a channel of known speaker is not printed
-        let mut agent = vec![Segment::new(Speaker::Agent, 0.0, 1.0, "您好")];
+        // a side's channel prints its own speaker's segments, not the other side's
+        let mut both = vec![
+            Segment::new(Speaker::Agent, 0.0, 1.0, "您好"),
+            Segment::new(Speaker::Customer, 1.5, 2.5, "你好"),
+        ];
         print_voices(
             &SpeakerTrack {
                 speaker: Speaker::Agent,
                 samples: line,
             },
-            &mut agent,
+            &mut both,
         );
-        assert_eq!(agent[0].voice, None);
+        assert!(both[0].voice.is_some() && both[1].voice.is_none(), "{both:?}");
+    }
+
+    #[test]
+    fn the_level_is_the_voiced_speech_in_db_of_full_scale() {
+        let calm = voice(150.0, 1.0);
+        let peak = calm.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let mut line: Vec<f32> = calm.iter().map(|x| x / peak * 0.05).collect();
+        line.extend(vec![0.0; 8000]);
+        // the same voice, twice as loud: 6 dB up
+        line.extend(calm.iter().map(|x| x / peak * 0.1));
+        let printer = VoicePrinter::of(&line);
+        let level = |from: f64, to: f64| printer.voice_print(from, to).unwrap().level_db.unwrap();
+        let (quiet, loud) = (level(0.0, 1.0), level(1.5, 2.5));
+        assert!((-45.0..-20.0).contains(&quiet), "{quiet}");
+        assert!((loud - quiet - 6.0).abs() < 0.3, "{quiet} → {loud}");
     }
 
     #[test]

@@ -43,7 +43,16 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
     })?;
     let examples = select_examples(hits, &calls, &filter);
     let (clips, failed) = match &args.clips {
-        Some(dir) => cut_all(&examples, &calls, dir, args.context_s, &args.audio_roots.roots())?,
+        Some(dir) => {
+            let folder = ClipFolder {
+                dir,
+                title: &out.root().display().to_string(),
+                description: filter.describe(),
+                context_s: args.context_s,
+                roots: &args.audio_roots.roots(),
+            };
+            folder.write(&examples, &calls)?
+        }
         None => (vec![None; examples.len()], 0),
     };
     let printed = match args.format {
@@ -56,23 +65,7 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
         }
     };
     print_out(printed)?;
-    if let Some(dir) = &args.clips {
-        let page = examples_page(&ExamplesPage {
-            title: &out.root().display().to_string(),
-            filter: filter.describe(),
-            rows: rows(&examples, &clips),
-            context_s: args.context_s,
-        })?;
-        write_atomic(&dir.join("index.html"), page.as_bytes())
-            .with_context(|| format!("writing {}", dir.join("index.html").display()))?;
-        write_atomic(&dir.join("index.csv"), &csv_of(&examples, &clips)?)
-            .with_context(|| format!("writing {}", dir.join("index.csv").display()))?;
-        eprintln!(
-            "{} clips in {} (open index.html in a browser to listen)",
-            clips.iter().flatten().count(),
-            dir.display()
-        );
-    } else {
+    if args.clips.is_none() {
         let n = examples.len();
         eprintln!("{n} example{}", if n == 1 { "" } else { "s" });
     }
@@ -81,6 +74,48 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// A folder of clips with the page to listen from (`examples --clips`,
+/// `search --clips`).
+pub(crate) struct ClipFolder<'a> {
+    pub dir: &'a Path,
+    /// The page's title: the output folder.
+    pub title: &'a str,
+    /// What was asked for, in words.
+    pub description: String,
+    pub context_s: f64,
+    pub roots: &'a AudioRoots,
+}
+
+impl ClipFolder<'_> {
+    /// Cuts a clip per example, writes index.html and index.csv; returns
+    /// each example's clip (None where its call's audio could not be cut)
+    /// and how many calls could not be cut.
+    pub fn write(
+        &self,
+        examples: &[Example],
+        calls: &std::collections::HashMap<String, CallRecord>,
+    ) -> anyhow::Result<(Vec<Option<String>>, usize)> {
+        let dir = self.dir;
+        let (clips, failed) = cut_all(examples, calls, dir, self.context_s, self.roots)?;
+        let page = examples_page(&ExamplesPage {
+            title: self.title,
+            filter: self.description.clone(),
+            rows: rows(examples, &clips),
+            context_s: self.context_s,
+        })?;
+        write_atomic(&dir.join("index.html"), page.as_bytes())
+            .with_context(|| format!("writing {}", dir.join("index.html").display()))?;
+        write_atomic(&dir.join("index.csv"), &csv_of(examples, &clips)?)
+            .with_context(|| format!("writing {}", dir.join("index.csv").display()))?;
+        eprintln!(
+            "{} clips in {} (open index.html in a browser to listen)",
+            clips.iter().flatten().count(),
+            dir.display()
+        );
+        Ok((clips, failed))
+    }
 }
 
 fn rows<'a>(examples: &'a [Example], clips: &[Option<String>]) -> Vec<ExampleRow<'a>> {
@@ -279,8 +314,14 @@ fn table(examples: &[Example]) -> String {
             ]
         })
         .collect();
+    text_table(&header, &cells)
+}
+
+/// Rows under a header, in columns padded to the widest cell (wide
+/// characters count two); the last column runs on unpadded.
+pub(crate) fn text_table<const N: usize>(header: &[&str; N], cells: &[[String; N]]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
-    for row in &cells {
+    for row in cells {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(width(cell));
         }
@@ -292,7 +333,7 @@ fn table(examples: &[Example]) -> String {
         text.join("  ") + "\n"
     };
     let mut out = line(&header.map(String::from));
-    for row in &cells {
+    for row in cells {
         out += &line(row);
     }
     out

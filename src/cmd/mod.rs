@@ -4,14 +4,16 @@ pub mod examples;
 pub mod lexicon;
 pub mod model;
 pub mod report;
+pub mod review;
 pub mod run;
 pub mod score;
+pub mod search;
 
 use std::path::Path;
 
 use anyhow::Context;
 
-use crate::cli::{Command, LexiconCommand, ModelCommand};
+use crate::cli::{Command, LexiconCommand, ModelCommand, ReviewCommand};
 use crate::lexicon::{builtin_pack, load_pack, Pack};
 
 /// Writes `text` to stdout. A reader that went away (`callqa report | head`)
@@ -48,7 +50,13 @@ pub fn dispatch(command: Command) -> anyhow::Result<Outcome> {
         Command::Score(args) => score::run(args),
         Command::Report(args) => report::run(args),
         Command::Examples(args) => examples::run(args),
+        Command::Search(args) => search::run(args),
+        Command::Review(ReviewCommand::Import(args)) => review::import(args),
+        Command::Review(ReviewCommand::Sample(args)) => review::sample(args),
         Command::Lexicon(LexiconCommand::Check { dir }) => lexicon::check(dir.as_deref()),
+        Command::Lexicon(LexiconCommand::Test { out, lexicons, json }) => {
+            lexicon::test(&out, lexicons.lexicons.as_deref(), json)
+        }
         Command::Model(ModelCommand::Import { source, out, quantize }) => {
             model::import(&source, &out, quantize).map(|()| Outcome::Success)
         }

@@ -4,8 +4,8 @@
 
 use crate::cli::ScoreArgs;
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
-use crate::scoring::score_folder;
-use crate::store::{lock_folder, LockMode, OutDir};
+use crate::scoring::{score_archive_indexing, SearchIndexing};
+use crate::store::{lock_folder, LockMode, OutDir, TranscriptArchive};
 
 pub fn run(args: ScoreArgs) -> anyhow::Result<Outcome> {
     let console = Console::new(&args.output);
@@ -22,7 +22,12 @@ pub fn run(args: ScoreArgs) -> anyhow::Result<Outcome> {
         );
     }
     let _lock = lock_folder(&out, LockMode::Exclusive, "callqa score")?;
-    let scored = score_folder(&out, &pack)?;
+    let indexing = if args.no_index {
+        SearchIndexing::Skip
+    } else {
+        SearchIndexing::Keep
+    };
+    let scored = score_archive_indexing(&out, &TranscriptArchive::open(&out)?, &pack, indexing)?;
     console.summary(&BatchSummary::new("score", &out, started.elapsed().as_secs_f64()).with_scores(&scored));
     Ok(if scored.failed > 0 {
         Outcome::SomeFailed

@@ -46,6 +46,10 @@ pub enum Role {
     HoldCheckin,
     /// Recorded in hits, not scored (a pack's own extra lists).
     Watch,
+    /// The customer's words that signal a complaint or an escalation
+    /// (投诉, 12315, 找你们领导): they flag the call at risk for managers and
+    /// never count against the agent, unless the pack makes `customer_risk` a rule.
+    Risk,
     /// A timing event the rules found (dead air, talk-over…), not a phrase: no
     /// pack category has this role.
     Acoustic,
@@ -53,7 +57,7 @@ pub enum Role {
 
 impl Role {
     /// The roles a pack's category can have.
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::Greeting,
         Role::Closing,
         Role::NineDo,
@@ -63,6 +67,7 @@ impl Role {
         Role::HoldReturn,
         Role::HoldCheckin,
         Role::Watch,
+        Role::Risk,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +81,7 @@ impl Role {
             Role::HoldReturn => "hold_return",
             Role::HoldCheckin => "hold_checkin",
             Role::Watch => "watch",
+            Role::Risk => "risk",
             Role::Acoustic => "acoustic",
         }
     }
@@ -224,10 +230,15 @@ pub enum NotCounted {
     LaterGreeting,
     /// Its category is watched, not scored.
     NoRule,
+    /// The customer's words that flag the call at risk: for managers, not
+    /// against the agent.
+    RiskSignal,
+    /// A reviewer listened and found the agent kept its rule.
+    OverturnedByReview,
 }
 
 impl NotCounted {
-    pub const ALL: [NotCounted; 10] = [
+    pub const ALL: [NotCounted; 12] = [
         NotCounted::NotJudged,
         NotCounted::CustomersWords,
         NotCounted::AgentsWords,
@@ -238,6 +249,8 @@ impl NotCounted {
         NotCounted::NotAtHold,
         NotCounted::LaterGreeting,
         NotCounted::NoRule,
+        NotCounted::RiskSignal,
+        NotCounted::OverturnedByReview,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -252,6 +265,8 @@ impl NotCounted {
             NotCounted::NotAtHold => "not_at_hold",
             NotCounted::LaterGreeting => "later_greeting",
             NotCounted::NoRule => "no_rule",
+            NotCounted::RiskSignal => "risk_signal",
+            NotCounted::OverturnedByReview => "overturned_by_review",
         }
     }
 
@@ -272,6 +287,8 @@ impl NotCounted {
             NotCounted::NotAtHold => "no hold next to it",
             NotCounted::LaterGreeting => "a later greeting",
             NotCounted::NoRule => "watched, not scored",
+            NotCounted::RiskSignal => "a risk signal for managers, not against the agent",
+            NotCounted::OverturnedByReview => "a reviewer found the rule kept",
         }
     }
 }

@@ -9,7 +9,8 @@ use super::phrase::{parse_line, Phrase};
 use super::{PackError, PackProblem, Role};
 use crate::input::CenterZone;
 use crate::privacy::PrivacySettings;
-use crate::rules::settings::{Rubric, RuleSettings, SpeakerSettings, TimingSettings, RULE_IDS};
+use crate::review::ReviewSettings;
+use crate::rules::settings::{RiskSettings, Rubric, RuleSettings, SpeakerSettings, TimingSettings, RULE_IDS};
 use crate::text::NormalizeOptions;
 
 /// Whose words a category listens to.
@@ -115,7 +116,11 @@ struct PackToml {
     #[serde(default)]
     rubric: Rubric,
     #[serde(default)]
+    risk: RiskSettings,
+    #[serde(default)]
     privacy: PrivacySettings,
+    #[serde(default)]
+    review: ReviewSettings,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -147,8 +152,11 @@ pub struct Pack {
     pub timing: TimingSettings,
     pub speakers: SpeakerSettings,
     pub rubric: Rubric,
+    pub risk: RiskSettings,
     /// What of customers' personal data is redacted where people read.
     pub privacy: PrivacySettings,
+    /// The floors a rule's agreement with QA reviewers must hold.
+    pub review: ReviewSettings,
 }
 
 impl Pack {
@@ -169,6 +177,7 @@ pub fn builtin_pack() -> Pack {
         ("hold_request.txt", include_str!("../../lexicons/hold_request.txt")),
         ("hold_return.txt", include_str!("../../lexicons/hold_return.txt")),
         ("hold_checkin.txt", include_str!("../../lexicons/hold_checkin.txt")),
+        ("risk.txt", include_str!("../../lexicons/risk.txt")),
     ];
     let files: HashMap<&str, &str> = FILES.iter().copied().collect();
     load_from(Path::new("<built-in lexicons>"), |name| {
@@ -314,7 +323,9 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         timing: config.timing,
         speakers: config.speakers,
         rubric: config.rubric,
+        risk: config.risk,
         privacy: config.privacy,
+        review: config.review,
     })
 }
 
@@ -357,6 +368,11 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
         ("rubric", "nine_dont_cap", b.nine_dont_cap),
         ("rubric", "nine_do_bonus_per_hit", b.nine_do_bonus_per_hit),
         ("rubric", "nine_do_bonus_cap", b.nine_do_bonus_cap),
+        ("rubric", "customer_risk", b.customer_risk),
+        ("risk", "voice_baseline_s", config.risk.voice_baseline_s),
+        ("risk", "voice_louder_db", config.risk.voice_louder_db),
+        ("risk", "voice_higher_octaves", config.risk.voice_higher_octaves),
+        ("risk", "voice_min_raised_s", config.risk.voice_min_raised_s),
     ];
     let mut problem = |section: &str, key: &str, message: String| {
         problems.push(PackProblem {
@@ -381,6 +397,18 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
                 section,
                 key,
                 format!("{section}.{key} must be at most 100, not {value}"),
+            );
+        }
+    }
+    for (key, value) in [
+        ("min_precision", config.review.min_precision),
+        ("min_recall", config.review.min_recall),
+    ] {
+        if !(value.is_finite() && (0.0..=1.0).contains(&value)) {
+            problem(
+                "review",
+                key,
+                format!("review.{key} must be a share from 0 to 1, not {value}"),
             );
         }
     }

@@ -231,6 +231,9 @@ mod tests {
             dead_air_per_call: Some(0.0),
             talk_over_per_call: None,
             uncertain_calls: 0,
+            at_risk_calls: 0,
+            at_risk_per_100: Some(0.0),
+            reviewed_calls: 0,
         };
         let svg = score_per_agent(&[&card], 80.0).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");

@@ -155,8 +155,7 @@ mod tests {
             agent_id: agent.into(),
             call_date: Some(day.into()),
             score: Some(score),
-            audio_path: None,
-            personal_data_s: None,
+            ..CallRecord::default()
         };
         HashMap::from([
             ("good".to_string(), facts("A1", "2026-11-01", 90.0)),

@@ -24,6 +24,7 @@ pub enum ReportPageError {
 
 const REPORT_TEMPLATE: &str = "report.html";
 const EXAMPLES_TEMPLATE: &str = "examples.html";
+const REVIEW_TEMPLATE: &str = "review.html";
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
@@ -33,6 +34,8 @@ fn environment() -> Environment<'static> {
         .expect("the report template parses");
     env.add_template(EXAMPLES_TEMPLATE, include_str!("templates/examples.html"))
         .expect("the examples template parses");
+    env.add_template(REVIEW_TEMPLATE, include_str!("templates/review.html"))
+        .expect("the review template parses");
     env.add_template("style.css", include_str!("templates/style.css"))
         .expect("the style sheet parses");
     env.add_filter("mmss", |seconds: f64| mm_ss(seconds));
@@ -131,6 +134,66 @@ pub struct ExamplesPage<'a> {
 /// The clip index as one HTML page, playable from its folder with no server.
 pub fn examples_page(page: &ExamplesPage) -> Result<String, ReportPageError> {
     render(EXAMPLES_TEMPLATE, Value::from(Serde(page)))
+}
+
+/// The review page: calls picked for QA staff, each with its audio, its
+/// transcript and the machine's verdict per rule with the evidence.
+#[derive(Debug, Serialize)]
+pub struct ReviewPage {
+    /// The output folder reviewed.
+    pub title: String,
+    /// How the calls were picked, in words.
+    pub how: String,
+    /// Keeps a reviewer's unsaved choices apart from another page's.
+    pub page_key: String,
+    /// The name the saved CSV gets.
+    pub csv_name: String,
+    pub calls: Vec<ReviewCall>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReviewCall {
+    pub index: usize,
+    pub call_id: String,
+    pub agent_id: String,
+    pub call_date: Option<String>,
+    pub score: Option<f64>,
+    pub passed: bool,
+    /// The call's audio, relative to the page.
+    pub audio: Option<String>,
+    /// Why there is none.
+    pub audio_problem: String,
+    pub lines: Vec<ReviewLine>,
+    pub rules: Vec<ReviewRule>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReviewLine {
+    pub speaker: &'static str,
+    pub start_s: f64,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReviewRule {
+    pub rule: String,
+    /// `fail`, `pass` or `open`.
+    pub machine: &'static str,
+    pub evidence: Vec<ReviewEvidence>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReviewEvidence {
+    pub start_s: f64,
+    pub matched_text: String,
+    pub counted: bool,
+    pub why: String,
+}
+
+/// The review page as one HTML file, playable from its folder with no server;
+/// it saves the reviewer's verdicts as a CSV through the browser's download.
+pub fn review_page(page: &ReviewPage) -> Result<String, ReportPageError> {
+    render(REVIEW_TEMPLATE, Value::from(Serde(page)))
 }
 
 #[cfg(test)]

@@ -22,10 +22,14 @@ use serde::{Deserialize, Serialize};
 
 pub use clips::{clip_file_name, cut_clips, ClipError, Moment};
 pub use examples::{select_examples, Example, ExampleFilter};
-pub use html::{examples_page, page_of_folder, ExampleRow, ExamplesPage, ReportPageError};
+pub use html::{
+    examples_page, page_of_folder, review_page, ExampleRow, ExamplesPage, ReportPageError, ReviewCall, ReviewEvidence,
+    ReviewLine, ReviewPage, ReviewRule,
+};
 
 use crate::lexicon::{Hit, Role};
-use crate::rules::{CallResult, Scorecard, ScorecardBook, SpeakersFrom};
+use crate::review::AgreementBook;
+use crate::rules::{CallResult, CallRisk, Scorecard, ScorecardBook, SpeakersFrom};
 use crate::transcript::Speaker;
 
 /// How many of the worst calls, bad moments and unprocessed calls the report lists.
@@ -33,6 +37,7 @@ pub const WORST_CALLS_LISTED: usize = 20;
 pub const WORST_MOMENTS_LISTED: usize = 50;
 pub const FAILURES_LISTED: usize = 20;
 pub const OPEN_MOMENTS_LISTED: usize = 50;
+pub const RISK_CALLS_LISTED: usize = 50;
 /// Worst calls listed under each agent.
 pub const WORST_CALLS_PER_AGENT: usize = 3;
 /// Pieces of evidence kept per listed call.
@@ -77,6 +82,26 @@ pub struct OpenMoment {
     pub rules: Vec<String>,
     /// The uncertain hit: what was heard, where, and the audio check's score.
     pub hit: Hit,
+}
+
+/// A call whose customer may complain, as managers see it listed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskCall {
+    pub call_id: String,
+    pub agent_id: String,
+    pub call_date: Option<String>,
+    pub score: f64,
+    pub risk: CallRisk,
+    /// The customer's risk phrases, in call order (at most [`EVIDENCE_PER_CALL`]).
+    pub words: Vec<Hit>,
+}
+
+impl RiskCall {
+    /// How strong the signal is, for the list's order: the customer's words
+    /// and voice both, then words, then voice alone.
+    fn weight(&self) -> u32 {
+        self.risk.phrases.min(100) * 2 + u32::from(self.risk.raised_voice.is_some()) * 3
+    }
 }
 
 /// A call that could not be processed, and why.
@@ -149,6 +174,12 @@ pub struct Totals {
     /// Scored calls with a rule the evidence left open (`uncertain_rules`).
     #[serde(default)]
     pub uncertain_calls: usize,
+    /// Scored calls whose customer may complain (`rules::risk`).
+    #[serde(default)]
+    pub at_risk_calls: usize,
+    /// Scored calls QA staff reviewed: their verdicts are the reviewers'.
+    #[serde(default)]
+    pub reviewed_calls: usize,
 }
 
 impl Totals {
@@ -179,10 +210,16 @@ pub struct Report {
     /// Moments to listen to, behind the open verdicts, in call order.
     #[serde(default = "Listed::empty")]
     pub open_moments: Listed<OpenMoment>,
+    /// Calls whose customer may complain, strongest signal first.
+    #[serde(default = "Listed::empty")]
+    pub at_risk: Listed<RiskCall>,
     pub unprocessed: Listed<Unprocessed>,
     /// Customers' personal data was left in (`--show-pii`): the pages say so at the top.
     #[serde(default)]
     pub personal_data_shown: bool,
+    /// The machine against QA staff's reviews, rule by rule (empty without reviews).
+    #[serde(default)]
+    pub calibration: AgreementBook,
 }
 
 /// The `n` smallest items by `key`, kept in bounded memory.
@@ -248,6 +285,13 @@ fn worst_call_first(a: &FailedCall, b: &FailedCall) -> std::cmp::Ordering {
         .then_with(|| a.call_id.cmp(&b.call_id))
 }
 
+fn strongest_risk_first(a: &RiskCall, b: &RiskCall) -> std::cmp::Ordering {
+    b.weight()
+        .cmp(&a.weight())
+        .then(a.score.total_cmp(&b.score))
+        .then_with(|| a.call_id.cmp(&b.call_id))
+}
+
 fn in_call_order(a: &OpenMoment, b: &OpenMoment) -> std::cmp::Ordering {
     a.call_id.cmp(&b.call_id).then(a.hit.start_s.total_cmp(&b.hit.start_s))
 }
@@ -286,8 +330,10 @@ pub struct NightReport {
     moments: Lowest<BadMoment>,
     uncertain_calls: usize,
     open_moments: Lowest<OpenMoment>,
+    at_risk: Lowest<RiskCall>,
     unprocessed: Vec<Unprocessed>,
     unprocessed_total: usize,
+    calibration: AgreementBook,
 }
 
 /// A hit with nothing in it, to compare a moment by its time before copying the real one.
@@ -337,8 +383,10 @@ impl NightReport {
             moments: Lowest::new(WORST_MOMENTS_LISTED),
             uncertain_calls: 0,
             open_moments: Lowest::new(OPEN_MOMENTS_LISTED),
+            at_risk: Lowest::new(RISK_CALLS_LISTED),
             unprocessed: Vec::new(),
             unprocessed_total: 0,
+            calibration: AgreementBook::default(),
         }
     }
 
@@ -359,6 +407,10 @@ impl NightReport {
             }
         };
         self.scored += 1;
+        if let Some(review) = &evaluation.review {
+            let agent = call.agent_id.as_deref().unwrap_or_default();
+            self.calibration.add(&call.call_id, agent, &review.rules);
+        }
         self.audio_s += call.duration_s.unwrap_or(0.0);
         self.passed += usize::from(evaluation.passed);
         self.red_line_calls += usize::from(!evaluation.red_lines.is_empty());
@@ -463,6 +515,27 @@ impl NightReport {
                 );
             }
         }
+        if evaluation.risk.at_risk {
+            let probe = RiskCall {
+                call_id: call.call_id.clone(),
+                agent_id: agent_id.to_string(),
+                call_date: call.call_date().map(str::to_string),
+                score: evaluation.score,
+                risk: evaluation.risk.clone(),
+                words: Vec::new(),
+            };
+            if self.at_risk.wants(&probe, strongest_risk_first) {
+                // the customer's words, as the rules heard them (not an agent quoting 投诉)
+                let customers = |h: &&Hit| {
+                    h.role == Role::Risk
+                        && (h.verdict.counted || h.verdict.not_counted == Some(crate::lexicon::NotCounted::RiskSignal))
+                };
+                let words = hits.iter().filter(customers).take(EVIDENCE_PER_CALL).cloned().collect();
+                self.at_risk.push(RiskCall { words, ..probe }, strongest_risk_first);
+            } else {
+                self.at_risk.pass();
+            }
+        }
         for hit in hits.iter().filter(|h| h.verdict.counted) {
             if matches!(
                 hit.verdict.rule.as_deref(),
@@ -537,6 +610,8 @@ impl NightReport {
                 mono_by_voice: self.mono_by_voice,
                 mono_not_told: self.mono_not_told,
                 uncertain_calls: self.uncertain_calls,
+                at_risk_calls: self.at_risk.seen,
+                reviewed_calls: self.calibration.reviewed_calls as usize,
             },
             pass_mark: self.pass_mark,
             personal_data_shown: self.personal_data_shown,
@@ -556,10 +631,12 @@ impl NightReport {
             worst_calls_by_agent,
             moments: self.moments.into_listed(worst_moment_first),
             open_moments: self.open_moments.into_listed(in_call_order),
+            at_risk: self.at_risk.into_listed(strongest_risk_first),
             unprocessed: Listed {
                 items: self.unprocessed,
                 total: self.unprocessed_total,
             },
+            calibration: self.calibration.finish(crate::rules::settings::RULE_IDS),
         }
     }
 }
@@ -610,6 +687,54 @@ impl Report {
                 .score
                 .map_or("no score".to_string(), |s| format!("{s:+.2} per character")),
             m.rules.join(", ")
+        )
+    }
+
+    /// A verdict a reviewer overturned, in a line.
+    pub fn dispute_line(d: &crate::review::Dispute) -> String {
+        let machine = d.machine.map_or("left open", |m| m.as_str());
+        let note = if d.note.is_empty() {
+            String::new()
+        } else {
+            format!(": “{}”", d.note)
+        };
+        format!(
+            "{} (agent {}), {}: machine {machine}, {} says {}{note}",
+            d.call_id,
+            d.agent_id,
+            d.rule,
+            d.reviewer,
+            d.human.as_str()
+        )
+    }
+
+    /// Why a call is at risk, in a line: the customer's words and voice.
+    pub fn risk_line(call: &RiskCall) -> String {
+        let mut why = Vec::new();
+        if let Some(first) = call.words.first() {
+            let said: Vec<String> = call.words.iter().map(|h| format!("「{}」", h.matched_text)).collect();
+            why.push(format!(
+                "the customer said {} (first at {}: …{}…)",
+                said.join(" "),
+                mm_ss(first.start_s),
+                first.context
+            ));
+        }
+        if let Some(v) = &call.risk.raised_voice {
+            why.push(format!(
+                "raised their voice from {} ({:+.0} dB, {:+.2} octave against their start)",
+                mm_ss(v.at_s),
+                v.louder_db,
+                v.higher_octaves
+            ));
+        }
+        format!(
+            "{} (agent {}{}, score {:.0}): {}",
+            call.call_id,
+            call.agent_id,
+            call.call_date.as_deref().map(|d| format!(", {d}")).unwrap_or_default(),
+            call.score,
+            why.join("; ")
         )
     }
 
@@ -688,6 +813,10 @@ pub(crate) mod tests {
                 uncertain_rules: vec![],
                 timing: Default::default(),
                 speakers: Default::default(),
+                risk: Default::default(),
+                deductions: Default::default(),
+                bonus: 0.0,
+                review: None,
             }),
             personal_data_s: None,
         }

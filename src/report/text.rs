@@ -101,6 +101,62 @@ impl Report {
             }
             more(&mut out, self.open_moments.rest(), "moments");
         }
+        if !self.at_risk.items.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## Calls at risk of a complaint ({} calls; for managers, not counted against agents)\n",
+                self.totals.at_risk_calls
+            );
+            for call in &self.at_risk.items {
+                let _ = writeln!(out, "- {}", md(&Self::risk_line(call)));
+            }
+            more(&mut out, self.at_risk.rest(), "calls (calls.parquet, at_risk)");
+        }
+        if !self.calibration.rules.is_empty() {
+            let c = &self.calibration;
+            let _ = writeln!(
+                out,
+                "\n## The machine against QA reviews ({} calls reviewed; their verdicts are the reviewers')\n",
+                c.reviewed_calls
+            );
+            let _ = writeln!(
+                out,
+                "| rule | reviewed | agreed | false fails | false passes | left open | kappa |"
+            );
+            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+            for a in &c.rules {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} | {} |",
+                    md(&a.rule),
+                    a.reviewed,
+                    percent(a.rate),
+                    a.false_fails,
+                    a.false_passes,
+                    a.left_open,
+                    a.kappa.map_or("–".to_string(), |k| format!("{k:.2}"))
+                );
+            }
+            if let Some(rate) = c.reviewers.rate {
+                let _ = writeln!(
+                    out,
+                    "\nReviewers against each other: {} agreed in {} verdicts given twice.",
+                    percent(Some(rate)),
+                    c.reviewers.pairs
+                );
+            }
+            if !c.disputes.is_empty() {
+                let _ = writeln!(out, "\n### Verdicts the reviewers overturned\n");
+                for d in &c.disputes {
+                    let _ = writeln!(out, "- {}", md(&Self::dispute_line(d)));
+                }
+                more(
+                    &mut out,
+                    c.disputes_total as usize - c.disputes.len(),
+                    "(reviews.parquet)",
+                );
+            }
+        }
         if !self.unprocessed.items.is_empty() {
             let _ = writeln!(out, "\n## Could not be processed\n");
             for u in &self.unprocessed.items {
@@ -147,6 +203,26 @@ impl Report {
             for m in self.open_moments.items.iter().take(SHOWN) {
                 let _ = writeln!(out, "  {}", Self::open_moment_line(m));
             }
+        }
+        if !self.at_risk.items.is_empty() {
+            let _ = writeln!(out, "Calls at risk of a complaint ({}):", self.totals.at_risk_calls);
+            for call in self.at_risk.items.iter().take(SHOWN) {
+                let _ = writeln!(out, "  {}", Self::risk_line(call));
+            }
+        }
+        if !self.calibration.rules.is_empty() {
+            let rules: Vec<String> = self
+                .calibration
+                .rules
+                .iter()
+                .map(|a| format!("{} {} of {}", a.rule, a.agreed, a.reviewed))
+                .collect();
+            let _ = writeln!(
+                out,
+                "Reviewed by QA ({} calls); the machine agreed: {}",
+                self.calibration.reviewed_calls,
+                rules.join(", ")
+            );
         }
         if !self.worst_calls.items.is_empty() {
             let _ = writeln!(out, "Worst calls:");

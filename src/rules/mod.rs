@@ -16,6 +16,8 @@
 //!   pass mark, unless it broke one of the rubric's red lines, which fail it
 //!   outright whatever its score.
 
+mod review;
+mod risk;
 mod scorecard;
 pub mod settings;
 mod speakers;
@@ -25,6 +27,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use review::apply_reviews;
+use review::score_of;
+pub use risk::{CallRisk, RaisedVoice};
 pub use scorecard::{scorecards, Scorecard, ScorecardBook};
 pub use speakers::{Attribution, SpeakersFrom};
 pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY, RULES as TIMING_RULES};
@@ -32,6 +37,7 @@ pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY,
 use serde::{Deserialize, Serialize};
 
 use crate::lexicon::{CategorySpeaker, Hit, HitVerdict, Matcher, NotCounted, Pack, Role};
+use crate::review::RuleReview;
 use crate::transcript::{Segment, Speaker, Transcript};
 use settings::UnknownSpeaker;
 
@@ -73,6 +79,31 @@ pub struct Evaluation {
     /// Who spoke: by channel, or on mono calls by voice, and how surely.
     #[serde(default)]
     pub speakers: Attribution,
+    /// Whether the customer may complain: their words or their raised voice.
+    #[serde(default)]
+    pub risk: CallRisk,
+    /// What each failed rule took off the score (rule id → points).
+    #[serde(default)]
+    pub deductions: BTreeMap<String, f64>,
+    /// The nine-do phrases' bonus, added back.
+    #[serde(default)]
+    pub bonus: f64,
+    /// When QA staff reviewed the call: the machine's verdict, and theirs per
+    /// rule. The fields above are then the reviewed verdict.
+    #[serde(default)]
+    pub review: Option<Reviewed>,
+}
+
+/// A reviewed call: what the machine said before the reviewers overruled it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reviewed {
+    pub machine_score: f64,
+    pub machine_passed: bool,
+    pub machine_failed_rules: Vec<String>,
+    /// Each reviewed rule: the machine's verdict and the reviewers'.
+    pub rules: Vec<RuleReview>,
+    /// Rules whose verdict the reviewers changed.
+    pub overturned: Vec<String>,
 }
 
 /// One row of the calls table: a call that was scored, or one that failed before scoring.
@@ -323,34 +354,68 @@ fn evaluate(
             failed_rules.push(rule.to_string());
         }
     }
+    let risk = risk::assess(&of_role(Role::Risk).collect::<Vec<_>>(), &customer_speech, &pack.risk);
+    let risk_is_a_rule = pack.risk.counts_against_agent;
+    if risk.at_risk && risk_is_a_rule {
+        failed_rules.push("customer_risk".to_string());
+    }
 
     let r = &pack.rubric;
     let capped = |per: f64, n: u32, cap: f64| (per * n as f64).min(cap);
-    let mut score = 100.0;
-    // a rule left open (grey evidence) takes nothing off
+    // what each failed rule costs (a rule left open, on grey evidence, costs nothing)
     let failed = |rule: &str| failed_rules.iter().any(|f| f == rule);
+    let mut deductions = BTreeMap::new();
+    let mut deduct = |rule: &str, points: f64| {
+        if points > 0.0 {
+            deductions.insert(rule.to_string(), points);
+        }
+    };
     if failed("greeting_missing") {
-        score -= r.greeting_missing;
+        deduct("greeting_missing", r.greeting_missing);
     } else if failed("greeting_late") {
-        score -= r.greeting_late;
+        deduct("greeting_late", r.greeting_late);
     }
     if failed("closing_missing") {
-        score -= r.closing_missing;
+        deduct("closing_missing", r.closing_missing);
     }
-    score -= capped(r.hold_per_bad_hold, bad_holds, r.hold_cap);
-    score -= capped(r.forbidden_per_hit, forbidden_count, r.forbidden_cap);
-    score -= capped(r.nine_dont_per_hit, nine_dont_count, r.nine_dont_cap);
-    score += capped(r.nine_do_bonus_per_hit, nine_do_count, r.nine_do_bonus_cap);
-    score -= capped(
-        r.first_response_late,
-        events_of("first_response_late"),
-        r.first_response_late,
+    deduct("hold_etiquette", capped(r.hold_per_bad_hold, bad_holds, r.hold_cap));
+    deduct(
+        "forbidden_phrase",
+        capped(r.forbidden_per_hit, forbidden_count, r.forbidden_cap),
     );
-    score -= capped(r.dead_air_per, events_of("dead_air"), r.dead_air_cap);
-    score -= capped(r.talk_over_per, events_of("talk_over"), r.talk_over_cap);
-    score -= capped(r.speech_rate, events_of("speech_rate"), r.speech_rate);
-    score -= capped(r.hold_checkin_per, events_of("hold_checkin"), r.hold_checkin_cap);
-    let score = score.clamp(0.0, 100.0);
+    deduct(
+        "nine_dont_phrase",
+        capped(r.nine_dont_per_hit, nine_dont_count, r.nine_dont_cap),
+    );
+    deduct(
+        "first_response_late",
+        capped(
+            r.first_response_late,
+            events_of("first_response_late"),
+            r.first_response_late,
+        ),
+    );
+    deduct(
+        "dead_air",
+        capped(r.dead_air_per, events_of("dead_air"), r.dead_air_cap),
+    );
+    deduct(
+        "talk_over",
+        capped(r.talk_over_per, events_of("talk_over"), r.talk_over_cap),
+    );
+    deduct(
+        "speech_rate",
+        capped(r.speech_rate, events_of("speech_rate"), r.speech_rate),
+    );
+    deduct(
+        "hold_checkin",
+        capped(r.hold_checkin_per, events_of("hold_checkin"), r.hold_checkin_cap),
+    );
+    if failed("customer_risk") {
+        deduct("customer_risk", r.customer_risk);
+    }
+    let bonus = capped(r.nine_do_bonus_per_hit, nine_do_count, r.nine_do_bonus_cap);
+    let score = score_of(&deductions, bonus);
     let red_lines: Vec<String> = failed_rules
         .iter()
         .filter(|rule| r.red_lines.contains(rule))
@@ -393,6 +458,8 @@ fn evaluate(
                 Role::Forbidden | Role::NineDont | Role::NineDo => {
                     HitVerdict::counted(rule.expect("phrase roles have a rule"))
                 }
+                Role::Risk if risk_is_a_rule => HitVerdict::counted("customer_risk"),
+                Role::Risk => HitVerdict::not_counted(None, NotCounted::RiskSignal),
                 Role::Watch | Role::Acoustic => HitVerdict::not_counted(None, NotCounted::NoRule),
             }
         })
@@ -417,6 +484,10 @@ fn evaluate(
         uncertain_rules,
         timing,
         speakers: attribution,
+        risk,
+        deductions,
+        bonus,
+        review: None,
     };
     (evaluation, hits, timing_events)
 }
@@ -431,6 +502,7 @@ fn rule_of_role(role: Role) -> Option<&'static str> {
         Role::Forbidden => Some("forbidden_phrase"),
         Role::NineDont => Some("nine_dont_phrase"),
         Role::NineDo => Some("nine_do_bonus"),
+        Role::Risk => Some("customer_risk"),
         Role::Watch | Role::Acoustic => None,
     }
 }
@@ -810,6 +882,55 @@ mod tests {
         }
     }
 
+    /// A customer who threatens to complain: the call is at risk, with when;
+    /// the agent loses nothing, unless the pack makes risk a rule.
+    #[test]
+    fn a_customers_complaint_flags_the_call_and_costs_the_agent_nothing_by_default() {
+        let mut lines = GOOD_CALL.to_vec();
+        lines.push((C, 9.0, 11.0, "你这是什么态度？我要投诉你！"));
+        lines.push((A, 11.5, 13.0, "您可以投诉，这是您的权利。"));
+        let calm = judge(GOOD_CALL);
+        let flagged = judge(&lines);
+        assert!(!calm.risk.at_risk);
+        assert!(flagged.risk.at_risk);
+        assert_eq!(
+            flagged.risk.phrases, 2,
+            "什么态度 and 投诉: the agent's 投诉 is not the customer's"
+        );
+        assert!(
+            (9.0..10.0).contains(&flagged.risk.first_phrase_s.unwrap()),
+            "{:?}",
+            flagged.risk
+        );
+        assert_eq!((flagged.score, flagged.passed), (calm.score, calm.passed));
+        assert!(!flagged.failed_rules.contains(&"customer_risk".to_string()));
+        let verdicts = verdicts_with(&builtin_pack(), &lines);
+        let risk: Vec<&HitVerdict> = verdicts
+            .iter()
+            .filter(|(id, _)| id.starts_with("risk."))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(risk.len(), 3, "{verdicts:?}");
+        assert_eq!(
+            risk.iter()
+                .filter(|v| v.not_counted == Some(NotCounted::RiskSignal))
+                .count(),
+            2
+        );
+        assert!(risk.iter().any(|v| v.not_counted == Some(NotCounted::AgentsWords)));
+
+        let mut strict = builtin_pack();
+        strict.risk.counts_against_agent = true;
+        strict.rubric.red_lines.push("customer_risk".into());
+        let e = judge_with(&strict, &lines);
+        assert!(e.failed_rules.contains(&"customer_risk".to_string()));
+        assert_eq!(e.score, calm.score - strict.rubric.customer_risk);
+        assert_eq!(e.red_lines, ["customer_risk"]);
+        assert!(verdicts_with(&strict, &lines)
+            .iter()
+            .any(|(_, v)| v.counted && v.rule.as_deref() == Some("customer_risk")));
+    }
+
     #[test]
     fn score_is_capped_and_configurable() {
         let many: Vec<Line> = (0..10)
@@ -826,6 +947,62 @@ mod tests {
 
     /// Two 禁用语 in an otherwise good call: 100 - 2×10 = 80 passes on points,
     /// but the default pack makes forbidden phrases a red line.
+    #[test]
+    fn a_reviewers_verdict_overrules_the_machines_and_the_machines_is_kept() {
+        use crate::review::{Review, RuleVerdict};
+        let mut lines = GOOD_CALL.to_vec();
+        lines.push((A, 11.0, 12.0, "我不大清楚。"));
+        lines.push((A, 12.5, 14.0, "你选吧，我也不懂。"));
+        let pack = builtin_pack();
+        let transcript = Transcript::from_segments("c", segments_of(&lines));
+        let (machine, machine_hits) = super::judge(&transcript, &Matcher::new(&pack), &pack);
+        assert_eq!((machine.score, machine.passed), (80.0, false));
+        let review = |rule: &str, verdict, at: &str| Review {
+            call_id: "c".into(),
+            rule: rule.into(),
+            verdict,
+            reviewer: "王芳".into(),
+            note: String::new(),
+            reviewed_at: at.into(),
+            imported_at: String::new(),
+            source: String::new(),
+        };
+        let reviews = [
+            // changed her mind: the later review stands
+            review("forbidden_phrase", RuleVerdict::Fail, "2026-11-21T09:00:00+08:00"),
+            review("forbidden_phrase", RuleVerdict::Pass, "2026-11-21T10:00:00+08:00"),
+            review("closing_missing", RuleVerdict::Fail, "2026-11-21T10:01:00+08:00"),
+            review("no_such_rule", RuleVerdict::Fail, "2026-11-21T10:02:00+08:00"),
+        ];
+        let (mut e, mut hits) = (machine.clone(), machine_hits.clone());
+        apply_reviews(&mut e, &mut hits, &reviews, &pack.rubric);
+        // the forbidden phrases' 20 points back, the closing's 10 off
+        assert_eq!(e.score, 90.0);
+        assert!(e.passed, "the red line was the forbidden phrase's");
+        assert!(e.red_lines.is_empty());
+        assert_eq!(e.failed_rules, ["closing_missing"]);
+        let reviewed = e.review.as_ref().unwrap();
+        assert_eq!((reviewed.machine_score, reviewed.machine_passed), (80.0, false));
+        assert_eq!(reviewed.overturned, ["forbidden_phrase", "closing_missing"]);
+        assert_eq!(reviewed.rules.len(), 2, "a rule the pack does not know is left out");
+        assert_eq!(
+            reviewed.rules[0].by_reviewer.len(),
+            1,
+            "one reviewer, her latest verdict"
+        );
+        for (hit, was) in hits.iter().zip(&machine_hits) {
+            if was.verdict.rule.as_deref() == Some("forbidden_phrase") && was.verdict.counted {
+                assert_eq!(hit.verdict.not_counted, Some(NotCounted::OverturnedByReview));
+            } else {
+                assert_eq!(hit.verdict, was.verdict);
+            }
+        }
+        // no reviews: nothing changes
+        let (mut same, mut same_hits) = (machine.clone(), machine_hits.clone());
+        apply_reviews(&mut same, &mut same_hits, &[], &pack.rubric);
+        assert_eq!((same, same_hits), (machine, machine_hits));
+    }
+
     #[test]
     fn a_red_line_fails_a_call_whatever_its_score() {
         let mut lines = GOOD_CALL.to_vec();

@@ -47,6 +47,16 @@ pub struct Scorecard {
     /// figures hold those rules neither passed nor failed.
     #[serde(default)]
     pub uncertain_calls: u32,
+    /// Scored calls whose customer may complain (`rules::risk`): a
+    /// manager's pointer, not the agent's fault by itself.
+    #[serde(default)]
+    pub at_risk_calls: u32,
+    /// The same per 100 scored calls.
+    #[serde(default)]
+    pub at_risk_per_100: Option<f64>,
+    /// Scored calls QA staff reviewed (their figures are the reviewed verdicts).
+    #[serde(default)]
+    pub reviewed_calls: u32,
 }
 
 /// Running sums of one group of calls.
@@ -56,6 +66,8 @@ struct Tally {
     failed: u32,
     unprocessed: u32,
     uncertain: u32,
+    at_risk: u32,
+    reviewed: u32,
     /// Calls whose greeting / closing verdict was left open.
     greeting_open: u32,
     closing_open: u32,
@@ -112,6 +124,8 @@ impl ScorecardBook {
         tally.scored += 1;
         tally.failed += u32::from(!e.passed);
         tally.uncertain += u32::from(!e.uncertain_rules.is_empty());
+        tally.at_risk += u32::from(e.risk.at_risk);
+        tally.reviewed += u32::from(e.review.is_some());
         let open = |rule: &str| u32::from(e.uncertain_rules.iter().any(|r| r == rule));
         tally.greeting_open += open("greeting_missing");
         tally.closing_open += open("closing_missing");
@@ -173,6 +187,9 @@ impl ScorecardBook {
                     talk_over_per_call: (t.talk_over.1 > 0)
                         .then(|| f64::from(t.talk_over.0) / f64::from(t.talk_over.1)),
                     uncertain_calls: t.uncertain,
+                    at_risk_calls: t.at_risk,
+                    at_risk_per_100: per_call(t.at_risk).map(|rate| rate * 100.0),
+                    reviewed_calls: t.reviewed,
                 }
             })
             .collect()

@@ -1,7 +1,7 @@
 //! The rules' settings: where required phrases belong, what a hold is, what
 //! a call's timing must meet, how mono calls are told apart, and what each
-//! failed rule costs. They are read from pack.toml (`[rules]`, `[timing]`,
-//! `[speakers]`, `[rubric]`), which stays one file for the people who edit
+//! failed rule costs, and when a call is at risk of a complaint. They are read
+//! from pack.toml (`[rules]`, `[timing]`, `[speakers]`, `[rubric]`, `[risk]`), which stays one file for the people who edit
 //! it; the pack's loader (`lexicon::load_pack`) hands them to the rules, the
 //! only stage that reads them.
 
@@ -96,6 +96,38 @@ impl Default for SpeakerSettings {
     }
 }
 
+/// When a call is at risk of a complaint (`rules::risk`; `[risk]` in
+/// `lexicons/pack.toml`): the customer's own words (the pack's risk
+/// categories) or their voice raised against their own start of the call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskSettings {
+    /// A call at risk fails the rule `customer_risk` (rubric points, can be
+    /// a red line). Off, the flag tells managers and costs the agent nothing.
+    pub counts_against_agent: bool,
+    /// Seconds of the customer's voiced speech that are their own start:
+    /// the level and pitch later speech is held against.
+    pub voice_baseline_s: f64,
+    /// Raised: at least this much louder (dB)…
+    pub voice_louder_db: f64,
+    /// …and this much higher (octaves) than the start…
+    pub voice_higher_octaves: f64,
+    /// …over at least this many seconds of voiced speech.
+    pub voice_min_raised_s: f64,
+}
+
+impl Default for RiskSettings {
+    fn default() -> Self {
+        Self {
+            counts_against_agent: false,
+            voice_baseline_s: 6.0,
+            voice_louder_db: 6.0,
+            voice_higher_octaves: 0.25,
+            voice_min_raised_s: 2.0,
+        }
+    }
+}
+
 /// Points per failed rule; a call starts at 100.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -120,6 +152,8 @@ pub struct Rubric {
     pub speech_rate: f64,
     pub hold_checkin_per: f64,
     pub hold_checkin_cap: f64,
+    /// Only when `[risk] counts_against_agent`: points off a call at risk.
+    pub customer_risk: f64,
     /// Rules that fail a call outright, whatever its score (ids of [`RULE_IDS`]).
     pub red_lines: Vec<String>,
 }
@@ -137,7 +171,30 @@ pub const RULE_IDS: &[&str] = &[
     "talk_over",
     "speech_rate",
     "hold_checkin",
+    "customer_risk",
 ];
+
+impl Rubric {
+    /// What one breach of `rule` costs (a reviewer failing a rule the machine
+    /// passed); None for a rule the rubric does not know.
+    pub fn breach_points(&self, rule: &str) -> Option<f64> {
+        Some(match rule {
+            "greeting_missing" => self.greeting_missing,
+            "greeting_late" => self.greeting_late,
+            "closing_missing" => self.closing_missing,
+            "hold_etiquette" => self.hold_per_bad_hold,
+            "forbidden_phrase" => self.forbidden_per_hit,
+            "nine_dont_phrase" => self.nine_dont_per_hit,
+            "first_response_late" => self.first_response_late,
+            "dead_air" => self.dead_air_per,
+            "talk_over" => self.talk_over_per,
+            "speech_rate" => self.speech_rate,
+            "hold_checkin" => self.hold_checkin_per,
+            "customer_risk" => self.customer_risk,
+            _ => return None,
+        })
+    }
+}
 
 impl Default for Rubric {
     fn default() -> Self {
@@ -162,6 +219,7 @@ impl Default for Rubric {
             speech_rate: 5.0,
             hold_checkin_per: 5.0,
             hold_checkin_cap: 10.0,
+            customer_risk: 10.0,
             red_lines: Vec::new(),
         }
     }

@@ -23,7 +23,7 @@
 //! agent's comes from the chain. A segment whose speaker is less likely
 //! than `min_segment_confidence` stays `unknown`, and the unknown-speaker
 //! policy applies to it as before. Measured on the sample calls mixed down
-//! to mono: see `tests/test_run.rs`, `mono_calls_are_attributed…`.
+//! to mono: see `tests/it/run.rs`, `mono_calls_are_attributed…`.
 
 use serde::{Deserialize, Serialize};
 
@@ -427,7 +427,11 @@ mod tests {
             .enumerate()
             .map(|(i, &(pitch, text))| {
                 let mut s = Segment::new(Speaker::Unknown, i as f64 * 3.0, i as f64 * 3.0 + 2.5, text);
-                s.voice = pitch.map(|pitch| VoicePrint { pitch, voiced_s: 1.5 });
+                s.voice = pitch.map(|pitch| VoicePrint {
+                    pitch,
+                    voiced_s: 1.5,
+                    level_db: None,
+                });
                 s
             })
             .collect();

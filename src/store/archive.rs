@@ -14,6 +14,7 @@ use anyhow::Context;
 
 use super::{write_atomic, OutDir};
 use crate::input::FailedItem;
+use crate::transcript::Transcript;
 
 /// The transcripts of an archive, once per call, in a fixed order (day
 /// folders by name, files by name; the flat files of older folders first),
@@ -364,4 +365,14 @@ mod tests {
         );
         assert_eq!(Transcript::file_name("y"), "y.json");
     }
+}
+
+/// A call's transcript in the archive: under its day (`started_at` as
+/// calls.parquet has it), or where an older callqa kept it; None when it is
+/// in neither or cannot be read.
+pub fn find_transcript(out: &OutDir, call_id: &str, started_at: Option<&str>) -> Option<Transcript> {
+    [out.transcript(call_id, started_at), out.flat_transcript(call_id)]
+        .iter()
+        .find_map(|path| Transcript::read(path).ok())
+        .filter(|t| t.call_id == call_id)
 }

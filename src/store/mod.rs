@@ -19,8 +19,8 @@ use std::io::Write;
 use std::path::Path;
 
 pub use archive::{
-    clear_failure, list_transcripts, open_failures, record_failure, record_input_problems, write_failure_list,
-    TranscriptArchive,
+    clear_failure, find_transcript, list_transcripts, open_failures, record_failure, record_input_problems,
+    write_failure_list, TranscriptArchive,
 };
 pub use lock::{lock_folder, FolderLock, LockError, LockMode};
 pub use out_dir::{OutDir, UNDATED};
@@ -79,6 +79,27 @@ pub fn create_dir_all(dir: impl AsRef<Path>) -> std::io::Result<()> {
     for folder in made {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(folder, std::fs::Permissions::from_mode(folder_mode()));
+    }
+    Ok(())
+}
+
+/// Gives `dir`, and every file and folder under it, callqa's modes: for
+/// folders a library fills (the search index), whose files it creates itself.
+pub fn set_modes(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    for entry in walkdir::WalkDir::new(dir) {
+        use std::os::unix::fs::PermissionsExt;
+        let entry = entry.map_err(std::io::Error::other)?;
+        let mode = if entry.file_type().is_dir() {
+            folder_mode()
+        } else {
+            file_mode()
+        };
+        match std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)) {
+            // a file tantivy let go of meanwhile
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
     }
     Ok(())
 }

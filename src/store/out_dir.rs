@@ -5,6 +5,7 @@
 //! transcripts/YYYY-MM-DD/<call>.json   one per call, by the call's day (undated/ without one)
 //! failures/<call>.json                 one per call whose latest attempt failed
 //! calls.parquet hits.parquet scorecards.parquet scorecards.json report.md failures.json
+//! search-index/                        what anyone said, for `callqa search` (kept by `score`)
 //! .callqa.lock                         who holds the folder (run, score, shard workers)
 //! ```
 //!
@@ -120,6 +121,16 @@ impl OutDir {
     /// and scripts (written with the tables; `failures/` is the truth).
     pub fn failures(&self) -> PathBuf {
         self.root.join("failures.json")
+    }
+
+    /// The search index over the transcripts (`search`), kept by `score`.
+    /// QA staff's reviews (`callqa review import`), read by `score`.
+    pub fn reviews_table(&self) -> PathBuf {
+        self.root.join("reviews.parquet")
+    }
+
+    pub fn search_index(&self) -> PathBuf {
+        self.root.join("search-index")
     }
 
     /// The file `run`, `score` and shard workers lock (see `store::lock`).

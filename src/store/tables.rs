@@ -56,6 +56,17 @@ pub const CALLS_SCHEMA: &[(&str, &str)] = &[
     ("speakers_unsure", "i32"),
     ("speaker_note", "str"),
     ("personal_data_s", "str"),
+    ("at_risk", "bool"),
+    ("risk_phrases", "i32"),
+    ("risk_first_phrase_s", "f64"),
+    ("voice_raised_at_s", "f64"),
+    ("voice_louder_db", "f64"),
+    ("voice_higher_octaves", "f64"),
+    ("reviewed", "bool"),
+    ("reviewed_rules", "str"),
+    ("overturned_rules", "str"),
+    ("machine_score", "f64"),
+    ("machine_passed", "bool"),
 ];
 
 pub const HITS_SCHEMA: &[(&str, &str)] = &[
@@ -96,6 +107,9 @@ pub const SCORECARDS_SCHEMA: &[(&str, &str)] = &[
     ("dead_air_per_call", "f64"),
     ("talk_over_per_call", "f64"),
     ("uncertain_calls", "i32"),
+    ("at_risk_calls", "i32"),
+    ("at_risk_per_100", "f64"),
+    ("reviewed_calls", "i32"),
 ];
 
 /// A hit with the identity of its call.
@@ -274,6 +288,12 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
             .map(|e| e.as_ref().map(|e| f(e) as i32))
             .collect::<Vec<_>>()
     };
+    let raised = |f: fn(&crate::rules::RaisedVoice) -> Option<f64>| {
+        evals
+            .iter()
+            .map(|e| e.as_ref().and_then(|e| e.risk.raised_voice.as_ref()).and_then(f))
+            .collect::<Vec<_>>()
+    };
     let mut columns = vec![
         Column::new(
             "call_id".into(),
@@ -414,6 +434,78 @@ fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
             calls
                 .iter()
                 .map(|c| c.personal_data_s.as_deref().map(write_time_ranges))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "at_risk".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().map(|e| e.risk.at_risk))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("risk_phrases".into(), count(|e| e.risk.phrases)),
+        Column::new(
+            "risk_first_phrase_s".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().and_then(|e| e.risk.first_phrase_s))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("voice_raised_at_s".into(), raised(|r| Some(r.at_s))),
+        Column::new("voice_louder_db".into(), raised(|r| Some(f64::from(r.louder_db)))),
+        Column::new(
+            "voice_higher_octaves".into(),
+            raised(|r| Some(f64::from(r.higher_octaves))),
+        ),
+        Column::new(
+            "reviewed".into(),
+            evals
+                .iter()
+                .map(|e| e.as_ref().map(|e| e.review.is_some()))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "reviewed_rules".into(),
+            evals
+                .iter()
+                .map(|e| {
+                    let review = e.as_ref()?.review.as_ref()?;
+                    Some(
+                        review
+                            .rules
+                            .iter()
+                            .map(|r| r.rule.as_str())
+                            .collect::<Vec<_>>()
+                            .join(";"),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "overturned_rules".into(),
+            evals
+                .iter()
+                .map(|e| Some(e.as_ref()?.review.as_ref()?.overturned.join(";")))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "machine_score".into(),
+            evals
+                .iter()
+                .map(|e| {
+                    e.as_ref()
+                        .map(|e| e.review.as_ref().map_or(e.score, |r| r.machine_score))
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "machine_passed".into(),
+            evals
+                .iter()
+                .map(|e| {
+                    e.as_ref()
+                        .map(|e| e.review.as_ref().map_or(e.passed, |r| r.machine_passed))
+                })
                 .collect::<Vec<_>>(),
         ),
     ];
@@ -592,6 +684,12 @@ pub struct CallRecord {
     /// When customers' personal data was said (`personal_data_s`): None when
     /// it was not looked for (scored with `--show-pii`, or by an older callqa).
     pub personal_data_s: Option<Vec<(f64, f64)>>,
+    pub started_at: Option<String>,
+    pub duration_s: Option<f64>,
+    /// None for a call that could not be scored.
+    pub passed: Option<bool>,
+    pub failed_rules: Vec<String>,
+    pub uncertain_rules: Vec<String>,
 }
 
 /// call_id → what calls.parquet says of the call.
@@ -603,6 +701,17 @@ pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Stri
     let scores = frame.column("score")?.f64()?;
     let paths = frame.column("audio_path")?.str()?;
     let personal = frame.column("personal_data_s").ok().and_then(|c| c.str().ok());
+    let durations = frame.column("duration_s")?.f64()?;
+    let passed = frame.column("passed")?.bool()?;
+    let failed = frame.column("failed_rules")?.str()?;
+    let uncertain = frame.column("uncertain_rules").ok().and_then(|c| c.str().ok());
+    let rules = |text: Option<&str>| -> Vec<String> {
+        text.unwrap_or_default()
+            .split(';')
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
     Ok((0..ids.len())
         .filter_map(|i| {
             let record = CallRecord {
@@ -611,6 +720,11 @@ pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Stri
                 score: scores.get(i),
                 audio_path: paths.get(i).map(PathBuf::from),
                 personal_data_s: personal.and_then(|c| c.get(i)).and_then(read_time_ranges),
+                started_at: started.get(i).map(str::to_string),
+                duration_s: durations.get(i),
+                passed: passed.get(i),
+                failed_rules: rules(failed.get(i)),
+                uncertain_rules: rules(uncertain.and_then(|c| c.get(i))),
             };
             Some((ids.get(i)?.to_string(), record))
         })
@@ -714,6 +828,9 @@ fn scorecards_frame(cards: &[Scorecard]) -> PolarsResult<DataFrame> {
         Column::new("dead_air_per_call".into(), float(|c| c.dead_air_per_call)),
         Column::new("talk_over_per_call".into(), float(|c| c.talk_over_per_call)),
         Column::new("uncertain_calls".into(), int(|c| c.uncertain_calls)),
+        Column::new("at_risk_calls".into(), int(|c| c.at_risk_calls)),
+        Column::new("at_risk_per_100".into(), float(|c| c.at_risk_per_100)),
+        Column::new("reviewed_calls".into(), int(|c| c.reviewed_calls)),
     ];
     DataFrame::new(cards.len(), columns)
 }

@@ -279,7 +279,12 @@ impl Matcher {
     /// was checked for other phrases.
     pub fn near_fingerprint(&self) -> String {
         let mut key = format!("near{}", near::REVISION);
-        for phrase in &self.pack.phrases {
+        for phrase in self
+            .pack
+            .phrases
+            .iter()
+            .filter(|p| near::is_checked(&self.pack, &p.category))
+        {
             let speaker = self.pack.category(&phrase.category).map(|c| c.speaker);
             key.push_str(&format!(
                 "|{}:{speaker:?}:{}",

@@ -21,7 +21,7 @@ use std::ops::Range;
 
 use super::{is_particle, Stream, BREAK};
 use crate::lexicon::phrase::Token;
-use crate::lexicon::{Pack, Slot};
+use crate::lexicon::{Pack, Role, Slot};
 use crate::text::{normalize, syllable_distance, SyllableDistance};
 
 /// Bumped when what is proposed changes: transcripts checked before are checked again.
@@ -92,9 +92,19 @@ struct Alignment {
     steps: Vec<Step>,
 }
 
+/// Whether a category's phrases are checked against the audio when nearly
+/// heard. Risk words are not: a risk flag points a manager at a call, it is
+/// no verdict on the agent, and the check costs decoding on every customer turn.
+pub(super) fn is_checked(pack: &Pack, category: &str) -> bool {
+    pack.category(category).is_none_or(|c| c.role != Role::Risk)
+}
+
 pub(super) fn entries(pack: &Pack) -> Vec<NearEntry> {
     let mut out = Vec::new();
     for (pi, phrase) in pack.phrases.iter().enumerate() {
+        if !is_checked(pack, &phrase.category) {
+            continue;
+        }
         for (vi, tokens) in phrase.variants.iter().enumerate() {
             let written = written_literals(&phrase.written[vi], &pack.normalize);
             let mut literals = written.into_iter();

@@ -1,8 +1,6 @@
 //! deploy/: the Kubernetes and Slurm files say what callqa reads.
 
-mod common;
-
-use common::repo;
+use crate::common::repo;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -7,12 +7,10 @@
 //! `fonts-noto-cjk`) and sets CALLQA_BROWSER_TESTS=required, so there a
 //! missing browser fails; elsewhere these tests skip, loudly.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::common::*;
 
 /// The browser, or None (after saying so) where it is not installed and not required.
 fn chromium() -> Option<PathBuf> {
@@ -61,6 +59,8 @@ fn open(browser: &Path, page: &Path, fragment: &str, screenshot: Option<&str>) -
             "--enable-logging=stderr",
             "--v=0",
             "--virtual-time-budget=8000",
+            // the review test's page drives the review page in a frame
+            "--allow-file-access-from-files",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()));
     };
@@ -213,6 +213,102 @@ fn the_report_and_the_clip_page_work_in_a_browser() {
     std::fs::remove_file(first).unwrap();
     let page = open(&browser, &index, "", None);
     assert_eq!(page.dom.matches("data-state=\"missing\"").count(), 1);
+
+    review_in_the_browser(&browser, out.path());
+}
+
+/// Drives the review page in a frame, as a reviewer would: disagrees with the
+/// first failed verdict, writes a note, saves; then shows the saved CSV and
+/// how many players loaded.
+const REVIEWER: &str = r#"<!doctype html><meta charset="utf-8">
+<iframe id="page" src="index.html" style="width:1200px;height:1600px"></iframe>
+<pre id="saved"></pre><p id="players"></p>
+<script>
+const frame = document.getElementById("page");
+frame.addEventListener("load", () => {
+  const d = frame.contentDocument;
+  const row = d.querySelector('tr.review-rule[data-machine="fail"]');
+  row.querySelector('input[value="disagree"]').click();
+  const note = row.querySelector(".note");
+  note.value = "客户说的，不是坐席";
+  note.dispatchEvent(new Event("input", { bubbles: true }));
+  d.getElementById("save").click();
+  const href = d.getElementById("download").getAttribute("href");
+  document.getElementById("saved").textContent = decodeURIComponent(href.slice(href.indexOf(",") + 1));
+  setTimeout(() => {
+    const ready = d.querySelectorAll('.clip-state[data-state="ready"]').length;
+    document.getElementById("players").textContent = ready + " of " + d.querySelectorAll("audio").length;
+  }, 3000);
+});
+</script>"#;
+
+/// Issue 22: QA staff pick calls, review them on the page, and the CSV it
+/// saves imports and overturns the verdict, in the tables and the report.
+fn review_in_the_browser(browser: &Path, out: &Path) {
+    let dir = out.join("review-page");
+    let picked = callqa()
+        .args(["review", "sample", "--out"])
+        .arg(out)
+        .args(["--n", "3", "--failed-first", "--seed", "5", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(picked.status.success(), "{}", stderr_of(&picked));
+    let page = open(browser, &dir.join("index.html"), "", Some("review.png"));
+    assert!(page.console.is_empty(), "console: {:#?}", page.console);
+    assert_eq!(page.dom.matches("class=\"review-call\"").count(), 3);
+    assert!(page.dom.contains("data-machine=\"fail\""), "failed calls first");
+
+    std::fs::write(dir.join("reviewer.html"), REVIEWER).unwrap();
+    let driven = open(browser, &dir.join("reviewer.html"), "", None);
+    assert!(driven.console.is_empty(), "console: {:#?}", driven.console);
+    let players = driven
+        .dom
+        .split("<p id=\"players\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert_eq!(players, "3 of 3", "every call's audio plays");
+    let saved = driven
+        .dom
+        .split("<pre id=\"saved\">")
+        .nth(1)
+        .unwrap()
+        .split("</pre>")
+        .next()
+        .unwrap();
+    let csv = saved.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "call_id,rule,machine,verdict,note,reviewed_at");
+    assert_eq!(lines.len(), 2, "one verdict given: {csv}");
+    let cells: Vec<&str> = lines[1].split(',').map(|c| c.trim_matches('"')).collect();
+    let (call_id, rule) = (cells[0], cells[1]);
+    assert_eq!((cells[2], cells[3], cells[4]), ("fail", "pass", "客户说的，不是坐席"));
+
+    let sheet = dir.join("saved.csv");
+    std::fs::write(&sheet, &csv).unwrap();
+    let imported = callqa()
+        .args(["review", "import"])
+        .arg(&sheet)
+        .args(["--by", "王芳", "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", stderr_of(&imported));
+    let calls = read_parquet(&out.join("calls.parquet"));
+    let row = row_of(&calls, call_id);
+    let overturned = strings(&calls, "overturned_rules")[row].clone().unwrap_or_default();
+    assert!(overturned.split(';').any(|r| r == rule), "{call_id}: {overturned}");
+    let report = open(browser, &out.join("report.html"), "", Some("report-reviewed.png"));
+    assert!(report.console.is_empty(), "console: {:#?}", report.console);
+    let calibration = report
+        .dom
+        .split("id=\"calibration\"")
+        .nth(1)
+        .expect("the agreement table");
+    assert!(calibration.contains(rule) && calibration.contains("客户说的，不是坐席"));
 }
 
 #[test]

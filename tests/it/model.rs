@@ -1,8 +1,6 @@
 //! `callqa model import`: the real default model converts to whisper.cpp's layout.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn the_installed_models_have_the_reference_sizes() {

@@ -3,13 +3,12 @@
 //! Measured on `data-samples/lines-b` (GSM 06.10 / IMA ADPCM, street noise
 //! and hum, weak or clipped agents, packet loss), a set the thresholds were
 //! not tuned on (scripts/make_line_samples.py).
-mod common;
 
+use crate::common::*;
 use callqa::asr::{DecodeSettings, Engine};
 use callqa::audio::vad::{SileroVad, SpeechDetector};
 use callqa::eval::{check_scripted_stretches, phrase_counts, scripted_transcripts, PhraseScore};
 use callqa::lexicon::{builtin_pack, MatchKind, Matcher};
-use common::*;
 
 /// The whole path, run as a user runs it: the night's calls through
 /// `callqa run`, then the tables, the report and `examples`.

@@ -195,3 +195,12 @@ pub fn write_transcripts(out: &std::path::Path) {
     }
     std::fs::write(out.join("transcripts/broken.json"), b"{ \"call_id\": ").unwrap();
 }
+
+/// A copy of the default pack (`lexicons/`) in `to`, to change.
+pub fn copy_pack(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(repo().join("lexicons")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
+}

@@ -1,8 +1,6 @@
 //! `callqa lexicon check`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use predicates::prelude::*;
 use predicates::str::contains;
 

@@ -1,16 +1,14 @@
 //! `callqa run` end to end: real audio, the real whisper model, all outputs.
 
-mod common;
-
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use crate::common::*;
 use callqa::store::{CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA};
 use callqa::text::to_simplified;
 use callqa::transcript::Speaker;
-use common::*;
 
 struct SamplesRun {
     out: tempfile::TempDir,
@@ -394,7 +392,7 @@ fn a_missing_model_says_how_to_get_one() {
 /// engine is not only tuned to one synthetic voice; reported per model.
 #[test]
 fn real_mandarin_speech_is_heard() {
-    let speech = common::repo().join("../shared/real-speech");
+    let speech = crate::common::repo().join("../shared/real-speech");
     assert!(
         speech.is_dir(),
         "{} is missing: the suite expects the shared folder beside the repo",

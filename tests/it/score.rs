@@ -1,8 +1,6 @@
 //! `callqa score`: tables from saved transcripts alone (hand-written here), no model.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn scores_saved_transcripts_without_audio_or_model() {
@@ -79,10 +77,7 @@ fn a_new_lexicon_pack_rescores_and_a_broken_one_is_refused() {
     let out = workdir();
     write_transcripts(out.path());
     let pack = workdir();
-    for entry in std::fs::read_dir(repo().join("lexicons")).unwrap() {
-        let path = entry.unwrap().path();
-        std::fs::copy(&path, pack.path().join(path.file_name().unwrap())).unwrap();
-    }
+    copy_pack(pack.path());
     // a stricter house rule: saying 喂 is forbidden too
     let forbidden = pack.path().join("forbidden.txt");
     let mut text = std::fs::read_to_string(&forbidden).unwrap();

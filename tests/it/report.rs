@@ -1,8 +1,6 @@
 //! `callqa report`: the summary of an output folder, its HTML page, the scorecards as JSON.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use predicates::str::contains;
 
 #[test]

@@ -6,10 +6,8 @@
 //! matching is untouched; every file is the owner's alone. `--show-pii`
 //! keeps them, and the report says so at its top.
 
-mod common;
-
+use crate::common::*;
 use callqa::transcript::{Segment, Speaker};
-use common::*;
 
 /// What each customer said that must never be shown, as whisper wrote it.
 const PERSONAL: &[&str] = &[

@@ -1,8 +1,6 @@
 //! `callqa examples`: the moments trainers teach from, filtered, with clips.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 fn scored() -> tempfile::TempDir {
     let out = workdir();

@@ -2,12 +2,10 @@
 //! the end-of-run summary, and faults at the folder level (a folder that
 //! cannot be written, a full disk, a shard count that makes no sense).
 
-mod common;
-
 use std::io::Read;
 use std::path::Path;
 
-use common::*;
+use crate::common::*;
 use polars::prelude::*;
 
 /// The tables sorted by their key columns (shards and a single run may list

@@ -1,0 +1,257 @@
+//! `callqa review`: a sample of calls on one page for QA staff to review, and
+//! their verdicts imported into the output folder, then scored, so
+//! calls.parquet, the scorecards and the report show them.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::Context;
+
+use crate::cli::{ReviewImportArgs, ReviewSampleArgs};
+use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
+use crate::input::AudioRoots;
+use crate::lexicon::Matcher;
+use crate::privacy::Redactor;
+use crate::report::{
+    clip_file_name, cut_clips, review_page, Moment, ReviewCall, ReviewEvidence, ReviewLine, ReviewPage, ReviewRule,
+};
+use crate::review::{append, pick, read_sheet, Known, SampleSpec};
+use crate::rules::settings::RULE_IDS;
+use crate::rules::tell_speakers;
+use crate::scoring::score_archive;
+use crate::store::{
+    create_dir_all, find_transcript, lock_folder, read_calls, read_hits, write_atomic, CallRecord, HitRecord, LockMode,
+    OutDir, TranscriptArchive,
+};
+
+pub fn import(args: ReviewImportArgs) -> anyhow::Result<Outcome> {
+    let console = Console::new(&args.output);
+    let started = std::time::Instant::now();
+    let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let out = OutDir::new(&args.out);
+    if !out.calls_table().is_file() {
+        anyhow::bail!(
+            "{}: no calls.parquet (run `callqa run` or `callqa score` first: reviews name its calls)",
+            out.root().display()
+        );
+    }
+    // alone on the folder: no score may read reviews.parquet half-replaced
+    let _lock = lock_folder(&out, LockMode::Exclusive, "callqa review import")?;
+    let calls: HashSet<String> = read_calls(&out)
+        .with_context(|| format!("reading {}", out.calls_table().display()))?
+        .into_keys()
+        .collect();
+    let known = Known {
+        calls: &calls,
+        rules: RULE_IDS,
+    };
+    let imported_at = chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+    let reviews = read_sheet(&args.file, &args.by, &known, &imported_at)?;
+    let read = reviews.len();
+    let imported = append(&out, reviews)?;
+    console.say(format!(
+        "{}: {read} verdicts read, {} new, {} already imported",
+        args.file.display(),
+        imported.added,
+        imported.already_there
+    ));
+    if args.no_score {
+        console.say("not scored (--no-score): `callqa score` applies them");
+        return Ok(Outcome::Success);
+    }
+    let scored = score_archive(&out, &TranscriptArchive::open(&out)?, &pack)?;
+    console.summary(&BatchSummary::new("review import", &out, started.elapsed().as_secs_f64()).with_scores(&scored));
+    Ok(if scored.failed > 0 {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// The rules every reviewed call shows, whatever the machine said: the ones a
+/// QA form always asks about. Failed and open rules are shown too.
+const ALWAYS_REVIEWED: &[&str] = &[
+    "greeting_missing",
+    "closing_missing",
+    "hold_etiquette",
+    "forbidden_phrase",
+    "nine_dont_phrase",
+];
+
+pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
+    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    if args.show_pii {
+        pack.privacy.redact = false;
+    }
+    let out = OutDir::new(&args.out);
+    let calls = read_calls(&out)?;
+    let spec = SampleSpec {
+        n: args.n,
+        per_agent: args.per_agent,
+        failed_first: args.failed_first,
+        seed: args.seed,
+    };
+    let picked = pick(&calls, &spec);
+    if picked.is_empty() {
+        anyhow::bail!("{}: no scored call to review", out.calls_table().display());
+    }
+    let wanted: HashSet<&str> = picked.iter().map(String::as_str).collect();
+    let mut hits: HashMap<String, Vec<HitRecord>> = HashMap::new();
+    for hit in read_hits(&out, |h| wanted.contains(h.call_id.as_str()))? {
+        hits.entry(hit.call_id.clone()).or_default().push(hit);
+    }
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| out.root().join("review").join(format!("seed-{}", args.seed)));
+    let audio_dir = dir.join("audio");
+    create_dir_all(&audio_dir).with_context(|| format!("creating {}", audio_dir.display()))?;
+    let matcher = Matcher::new(&pack);
+    let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
+    let roots = args.audio_roots.roots();
+    let mut failed = 0;
+    let mut page_calls = Vec::with_capacity(picked.len());
+    for (i, call_id) in picked.iter().enumerate() {
+        let call = &calls[call_id];
+        let (audio, audio_problem) = match whole_call_audio(call_id, call, i + 1, &audio_dir, &roots) {
+            Ok(name) => (Some(format!("audio/{name}")), String::new()),
+            Err(problem) => {
+                failed += 1;
+                eprintln!("{call_id}: {problem}");
+                (None, problem)
+            }
+        };
+        let lines = match find_transcript(&out, call_id, call.started_at.as_deref()) {
+            Some(t) => {
+                // the speakers as the rules told them (a mono call, by voice)
+                let (attributed, _) = tell_speakers(&t, &matcher.find(&t), &pack);
+                attributed
+                    .segments
+                    .iter()
+                    .map(|s| ReviewLine {
+                        speaker: s.speaker.as_str(),
+                        start_s: s.start,
+                        text: match &redactor {
+                            Some(r) => r.redact(&s.text).into_owned(),
+                            None => s.text.clone(),
+                        },
+                    })
+                    .collect()
+            }
+            None => {
+                eprintln!("{call_id}: no transcript in {}", out.transcripts_dir().display());
+                Vec::new()
+            }
+        };
+        let call_hits = hits.get(call_id).map_or(&[][..], Vec::as_slice);
+        page_calls.push(ReviewCall {
+            index: i + 1,
+            call_id: call_id.clone(),
+            agent_id: call.agent_id.clone(),
+            call_date: call.call_date.clone(),
+            score: call.score,
+            passed: call.passed.unwrap_or(false),
+            audio,
+            audio_problem,
+            lines,
+            rules: rules_to_review(call, call_hits),
+        });
+    }
+    let how = format!(
+        "over {} agents{}{}, seed {}",
+        page_calls.iter().map(|c| &c.agent_id).collect::<HashSet<_>>().len(),
+        args.per_agent
+            .map(|k| format!(", at most {k} each"))
+            .unwrap_or_default(),
+        if args.failed_first {
+            ", calls that did not pass first"
+        } else {
+            ""
+        },
+        args.seed
+    );
+    let page = review_page(&ReviewPage {
+        title: out.root().display().to_string(),
+        how,
+        page_key: format!("{} seed {}", out.root().display(), args.seed),
+        csv_name: format!("review-seed-{}.csv", args.seed),
+        calls: page_calls,
+    })?;
+    let index = dir.join("index.html");
+    write_atomic(&index, page.as_bytes()).with_context(|| format!("writing {}", index.display()))?;
+    eprintln!(
+        "{} calls to review: open {} in a browser; save the verdicts, then `callqa review import FILE.csv --out {} --by NAME`",
+        picked.len(),
+        index.display(),
+        out.root().display()
+    );
+    Ok(if failed > 0 {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// The rules a call is reviewed on, in the pack's order, each with the
+/// machine's verdict and the hits behind it.
+fn rules_to_review(call: &CallRecord, hits: &[HitRecord]) -> Vec<ReviewRule> {
+    let has = |list: &[String], rule: &str| list.iter().any(|r| r == rule);
+    RULE_IDS
+        .iter()
+        .filter(|rule| {
+            ALWAYS_REVIEWED.contains(rule) || has(&call.failed_rules, rule) || has(&call.uncertain_rules, rule)
+        })
+        .map(|&rule| ReviewRule {
+            rule: rule.to_string(),
+            machine: if has(&call.failed_rules, rule) {
+                "fail"
+            } else if has(&call.uncertain_rules, rule) {
+                "open"
+            } else {
+                "pass"
+            },
+            evidence: hits
+                .iter()
+                .filter(|h| h.verdict.rule.as_deref() == Some(rule))
+                .map(|h| ReviewEvidence {
+                    start_s: h.start_s,
+                    matched_text: h.matched_text.clone(),
+                    counted: h.verdict.counted,
+                    why: h
+                        .verdict
+                        .not_counted
+                        .map(|n| n.describe())
+                        .unwrap_or_default()
+                        .to_string(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The whole call cut to a WAV in `dir` (personal data under a tone), named
+/// for the page; or why it could not be.
+fn whole_call_audio(
+    call_id: &str,
+    call: &CallRecord,
+    rank: usize,
+    dir: &std::path::Path,
+    roots: &AudioRoots,
+) -> Result<String, String> {
+    let audio = call
+        .audio_path
+        .as_ref()
+        .ok_or("calls.parquet has no audio file for this call")?;
+    let here = roots.locate(audio);
+    if !here.is_file() {
+        return Err(roots.not_found_hint(audio));
+    }
+    let name = clip_file_name(rank, call_id, &call.agent_id, 0.0, "call", "review");
+    let moment = Moment {
+        start_s: 0.0,
+        end_s: call.duration_s.unwrap_or(f64::MAX / 4.0),
+        file_name: &name,
+        hidden: call.personal_data_s.as_deref().unwrap_or(&[]),
+    };
+    cut_clips(&here, &[moment], 0.0, dir).map_err(|e| e.to_string())?;
+    Ok(name)
+}

@@ -1,0 +1,216 @@
+//! `callqa search`: anything anyone said, across the archive, from the index
+//! `score` keeps (built here first when it is missing or cannot be trusted);
+//! as a table, CSV or JSON, and with `--clips`, the clip page `examples` writes.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use crate::cli::{ExampleFormat, SearchArgs, SearchMatch, SearchOrder};
+use crate::cmd::examples::{text_table, ClipFolder};
+use crate::cmd::{load_lexicons, print_out, Outcome};
+use crate::lexicon::{HitVerdict, MatchKind};
+use crate::privacy::Redactor;
+use crate::report::{mm_ss, Example};
+use crate::search::{Found, Query, ScoreOf, SearchError, SearchFilter, SearchIndex};
+use crate::store::{lock_folder, read_calls, CallRecord, HitRecord, LockMode, OutDir};
+
+/// One clause found, as printed.
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    call_id: &'a str,
+    agent_id: &'a str,
+    call_date: Option<&'a str>,
+    started_at: Option<&'a str>,
+    speaker: &'static str,
+    start_s: f64,
+    end_s: f64,
+    time: String,
+    text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    clip: Option<String>,
+}
+
+pub fn run(args: SearchArgs) -> anyhow::Result<Outcome> {
+    let out = OutDir::new(&args.out);
+    if !out.root().is_dir() {
+        anyhow::bail!(
+            "{}: no such output folder (run `callqa run` first)",
+            out.root().display()
+        );
+    }
+    let query_text = args.query.join(" ");
+    let query: Query = query_text.parse().with_context(|| format!("query {query_text:?}"))?;
+    let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let index = match SearchIndex::open(&out) {
+        Ok(index) => index,
+        Err(SearchError::Missing(_)) => {
+            // missing, of another layout, or its stamps lost: built afresh, never used as it is
+            eprintln!(
+                "search: building the search index of {} from its transcripts",
+                out.root().display()
+            );
+            let _lock = lock_folder(&out, LockMode::Exclusive, "callqa search (building its index)")?;
+            crate::scoring::index_archive(&out, &pack)?;
+            SearchIndex::open(&out)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let filter = SearchFilter {
+        speakers: args.speaker.iter().map(|&s| s.into()).collect(),
+        agent: args.agent.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        tolerant: args.match_kind == SearchMatch::Tolerant,
+    };
+    let needs_calls = args.order == SearchOrder::Worst || args.clips.is_some();
+    let calls: HashMap<String, CallRecord> = if needs_calls { read_calls(&out)? } else { HashMap::new() };
+    let score_of = |id: &str| calls.get(id).and_then(|c| c.score);
+    let found = index.search(
+        &query,
+        &filter,
+        (args.order == SearchOrder::Worst).then_some(&score_of as &ScoreOf),
+        args.limit,
+    )?;
+    // what people read is redacted, as in the report, unless asked otherwise
+    let redactor = (pack.privacy.redact && !args.show_pii).then(|| Redactor::new(&pack.privacy));
+    let shown = |text: &str| match &redactor {
+        Some(r) => r.redact(text).into_owned(),
+        None => text.to_string(),
+    };
+    let (clips, failed) = match &args.clips {
+        Some(dir) => {
+            let examples: Vec<Example> = found
+                .iter()
+                .map(|f| as_example(f, &query_text, &filter, calls.get(&f.call_id), shown(&f.text)))
+                .collect();
+            let folder = ClipFolder {
+                dir,
+                title: &out.root().display().to_string(),
+                description: format!("search: {query_text}"),
+                context_s: args.context_s,
+                roots: &args.audio_roots.roots(),
+            };
+            folder.write(&examples, &calls)?
+        }
+        None => (vec![None; found.len()], 0),
+    };
+    let rows: Vec<Row> = found
+        .iter()
+        .zip(clips)
+        .map(|(f, clip)| Row {
+            call_id: &f.call_id,
+            agent_id: &f.agent_id,
+            call_date: f.call_date.as_deref(),
+            started_at: f.started_at.as_deref(),
+            speaker: f.speaker.as_str(),
+            start_s: f.start_s,
+            end_s: f.end_s,
+            time: mm_ss(f.start_s),
+            text: shown(&f.text),
+            clip,
+        })
+        .collect();
+    let printed = match args.format {
+        ExampleFormat::Table => table(&rows).into_bytes(),
+        ExampleFormat::Csv => csv_of(&rows)?,
+        ExampleFormat::Json => {
+            let mut json = serde_json::to_vec_pretty(&rows)?;
+            json.push(b'\n');
+            json
+        }
+    };
+    print_out(printed)?;
+    if args.clips.is_none() {
+        let n = rows.len();
+        let more = if n >= args.limit {
+            " (the limit: --limit N for more)"
+        } else {
+            ""
+        };
+        eprintln!("{n} clause{} found{more}", if n == 1 { "" } else { "s" });
+    }
+    Ok(if failed > 0 {
+        Outcome::SomeFailed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// A clause found, as the clip page lists examples.
+fn as_example(found: &Found, query: &str, filter: &SearchFilter, call: Option<&CallRecord>, text: String) -> Example {
+    Example {
+        hit: HitRecord {
+            call_id: found.call_id.clone(),
+            agent_id: found.agent_id.clone(),
+            category: "search".into(),
+            phrase_id: String::new(),
+            phrase: query.to_string(),
+            matched_text: text.clone(),
+            speaker: found.speaker,
+            start_s: found.start_s,
+            end_s: found.end_s,
+            kind: if filter.tolerant {
+                MatchKind::Tolerant
+            } else {
+                MatchKind::Exact
+            },
+            score: None,
+            context: text,
+            verdict: HitVerdict::NOT_JUDGED,
+        },
+        call_date: found.call_date.clone(),
+        call_score: call.and_then(|c| c.score),
+        audio_path: call.and_then(|c| c.audio_path.clone()),
+    }
+}
+
+fn table(rows: &[Row]) -> String {
+    let header = ["call", "agent", "day", "time", "speaker", "said"];
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.call_id.to_string(),
+                r.agent_id.to_string(),
+                r.call_date.unwrap_or("–").to_string(),
+                r.time.clone(),
+                r.speaker.to_string(),
+                format!("「{}」", r.text),
+            ]
+        })
+        .collect();
+    text_table(&header, &cells)
+}
+
+fn csv_of(rows: &[Row]) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "call_id",
+        "agent_id",
+        "call_date",
+        "started_at",
+        "speaker",
+        "start_s",
+        "end_s",
+        "time",
+        "text",
+        "clip",
+    ])?;
+    for r in rows {
+        w.write_record([
+            r.call_id,
+            r.agent_id,
+            r.call_date.unwrap_or_default(),
+            r.started_at.unwrap_or_default(),
+            r.speaker,
+            &format!("{:.2}", r.start_s),
+            &format!("{:.2}", r.end_s),
+            &r.time,
+            &r.text,
+            r.clip.as_deref().unwrap_or_default(),
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}
