@@ -383,6 +383,9 @@ fn score_transcript(
     }
 }
 
+/// A reviewed call judged again: its id, agent, and each reviewed rule.
+type JudgedAgain = (String, String, Vec<RuleReview>);
+
 /// The reviewed calls of `out` judged again with `pack`, measured against
 /// their reviews (`callqa lexicon test`): what a changed pack would do to
 /// each rule's agreement with QA staff, before the night's run. Returns the
@@ -393,7 +396,7 @@ pub fn test_against_reviews(out: &OutDir, pack: &Pack) -> anyhow::Result<(Agreem
     let matcher = Matcher::new(pack);
     let mut ids: Vec<&str> = reviews.calls().collect();
     ids.sort_unstable();
-    let judged: Vec<Result<(String, String, Vec<RuleReview>), String>> = ids
+    let judged: Vec<Result<JudgedAgain, String>> = ids
         .par_iter()
         .map(|&id| {
             let started_at = calls.get(id).and_then(|c| c.started_at.as_deref());

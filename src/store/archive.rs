@@ -272,6 +272,16 @@ fn adopt_failure_list(out: &OutDir) -> anyhow::Result<()> {
     }
 }
 
+/// A call's transcript in the archive: under its day (`started_at` as
+/// calls.parquet has it), or where an older callqa kept it; None when it is
+/// in neither or cannot be read.
+pub fn find_transcript(out: &OutDir, call_id: &str, started_at: Option<&str>) -> Option<Transcript> {
+    [out.transcript(call_id, started_at), out.flat_transcript(call_id)]
+        .iter()
+        .find_map(|path| Transcript::read(path).ok())
+        .filter(|t| t.call_id == call_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,14 +375,4 @@ mod tests {
         );
         assert_eq!(Transcript::file_name("y"), "y.json");
     }
-}
-
-/// A call's transcript in the archive: under its day (`started_at` as
-/// calls.parquet has it), or where an older callqa kept it; None when it is
-/// in neither or cannot be read.
-pub fn find_transcript(out: &OutDir, call_id: &str, started_at: Option<&str>) -> Option<Transcript> {
-    [out.transcript(call_id, started_at), out.flat_transcript(call_id)]
-        .iter()
-        .find_map(|path| Transcript::read(path).ok())
-        .filter(|t| t.call_id == call_id)
 }
