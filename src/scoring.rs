@@ -113,7 +113,9 @@ pub fn score_archive_indexing(
     });
     let mut tables = TableWriter::create(out)?;
     let mut cards = ScorecardBook::by_agent_and_day();
-    let mut report = NightReport::new(pack.rubric.pass_mark).showing_personal_data(!pack.privacy.redact);
+    let mut report = NightReport::new(pack.rubric.pass_mark)
+        .showing_personal_data(!pack.privacy.redact)
+        .with_titles(pack.titles.clone());
     let mut hit_count = 0;
     let mut absorb = |(calls, (hits, index_work)): ScoredBatch, tables: &mut TableWriter| -> anyhow::Result<()> {
         if let Some(update) = index_update.as_mut() {

@@ -9,7 +9,7 @@ use anyhow::Context;
 use crate::cli::{ReviewImportArgs, ReviewSampleArgs};
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
 use crate::input::AudioRoots;
-use crate::lexicon::Matcher;
+use crate::lexicon::{Matcher, Titles};
 use crate::privacy::Redactor;
 use crate::report::{
     clip_file_name, cut_clips, review_page, Moment, ReviewCall, ReviewEvidence, ReviewLine, ReviewPage, ReviewRule,
@@ -153,7 +153,7 @@ pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
             audio,
             audio_problem,
             lines,
-            rules: rules_to_review(call, call_hits),
+            rules: rules_to_review(call, call_hits, &pack.titles),
         });
     }
     let how = format!(
@@ -193,7 +193,7 @@ pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
 
 /// The rules a call is reviewed on, in the pack's order, each with the
 /// machine's verdict and the hits behind it.
-fn rules_to_review(call: &CallRecord, hits: &[HitRecord]) -> Vec<ReviewRule> {
+fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles) -> Vec<ReviewRule> {
     let has = |list: &[String], rule: &str| list.iter().any(|r| r == rule);
     RULE_IDS
         .iter()
@@ -202,6 +202,7 @@ fn rules_to_review(call: &CallRecord, hits: &[HitRecord]) -> Vec<ReviewRule> {
         })
         .map(|&rule| ReviewRule {
             rule: rule.to_string(),
+            title: titles.rule(rule).to_string(),
             machine: if has(&call.failed_rules, rule) {
                 "fail"
             } else if has(&call.uncertain_rules, rule) {

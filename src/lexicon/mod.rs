@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 pub use matcher::Matcher;
-pub use pack::{builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, VerifySettings};
+pub use pack::{builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Titles, VerifySettings};
 pub use phrase::{Phrase, Slot, Token};
 
 use crate::transcript::Speaker;

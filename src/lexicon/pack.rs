@@ -85,6 +85,9 @@ struct CenterToml {
 #[serde(deny_unknown_fields)]
 struct CategoryToml {
     file: String,
+    /// What people read (首句问候, 禁用语…); the name when none.
+    #[serde(default)]
+    title: Option<String>,
     #[serde(default)]
     role: Option<String>,
     #[serde(default)]
@@ -121,11 +124,15 @@ struct PackToml {
     privacy: PrivacySettings,
     #[serde(default)]
     review: ReviewSettings,
+    #[serde(default)]
+    rule_titles: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Category {
     pub name: String,
+    /// What people read: the pack's `title`, or the name.
+    pub title: String,
     pub role: Role,
     pub speaker: CategorySpeaker,
     /// On a mono call attributed by voice less surely than this, the
@@ -157,6 +164,26 @@ pub struct Pack {
     pub privacy: PrivacySettings,
     /// The floors a rule's agreement with QA reviewers must hold.
     pub review: ReviewSettings,
+    /// The rules' and categories' names for people.
+    pub titles: Titles,
+}
+
+/// What people read for a rule or a category: the pack's own words (开场白缺失,
+/// 禁用语…), or the id when the pack gives none. Tables and JSON keep the ids.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Titles {
+    pub rules: BTreeMap<String, String>,
+    pub categories: BTreeMap<String, String>,
+}
+
+impl Titles {
+    pub fn rule<'a>(&'a self, id: &'a str) -> &'a str {
+        self.rules.get(id).map_or(id, String::as_str)
+    }
+
+    pub fn category<'a>(&'a self, name: &'a str) -> &'a str {
+        self.categories.get(name).map_or(name, String::as_str)
+    }
 }
 
 impl Pack {
@@ -263,6 +290,11 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         };
         categories.push(Category {
             name: name.clone(),
+            title: cat
+                .title
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_else(|| name.clone()),
             role,
             speaker: cat.speaker,
             min_speaker_confidence: cat.min_speaker_confidence,
@@ -306,6 +338,22 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
             }
         }
     }
+    for (rule, title) in &config.rule_titles {
+        if !RULE_IDS.contains(&rule.as_str()) {
+            problems.push(PackProblem {
+                file: toml_path.clone(),
+                line: line_of_key(&toml_text, "rule_titles", rule),
+                message: format!("rule_titles: {rule:?} is not a rule ({})", RULE_IDS.join(", ")),
+            });
+        } else if title.trim().is_empty() {
+            problems.push(PackProblem {
+                file: toml_path.clone(),
+                line: line_of_key(&toml_text, "rule_titles", rule),
+                message: format!("rule_titles.{rule} is empty"),
+            });
+        }
+    }
+    let category_titles = categories.iter().map(|c| (c.name.clone(), c.title.clone())).collect();
     if !problems.is_empty() {
         return Err(fail(problems));
     }
@@ -326,6 +374,10 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         risk: config.risk,
         privacy: config.privacy,
         review: config.review,
+        titles: Titles {
+            rules: config.rule_titles,
+            categories: category_titles,
+        },
     })
 }
 
@@ -609,6 +661,32 @@ mod tests {
                 "{place} {says}: {text:#?}"
             );
         }
+    }
+
+    #[test]
+    fn rules_and_categories_have_the_packs_titles() {
+        let pack = builtin_pack();
+        assert_eq!(pack.titles.rule("nine_dont_phrase"), "九不准");
+        assert_eq!(pack.titles.category("forbidden"), "禁用语");
+        assert_eq!(
+            pack.titles.rule("made_up"),
+            "made_up",
+            "an id without a title is itself"
+        );
+        for rule in RULE_IDS {
+            assert_ne!(pack.titles.rule(rule), *rule, "{rule} has a title in the default pack");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pack.toml"),
+            "[categories.greeting]\nfile = \"g.txt\"\n\n[rule_titles]\ngreeting_missing = \"未问候\"\nbe_nice = \"礼貌\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("g.txt"), "g.a  您好\n").unwrap();
+        let err = load_pack(dir.path()).unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert_eq!(err.problems[0].line, Some(6), "{err}");
+        assert!(err.to_string().contains("\"be_nice\" is not a rule"), "{err}");
     }
 
     #[test]

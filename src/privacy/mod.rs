@@ -103,6 +103,18 @@ const CARD_WORDS: &[&str] = &["卡号", "银行卡", "信用卡", "储蓄卡", "
 const ID_WORDS: &[&str] = &["身份证", "证件号", "证号", "份正好"];
 const ADDRESS_WORDS: &[&str] = &["地址是", "地址在", "住址是", "我住在", "住在", "我家在", "家住", "家在"];
 const NAME_WORDS: &[&str] = &["我叫", "我姓", "名字是", "名字叫", "本人姓"];
+/// The first characters of the address and name cue words: a text without
+/// any holds neither.
+static CUE_FIRSTS: LazyLock<Vec<char>> = LazyLock::new(|| {
+    let mut firsts: Vec<char> = ADDRESS_WORDS
+        .iter()
+        .chain(NAME_WORDS)
+        .filter_map(|w| w.chars().next())
+        .collect();
+    firsts.sort_unstable();
+    firsts.dedup();
+    firsts
+});
 /// The longest address kept as one (it ends at the clause's end before that).
 const MAX_ADDRESS_CHARS: usize = 40;
 
@@ -121,12 +133,24 @@ impl Redactor {
 
     /// The personal data in `text`, in order, not overlapping.
     pub fn find(&self, text: &str) -> Vec<PiiSpan> {
+        // most clauses hold no digit, no @ and no cue word: nothing to look at
+        // (scoring asks this of every call and every hit's context)
+        let has_digit = text.chars().any(|c| digit_of(c).is_some());
+        let has_at = text.contains('@');
+        let has_cue = self.settings.names_and_addresses && text.chars().any(|c| CUE_FIRSTS.contains(&c));
+        if !(has_digit || has_at || has_cue) {
+            return Vec::new();
+        }
         let chars: Vec<char> = text.chars().collect();
         let mut spans = Vec::new();
-        for run in digit_runs(text) {
-            self.numbers_in(&run, &chars, &mut spans);
+        if has_digit {
+            for run in digit_runs(text) {
+                self.numbers_in(&run, &chars, &mut spans);
+            }
         }
-        for m in EMAIL.find_iter(text) {
+        // (the regex has no literal to skip ahead by)
+        let emails = has_at.then(|| EMAIL.find_iter(text)).into_iter().flatten();
+        for m in emails {
             let start = text[..m.start()].chars().count();
             spans.push(PiiSpan {
                 kind: PiiKind::Email,
@@ -134,7 +158,7 @@ impl Redactor {
                 end: start + m.as_str().chars().count(),
             });
         }
-        if self.settings.names_and_addresses {
+        if has_cue {
             after_words(&chars, ADDRESS_WORDS, PiiKind::Address, &mut spans, |rest| {
                 rest.iter()
                     .take(MAX_ADDRESS_CHARS)
@@ -358,8 +382,14 @@ fn after_words(
     length: impl Fn(&[char]) -> usize,
 ) {
     let words: Vec<Vec<char>> = words.iter().map(|w| w.chars().collect()).collect();
+    // most characters start no cue word: one comparison each, not one per word
+    let firsts: Vec<char> = words.iter().filter_map(|w| w.first().copied()).collect();
     let mut i = 0;
     while i < chars.len() {
+        if !firsts.contains(&chars[i]) {
+            i += 1;
+            continue;
+        }
         let hit = words.iter().find(|w| chars[i..].starts_with(w));
         match hit {
             Some(word) => {

@@ -52,7 +52,45 @@ const MAX_GARBLED: usize = 2;
 /// Characters that say what a number counts (a date, an amount, a time, a
 /// place): never a digit whisper garbled, so never bridged.
 fn is_unit(c: char) -> bool {
-    "十百千万亿年月日号点时分秒元块角毛钟天个期周岁楼层室栋单米度位户条套台张笔".contains(c)
+    matches!(
+        c,
+        '十' | '百'
+            | '千'
+            | '万'
+            | '亿'
+            | '年'
+            | '月'
+            | '日'
+            | '号'
+            | '点'
+            | '时'
+            | '分'
+            | '秒'
+            | '元'
+            | '块'
+            | '角'
+            | '毛'
+            | '钟'
+            | '天'
+            | '个'
+            | '期'
+            | '周'
+            | '岁'
+            | '楼'
+            | '层'
+            | '室'
+            | '栋'
+            | '单'
+            | '米'
+            | '度'
+            | '位'
+            | '户'
+            | '条'
+            | '套'
+            | '台'
+            | '张'
+            | '笔'
+    )
 }
 
 /// What whisper writes for 幺 (one, as numbers are read out) when it does not
@@ -104,6 +142,10 @@ pub fn digit_runs(text: &str) -> Vec<DigitRun> {
     let mut current: Vec<DigitGroup> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
+        if digit[i].is_none() && current.is_empty() {
+            i += 1; // no run open: nothing to bridge
+            continue;
+        }
         if digit[i].is_none() {
             // a short gap (separators, a garbled digit or two) keeps the run open
             let mut j = i;
@@ -117,13 +159,11 @@ pub fn digit_runs(text: &str) -> Vec<DigitRun> {
                 }
                 j += 1;
             }
-            let bridged = !current.is_empty() && digit.get(j).is_some_and(Option::is_some) && j > i;
+            let bridged = digit.get(j).is_some_and(Option::is_some) && j > i;
             if !bridged {
-                if !current.is_empty() {
-                    runs.push(DigitRun {
-                        groups: std::mem::take(&mut current),
-                    });
-                }
+                runs.push(DigitRun {
+                    groups: std::mem::take(&mut current),
+                });
                 i += 1;
             } else {
                 i = j;

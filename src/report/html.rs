@@ -8,7 +8,8 @@ use minijinja::value::Serde;
 use minijinja::{context, Environment, Value};
 use serde::Serialize;
 
-use super::{charts, mm_ss, Example, Report};
+use super::{charts, mm_ss, Example, Report, RuleCount};
+use crate::lexicon::Titles;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportPageError {
@@ -71,8 +72,20 @@ fn environment() -> Environment<'static> {
 }
 
 fn render(page: &'static str, ctx: Value) -> Result<String, ReportPageError> {
-    environment()
-        .get_template(page)
+    render_titled(page, ctx, &Titles::default())
+}
+
+/// Renders with the pack's names for rules and categories: `rule_title(id)`
+/// and `category_title(name)` in the templates.
+fn render_titled(page: &'static str, ctx: Value, titles: &Titles) -> Result<String, ReportPageError> {
+    let mut env = environment();
+    let rules = titles.clone();
+    env.add_function("rule_title", move |id: String| rules.rule(&id).to_string());
+    let categories = titles.clone();
+    env.add_function("category_title", move |name: String| {
+        categories.category(&name).to_string()
+    });
+    env.get_template(page)
         .and_then(|t| t.render(ctx))
         .map_err(|source| ReportPageError::Template { page, source })
 }
@@ -89,6 +102,14 @@ impl Report {
     /// it describes; `written_at` is shown as given.
     pub fn html(&self, title: &str, written_at: &str) -> Result<String, ReportPageError> {
         let lowest = self.lowest_agents();
+        let titled_rules: Vec<RuleCount> = self
+            .rules_failed
+            .iter()
+            .map(|r| RuleCount {
+                rule: self.titles.rule(&r.rule).to_string(),
+                calls: r.calls,
+            })
+            .collect();
         let ctx = context! {
             title,
             written_at,
@@ -101,9 +122,9 @@ impl Report {
             agents_with_scores => lowest.len(),
             agent_chart => chart("agents", charts::score_per_agent(&lowest, self.pass_mark))?,
             day_chart => chart("days", charts::score_per_day(&self.days, self.pass_mark))?,
-            rule_chart => chart("rules", charts::rules_failed(&self.rules_failed))?,
+            rule_chart => chart("rules", charts::rules_failed(&titled_rules))?,
         };
-        render(REPORT_TEMPLATE, ctx)
+        render_titled(REPORT_TEMPLATE, ctx, &self.titles)
     }
 }
 
@@ -177,6 +198,8 @@ pub struct ReviewLine {
 #[derive(Debug, Serialize)]
 pub struct ReviewRule {
     pub rule: String,
+    /// The pack's name for it.
+    pub title: String,
     /// `fail`, `pass` or `open`.
     pub machine: &'static str,
     pub evidence: Vec<ReviewEvidence>,

@@ -27,7 +27,7 @@ pub use html::{
     ReviewLine, ReviewPage, ReviewRule,
 };
 
-use crate::lexicon::{Hit, Role};
+use crate::lexicon::{Hit, Role, Titles};
 use crate::review::AgreementBook;
 use crate::rules::{CallResult, CallRisk, Scorecard, ScorecardBook, SpeakersFrom};
 use crate::transcript::Speaker;
@@ -220,6 +220,9 @@ pub struct Report {
     /// The machine against QA staff's reviews, rule by rule (empty without reviews).
     #[serde(default)]
     pub calibration: AgreementBook,
+    /// The pack's names for rules and categories (ids where it gives none).
+    #[serde(default)]
+    pub titles: Titles,
 }
 
 /// The `n` smallest items by `key`, kept in bounded memory.
@@ -334,6 +337,7 @@ pub struct NightReport {
     unprocessed: Vec<Unprocessed>,
     unprocessed_total: usize,
     calibration: AgreementBook,
+    titles: Titles,
 }
 
 /// A hit with nothing in it, to compare a moment by its time before copying the real one.
@@ -387,6 +391,7 @@ impl NightReport {
             unprocessed: Vec::new(),
             unprocessed_total: 0,
             calibration: AgreementBook::default(),
+            titles: Titles::default(),
         }
     }
 
@@ -573,6 +578,11 @@ impl NightReport {
         }
     }
 
+    /// The pack's names for its rules and categories, for the pages.
+    pub fn with_titles(self, titles: Titles) -> Self {
+        Self { titles, ..self }
+    }
+
     pub fn finish(self) -> Report {
         let agents = self.agents.finish();
         let mean_of: HashMap<&str, f64> = agents
@@ -637,6 +647,7 @@ impl NightReport {
                 total: self.unprocessed_total,
             },
             calibration: self.calibration.finish(crate::rules::settings::RULE_IDS),
+            titles: self.titles,
         }
     }
 }

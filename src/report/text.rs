@@ -43,7 +43,7 @@ impl Report {
         if !self.rules_failed.is_empty() {
             let _ = writeln!(out, "\n## Rules failed most often\n");
             for r in &self.rules_failed {
-                let _ = writeln!(out, "- {}: {} calls", md(&r.rule), r.calls);
+                let _ = writeln!(out, "- {}: {} calls", md(&self.rule_name(&r.rule)), r.calls);
             }
         }
         if !self.worst_calls.items.is_empty() {
@@ -128,7 +128,7 @@ impl Report {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} | {} |",
-                    md(&a.rule),
+                    md(&self.rule_name(&a.rule)),
                     a.reviewed,
                     percent(a.rate),
                     a.false_fails,
@@ -167,6 +167,14 @@ impl Report {
         out
     }
 
+    /// A rule as a reader sees it: the pack's title, with the id the tables use.
+    fn rule_name(&self, id: &str) -> String {
+        match self.titles.rule(id) {
+            title if title == id => id.to_string(),
+            title => format!("{title} ({id})"),
+        }
+    }
+
     /// A few lines for the terminal: totals, the lowest agents, the rules
     /// failed most often and the worst calls.
     pub fn summary(&self) -> String {
@@ -190,7 +198,7 @@ impl Report {
                 .rules_failed
                 .iter()
                 .take(SHOWN)
-                .map(|r| format!("{} {}", r.rule, r.calls))
+                .map(|r| format!("{} {}", self.titles.rule(&r.rule), r.calls))
                 .collect();
             let _ = writeln!(out, "Rules failed most often (calls): {}", rules.join(", "));
         }
@@ -215,7 +223,7 @@ impl Report {
                 .calibration
                 .rules
                 .iter()
-                .map(|a| format!("{} {} of {}", a.rule, a.agreed, a.reviewed))
+                .map(|a| format!("{} {} of {}", self.titles.rule(&a.rule), a.agreed, a.reviewed))
                 .collect();
             let _ = writeln!(
                 out,

@@ -98,7 +98,7 @@ fn a_review_overturns_a_verdict_and_the_machine_is_measured() {
         "{report}"
     );
     assert!(
-        report.contains("| forbidden_phrase | 1 | 0% | 1 | 0 | 0 |"),
+        report.contains("| 禁用语 (forbidden_phrase) | 1 | 0% | 1 | 0 | 0 |"),
         "one reviewed, one false fail: {report}"
     );
     assert!(
@@ -107,6 +107,10 @@ fn a_review_overturns_a_verdict_and_the_machine_is_measured() {
     );
     let page = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(page.contains("The machine against QA reviews") && page.contains("客户先说的"));
+    assert!(
+        page.contains("<td title=\"forbidden_phrase\">禁用语</td>"),
+        "rules under the pack's titles"
+    );
 
     // the same sheet again changes nothing
     let again = import(&sheet, "王芳");
