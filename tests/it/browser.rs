@@ -327,7 +327,15 @@ fn markup_in_ids_and_transcripts_stays_text_in_the_browser() {
     callqa().args(["score", "--out"]).arg(out.path()).assert().code(1);
     let html = out.path().join("report.html");
     let clips = clip_page(out.path());
-    for page in [html, clips.join("index.html")] {
+    let review = out.path().join("review-page");
+    callqa()
+        .args(["review", "sample", "--out"])
+        .arg(out.path())
+        .arg("--dir")
+        .arg(&review)
+        .assert()
+        .success();
+    for page in [html, clips.join("index.html"), review.join("index.html")] {
         let loaded = open(&browser, &page, "", None);
         assert!(loaded.console.is_empty(), "console: {:#?}", loaded.console);
         assert!(
