@@ -198,17 +198,19 @@ fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles) -> Ve
     RULE_IDS
         .iter()
         .filter(|rule| {
-            ALWAYS_REVIEWED.contains(rule) || has(&call.failed_rules, rule) || has(&call.uncertain_rules, rule)
+            ALWAYS_REVIEWED.contains(rule)
+                || has(&call.failed_rules, rule)
+                || has(&call.uncertain_rules, rule)
+                || has(&call.overturned_rules, rule)
         })
         .map(|&rule| ReviewRule {
             rule: rule.to_string(),
             title: titles.rule(rule).to_string(),
-            machine: if has(&call.failed_rules, rule) {
-                "fail"
-            } else if has(&call.uncertain_rules, rule) {
-                "open"
-            } else {
-                "pass"
+            // the machine's own verdict, also on a call reviewed before
+            machine: match (has(&call.failed_rules, rule), has(&call.overturned_rules, rule)) {
+                (true, false) | (false, true) => "fail",
+                _ if has(&call.uncertain_rules, rule) => "open",
+                _ => "pass",
             },
             evidence: hits
                 .iter()
@@ -255,4 +257,30 @@ fn whole_call_audio(
     };
     cut_clips(&here, &[moment], 0.0, dir).map_err(|e| e.to_string())?;
     Ok(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_shows_the_machines_own_verdict_also_on_a_reviewed_call() {
+        let owned = |rules: &[&str]| rules.iter().map(|r| r.to_string()).collect::<Vec<_>>();
+        let call = CallRecord {
+            // a reviewer passed the forbidden phrase the machine had failed
+            failed_rules: owned(&["closing_missing", "dead_air"]),
+            overturned_rules: owned(&["forbidden_phrase"]),
+            uncertain_rules: owned(&["greeting_missing"]),
+            ..CallRecord::default()
+        };
+        let rules = rules_to_review(&call, &[], &crate::lexicon::builtin_pack().titles);
+        let machine = |id: &str| rules.iter().find(|r| r.rule == id).map(|r| r.machine);
+        assert_eq!(machine("forbidden_phrase"), Some("fail"));
+        assert_eq!(machine("closing_missing"), Some("fail"));
+        assert_eq!(machine("greeting_missing"), Some("open"));
+        assert_eq!(machine("nine_dont_phrase"), Some("pass"));
+        assert_eq!(machine("dead_air"), Some("fail"), "a failed rule is always shown");
+        assert_eq!(machine("talk_over"), None, "a passed rule off the form is not");
+        assert_eq!(rules[0].title, "开场白缺失");
+    }
 }

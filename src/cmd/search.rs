@@ -13,8 +13,8 @@ use crate::cmd::{load_lexicons, print_out, Outcome};
 use crate::lexicon::{HitVerdict, MatchKind};
 use crate::privacy::Redactor;
 use crate::report::{mm_ss, Example};
-use crate::search::{Found, Query, ScoreOf, SearchError, SearchFilter, SearchIndex};
-use crate::store::{lock_folder, read_calls, CallRecord, HitRecord, LockMode, OutDir};
+use crate::search::{call_key, Found, Query, ScoreOf, SearchError, SearchFilter, SearchIndex};
+use crate::store::{lock_folder, read_calls, read_scores, CallRecord, HitRecord, LockMode, OutDir};
 
 /// One clause found, as printed.
 #[derive(Debug, Serialize)]
@@ -64,9 +64,21 @@ pub fn run(args: SearchArgs) -> anyhow::Result<Outcome> {
         to: args.to.clone(),
         tolerant: args.match_kind == SearchMatch::Tolerant,
     };
-    let needs_calls = args.order == SearchOrder::Worst || args.clips.is_some();
-    let calls: HashMap<String, CallRecord> = if needs_calls { read_calls(&out)? } else { HashMap::new() };
-    let score_of = |id: &str| calls.get(id).and_then(|c| c.score);
+    let calls: HashMap<String, CallRecord> = if args.clips.is_some() {
+        read_calls(&out)?
+    } else {
+        HashMap::new()
+    };
+    // two columns of calls.parquet, keyed as the index keys calls
+    let scores: HashMap<u64, f64> = if args.order == SearchOrder::Worst {
+        read_scores(&out)?
+            .into_iter()
+            .map(|(id, score)| (call_key(&id), score))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let score_of = |key: u64| scores.get(&key).copied();
     let found = index.search(
         &query,
         &filter,

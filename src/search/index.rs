@@ -85,7 +85,8 @@ pub(super) fn schema() -> (Schema, Fields) {
 }
 
 /// The number a call is grouped and deleted by.
-pub(super) fn call_key(call_id: &str) -> u64 {
+/// A call's key in the index: its id hashed (ids may be long, keys are fast fields).
+pub fn call_key(call_id: &str) -> u64 {
     let hash = blake3::hash(call_id.as_bytes());
     u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes"))
 }

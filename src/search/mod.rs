@@ -22,7 +22,7 @@ use tantivy::query::{BooleanQuery, Occur, PhraseQuery, RangeQuery, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Index, IndexReader, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
-pub use index::{stamp, CallDocuments, DocumentMaker, IndexChange, IndexUpdate, IndexedCalls, SearchError};
+pub use index::{call_key, stamp, CallDocuments, DocumentMaker, IndexChange, IndexUpdate, IndexedCalls, SearchError};
 pub use query::{Query, QueryError};
 
 use crate::store::OutDir;
@@ -59,8 +59,9 @@ pub struct Found {
     pub transcript: PathBuf,
 }
 
-/// A call's score by its id, for the worst calls first.
-pub type ScoreOf<'a> = dyn Fn(&str) -> Option<f64> + 'a;
+/// A call's score by its key ([`call_key`] of its id), for the worst calls
+/// first: keyed so that candidates are ordered before any document is read.
+pub type ScoreOf<'a> = dyn Fn(u64) -> Option<f64> + 'a;
 
 /// A call the index says may match.
 #[derive(Debug, Clone, Copy)]
@@ -110,45 +111,31 @@ impl SearchIndex {
     ) -> Result<Vec<Found>, SearchError> {
         let searcher = self.reader.searcher();
         let candidates = self.candidates(&searcher, query, filter)?;
-        let mut calls: Vec<(String, Candidate, TantivyDocument)> = Vec::with_capacity(candidates.len().min(limit * 2));
-        let mut order: Vec<Candidate> = candidates.into_values().collect();
-        // newest first; the worst calls first when asked, which needs every id
-        order.sort_by(|a, b| b.started.cmp(&a.started).then(a.doc.cmp(&b.doc)));
+        let mut order: Vec<(u64, Candidate)> = candidates.into_iter().collect();
+        match worse_first {
+            // newest first
+            None => order.sort_by(|a, b| b.1.started.cmp(&a.1.started).then(a.1.doc.cmp(&b.1.doc))),
+            // the lowest score first (unknown last), then newest
+            Some(score_of) => order.sort_by(|a, b| {
+                let score = |key: u64| score_of(key).unwrap_or(f64::INFINITY);
+                score(a.0)
+                    .total_cmp(&score(b.0))
+                    .then(b.1.started.cmp(&a.1.started))
+                    .then(a.1.doc.cmp(&b.1.doc))
+            }),
+        }
+        // documents are read only for the calls shown
         let mut found = Vec::new();
-        let load = |c: &Candidate| -> Result<(String, TantivyDocument), SearchError> {
+        for (_, c) in order {
+            if found.len() >= limit {
+                break;
+            }
             let doc: TantivyDocument = searcher.doc(c.doc).map_err(|source| SearchError::Index {
                 path: self.root.join("search-index"),
                 source,
             })?;
             let id = text_of(&doc, self.fields.call_id);
-            Ok((id, doc))
-        };
-        match worse_first {
-            None => {
-                for c in order {
-                    if found.len() >= limit {
-                        break;
-                    }
-                    let (id, doc) = load(&c)?;
-                    found.extend(self.clauses(&id, &doc, query, filter));
-                }
-            }
-            Some(score_of) => {
-                for c in order {
-                    let (id, doc) = load(&c)?;
-                    calls.push((id, c, doc));
-                }
-                calls.sort_by(|a, b| {
-                    let score = |id: &str| score_of(id).unwrap_or(f64::INFINITY);
-                    score(&a.0).total_cmp(&score(&b.0)).then_with(|| a.0.cmp(&b.0))
-                });
-                for (id, _, doc) in calls {
-                    if found.len() >= limit {
-                        break;
-                    }
-                    found.extend(self.clauses(&id, &doc, query, filter));
-                }
-            }
+            found.extend(self.clauses(&id, &doc, query, filter));
         }
         found.truncate(limit);
         Ok(found)

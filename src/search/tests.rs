@@ -58,6 +58,7 @@ fn night() -> (tempfile::TempDir, OutDir) {
                 (A, 0.5, "您好。"),
                 (C, 3.0, "谢谢，我想退款。"),
                 (A, 40.0, "好的，没办法。"),
+                (A, 45.0, "感谢您的来电，祝您生活愉快，再见。"),
             ],
         ),
     ] {
@@ -107,6 +108,32 @@ fn words_are_found_in_any_script_newest_call_first() {
     // a phrase does not match across a clause break, nor a word that is not there
     assert!(find(&out, "没办法那我", &all).is_empty());
     assert!(find(&out, "燃气", &all).is_empty());
+}
+
+#[test]
+fn the_worst_calls_come_first_when_asked_without_reading_every_document() {
+    let (_dir, out) = night();
+    // calm and angry both hold 退款; angry (不行, 没办法 to a complaining customer) scores lower
+    let scores: std::collections::HashMap<u64, f64> = crate::store::read_scores(&out)
+        .unwrap()
+        .into_iter()
+        .map(|(id, score)| (call_key(&id), score))
+        .collect();
+    assert!(scores[&call_key("angry")] < scores[&call_key("calm")], "{scores:?}");
+    let score_of = |key: u64| scores.get(&key).copied();
+    let index = SearchIndex::open(&out).unwrap();
+    let query: Query = "退款".parse().unwrap();
+    let worst: Vec<String> = index
+        .search(&query, &SearchFilter::default(), Some(&score_of), 100)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.call_id)
+        .collect();
+    assert_eq!(worst, ["angry", "calm"]);
+    // a call the tables do not know (not scored yet) comes last
+    let none = |_: u64| None;
+    let unknown = index.search(&query, &SearchFilter::default(), Some(&none), 1).unwrap();
+    assert_eq!(unknown[0].call_id, "calm", "then newest first");
 }
 
 #[test]

@@ -25,8 +25,8 @@ pub use archive::{
 pub use lock::{lock_folder, FolderLock, LockError, LockMode};
 pub use out_dir::{OutDir, UNDATED};
 pub use tables::{
-    extra_column_name, read_calls, read_hits, CallRecord, HitRecord, HitRow, TableWriter, CALLS_SCHEMA, HITS_SCHEMA,
-    SCORECARDS_SCHEMA,
+    extra_column_name, read_calls, read_hits, read_scores, CallRecord, HitRecord, HitRow, TableWriter, CALLS_SCHEMA,
+    HITS_SCHEMA, SCORECARDS_SCHEMA,
 };
 
 static GROUP_READABLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

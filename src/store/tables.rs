@@ -690,6 +690,27 @@ pub struct CallRecord {
     pub passed: Option<bool>,
     pub failed_rules: Vec<String>,
     pub uncertain_rules: Vec<String>,
+    /// Rules whose verdict a reviewer changed (`failed_rules` is then theirs).
+    pub overturned_rules: Vec<String>,
+}
+
+/// call_id → score of every scored call, reading only those two columns of
+/// calls.parquet (`search --order worst` over a large archive).
+pub fn read_scores(out: &OutDir) -> anyhow::Result<std::collections::HashMap<String, f64>> {
+    use anyhow::Context;
+    let path = out.calls_table();
+    let file = std::fs::File::open(&path)
+        .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))?;
+    let frame = ParquetReader::new(file)
+        .with_columns(Some(vec!["call_id".into(), "score".into()]))
+        .finish()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let ids = frame.column("call_id")?.str()?;
+    let scores = frame.column("score")?.f64()?;
+    Ok((0..ids.len())
+        .filter_map(|i| Some((ids.get(i)?.to_string(), scores.get(i)?)))
+        .collect())
 }
 
 /// call_id → what calls.parquet says of the call.
@@ -705,6 +726,7 @@ pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Stri
     let passed = frame.column("passed")?.bool()?;
     let failed = frame.column("failed_rules")?.str()?;
     let uncertain = frame.column("uncertain_rules").ok().and_then(|c| c.str().ok());
+    let overturned = frame.column("overturned_rules").ok().and_then(|c| c.str().ok());
     let rules = |text: Option<&str>| -> Vec<String> {
         text.unwrap_or_default()
             .split(';')
@@ -725,6 +747,7 @@ pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Stri
                 passed: passed.get(i),
                 failed_rules: rules(failed.get(i)),
                 uncertain_rules: rules(uncertain.and_then(|c| c.get(i))),
+                overturned_rules: rules(overturned.and_then(|c| c.get(i))),
             };
             Some((ids.get(i)?.to_string(), record))
         })
