@@ -184,15 +184,8 @@ pub struct ExamplesArgs {
     /// Only this phrase (its id in the lexicon pack, as in hits.parquet).
     #[arg(long, value_name = "ID")]
     pub phrase: Option<String>,
-    /// Only this agent's calls.
-    #[arg(long, value_name = "ID")]
-    pub agent: Option<String>,
-    /// Only calls on or after this day.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
-    pub from: Option<String>,
-    /// Only calls on or before this day.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub calls: CallFilterArgs,
     /// Who said it (repeatable). Default: whoever's words counted in the
     /// verdicts (the agent's; a mono call's unknown speech when the pack
     /// counts it); naming a speaker lists their words whether they counted or not.
@@ -240,15 +233,8 @@ pub struct SearchArgs {
     /// Whose words (repeatable). Default: everyone's.
     #[arg(long, value_enum)]
     pub speaker: Vec<SpeakerArg>,
-    /// Only this agent's calls.
-    #[arg(long, value_name = "ID")]
-    pub agent: Option<String>,
-    /// Only calls on or after this day.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
-    pub from: Option<String>,
-    /// Only calls on or before this day.
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
-    pub to: Option<String>,
+    #[command(flatten)]
+    pub calls: CallFilterArgs,
     /// exact: the characters (traditional, full-width and 您/你 alike); tolerant:
     /// the sounds, as the lexicons match (a word whisper wrote with homophones).
     #[arg(long = "match", value_enum, default_value = "exact")]
@@ -291,6 +277,20 @@ pub enum SearchOrder {
     Newest,
     /// The lowest-scoring calls first (calls.parquet).
     Worst,
+}
+
+/// Which calls: one agent's, between two days (`examples`, `search`).
+#[derive(Debug, Args)]
+pub struct CallFilterArgs {
+    /// Only this agent's calls.
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+    /// Only calls on or after this day.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub from: Option<String>,
+    /// Only calls on or before this day.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub to: Option<String>,
 }
 
 /// Where this machine sees the recordings.

@@ -252,7 +252,7 @@ impl Indexing<'_> {
             return IndexWork::Keep(stamp);
         }
         // the speakers as the rules tell them (a mono call, by voice)
-        let (attributed, _) = crate::rules::tell_speakers(t, &matcher.find(t), pack);
+        let attributed = crate::rules::speakers_as_told(t, matcher, pack);
         let relative = path.strip_prefix(self.root).unwrap_or(path);
         IndexWork::Replace(self.maker.documents(&attributed, relative, stamp))
     }

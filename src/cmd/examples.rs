@@ -23,9 +23,9 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
     let filter = ExampleFilter {
         categories: args.categories.clone(),
         phrase_id: args.phrase.clone(),
-        agent_id: args.agent.clone(),
-        from: args.from.clone(),
-        to: args.to.clone(),
+        agent_id: args.calls.agent.clone(),
+        from: args.calls.from.clone(),
+        to: args.calls.to.clone(),
         speakers: args.speaker.iter().map(|&s| s.into()).collect(),
         // what the rules counted, as they decided it, unless more is asked for
         // (a speaker named, every hit, or the grey ones, which never count)

@@ -16,7 +16,7 @@ use crate::report::{
 };
 use crate::review::{append, pick, read_sheet, Known, SampleSpec};
 use crate::rules::settings::RULE_IDS;
-use crate::rules::tell_speakers;
+use crate::rules::speakers_as_told;
 use crate::scoring::score_archive;
 use crate::store::{
     create_dir_all, find_transcript, lock_folder, read_calls, read_hits, write_atomic, CallRecord, HitRecord, LockMode,
@@ -121,22 +121,18 @@ pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
             }
         };
         let lines = match find_transcript(&out, call_id, call.started_at.as_deref()) {
-            Some(t) => {
-                // the speakers as the rules told them (a mono call, by voice)
-                let (attributed, _) = tell_speakers(&t, &matcher.find(&t), &pack);
-                attributed
-                    .segments
-                    .iter()
-                    .map(|s| ReviewLine {
-                        speaker: s.speaker.as_str(),
-                        start_s: s.start,
-                        text: match &redactor {
-                            Some(r) => r.redact(&s.text).into_owned(),
-                            None => s.text.clone(),
-                        },
-                    })
-                    .collect()
-            }
+            Some(t) => speakers_as_told(&t, &matcher, &pack)
+                .segments
+                .iter()
+                .map(|s| ReviewLine {
+                    speaker: s.speaker.as_str(),
+                    start_s: s.start,
+                    text: match &redactor {
+                        Some(r) => r.redact(&s.text).into_owned(),
+                        None => s.text.clone(),
+                    },
+                })
+                .collect(),
             None => {
                 eprintln!("{call_id}: no transcript in {}", out.transcripts_dir().display());
                 Vec::new()

@@ -59,9 +59,9 @@ pub fn run(args: SearchArgs) -> anyhow::Result<Outcome> {
     };
     let filter = SearchFilter {
         speakers: args.speaker.iter().map(|&s| s.into()).collect(),
-        agent: args.agent.clone(),
-        from: args.from.clone(),
-        to: args.to.clone(),
+        agent: args.calls.agent.clone(),
+        from: args.calls.from.clone(),
+        to: args.calls.to.clone(),
         tolerant: args.match_kind == SearchMatch::Tolerant,
     };
     let calls: HashMap<String, CallRecord> = if args.clips.is_some() {

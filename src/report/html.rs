@@ -37,6 +37,8 @@ fn environment() -> Environment<'static> {
         .expect("the examples template parses");
     env.add_template(REVIEW_TEMPLATE, include_str!("templates/review.html"))
         .expect("the review template parses");
+    env.add_template("players.js", include_str!("templates/players.js"))
+        .expect("the players' script parses");
     env.add_template("style.css", include_str!("templates/style.css"))
         .expect("the style sheet parses");
     env.add_filter("mmss", |seconds: f64| mm_ss(seconds));

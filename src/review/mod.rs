@@ -351,37 +351,18 @@ pub fn append(out: &OutDir, reviews: Vec<Review>) -> anyhow::Result<Imported> {
     } else {
         Vec::new()
     };
-    let mut seen: HashSet<(String, String, RuleVerdict, String, String, String)> =
-        all.iter().map(|r| owned_identity(r.identity())).collect();
-    let mut imported = Imported {
-        added: 0,
-        already_there: 0,
+    // a line already in the file, or twice in this sheet, is kept once
+    let mut seen: HashSet<_> = all.iter().map(Review::identity).collect();
+    let fresh: Vec<Review> = reviews.iter().filter(|r| seen.insert(r.identity())).cloned().collect();
+    let imported = Imported {
+        added: fresh.len(),
+        already_there: reviews.len() - fresh.len(),
     };
-    for review in reviews {
-        if seen.insert(owned_identity(review.identity())) {
-            imported.added += 1;
-            all.push(review);
-        } else {
-            imported.already_there += 1;
-        }
-    }
-    if imported.added > 0 {
+    if !fresh.is_empty() {
+        all.extend(fresh);
         write_reviews(&path, &all)?;
     }
     Ok(imported)
-}
-
-fn owned_identity(
-    (call, rule, verdict, reviewer, note, at): (&str, &str, RuleVerdict, &str, &str, &str),
-) -> (String, String, RuleVerdict, String, String, String) {
-    (
-        call.to_string(),
-        rule.to_string(),
-        verdict,
-        reviewer.to_string(),
-        note.to_string(),
-        at.to_string(),
-    )
 }
 
 /// (column, polars dtype) of reviews.parquet.
@@ -426,11 +407,7 @@ fn write_reviews(path: &Path, reviews: &[Review]) -> anyhow::Result<()> {
 
 fn read_reviews(path: &Path) -> anyhow::Result<Vec<Review>> {
     use anyhow::Context;
-    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let frame = ParquetReader::new(file)
-        .finish()
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let frame = crate::store::read_columns(path, None)?;
     let text = |name: &str| -> anyhow::Result<Vec<String>> {
         let column = frame
             .column(name)

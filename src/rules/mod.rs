@@ -145,6 +145,12 @@ pub fn judge(transcript: &Transcript, matcher: &Matcher, pack: &Pack) -> (Evalua
     }
 }
 
+/// The call with its speakers as the rules tell them (a mono call's by voice),
+/// for what shows or indexes who said what.
+pub fn speakers_as_told<'a>(transcript: &'a Transcript, matcher: &Matcher, pack: &Pack) -> Cow<'a, Transcript> {
+    tell_speakers(transcript, &matcher.find(transcript), pack).0
+}
+
 /// The call as the rules see it: on a mono call attributed surely enough
 /// (`[speakers]` in the pack), its mixed segments given to agent or customer
 /// (a copy); otherwise the call as it is. `hits` are the phrases found in it

@@ -99,6 +99,14 @@ impl SearchIndex {
         })
     }
 
+    /// An error of the index, naming its folder.
+    fn failed(&self, source: tantivy::TantivyError) -> SearchError {
+        SearchError::Index {
+            path: OutDir::new(&self.root).search_index(),
+            source,
+        }
+    }
+
     /// The calls matching `query`, ordered by `order` (called with each
     /// call's id and start, newest first when it says nothing), and in each
     /// the clauses that hold it; at most `limit` clauses in all.
@@ -130,10 +138,7 @@ impl SearchIndex {
             if found.len() >= limit {
                 break;
             }
-            let doc: TantivyDocument = searcher.doc(c.doc).map_err(|source| SearchError::Index {
-                path: self.root.join("search-index"),
-                source,
-            })?;
+            let doc: TantivyDocument = searcher.doc(c.doc).map_err(|e| self.failed(e))?;
             let id = text_of(&doc, self.fields.call_id);
             found.extend(self.clauses(&id, &doc, query, filter));
         }
@@ -236,12 +241,7 @@ impl SearchIndex {
             must.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
         }
         let query = BooleanQuery::new(must);
-        let found = searcher
-            .search(&query, &CallCollector)
-            .map_err(|source| SearchError::Index {
-                path: self.root.join("search-index"),
-                source,
-            })?;
+        let found = searcher.search(&query, &CallCollector).map_err(|e| self.failed(e))?;
         let mut calls: HashMap<u64, Candidate> = HashMap::with_capacity(found.len());
         for (key, started, doc) in found {
             calls.entry(key).or_insert(Candidate { started, doc });

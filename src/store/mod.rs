@@ -24,6 +24,7 @@ pub use archive::{
 };
 pub use lock::{lock_folder, FolderLock, LockError, LockMode};
 pub use out_dir::{OutDir, UNDATED};
+pub(crate) use tables::read_columns;
 pub use tables::{
     extra_column_name, read_calls, read_hits, read_scores, CallRecord, HitRecord, HitRow, TableWriter, CALLS_SCHEMA,
     HITS_SCHEMA, SCORECARDS_SCHEMA,

@@ -564,10 +564,16 @@ pub struct HitRecord {
 }
 
 fn read_frame(path: &std::path::Path) -> anyhow::Result<DataFrame> {
+    read_columns(path, None)
+}
+
+/// A Parquet table of the output folder, whole or only `columns`.
+pub(crate) fn read_columns(path: &std::path::Path, columns: Option<&[&str]>) -> anyhow::Result<DataFrame> {
     use anyhow::Context;
     let file = std::fs::File::open(path)
         .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))?;
     ParquetReader::new(file)
+        .with_columns(columns.map(|names| names.iter().map(|n| n.to_string()).collect()))
         .finish()
         .map_err(anyhow::Error::from)
         .with_context(|| format!("reading {}", path.display()))
@@ -697,15 +703,7 @@ pub struct CallRecord {
 /// call_id → score of every scored call, reading only those two columns of
 /// calls.parquet (`search --order worst` over a large archive).
 pub fn read_scores(out: &OutDir) -> anyhow::Result<std::collections::HashMap<String, f64>> {
-    use anyhow::Context;
-    let path = out.calls_table();
-    let file = std::fs::File::open(&path)
-        .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))?;
-    let frame = ParquetReader::new(file)
-        .with_columns(Some(vec!["call_id".into(), "score".into()]))
-        .finish()
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let frame = read_columns(&out.calls_table(), Some(&["call_id", "score"]))?;
     let ids = frame.column("call_id")?.str()?;
     let scores = frame.column("score")?.f64()?;
     Ok((0..ids.len())
