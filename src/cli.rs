@@ -22,6 +22,13 @@ pub struct Cli {
     /// and clips hold what customers said.
     #[arg(long, global = true, env = "CALLQA_GROUP_READABLE")]
     pub group_readable: bool,
+    /// The language of what people read: report, summary, examples, clip and
+    /// review pages, notes (zh: 简体中文, en: English). Default: the pack's
+    /// `[center] language` (zh in the built-in pack); `callqa report` and
+    /// `callqa examples` default to the language the folder's report was written in.
+    /// Parquet columns and JSON keys are the same ids in either.
+    #[arg(long, global = true, env = "CALLQA_LANG", value_enum)]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,7 @@ pub mod audio;
 pub mod cli;
 pub mod cmd;
 pub mod eval;
+pub mod i18n;
 pub mod input;
 pub mod lexicon;
 pub mod model;

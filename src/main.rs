@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     callqa::asr::blas::restart_with_cpu_kernels();
     let cli = callqa::cli::Cli::parse();
     callqa::store::share_with_group(cli.group_readable);
-    match callqa::cmd::dispatch(cli.command) {
+    match callqa::cmd::dispatch(cli.command, cli.lang) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             // colour only for a person at a terminal, never in cron logs

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rayon::prelude::*;
 
+use crate::i18n::Messages;
 use crate::input::FailedItem;
 use crate::lexicon::{Hit, Matcher, Pack};
 use crate::privacy::Redactor;
@@ -206,14 +207,14 @@ pub fn score_archive_indexing(
     let report = report.finish();
     let write =
         |path: PathBuf, bytes: &[u8]| write_atomic(&path, bytes).with_context(|| format!("writing {}", path.display()));
-    write(out.report(), report.markdown().as_bytes())?;
+    write(out.report(), report.markdown(Messages::of(pack.language)).as_bytes())?;
     write(
         out.report_data(),
         &serde_json::to_vec(&report).expect("the report serialises"),
     )?;
     write(
         out.report_html(),
-        crate::report::page_of_folder(&report, out.root())?.as_bytes(),
+        crate::report::page_of_folder(&report, out.root(), Messages::of(pack.language))?.as_bytes(),
     )?;
     write(
         out.scorecards_json(),

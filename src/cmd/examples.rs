@@ -9,17 +9,20 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::cli::{ExampleFormat, ExamplesArgs};
-use crate::cmd::{print_out, Outcome};
+use crate::cmd::{print_out, readers_words, Outcome};
+use crate::i18n::{Lang, Messages};
 use crate::input::AudioRoots;
-use crate::lexicon::MatchKind;
+use crate::lexicon::{MatchKind, Titles};
+use crate::msg;
 use crate::report::{
-    clip_file_name, cut_clips, examples_page, mm_ss, select_examples, Example, ExampleFilter, ExampleRow, ExamplesPage,
-    Moment,
+    clip_file_name, cut_clips, examples_page, mm_ss, select_examples, why_not_counted, Example, ExampleFilter,
+    ExampleRow, ExamplesPage, Moment,
 };
 use crate::store::{read_calls, read_hits, write_atomic, CallRecord, OutDir};
 
-pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: ExamplesArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let out = OutDir::new(&args.out);
+    let (m, titles) = readers_words(&out, lang);
     let filter = ExampleFilter {
         categories: args.categories.clone(),
         phrase_id: args.phrase.clone(),
@@ -47,16 +50,18 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
             let folder = ClipFolder {
                 dir,
                 title: &out.root().display().to_string(),
-                description: filter.describe(),
+                description: filter.describe(m, &titles),
                 context_s: args.context_s,
                 roots: &args.audio_roots.roots(),
+                messages: m,
+                titles: &titles,
             };
             folder.write(&examples, &calls)?
         }
         None => (vec![None; examples.len()], 0),
     };
     let printed = match args.format {
-        ExampleFormat::Table => table(&examples).into_bytes(),
+        ExampleFormat::Table => table(&examples, m, &titles).into_bytes(),
         ExampleFormat::Csv => csv_of(&examples, &clips)?,
         ExampleFormat::Json => {
             let mut json = serde_json::to_vec_pretty(&rows(&examples, &clips))?;
@@ -66,8 +71,7 @@ pub fn run(args: ExamplesArgs) -> anyhow::Result<Outcome> {
     };
     print_out(printed)?;
     if args.clips.is_none() {
-        let n = examples.len();
-        eprintln!("{n} example{}", if n == 1 { "" } else { "s" });
+        eprintln!("{}", msg!(m, "examples-count", n = examples.len()));
     }
     Ok(if failed > 0 {
         Outcome::SomeFailed
@@ -86,6 +90,9 @@ pub(crate) struct ClipFolder<'a> {
     pub description: String,
     pub context_s: f64,
     pub roots: &'a AudioRoots,
+    /// The page's language and the pack's names.
+    pub messages: &'static Messages,
+    pub titles: &'a Titles,
 }
 
 impl ClipFolder<'_> {
@@ -98,21 +105,30 @@ impl ClipFolder<'_> {
         calls: &std::collections::HashMap<String, CallRecord>,
     ) -> anyhow::Result<(Vec<Option<String>>, usize)> {
         let dir = self.dir;
-        let (clips, failed) = cut_all(examples, calls, dir, self.context_s, self.roots)?;
-        let page = examples_page(&ExamplesPage {
-            title: self.title,
-            filter: self.description.clone(),
-            rows: rows(examples, &clips),
-            context_s: self.context_s,
-        })?;
+        let m = self.messages;
+        let (clips, failed) = cut_all(examples, calls, dir, self.context_s, self.roots, m)?;
+        let page = examples_page(
+            &ExamplesPage {
+                title: self.title,
+                filter: self.description.clone(),
+                rows: rows(examples, &clips),
+                context_s: self.context_s,
+            },
+            m,
+            self.titles,
+        )?;
         write_atomic(&dir.join("index.html"), page.as_bytes())
             .with_context(|| format!("writing {}", dir.join("index.html").display()))?;
         write_atomic(&dir.join("index.csv"), &csv_of(examples, &clips)?)
             .with_context(|| format!("writing {}", dir.join("index.csv").display()))?;
         eprintln!(
-            "{} clips in {} (open index.html in a browser to listen)",
-            clips.iter().flatten().count(),
-            dir.display()
+            "{}",
+            msg!(
+                m,
+                "examples-clips-written",
+                n = clips.iter().flatten().count(),
+                dir = dir.display().to_string()
+            )
         );
         Ok((clips, failed))
     }
@@ -137,6 +153,7 @@ fn cut_all(
     dir: &Path,
     context_s: f64,
     roots: &AudioRoots,
+    m: &Messages,
 ) -> anyhow::Result<(Vec<Option<String>>, usize)> {
     crate::store::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let names: Vec<String> = examples
@@ -165,23 +182,23 @@ fn cut_all(
     for ((call_id, audio), indices) in by_audio {
         let Some(audio) = audio else {
             failed += 1;
-            eprintln!("{call_id}: no clips: calls.parquet has no audio file for this call");
+            eprintln!("{}", msg!(m, "clips-no-audio-path", call = call_id));
             continue;
         };
         let here = roots.locate(audio);
         if !here.is_file() {
             failed += 1;
-            eprintln!("{call_id}: no clips: {}", roots.not_found_hint(audio));
+            eprintln!(
+                "{}",
+                msg!(m, "clips-none", call = call_id, why = roots.not_found_hint(audio))
+            );
             continue;
         }
         // where scoring found personal data; not looked for: the voice stays, and we say so
         let hidden = match calls.get(call_id).and_then(|c| c.personal_data_s.as_deref()) {
             Some(hidden) => hidden,
             None => {
-                eprintln!(
-                    "{call_id}: calls.parquet does not say where personal data was said (scored with \
-                     --show-pii, or by an older callqa): its clips keep every word; `callqa score` hides it"
-                );
+                eprintln!("{}", msg!(m, "clips-pii-unknown", call = call_id));
                 &[]
             }
         };
@@ -202,7 +219,7 @@ fn cut_all(
             }
             Err(e) => {
                 failed += 1;
-                eprintln!("{call_id}: no clips: {e}");
+                eprintln!("{}", msg!(m, "clips-none", call = call_id, why = e.to_string()));
             }
         }
     }
@@ -276,40 +293,53 @@ fn pad(s: &str, to: usize) -> String {
 }
 
 /// A table to read: one line per example, the clause around it last.
-fn table(examples: &[Example]) -> String {
+fn table(examples: &[Example], m: &Messages, titles: &Titles) -> String {
     let header = [
-        "call",
-        "agent",
-        "day",
-        "score",
-        "time",
-        "category",
-        "phrase",
-        "said",
-        "counted",
-        "around it",
-    ];
+        "col-call",
+        "col-agent",
+        "col-day",
+        "col-score",
+        "col-time",
+        "col-category",
+        "col-phrase",
+        "col-said",
+        "col-counted",
+        "col-around",
+    ]
+    .map(|id| m.text(id));
     let cells: Vec<[String; 10]> = examples
         .iter()
         .map(|e| {
+            let said = match e.hit.kind {
+                MatchKind::Verified => msg!(
+                    m,
+                    "examples-said-verified",
+                    heard = e.hit.matched_text.as_str(),
+                    phrase = e.hit.phrase.as_str()
+                ),
+                MatchKind::Uncertain => msg!(
+                    m,
+                    "examples-said-open",
+                    heard = e.hit.matched_text.as_str(),
+                    phrase = e.hit.phrase.as_str()
+                ),
+                _ => format!("「{}」", e.hit.matched_text),
+            };
+            let counted = match (&e.hit.verdict.rule, e.hit.verdict.not_counted) {
+                (_, Some(why)) => msg!(m, "examples-not-counted", why = why_not_counted(m, why)),
+                (Some(rule), None) => titles.rule_in(m, rule),
+                (None, None) => m.text("examples-counted"),
+            };
             [
                 e.hit.call_id.clone(),
                 e.hit.agent_id.clone(),
-                e.call_date.clone().unwrap_or_else(|| "–".into()),
+                e.call_date.as_deref().map_or("–".into(), |d| m.date(d)),
                 e.call_score.map_or("–".into(), |s| format!("{s:.0}")),
                 mm_ss(e.hit.start_s),
-                e.hit.category.clone(),
+                titles.category_in(m, &e.hit.category),
                 e.hit.phrase_id.clone(),
-                match e.hit.kind {
-                    MatchKind::Verified => format!("「{}」 verified as 「{}」", e.hit.matched_text, e.hit.phrase),
-                    MatchKind::Uncertain => format!("「{}」 open: 「{}」?", e.hit.matched_text, e.hit.phrase),
-                    _ => format!("「{}」", e.hit.matched_text),
-                },
-                match (&e.hit.verdict.rule, e.hit.verdict.not_counted) {
-                    (_, Some(why)) => format!("no: {}", why.describe()),
-                    (Some(rule), None) => rule.clone(),
-                    (None, None) => "yes".into(),
-                },
+                said,
+                counted,
                 format!("…{}…", e.hit.context),
             ]
         })
@@ -319,7 +349,7 @@ fn table(examples: &[Example]) -> String {
 
 /// Rows under a header, in columns padded to the widest cell (wide
 /// characters count two); the last column runs on unpadded.
-pub(crate) fn text_table<const N: usize>(header: &[&str; N], cells: &[[String; N]]) -> String {
+pub(crate) fn text_table<const N: usize>(header: &[String; N], cells: &[[String; N]]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
     for row in cells {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -332,7 +362,7 @@ pub(crate) fn text_table<const N: usize>(header: &[&str; N], cells: &[[String; N
         text.push(row[last].clone());
         text.join("  ") + "\n"
     };
-    let mut out = line(&header.map(String::from));
+    let mut out = line(header);
     for row in cells {
         out += &line(row);
     }

@@ -6,8 +6,12 @@ use std::path::Path;
 
 use std::fmt::Write as _;
 
+use crate::cmd::examples::text_table;
 use crate::cmd::{load_lexicons, print_out, Outcome};
+use crate::i18n::{Lang, Messages};
 use crate::lexicon::{builtin_pack, load_pack, Pack};
+use crate::msg;
+use crate::review::Shortfall;
 use crate::store::OutDir;
 
 pub fn check(dir: Option<&Path>) -> anyhow::Result<Outcome> {
@@ -48,12 +52,13 @@ fn describe(pack: &Pack) -> String {
     out
 }
 
-pub fn test(out: &Path, lexicons: Option<&Path>, json: bool) -> anyhow::Result<Outcome> {
-    let pack = load_lexicons(lexicons)?;
+pub fn test(out: &Path, lexicons: Option<&Path>, json: bool, lang: Option<Lang>) -> anyhow::Result<Outcome> {
+    let pack = load_lexicons(lexicons, lang)?;
+    let m = Messages::of(pack.language);
     let out = OutDir::new(out);
     let (book, missing) = crate::scoring::test_against_reviews(&out, &pack)?;
     for id in &missing {
-        eprintln!("{id}: reviewed, but its transcript is no longer in the archive: left out");
+        eprintln!("{}", msg!(m, "lexicon-test-missing", call = id.as_str()));
     }
     if book.rules.is_empty() {
         anyhow::bail!(
@@ -62,55 +67,80 @@ pub fn test(out: &Path, lexicons: Option<&Path>, json: bool) -> anyhow::Result<O
         );
     }
     let floors = &pack.review;
-    let short: Vec<(&str, String)> = book
+    let short: Vec<(&str, Vec<Shortfall>)> = book
         .rules
         .iter()
-        .filter_map(|a| floors.shortfall(a).map(|why| (a.rule.as_str(), why)))
+        .map(|a| (a.rule.as_str(), floors.shortfall(a)))
+        .filter(|(_, short)| !short.is_empty())
         .collect();
     if json {
         let figures = serde_json::json!({
             "pack": pack.source.display().to_string(),
             "reviewed_calls": book.reviewed_calls,
             "rules": book.rules,
-            "below_floor": short.iter().map(|(rule, why)| serde_json::json!({"rule": rule, "why": why})).collect::<Vec<_>>(),
+            "below_floor": short.iter().map(|(rule, why)| {
+                let why: Vec<String> = why.iter().map(ToString::to_string).collect();
+                serde_json::json!({"rule": rule, "why": why.join(", ")})
+            }).collect::<Vec<_>>(),
         });
         print_out(format!("{}\n", serde_json::to_string_pretty(&figures)?))?;
     } else {
         let two = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.2}"));
-        let mut text = format!(
-            "{} against {} reviewed calls ({}); floors: precision {:.2}, recall {:.2}, from {} reviews\n",
-            pack.source.display(),
-            book.reviewed_calls,
-            out.root().display(),
-            floors.min_precision,
-            floors.min_recall,
-            floors.min_reviewed
+        let head = msg!(
+            m,
+            "lexicon-test-head",
+            pack = pack.source.display().to_string(),
+            calls = book.reviewed_calls,
+            out = out.root().display().to_string(),
+            precision = format!("{:.2}", floors.min_precision),
+            recall = format!("{:.2}", floors.min_recall),
+            reviews = floors.min_reviewed
         );
-        let _ = writeln!(
-            text,
-            "{:<20} {:>8} {:>9} {:>6} {:>11} {:>12} {:>9} {:>6}",
-            "rule", "reviewed", "precision", "recall", "false fails", "false passes", "left open", "kappa"
-        );
-        for a in &book.rules {
-            let flag = short
-                .iter()
-                .find(|(rule, _)| *rule == a.rule)
-                .map(|(_, why)| format!("  BELOW: {why}"))
-                .unwrap_or_default();
-            let _ = writeln!(
-                text,
-                "{:<20} {:>8} {:>9} {:>6} {:>11} {:>12} {:>9} {:>6}{flag}",
-                a.rule,
-                a.reviewed,
-                two(a.precision),
-                two(a.recall),
-                a.false_fails,
-                a.false_passes,
-                a.left_open,
-                two(a.kappa)
-            );
-        }
-        print_out(text)?;
+        let header = [
+            "col-rule",
+            "col-reviewed",
+            "col-precision",
+            "col-recall",
+            "col-false-fails",
+            "col-false-passes",
+            "col-left-open",
+            "col-kappa",
+            "col-floor",
+        ]
+        .map(|id| m.text(id));
+        let cells: Vec<[String; 9]> = book
+            .rules
+            .iter()
+            .map(|a| {
+                let below = short.iter().find(|(rule, _)| *rule == a.rule).map(|(_, why)| {
+                    let why: Vec<String> = why
+                        .iter()
+                        .map(|s| {
+                            msg!(
+                                m,
+                                "lexicon-test-shortfall",
+                                measure = m.text(&format!("col-{}", s.measure)),
+                                value = format!("{:.2}", s.value),
+                                floor = format!("{:.2}", s.floor)
+                            )
+                        })
+                        .collect();
+                    msg!(m, "lexicon-test-below", why = m.list(&why))
+                });
+                [
+                    pack.titles.rule_in(m, &a.rule),
+                    a.reviewed.to_string(),
+                    two(a.precision),
+                    two(a.recall),
+                    a.false_fails.to_string(),
+                    a.false_passes.to_string(),
+                    a.left_open.to_string(),
+                    two(a.kappa),
+                    below.unwrap_or_default(),
+                ]
+            })
+            .collect();
+        print_out(format!("{head}\n{}", text_table(&header, &cells)))?;
     }
     Ok(if short.is_empty() {
         Outcome::Success

@@ -14,7 +14,9 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::cli::{Command, LexiconCommand, ModelCommand, ReviewCommand};
-use crate::lexicon::{builtin_pack, load_pack, Pack};
+use crate::i18n::{Lang, Messages};
+use crate::lexicon::{builtin_pack, load_pack, Pack, Titles};
+use crate::msg;
 
 /// Writes `text` to stdout. A reader that went away (`callqa report | head`)
 /// is not an error: what it did not read is simply not printed.
@@ -44,18 +46,20 @@ impl Outcome {
     }
 }
 
-pub fn dispatch(command: Command) -> anyhow::Result<Outcome> {
+/// Runs `command`; `lang` is the reader's language asked for on the command
+/// line (`--lang`), else the pack's (or the output folder's) decides.
+pub fn dispatch(command: Command, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     match command {
-        Command::Run(args) => run::run(args),
-        Command::Score(args) => score::run(args),
-        Command::Report(args) => report::run(args),
-        Command::Examples(args) => examples::run(args),
-        Command::Search(args) => search::run(args),
-        Command::Review(ReviewCommand::Import(args)) => review::import(args),
-        Command::Review(ReviewCommand::Sample(args)) => review::sample(args),
+        Command::Run(args) => run::run(args, lang),
+        Command::Score(args) => score::run(args, lang),
+        Command::Report(args) => report::run(args, lang),
+        Command::Examples(args) => examples::run(args, lang),
+        Command::Search(args) => search::run(args, lang),
+        Command::Review(ReviewCommand::Import(args)) => review::import(args, lang),
+        Command::Review(ReviewCommand::Sample(args)) => review::sample(args, lang),
         Command::Lexicon(LexiconCommand::Check { dir }) => lexicon::check(dir.as_deref()),
         Command::Lexicon(LexiconCommand::Test { out, lexicons, json }) => {
-            lexicon::test(&out, lexicons.lexicons.as_deref(), json)
+            lexicon::test(&out, lexicons.lexicons.as_deref(), json, lang)
         }
         Command::Model(ModelCommand::Import { source, out, quantize }) => {
             model::import(&source, &out, quantize).map(|()| Outcome::Success)
@@ -69,13 +73,16 @@ pub fn dispatch(command: Command) -> anyhow::Result<Outcome> {
 pub(crate) struct Console {
     pub quiet: bool,
     pub json: bool,
+    /// The reader's language.
+    pub messages: &'static Messages,
 }
 
 impl Console {
-    pub fn new(args: &crate::cli::OutputArgs) -> Self {
+    pub fn new(args: &crate::cli::OutputArgs, lang: Lang) -> Self {
         Self {
             quiet: args.quiet,
             json: args.json,
+            messages: Messages::of(lang),
         }
     }
 
@@ -94,7 +101,7 @@ impl Console {
     /// The end-of-batch summary: readable on stderr, and as JSON on stdout with `--json`.
     pub fn summary(&self, summary: &BatchSummary) {
         if !self.quiet {
-            eprint!("{summary}");
+            eprint!("{}", summary.render(self.messages));
         }
         if self.json {
             // a summary nobody reads is no reason to fail a batch that went well
@@ -200,58 +207,103 @@ impl BatchSummary {
     }
 }
 
-impl std::fmt::Display for BatchSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shard = self
-            .shard
-            .as_deref()
-            .map(|s| format!(" (shard {s})"))
-            .unwrap_or_default();
+impl BatchSummary {
+    /// The summary as a person reads it, in `m`'s language.
+    pub fn render(&self, m: &Messages) -> String {
+        let mut out = String::new();
+        let line = |out: &mut String, text: String| {
+            out.push_str(&text);
+            out.push('\n');
+        };
         if let Some(r) = &self.run {
-            writeln!(
-                f,
-                "callqa run{shard}: {} calls: {} transcribed, {} reused, {} failed; {:.2} h of audio in {:.1} s ({:.1}× real time, {:.0} calls/h)",
-                r.calls, r.transcribed, r.reused, r.failed, r.audio_hours, self.wall_s, r.times_real_time, r.calls_per_hour
-            )?;
+            let shard = self
+                .shard
+                .as_deref()
+                .map(|s| msg!(m, "batch-shard", shard = s))
+                .unwrap_or_default();
+            line(
+                &mut out,
+                msg!(
+                    m,
+                    "batch-run",
+                    shard = shard,
+                    calls = r.calls,
+                    transcribed = r.transcribed,
+                    reused = r.reused,
+                    failed = r.failed,
+                    audio = m.hours(r.audio_hours),
+                    wall = m.seconds(self.wall_s),
+                    speed = format!("{:.1}", r.times_real_time),
+                    per_hour = format!("{:.0}", r.calls_per_hour)
+                ),
+            );
         }
         if let Some(a) = &self.archive {
-            writeln!(
-                f,
-                "{}: {} calls ({:.2} h): {} scored, {} passed, {} did not pass, {} could not be processed; {} phrase hits",
-                self.out, a.calls, a.audio_hours, a.scored, a.passed, a.did_not_pass, a.unprocessed, a.hits
-            )?;
+            line(
+                &mut out,
+                msg!(
+                    m,
+                    "batch-archive",
+                    out = self.out.as_str(),
+                    calls = a.calls,
+                    audio = m.hours(a.audio_hours),
+                    scored = a.scored,
+                    passed = a.passed,
+                    failed = a.did_not_pass,
+                    unprocessed = a.unprocessed,
+                    hits = a.hits
+                ),
+            );
             if self.run.is_none() {
-                writeln!(f, "scored in {:.1} s", self.wall_s)?;
+                line(&mut out, msg!(m, "batch-scored-in", wall = m.seconds(self.wall_s)));
             }
         } else {
-            writeln!(
-                f,
-                "shard worker: transcripts and failures are in {}; `callqa score --out {}` builds the tables once every shard is done",
-                self.out, self.out
-            )?;
+            line(&mut out, msg!(m, "batch-shard-worker", out = self.out.as_str()));
         }
         if !self.lowest_agents.is_empty() {
             let agents: Vec<String> = self
                 .lowest_agents
                 .iter()
-                .map(|a| format!("{} {:.1} ({} calls)", a.agent_id, a.mean_score, a.calls))
+                .map(|a| {
+                    msg!(
+                        m,
+                        "summary-agent",
+                        agent = a.agent_id.as_str(),
+                        mean = format!("{:.1}", a.mean_score),
+                        calls = a.calls
+                    )
+                })
                 .collect();
-            writeln!(f, "lowest mean scores: {}", agents.join(", "))?;
+            line(&mut out, msg!(m, "batch-lowest", agents = m.list(&agents)));
         }
         if self.archive.is_some() {
-            writeln!(
-                f,
-                "tables: calls.parquet, hits.parquet, scorecards.parquet; report: report.md, report.html (in {})",
-                self.out
-            )?;
+            line(&mut out, msg!(m, "batch-outputs", out = self.out.as_str()));
         }
-        Ok(())
+        out
     }
 }
 
-/// The pack given on the command line, or the built-in one.
-pub(crate) fn load_lexicons(dir: Option<&Path>) -> anyhow::Result<Pack> {
-    let pack = match dir {
+/// What a reader of an output folder reads in: the language asked for, else
+/// the one its report was written in, and the pack's names for rules and
+/// categories as its report keeps them (the built-in pack's when it has none).
+pub(crate) fn readers_words(out: &crate::store::OutDir, lang: Option<Lang>) -> (&'static Messages, Titles) {
+    #[derive(serde::Deserialize)]
+    struct TitlesOnly {
+        #[serde(default)]
+        titles: Option<Titles>,
+    }
+    let titles = std::fs::read(out.report_data())
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<TitlesOnly>(&bytes).ok())
+        .and_then(|r| r.titles)
+        .unwrap_or_else(|| builtin_pack().titles);
+    (Messages::of(lang.unwrap_or(titles.language)), titles)
+}
+
+/// The pack given on the command line, or the built-in one; `lang`, when
+/// given, is the language people read instead of the pack's.
+pub(crate) fn load_lexicons(dir: Option<&Path>, lang: Option<Lang>) -> anyhow::Result<Pack> {
+    let mut pack = match dir {
         None => builtin_pack(),
         Some(dir) => {
             load_pack(dir).with_context(|| "a broken pack never scores calls: run `callqa lexicon check` on it")?
@@ -259,6 +311,9 @@ pub(crate) fn load_lexicons(dir: Option<&Path>) -> anyhow::Result<Pack> {
     };
     if pack.group_readable {
         crate::store::share_with_group(true);
+    }
+    if let Some(lang) = lang {
+        pack.language = lang;
     }
     Ok(pack)
 }

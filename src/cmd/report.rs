@@ -5,12 +5,14 @@ use anyhow::Context;
 
 use crate::cli::ReportArgs;
 use crate::cmd::{print_out, Outcome};
+use crate::i18n::{Lang, Messages};
+use crate::msg;
 use crate::report::{page_of_folder, Report};
 use crate::store::{write_atomic, OutDir};
 
 const FIRST: &str = "run `callqa run` or `callqa score` first";
 
-pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: ReportArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let out = OutDir::new(&args.out);
     if args.json {
         let path = out.scorecards_json();
@@ -27,17 +29,26 @@ pub fn run(args: ReportArgs) -> anyhow::Result<Outcome> {
             out.root().display()
         )
     })?;
-    print_out(report.summary())?;
+    // the language asked for, else the one the report was written in
+    let m = Messages::of(lang.unwrap_or(report.titles.language));
+    print_out(report.summary(m))?;
     match &args.html {
         Some(html) => {
-            let page = page_of_folder(&report, out.root())?;
+            let page = page_of_folder(&report, out.root(), m)?;
             write_atomic(html, page.as_bytes()).with_context(|| format!("writing {}", html.display()))?;
-            print_out(format!("Report page: {} (open it in a browser)\n", html.display()))?;
+            print_out(format!(
+                "{}\n",
+                msg!(m, "report-page-written", path = html.display().to_string())
+            ))?;
         }
         None => print_out(format!(
-            "Whole report: {} and {}\n",
-            out.report().display(),
-            out.report_html().display()
+            "{}\n",
+            msg!(
+                m,
+                "report-whole",
+                md = out.report().display().to_string(),
+                html = out.report_html().display().to_string()
+            )
         ))?,
     }
     Ok(Outcome::Success)

@@ -8,11 +8,14 @@ use anyhow::Context;
 
 use crate::cli::{ReviewImportArgs, ReviewSampleArgs};
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
+use crate::i18n::{Lang, Messages};
 use crate::input::AudioRoots;
 use crate::lexicon::{Matcher, Titles};
+use crate::msg;
 use crate::privacy::Redactor;
 use crate::report::{
-    clip_file_name, cut_clips, review_page, Moment, ReviewCall, ReviewEvidence, ReviewLine, ReviewPage, ReviewRule,
+    clip_file_name, cut_clips, review_page, why_not_counted, Moment, ReviewCall, ReviewEvidence, ReviewLine,
+    ReviewPage, ReviewRule,
 };
 use crate::review::{append, pick, read_sheet, Known, SampleSpec};
 use crate::rules::settings::RULE_IDS;
@@ -23,10 +26,11 @@ use crate::store::{
     OutDir, TranscriptArchive,
 };
 
-pub fn import(args: ReviewImportArgs) -> anyhow::Result<Outcome> {
-    let console = Console::new(&args.output);
+pub fn import(args: ReviewImportArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
-    let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let console = Console::new(&args.output, pack.language);
+    let m = console.messages;
     let out = OutDir::new(&args.out);
     if !out.calls_table().is_file() {
         anyhow::bail!(
@@ -48,14 +52,16 @@ pub fn import(args: ReviewImportArgs) -> anyhow::Result<Outcome> {
     let reviews = read_sheet(&args.file, &args.by, &known, &imported_at)?;
     let read = reviews.len();
     let imported = append(&out, reviews)?;
-    console.say(format!(
-        "{}: {read} verdicts read, {} new, {} already imported",
-        args.file.display(),
-        imported.added,
-        imported.already_there
+    console.say(msg!(
+        m,
+        "review-imported",
+        file = args.file.display().to_string(),
+        read = read,
+        added = imported.added,
+        already = imported.already_there
     ));
     if args.no_score {
-        console.say("not scored (--no-score): `callqa score` applies them");
+        console.say(m.text("review-not-scored"));
         return Ok(Outcome::Success);
     }
     let scored = score_archive(&out, &TranscriptArchive::open(&out)?, &pack)?;
@@ -77,8 +83,9 @@ const ALWAYS_REVIEWED: &[&str] = &[
     "nine_dont_phrase",
 ];
 
-pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
-    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
+    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let m = Messages::of(pack.language);
     if args.show_pii {
         pack.privacy.redact = false;
     }
@@ -112,7 +119,7 @@ pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
     let mut page_calls = Vec::with_capacity(picked.len());
     for (i, call_id) in picked.iter().enumerate() {
         let call = &calls[call_id];
-        let (audio, audio_problem) = match whole_call_audio(call_id, call, i + 1, &audio_dir, &roots) {
+        let (audio, audio_problem) = match whole_call_audio(call_id, call, i + 1, &audio_dir, &roots, m) {
             Ok(name) => (Some(format!("audio/{name}")), String::new()),
             Err(problem) => {
                 failed += 1;
@@ -134,7 +141,15 @@ pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
                 })
                 .collect(),
             None => {
-                eprintln!("{call_id}: no transcript in {}", out.transcripts_dir().display());
+                eprintln!(
+                    "{}",
+                    msg!(
+                        m,
+                        "review-no-transcript",
+                        call = call_id.as_str(),
+                        dir = out.transcripts_dir().display().to_string()
+                    )
+                );
                 Vec::new()
             }
         };
@@ -149,36 +164,43 @@ pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
             audio,
             audio_problem,
             lines,
-            rules: rules_to_review(call, call_hits, &pack.titles),
+            rules: rules_to_review(call, call_hits, &pack.titles, m),
         });
     }
-    let how = format!(
-        "over {} agents{}{}, seed {}",
-        page_calls.iter().map(|c| &c.agent_id).collect::<HashSet<_>>().len(),
-        args.per_agent
-            .map(|k| format!(", at most {k} each"))
-            .unwrap_or_default(),
-        if args.failed_first {
-            ", calls that did not pass first"
-        } else {
-            ""
+    let mut how = vec![msg!(
+        m,
+        "review-how-agents",
+        agents = page_calls.iter().map(|c| &c.agent_id).collect::<HashSet<_>>().len()
+    )];
+    if let Some(k) = args.per_agent {
+        how.push(msg!(m, "review-how-per-agent", n = k));
+    }
+    if args.failed_first {
+        how.push(m.text("review-how-failed-first"));
+    }
+    how.push(msg!(m, "review-how-seed", seed = args.seed.to_string()));
+    let page = review_page(
+        &ReviewPage {
+            title: out.root().display().to_string(),
+            how: m.list(&how),
+            page_key: format!("{} seed {}", out.root().display(), args.seed),
+            csv_name: format!("review-seed-{}.csv", args.seed),
+            calls: page_calls,
         },
-        args.seed
-    );
-    let page = review_page(&ReviewPage {
-        title: out.root().display().to_string(),
-        how,
-        page_key: format!("{} seed {}", out.root().display(), args.seed),
-        csv_name: format!("review-seed-{}.csv", args.seed),
-        calls: page_calls,
-    })?;
+        m,
+        &pack.titles,
+    )?;
     let index = dir.join("index.html");
     write_atomic(&index, page.as_bytes()).with_context(|| format!("writing {}", index.display()))?;
     eprintln!(
-        "{} calls to review: open {} in a browser; save the verdicts, then `callqa review import FILE.csv --out {} --by NAME`",
-        picked.len(),
-        index.display(),
-        out.root().display()
+        "{}",
+        msg!(
+            m,
+            "review-page-written",
+            n = picked.len(),
+            page = index.display().to_string(),
+            out = out.root().display().to_string()
+        )
     );
     Ok(if failed > 0 {
         Outcome::SomeFailed
@@ -189,7 +211,7 @@ pub fn sample(args: ReviewSampleArgs) -> anyhow::Result<Outcome> {
 
 /// The rules a call is reviewed on, in the pack's order, each with the
 /// machine's verdict and the hits behind it.
-fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles) -> Vec<ReviewRule> {
+fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles, m: &Messages) -> Vec<ReviewRule> {
     let has = |list: &[String], rule: &str| list.iter().any(|r| r == rule);
     RULE_IDS
         .iter()
@@ -201,7 +223,7 @@ fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles) -> Ve
         })
         .map(|&rule| ReviewRule {
             rule: rule.to_string(),
-            title: titles.rule(rule).to_string(),
+            title: titles.rule_in(m, rule),
             // the machine's own verdict, also on a call reviewed before
             machine: match (has(&call.failed_rules, rule), has(&call.overturned_rules, rule)) {
                 (true, false) | (false, true) => "fail",
@@ -215,12 +237,7 @@ fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles) -> Ve
                     start_s: h.start_s,
                     matched_text: h.matched_text.clone(),
                     counted: h.verdict.counted,
-                    why: h
-                        .verdict
-                        .not_counted
-                        .map(|n| n.describe())
-                        .unwrap_or_default()
-                        .to_string(),
+                    why: h.verdict.not_counted.map(|n| why_not_counted(m, n)).unwrap_or_default(),
                 })
                 .collect(),
         })
@@ -235,11 +252,9 @@ fn whole_call_audio(
     rank: usize,
     dir: &std::path::Path,
     roots: &AudioRoots,
+    m: &Messages,
 ) -> Result<String, String> {
-    let audio = call
-        .audio_path
-        .as_ref()
-        .ok_or("calls.parquet has no audio file for this call")?;
+    let audio = call.audio_path.as_ref().ok_or_else(|| m.text("audio-path-missing"))?;
     let here = roots.locate(audio);
     if !here.is_file() {
         return Err(roots.not_found_hint(audio));
@@ -269,7 +284,8 @@ mod tests {
             uncertain_rules: owned(&["greeting_missing"]),
             ..CallRecord::default()
         };
-        let rules = rules_to_review(&call, &[], &crate::lexicon::builtin_pack().titles);
+        let zh = Messages::of(Lang::Zh);
+        let rules = rules_to_review(&call, &[], &crate::lexicon::builtin_pack().titles, zh);
         let machine = |id: &str| rules.iter().find(|r| r.rule == id).map(|r| r.machine);
         assert_eq!(machine("forbidden_phrase"), Some("fail"));
         assert_eq!(machine("closing_missing"), Some("fail"));

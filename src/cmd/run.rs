@@ -18,18 +18,21 @@ use crate::asr::{DecodeSettings, Engine};
 use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
 use crate::cli::RunArgs;
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome, RunFigures};
+use crate::i18n::Lang;
 use crate::input::{discover, DiscoverOptions, FailedItem};
+use crate::msg;
 use crate::pipeline::{transcribe_batch, CallOutcome};
 use crate::scoring::score_archive;
 use crate::shard::Shard;
 use crate::store::{extra_column_name, lock_folder, record_input_problems, LockMode, OutDir, TranscriptArchive};
 use crate::transcript::Transcript;
 
-pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
-    let console = Console::new(&args.output);
+pub fn run(args: RunArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     // A broken pack must stop the night before any audio is touched.
-    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let console = Console::new(&args.output, pack.language);
+    let m = console.messages;
     if args.show_pii {
         pack.privacy.redact = false;
     }
@@ -50,19 +53,28 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         let listed = discovery.calls.len();
         discovery.calls.retain(|c| shard.owns(&c.call_id));
         discovery.problems.retain(|p| shard.owns(p.key()));
-        console.say(format_args!(
-            "shard {shard}: {} of the {listed} calls listed are this worker's",
-            discovery.calls.len()
+        console.say(msg!(
+            m,
+            "run-shard-owns",
+            shard = shard.to_string(),
+            calls = discovery.calls.len(),
+            listed = listed
         ));
     }
-    console.say(format_args!(
-        "{}: {} calls to process, {} unusable entries",
-        discovery.source,
-        discovery.calls.len(),
-        discovery.problems.len()
+    console.say(msg!(
+        m,
+        "run-found",
+        source = discovery.source.to_string(),
+        calls = discovery.calls.len(),
+        problems = discovery.problems.len()
     ));
     for problem in &discovery.problems {
-        console.error(format_args!("  skipped {}: {}", problem.location, problem.reason));
+        console.error(msg!(
+            m,
+            "run-skipped",
+            location = problem.location.to_string(),
+            reason = problem.reason.to_string()
+        ));
     }
     let renamed: std::collections::BTreeSet<&str> = discovery
         .calls
@@ -72,16 +84,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         .filter(|name| extra_column_name(name) != *name)
         .collect();
     for name in renamed {
-        console.say(format_args!(
-            "note: the manifest column {name:?} is also a column of calls.parquet: it is kept there as {:?}",
-            extra_column_name(name)
+        console.say(msg!(
+            m,
+            "run-column-renamed",
+            column = name,
+            kept_as = extra_column_name(name).to_string()
         ));
     }
 
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let jobs = args.jobs.unwrap_or(cores).max(1);
     if jobs > cores {
-        console.say(format_args!("note: --jobs {jobs} is more than the {cores} cores; using {cores} (whisper threads spin, oversubscribing only slows down)"));
+        console.say(msg!(m, "run-jobs-capped", jobs = jobs, cores = cores));
     }
     let jobs = jobs.min(cores);
     // Thread budget: workers × whisper threads per chunk never exceeds the cores.
@@ -93,10 +107,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let detector = speech_detector(&args, console)?;
     let engine = Engine::load(&args.model, detector, settings)?;
     let matrices = crate::asr::blas::encoder_matrices();
-    console.say(format_args!(
-        "transcribing with {} and the {} VAD on {jobs} worker(s); encoder matrices by {matrices}",
-        args.model.display(),
-        engine.detector_name()
+    console.say(msg!(
+        m,
+        "run-transcribing",
+        model = args.model.display().to_string(),
+        vad = engine.detector_name(),
+        jobs = jobs,
+        matrices = matrices.to_string()
     ));
     // streamed: a large model is gigabytes, once per shard worker
     let model_blake3 = {
@@ -178,10 +195,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
                 .collect();
             let earlier = archive.len() - this_run.len();
             if earlier > 0 {
-                console.say(format_args!(
-                    "{earlier} transcribed calls of earlier runs in {} are kept and scored with this night's: \
-                     the output folder is an archive",
-                    out.root().display()
+                console.say(msg!(
+                    m,
+                    "run-earlier-calls",
+                    calls = earlier,
+                    out = out.root().display().to_string()
                 ));
             }
             let scored = score_archive(&out, &archive, &pack)?;
@@ -196,11 +214,12 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if failures.is_empty() {
         Ok(Outcome::Success)
     } else {
-        console.error(format_args!(
-            "{} item(s) failed (listed above, in {} and, once scored, in {})",
-            failures.len(),
-            out.failures_dir().display(),
-            out.failures().display()
+        console.error(msg!(
+            m,
+            "run-items-failed",
+            n = failures.len(),
+            dir = out.failures_dir().display().to_string(),
+            file = out.failures().display().to_string()
         ));
         Ok(Outcome::SomeFailed)
     }
@@ -219,11 +238,7 @@ fn speech_detector(args: &RunArgs, console: Console) -> anyhow::Result<SpeechDet
     match SileroVad::load(&path) {
         Ok(silero) => Ok(SpeechDetector::Silero(silero)),
         Err(VadError::Missing { .. }) if !explicit => {
-            console.say(format_args!(
-                "warning: no VAD model at {}: finding speech by energy, which is slower and misses more on noisy \
-                 lines (scripts/setup.sh installs the VAD model)",
-                path.display()
-            ));
+            console.say(msg!(console.messages, "run-no-vad", path = path.display().to_string()));
             Ok(SpeechDetector::Energy)
         }
         Err(e) => Err(e.into()),
@@ -245,12 +260,9 @@ impl Progress {
         let bar = interactive.then(|| {
             let bar = ProgressBar::new(total as u64);
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} calls · {msg} · ETA {eta}",
-                )
-                .expect("valid template"),
+                ProgressStyle::with_template(&console.messages.text("progress-template")).expect("valid template"),
             );
-            bar.set_message("0.00 h audio");
+            bar.set_message(msg!(console.messages, "progress-audio", hours = "0.00"));
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             bar
         });
@@ -268,21 +280,32 @@ impl Progress {
         let n = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         let audio_s = outcome.result.as_ref().map_or(0.0, |t| t.transcript.duration_s);
         let total_ms = self.audio_ms.fetch_add((audio_s * 1000.0) as u64, Ordering::SeqCst) + (audio_s * 1000.0) as u64;
+        let m = self.console.messages;
         let line = match &outcome.result {
-            Ok(t) if t.reused => format!("{}: done before, transcript reused", outcome.call_id),
-            Ok(t) => format!(
-                "{}: {:.1} s of audio in {:.1} s ({:.1}× real time), {} segments",
-                outcome.call_id,
-                audio_s,
-                t.elapsed_s,
-                audio_s / t.elapsed_s.max(1e-6),
-                t.transcript.segments.len()
+            Ok(t) if t.reused => msg!(m, "progress-reused", call = outcome.call_id.as_str()),
+            Ok(t) => msg!(
+                m,
+                "progress-call",
+                call = outcome.call_id.as_str(),
+                audio = format!("{audio_s:.1}"),
+                took = format!("{:.1}", t.elapsed_s),
+                speed = format!("{:.1}", audio_s / t.elapsed_s.max(1e-6)),
+                segments = t.transcript.segments.len()
             ),
-            Err(f) => format!("{}: FAILED: {}", outcome.call_id, f.reason),
+            Err(f) => msg!(
+                m,
+                "progress-failed",
+                call = outcome.call_id.as_str(),
+                reason = f.reason.to_string()
+            ),
         };
         match &self.bar {
             Some(bar) => {
-                bar.set_message(format!("{:.2} h audio", total_ms as f64 / 3.6e6));
+                bar.set_message(msg!(
+                    m,
+                    "progress-audio",
+                    hours = format!("{:.2}", total_ms as f64 / 3.6e6)
+                ));
                 bar.inc(1);
                 if outcome.result.is_err() {
                     bar.println(line);
@@ -304,11 +327,13 @@ impl Progress {
             bar.finish_and_clear();
         }
         let audio_s = self.audio_ms.load(Ordering::SeqCst) as f64 / 1000.0;
-        self.console.say(format_args!(
-            "processed {} calls, {:.2} h of audio, in {:.1} s",
-            self.done.load(Ordering::SeqCst),
-            audio_s / 3600.0,
-            elapsed_s
+        let m = self.console.messages;
+        self.console.say(msg!(
+            m,
+            "progress-finished",
+            calls = self.done.load(Ordering::SeqCst),
+            audio = m.hours(audio_s / 3600.0),
+            wall = m.seconds(elapsed_s)
         ));
     }
 }

@@ -4,13 +4,14 @@
 
 use crate::cli::ScoreArgs;
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
+use crate::i18n::Lang;
 use crate::scoring::{score_archive_indexing, SearchIndexing};
 use crate::store::{lock_folder, LockMode, OutDir, TranscriptArchive};
 
-pub fn run(args: ScoreArgs) -> anyhow::Result<Outcome> {
-    let console = Console::new(&args.output);
+pub fn run(args: ScoreArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
-    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let console = Console::new(&args.output, pack.language);
     if args.show_pii {
         pack.privacy.redact = false;
     }

@@ -10,7 +10,9 @@ use serde::Serialize;
 use crate::cli::{ExampleFormat, SearchArgs, SearchMatch, SearchOrder};
 use crate::cmd::examples::{text_table, ClipFolder};
 use crate::cmd::{load_lexicons, print_out, Outcome};
+use crate::i18n::{Lang, Messages};
 use crate::lexicon::{HitVerdict, MatchKind};
+use crate::msg;
 use crate::privacy::Redactor;
 use crate::report::{mm_ss, Example};
 use crate::search::{call_key, Found, Query, ScoreOf, SearchError, SearchFilter, SearchIndex};
@@ -32,7 +34,7 @@ struct Row<'a> {
     clip: Option<String>,
 }
 
-pub fn run(args: SearchArgs) -> anyhow::Result<Outcome> {
+pub fn run(args: SearchArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let out = OutDir::new(&args.out);
     if !out.root().is_dir() {
         anyhow::bail!(
@@ -42,14 +44,15 @@ pub fn run(args: SearchArgs) -> anyhow::Result<Outcome> {
     }
     let query_text = args.query.join(" ");
     let query: Query = query_text.parse().with_context(|| format!("query {query_text:?}"))?;
-    let pack = load_lexicons(args.lexicons.lexicons.as_deref())?;
+    let pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let m = Messages::of(pack.language);
     let index = match SearchIndex::open(&out) {
         Ok(index) => index,
         Err(SearchError::Missing(_)) => {
             // missing, of another layout, or its stamps lost: built afresh, never used as it is
             eprintln!(
-                "search: building the search index of {} from its transcripts",
-                out.root().display()
+                "{}",
+                msg!(m, "search-building-index", dir = out.root().display().to_string())
             );
             let _lock = lock_folder(&out, LockMode::Exclusive, "callqa search (building its index)")?;
             crate::scoring::index_archive(&out, &pack)?;
@@ -100,9 +103,11 @@ pub fn run(args: SearchArgs) -> anyhow::Result<Outcome> {
             let folder = ClipFolder {
                 dir,
                 title: &out.root().display().to_string(),
-                description: format!("search: {query_text}"),
+                description: msg!(m, "search-description", query = query_text.as_str()),
                 context_s: args.context_s,
                 roots: &args.audio_roots.roots(),
+                messages: m,
+                titles: &pack.titles,
             };
             folder.write(&examples, &calls)?
         }
@@ -125,7 +130,7 @@ pub fn run(args: SearchArgs) -> anyhow::Result<Outcome> {
         })
         .collect();
     let printed = match args.format {
-        ExampleFormat::Table => table(&rows).into_bytes(),
+        ExampleFormat::Table => table(&rows, m).into_bytes(),
         ExampleFormat::Csv => csv_of(&rows)?,
         ExampleFormat::Json => {
             let mut json = serde_json::to_vec_pretty(&rows)?;
@@ -136,12 +141,12 @@ pub fn run(args: SearchArgs) -> anyhow::Result<Outcome> {
     print_out(printed)?;
     if args.clips.is_none() {
         let n = rows.len();
-        let more = if n >= args.limit {
-            " (the limit: --limit N for more)"
+        let found = msg!(m, "search-found", n = n);
+        if n >= args.limit {
+            eprintln!("{found}{}", m.text("search-limit-reached"));
         } else {
-            ""
-        };
-        eprintln!("{n} clause{} found{more}", if n == 1 { "" } else { "s" });
+            eprintln!("{found}");
+        }
     }
     Ok(if failed > 0 {
         Outcome::SomeFailed
@@ -178,17 +183,25 @@ fn as_example(found: &Found, query: &str, filter: &SearchFilter, call: Option<&C
     }
 }
 
-fn table(rows: &[Row]) -> String {
-    let header = ["call", "agent", "day", "time", "speaker", "said"];
+fn table(rows: &[Row], m: &Messages) -> String {
+    let header = [
+        "col-call",
+        "col-agent",
+        "col-day",
+        "col-time",
+        "col-speaker",
+        "col-said",
+    ]
+    .map(|id| m.text(id));
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
             [
                 r.call_id.to_string(),
                 r.agent_id.to_string(),
-                r.call_date.unwrap_or("–").to_string(),
+                r.call_date.map_or("–".to_string(), |d| m.date(d)),
                 r.time.clone(),
-                r.speaker.to_string(),
+                m.text(&format!("speaker-{}", r.speaker)),
                 format!("「{}」", r.text),
             ]
         })

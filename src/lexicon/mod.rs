@@ -273,24 +273,6 @@ impl NotCounted {
     pub fn parse(id: &str) -> Option<NotCounted> {
         NotCounted::ALL.into_iter().find(|n| n.as_str() == id)
     }
-
-    /// In a few words, for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            NotCounted::NotJudged => "not judged",
-            NotCounted::CustomersWords => "the customer's words",
-            NotCounted::AgentsWords => "the agent's words (a customer category)",
-            NotCounted::UnknownSpeakerIgnored => "speaker unknown, ignored by the pack",
-            NotCounted::SpeakerUnsure => "speakers told apart too unsurely",
-            NotCounted::Uncertain => "the audio neither confirmed nor ruled it out",
-            NotCounted::OutsideWindow => "outside the rule's window",
-            NotCounted::NotAtHold => "no hold next to it",
-            NotCounted::LaterGreeting => "a later greeting",
-            NotCounted::NoRule => "watched, not scored",
-            NotCounted::RiskSignal => "a risk signal for managers, not against the agent",
-            NotCounted::OverturnedByReview => "a reviewer found the rule kept",
-        }
-    }
 }
 
 /// One mistake in a pack, pointing at the file and line.

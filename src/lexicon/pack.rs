@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::phrase::{parse_line, Phrase};
 use super::{PackError, PackProblem, Role};
+use crate::i18n::{Lang, Messages};
 use crate::input::CenterZone;
 use crate::privacy::PrivacySettings;
 use crate::review::ReviewSettings;
@@ -79,6 +80,7 @@ impl Default for VerifySettings {
 struct CenterToml {
     time_zone: Option<String>,
     group_readable: bool,
+    language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -166,23 +168,56 @@ pub struct Pack {
     pub review: ReviewSettings,
     /// The rules' and categories' names for people.
     pub titles: Titles,
+    /// The language people read: `[center] language`, unless the command
+    /// line asks for another (`--lang`).
+    pub language: Lang,
 }
 
 /// What people read for a rule or a category: the pack's own words (开场白缺失,
-/// 禁用语…), or the id when the pack gives none. Tables and JSON keep the ids.
+/// 禁用语…), written in the pack's language. Tables and JSON keep the ids.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Titles {
     pub rules: BTreeMap<String, String>,
     pub categories: BTreeMap<String, String>,
+    /// The language the titles are written in (`[center] language`).
+    #[serde(default)]
+    pub language: Lang,
 }
 
 impl Titles {
+    /// The pack's title of a rule, or its id.
     pub fn rule<'a>(&'a self, id: &'a str) -> &'a str {
         self.rules.get(id).map_or(id, String::as_str)
     }
 
+    /// The pack's title of a category, or its name.
     pub fn category<'a>(&'a self, name: &'a str) -> &'a str {
         self.categories.get(name).map_or(name, String::as_str)
+    }
+
+    /// A rule's name for a reader of `messages`' language: the pack's title
+    /// when the pack speaks that language (a center that renames a rule sees
+    /// its own words), else callqa's name for the rule, else the pack's title
+    /// or the id.
+    pub fn rule_in(&self, messages: &Messages, id: &str) -> String {
+        self.name_in(messages, self.rules.get(id), "rule-", id)
+    }
+
+    /// A category's name for a reader of `messages`' language, as [`Titles::rule_in`].
+    pub fn category_in(&self, messages: &Messages, name: &str) -> String {
+        // a category without a title of its own has its name as title
+        let own = self.categories.get(name).filter(|t| *t != name);
+        self.name_in(messages, own, "category-", name)
+    }
+
+    fn name_in(&self, messages: &Messages, own: Option<&String>, kind: &str, id: &str) -> String {
+        match own {
+            Some(title) if self.language == messages.lang() => title.clone(),
+            _ => messages
+                .lookup(&format!("{kind}{id}"))
+                .or_else(|| own.cloned())
+                .unwrap_or_else(|| id.to_string()),
+        }
     }
 }
 
@@ -353,6 +388,18 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
             });
         }
     }
+    let language = match config.center.language.as_deref().map(|l| (l, Lang::parse(l))) {
+        None => Lang::default(),
+        Some((_, Some(language))) => language,
+        Some((given, None)) => {
+            problems.push(PackProblem {
+                file: toml_path.clone(),
+                line: line_of_key(&toml_text, "center", "language"),
+                message: format!("center.language: {given:?} is not a language callqa writes (zh or en)"),
+            });
+            Lang::default()
+        }
+    };
     let category_titles = categories.iter().map(|c| (c.name.clone(), c.title.clone())).collect();
     if !problems.is_empty() {
         return Err(fail(problems));
@@ -377,7 +424,9 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         titles: Titles {
             rules: config.rule_titles,
             categories: category_titles,
+            language,
         },
+        language,
     })
 }
 
@@ -687,6 +736,37 @@ mod tests {
         assert_eq!(err.problems.len(), 1, "{err}");
         assert_eq!(err.problems[0].line, Some(6), "{err}");
         assert!(err.to_string().contains("\"be_nice\" is not a rule"), "{err}");
+    }
+
+    #[test]
+    fn a_rule_reads_in_the_readers_language() {
+        use crate::i18n::{Lang, Messages};
+        let (zh, en) = (Messages::of(Lang::Zh), Messages::of(Lang::En));
+        let mut titles = builtin_pack().titles;
+        titles.rules.insert("forbidden_phrase".into(), "服务禁语".into());
+        titles.categories.insert("vip".into(), "贵宾".into());
+        // the pack's own words in its language, callqa's names in the other
+        assert_eq!(titles.rule_in(zh, "forbidden_phrase"), "服务禁语");
+        assert_eq!(titles.rule_in(en, "forbidden_phrase"), "forbidden phrase");
+        assert_eq!(titles.category_in(en, "nine_dont"), "nine don'ts");
+        // a category of the center's own keeps its title: callqa has no name for it
+        assert_eq!(titles.category_in(en, "vip"), "贵宾");
+        assert_eq!(titles.category_in(en, "made_up"), "made_up");
+        // a pack written in English is read in its own words
+        titles.language = Lang::En;
+        titles.rules.insert("forbidden_phrase".into(), "Banned words".into());
+        assert_eq!(titles.rule_in(en, "forbidden_phrase"), "Banned words");
+        assert_eq!(titles.rule_in(zh, "forbidden_phrase"), "禁用语");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pack.toml"),
+            "[center]\nlanguage = \"fr\"\n\n[categories.greeting]\nfile = \"g.txt\"\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("g.txt"), "g.a  您好\n").unwrap();
+        let err = load_pack(dir.path()).unwrap_err();
+        assert_eq!(err.problems[0].line, Some(2), "{err}");
+        assert!(err.to_string().contains("center.language"), "{err}");
     }
 
     #[test]

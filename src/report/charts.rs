@@ -5,6 +5,7 @@
 use plotters::prelude::*;
 
 use super::{DayFigures, RuleCount};
+use crate::i18n::Messages;
 use crate::rules::Scorecard;
 
 /// Agents drawn in the score chart: the lowest, so the ones to talk to are never cut off.
@@ -98,7 +99,7 @@ fn bars(
 }
 
 /// Mean score of the lowest-scoring agents, bars red below the pass mark.
-pub fn score_per_agent(agents: &[&Scorecard], pass_mark: f64) -> DrawResult<String> {
+pub fn score_per_agent(m: &Messages, agents: &[&Scorecard], pass_mark: f64) -> DrawResult<String> {
     let data: Vec<(String, f64)> = agents
         .iter()
         .take(AGENTS_CHARTED)
@@ -108,14 +109,14 @@ pub fn score_per_agent(agents: &[&Scorecard], pass_mark: f64) -> DrawResult<Stri
         &data,
         105.0,
         11,
-        "mean score (line: pass mark)",
+        &m.text("chart-axis-mean-score"),
         |v| if v < pass_mark { FAIL } else { PASS },
         Some(pass_mark),
     )
 }
 
 /// Calls that failed each rule, most often first.
-pub fn rules_failed(rules: &[RuleCount]) -> DrawResult<String> {
+pub fn rules_failed(m: &Messages, rules: &[RuleCount]) -> DrawResult<String> {
     let data: Vec<(String, f64)> = rules.iter().map(|r| (r.rule.clone(), f64::from(r.calls))).collect();
     let top = data.iter().map(|(_, v)| *v).fold(1.0, f64::max);
     // whole numbers only: a tick per call up to ten
@@ -123,14 +124,14 @@ pub fn rules_failed(rules: &[RuleCount]) -> DrawResult<String> {
         &data,
         top * 1.15,
         (top as usize + 1).min(11),
-        "calls",
+        &m.text("chart-axis-calls"),
         |_| NEUTRAL,
         None,
     )
 }
 
 /// Mean score and pass rate per day, with the pass mark.
-pub fn score_per_day(days: &[DayFigures], pass_mark: f64) -> DrawResult<String> {
+pub fn score_per_day(m: &Messages, days: &[DayFigures], pass_mark: f64) -> DrawResult<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 300)).into_drawing_area();
@@ -155,9 +156,9 @@ pub fn score_per_day(days: &[DayFigures], pass_mark: f64) -> DrawResult<String> 
                 if !i.is_multiple_of(label_every) {
                     return String::new();
                 }
-                days.get(i).map(|d| d.day.clone()).unwrap_or_default()
+                days.get(i).map(|d| m.short_date(&d.day)).unwrap_or_default()
             })
-            .y_desc("score / % passed")
+            .y_desc(m.text("chart-axis-day"))
             .y_labels(11)
             .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style(("sans-serif", 13))
@@ -172,7 +173,7 @@ pub fn score_per_day(days: &[DayFigures], pass_mark: f64) -> DrawResult<String> 
         chart
             .draw_series(LineSeries::new(mean.clone(), NEUTRAL.stroke_width(2)))
             .map_err(err)?
-            .label("mean score")
+            .label(m.text("chart-mean-score"))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], NEUTRAL.stroke_width(2)));
         chart
             .draw_series(mean.iter().map(|p| Circle::new(*p, 4, NEUTRAL.filled())))
@@ -180,7 +181,7 @@ pub fn score_per_day(days: &[DayFigures], pass_mark: f64) -> DrawResult<String> 
         chart
             .draw_series(LineSeries::new(passed.clone(), PASS.stroke_width(2)))
             .map_err(err)?
-            .label("% of calls passed")
+            .label(m.text("chart-passed"))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], PASS.stroke_width(2)));
         chart
             .draw_series(passed.iter().map(|p| Circle::new(*p, 3, PASS.filled())))
@@ -191,7 +192,7 @@ pub fn score_per_day(days: &[DayFigures], pass_mark: f64) -> DrawResult<String> 
                 BLACK.mix(0.5).stroke_width(1),
             ))
             .map_err(err)?
-            .label("pass mark")
+            .label(m.text("chart-pass-mark"))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 18, y)], BLACK.mix(0.5)));
         chart
             .configure_series_labels()
@@ -235,7 +236,7 @@ mod tests {
             at_risk_per_100: Some(0.0),
             reviewed_calls: 0,
         };
-        let svg = score_per_agent(&[&card], 80.0).unwrap();
+        let svg = score_per_agent(Messages::of(crate::i18n::Lang::Zh), &[&card], 80.0).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
         assert!(!svg.contains("<script>"), "{svg}");
         assert!(svg.contains("&lt;script&gt;"), "{svg}");
@@ -249,9 +250,13 @@ mod tests {
             passed: 3,
             mean_score: 81.5,
         };
-        let svg = score_per_day(&[day], 80.0).unwrap();
+        let (zh, en) = (Messages::of(crate::i18n::Lang::Zh), Messages::of(crate::i18n::Lang::En));
+        let svg = score_per_day(en, std::slice::from_ref(&day), 80.0).unwrap();
         assert!(svg.contains("2026-11-20"), "{svg}");
-        assert!(score_per_day(&[], 80.0).is_ok());
-        assert!(rules_failed(&[]).is_ok());
+        let svg = score_per_day(zh, &[day], 80.0).unwrap();
+        assert!(svg.contains("11月20日"), "{svg}");
+        assert!(svg.contains("平均分"), "the legend in Chinese: {svg}");
+        assert!(score_per_day(zh, &[], 80.0).is_ok());
+        assert!(rules_failed(zh, &[]).is_ok());
     }
 }

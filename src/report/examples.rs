@@ -5,7 +5,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::lexicon::MatchKind;
+use crate::i18n::Messages;
+use crate::lexicon::{MatchKind, Titles};
+use crate::msg;
 use crate::store::{CallRecord, HitRecord};
 use crate::transcript::Speaker;
 
@@ -44,34 +46,39 @@ impl ExampleFilter {
     }
 
     /// The filter in a few words, for page titles: "forbidden, nine_dont; agent A2; from 2026-11-01".
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, m: &Messages, titles: &Titles) -> String {
         let mut parts = Vec::new();
         if !self.categories.is_empty() {
-            parts.push(self.categories.join(", "));
+            let names: Vec<String> = self.categories.iter().map(|c| titles.category_in(m, c)).collect();
+            parts.push(m.list(&names));
         }
         if let Some(p) = &self.phrase_id {
-            parts.push(format!("phrase {p}"));
+            parts.push(msg!(m, "filter-phrase", phrase = p.as_str()));
         }
         if let Some(a) = &self.agent_id {
-            parts.push(format!("agent {a}"));
+            parts.push(msg!(m, "filter-agent", agent = a.as_str()));
         }
         if let Some(f) = &self.from {
-            parts.push(format!("from {f}"));
+            parts.push(msg!(m, "filter-from", day = m.date(f)));
         }
         if let Some(t) = &self.to {
-            parts.push(format!("to {t}"));
+            parts.push(msg!(m, "filter-to", day = m.date(t)));
         }
         if !self.speakers.is_empty() {
-            let s: Vec<&str> = self.speakers.iter().map(|s| s.as_str()).collect();
-            parts.push(format!("said by {}", s.join(" or ")));
+            let s: Vec<String> = self
+                .speakers
+                .iter()
+                .map(|s| m.text(&format!("speaker-{}", s.as_str())))
+                .collect();
+            parts.push(msg!(m, "filter-speakers", speakers = m.list(&s)));
         }
-        if let Some(m) = self.max_score {
-            parts.push(format!("calls scoring below {m}"));
+        if let Some(score) = self.max_score {
+            parts.push(msg!(m, "filter-below", score = score.to_string()));
         }
         if let Some(k) = self.kind {
-            parts.push(format!("{} matches", k.as_str()));
+            parts.push(msg!(m, "filter-kind", kind = m.text(&format!("match-{}", k.as_str()))));
         }
-        parts.join("; ")
+        parts.join(&m.text("fmt-clause-separator"))
     }
 }
 
@@ -296,6 +303,13 @@ mod tests {
             from: Some("2026-11-01".into()),
             ..Default::default()
         };
-        assert_eq!(filter.describe(), "forbidden; agent A2; from 2026-11-01");
+        let titles = crate::lexicon::builtin_pack().titles;
+        let en = Messages::of(crate::i18n::Lang::En);
+        assert_eq!(
+            filter.describe(en, &titles),
+            "forbidden phrases; agent A2; from 2026-11-01"
+        );
+        let zh = Messages::of(crate::i18n::Lang::Zh);
+        assert_eq!(filter.describe(zh, &titles), "禁用语；坐席 A2；自 2026年11月1日");
     }
 }

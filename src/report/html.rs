@@ -4,11 +4,12 @@
 //! The templates escape every value (minijinja's HTML auto-escaping), so a
 //! transcript or manifest cell holding markup shows as text.
 
-use minijinja::value::Serde;
+use minijinja::value::{Kwargs, Serde};
 use minijinja::{context, Environment, Value};
 use serde::Serialize;
 
 use super::{charts, mm_ss, Example, Report, RuleCount};
+use crate::i18n::Messages;
 use crate::lexicon::Titles;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +47,6 @@ fn environment() -> Environment<'static> {
     env.add_filter("num1", |v: Option<f64>| {
         v.map_or("–".to_string(), |v| format!("{v:.1}"))
     });
-    env.add_filter("hours", |h: f64| {
-        if h < 1.0 {
-            format!("{:.0} min", h * 60.0)
-        } else {
-            format!("{h:.1} h")
-        }
-    });
     env.add_filter("num2", |v: Option<f64>| {
         v.map_or("–".to_string(), |v| format!("{v:+.2}"))
     });
@@ -73,20 +67,43 @@ fn environment() -> Environment<'static> {
     env
 }
 
-fn render(page: &'static str, ctx: Value) -> Result<String, ReportPageError> {
-    render_titled(page, ctx, &Titles::default())
-}
-
-/// Renders with the pack's names for rules and categories: `rule_title(id)`
-/// and `category_title(name)` in the templates.
-fn render_titled(page: &'static str, ctx: Value, titles: &Titles) -> Result<String, ReportPageError> {
+/// Renders in the reader's language, with the pack's names for rules and
+/// categories. The templates say everything through the catalogue:
+/// `t('id', name=value…)` is a message, `rule_title(id)` and
+/// `category_title(name)` the names, `|day`, `|hours` and `|secs` the reader's
+/// way of writing a date, hours of audio and seconds; `lang` is the page's
+/// language attribute.
+fn render(page: &'static str, ctx: Value, m: &'static Messages, titles: &Titles) -> Result<String, ReportPageError> {
     let mut env = environment();
-    let rules = titles.clone();
-    env.add_function("rule_title", move |id: String| rules.rule(&id).to_string());
-    let categories = titles.clone();
-    env.add_function("category_title", move |name: String| {
-        categories.category(&name).to_string()
+    env.add_global("lang", m.lang().html_lang());
+    env.add_function(
+        "t",
+        move |id: String, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+            let mut args = crate::i18n::Args::new();
+            for name in kwargs.args() {
+                let value: Value = kwargs.get(name)?;
+                match value.as_i64() {
+                    Some(n) if value.kind() == minijinja::value::ValueKind::Number => args.set(name.to_string(), n),
+                    _ if value.kind() == minijinja::value::ValueKind::Number => {
+                        args.set(name.to_string(), f64::try_from(value).unwrap_or_default())
+                    }
+                    _ => args.set(name.to_string(), value.to_string()),
+                }
+            }
+            Ok(m.format(&id, &args))
+        },
+    );
+    env.add_filter("day", move |day: Option<String>| {
+        day.map_or("–".to_string(), |d| m.date(&d))
     });
+    env.add_filter("hours", move |h: f64| m.hours(h));
+    env.add_filter("secs", move |s: Option<f64>| {
+        s.map_or("–".to_string(), |s| m.seconds(s))
+    });
+    let rules = titles.clone();
+    env.add_function("rule_title", move |id: String| rules.rule_in(m, &id));
+    let categories = titles.clone();
+    env.add_function("category_title", move |name: String| categories.category_in(m, &name));
     env.get_template(page)
         .and_then(|t| t.render(ctx))
         .map_err(|source| ReportPageError::Template { page, source })
@@ -102,38 +119,50 @@ fn chart(chart: &'static str, drawn: Result<String, String>) -> Result<Value, Re
 impl Report {
     /// The report as one self-contained HTML page. `title` names the folder
     /// it describes; `written_at` is shown as given.
-    pub fn html(&self, title: &str, written_at: &str) -> Result<String, ReportPageError> {
+    pub fn html(&self, m: &'static Messages, title: &str, written_at: &str) -> Result<String, ReportPageError> {
         let lowest = self.lowest_agents();
         let titled_rules: Vec<RuleCount> = self
             .rules_failed
             .iter()
             .map(|r| RuleCount {
-                rule: self.titles.rule(&r.rule).to_string(),
+                rule: self.rule_name(m, &r.rule),
                 calls: r.calls,
             })
+            .collect();
+        // each call's note on its speakers, in the reader's language, by call id
+        let speakers_notes: std::collections::BTreeMap<&str, String> = self
+            .worst_calls
+            .items
+            .iter()
+            .chain(self.worst_calls_by_agent.iter().flat_map(|a| &a.calls.items))
+            .filter_map(|c| Some((c.call_id.as_str(), super::speakers_note(m, c.speakers.as_ref()?)?)))
             .collect();
         let ctx = context! {
             title,
             written_at,
             report => Value::from(Serde(self)),
-            headline => self.headline(),
-            mono_line => self.mono_line(),
-            personal_data_shown => super::PERSONAL_DATA_SHOWN,
+            headline => self.headline(m),
+            mono_line => self.mono_line(m),
+            speakers_notes,
             did_not_pass => self.totals.did_not_pass(),
             agents_charted => lowest.len().min(charts::AGENTS_CHARTED),
             agents_with_scores => lowest.len(),
-            agent_chart => chart("agents", charts::score_per_agent(&lowest, self.pass_mark))?,
-            day_chart => chart("days", charts::score_per_day(&self.days, self.pass_mark))?,
-            rule_chart => chart("rules", charts::rules_failed(&titled_rules))?,
+            agent_chart => chart("agents", charts::score_per_agent(m, &lowest, self.pass_mark))?,
+            day_chart => chart("days", charts::score_per_day(m, &self.days, self.pass_mark))?,
+            rule_chart => chart("rules", charts::rules_failed(m, &titled_rules))?,
         };
-        render_titled(REPORT_TEMPLATE, ctx, &self.titles)
+        render(REPORT_TEMPLATE, ctx, m, &self.titles)
     }
 }
 
 /// The report page of an output folder, titled by the folder and dated now.
-pub fn page_of_folder(report: &Report, folder: &std::path::Path) -> Result<String, ReportPageError> {
-    let now = chrono::Local::now().format("%Y-%m-%d %H:%M").to_string();
-    report.html(&folder.display().to_string(), &now)
+pub fn page_of_folder(
+    report: &Report,
+    folder: &std::path::Path,
+    m: &'static Messages,
+) -> Result<String, ReportPageError> {
+    let now = m.date_time(chrono::Local::now().naive_local());
+    report.html(m, &folder.display().to_string(), &now)
 }
 
 /// One example on the clip page, with its clip's file name (in the page's folder).
@@ -155,8 +184,8 @@ pub struct ExamplesPage<'a> {
 }
 
 /// The clip index as one HTML page, playable from its folder with no server.
-pub fn examples_page(page: &ExamplesPage) -> Result<String, ReportPageError> {
-    render(EXAMPLES_TEMPLATE, Value::from(Serde(page)))
+pub fn examples_page(page: &ExamplesPage, m: &'static Messages, titles: &Titles) -> Result<String, ReportPageError> {
+    render(EXAMPLES_TEMPLATE, Value::from(Serde(page)), m, titles)
 }
 
 /// The review page: calls picked for QA staff, each with its audio, its
@@ -217,13 +246,13 @@ pub struct ReviewEvidence {
 
 /// The review page as one HTML file, playable from its folder with no server;
 /// it saves the reviewer's verdicts as a CSV through the browser's download.
-pub fn review_page(page: &ReviewPage) -> Result<String, ReportPageError> {
-    render(REVIEW_TEMPLATE, Value::from(Serde(page)))
+pub fn review_page(page: &ReviewPage, m: &'static Messages, titles: &Titles) -> Result<String, ReportPageError> {
+    render(REVIEW_TEMPLATE, Value::from(Serde(page)), m, titles)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{big_report, call, hit};
+    use super::super::tests::{big_report, call, en, hit};
     use super::super::NightReport;
     use super::*;
     use crate::lexicon::MatchKind;
@@ -247,7 +276,7 @@ mod tests {
             },
             &[],
         );
-        let page = report.finish().html(SCRIPT, SCRIPT).unwrap();
+        let page = report.finish().html(en(), SCRIPT, SCRIPT).unwrap();
         // the page's own script is the only one
         assert_eq!(page.matches("<script>").count(), 1, "{page}");
         assert!(page.contains("&lt;script&gt;"));
@@ -273,15 +302,19 @@ mod tests {
                 verdict: crate::lexicon::HitVerdict::counted("forbidden_phrase"),
             },
         };
-        let clip_page = examples_page(&ExamplesPage {
-            title: SCRIPT,
-            filter: SCRIPT.into(),
-            rows: vec![ExampleRow {
-                example: &example,
-                clip: Some("01_\"onerror=alert(1) x.wav".into()),
-            }],
-            context_s: 2.0,
-        })
+        let clip_page = examples_page(
+            &ExamplesPage {
+                title: SCRIPT,
+                filter: SCRIPT.into(),
+                rows: vec![ExampleRow {
+                    example: &example,
+                    clip: Some("01_\"onerror=alert(1) x.wav".into()),
+                }],
+                context_s: 2.0,
+            },
+            en(),
+            &Titles::default(),
+        )
         .unwrap();
         assert_eq!(clip_page.matches("<script>").count(), 1, "{clip_page}");
         assert!(!clip_page.contains("\"onerror"), "{clip_page}");
@@ -290,8 +323,8 @@ mod tests {
 
     #[test]
     fn a_big_night_makes_a_page_of_bounded_size() {
-        let small = big_report(300).html("t", "now").unwrap();
-        let big = big_report(50_000).html("t", "now").unwrap();
+        let small = big_report(300).html(en(), "t", "now").unwrap();
+        let big = big_report(50_000).html(en(), "t", "now").unwrap();
         assert!(
             big.len() < small.len() * 3 / 2,
             "{} vs {} bytes",

@@ -27,9 +27,11 @@ pub use html::{
     ReviewLine, ReviewPage, ReviewRule,
 };
 
+use crate::i18n::Messages;
 use crate::lexicon::{Hit, Role, Titles};
+use crate::msg;
 use crate::review::AgreementBook;
-use crate::rules::{CallResult, CallRisk, Scorecard, ScorecardBook, SpeakersFrom};
+use crate::rules::{Attribution, CallResult, CallRisk, Scorecard, ScorecardBook, SpeakersFrom};
 use crate::transcript::Speaker;
 
 /// How many of the worst calls, bad moments and unprocessed calls the report lists.
@@ -59,7 +61,7 @@ pub struct FailedCall {
     pub evidence: Vec<Hit>,
     /// On a mono call, how its speakers were told apart: the verdict rests on it.
     #[serde(default)]
-    pub speakers_note: Option<String>,
+    pub speakers: Option<Attribution>,
 }
 
 /// A forbidden or nine-don't moment.
@@ -187,10 +189,6 @@ impl Totals {
         self.scored - self.passed
     }
 }
-
-/// What the report says at its top when it was written with `--show-pii`.
-pub const PERSONAL_DATA_SHOWN: &str = "Personal data shown (--show-pii): customers' phone, ID and card numbers, \
-     e-mail, names and addresses appear as they were said. Do not pass this report on.";
 
 /// The finished report: what every rendering of it shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -454,7 +452,7 @@ impl NightReport {
                 red_lines: evaluation.red_lines.iter().take(1).cloned().collect(),
                 greeting_at_s: None,
                 evidence: Vec::new(),
-                speakers_note: None,
+                speakers: None,
             };
             if !self.below_pass_by_agent.contains_key(agent_id) {
                 self.below_pass_by_agent
@@ -478,7 +476,7 @@ impl NightReport {
                         .take(EVIDENCE_PER_CALL)
                         .cloned()
                         .collect(),
-                    speakers_note: evaluation.speakers.mono_note(),
+                    speakers: (evaluation.speakers.from != SpeakersFrom::Channels).then(|| evaluation.speakers.clone()),
                     ..probe
                 };
                 if agent_wants && night_wants {
@@ -666,117 +664,190 @@ impl Report {
     }
 
     /// One sentence of totals.
-    pub fn headline(&self) -> String {
+    pub fn headline(&self, m: &Messages) -> String {
         let t = &self.totals;
-        let open = match t.uncertain_calls {
-            0 => String::new(),
-            n => format!(" {n} with a verdict left open (listen to the moments listed)."),
-        };
-        format!(
-            "{} calls ({:.2} h of audio): {} scored, {} passed, {} did not pass ({} over a red line), {} could not be processed.{open}",
-            t.calls,
-            t.audio_h,
-            t.scored,
-            t.passed,
-            t.did_not_pass(),
-            t.red_line_calls,
-            t.unprocessed
-        )
+        let head = msg!(
+            m,
+            "report-headline",
+            calls = t.calls,
+            audio = m.hours(t.audio_h),
+            scored = t.scored,
+            passed = t.passed,
+            failed = t.did_not_pass(),
+            red = t.red_line_calls,
+            unprocessed = t.unprocessed
+        );
+        match t.uncertain_calls {
+            0 => head,
+            n => format!("{head}{}", msg!(m, "report-headline-open", calls = n)),
+        }
+    }
+
+    /// A rule as a reader sees it: its name in the reader's language.
+    pub fn rule_name(&self, m: &Messages, id: &str) -> String {
+        self.titles.rule_in(m, id)
+    }
+
+    /// Rules by name, in a list.
+    pub(crate) fn rule_names(&self, m: &Messages, ids: &[String]) -> String {
+        let names: Vec<String> = ids.iter().map(|id| self.rule_name(m, id)).collect();
+        m.list(&names)
     }
 
     /// One line for an open moment: what was heard, what the audio check
     /// made of the phrase, which rules it leaves open.
-    pub fn open_moment_line(m: &OpenMoment) -> String {
-        format!(
-            "{} (agent {}) at {}: heard 「{}」, 「{}」 neither confirmed nor ruled out by the audio ({}); open: {}",
-            m.call_id,
-            m.agent_id,
-            mm_ss_span(m.hit.start_s, m.hit.end_s),
-            m.hit.matched_text,
-            m.hit.phrase,
-            m.hit
-                .score
-                .map_or("no score".to_string(), |s| format!("{s:+.2} per character")),
-            m.rules.join(", ")
+    pub fn open_moment_line(&self, m: &Messages, open: &OpenMoment) -> String {
+        let score = match open.hit.score {
+            Some(s) => msg!(m, "score-per-char", score = format!("{s:+.2}")),
+            None => m.text("score-none"),
+        };
+        msg!(
+            m,
+            "report-open-moment",
+            call = open.call_id.as_str(),
+            agent = open.agent_id.as_str(),
+            at = mm_ss_span(open.hit.start_s, open.hit.end_s),
+            heard = open.hit.matched_text.as_str(),
+            phrase = open.hit.phrase.as_str(),
+            score = score,
+            rules = self.rule_names(m, &open.rules)
         )
     }
 
     /// A verdict a reviewer overturned, in a line.
-    pub fn dispute_line(d: &crate::review::Dispute) -> String {
-        let machine = d.machine.map_or("left open", |m| m.as_str());
-        let note = if d.note.is_empty() {
-            String::new()
+    pub fn dispute_line(&self, m: &Messages, d: &crate::review::Dispute) -> String {
+        let line = msg!(
+            m,
+            "report-dispute",
+            call = d.call_id.as_str(),
+            agent = d.agent_id.as_str(),
+            rule = self.rule_name(m, &d.rule),
+            machine = machine_verdict(m, d.machine.map(|v| v.as_str())),
+            reviewer = d.reviewer.as_str(),
+            human = machine_verdict(m, Some(d.human.as_str()))
+        );
+        if d.note.is_empty() {
+            line
         } else {
-            format!(": “{}”", d.note)
-        };
-        format!(
-            "{} (agent {}), {}: machine {machine}, {} says {}{note}",
-            d.call_id,
-            d.agent_id,
-            d.rule,
-            d.reviewer,
-            d.human.as_str()
-        )
+            msg!(m, "report-dispute-note", line = line, note = d.note.as_str())
+        }
     }
 
     /// Why a call is at risk, in a line: the customer's words and voice.
-    pub fn risk_line(call: &RiskCall) -> String {
+    pub fn risk_line(&self, m: &Messages, call: &RiskCall) -> String {
         let mut why = Vec::new();
         if let Some(first) = call.words.first() {
             let said: Vec<String> = call.words.iter().map(|h| format!("「{}」", h.matched_text)).collect();
-            why.push(format!(
-                "the customer said {} (first at {}: …{}…)",
-                said.join(" "),
-                mm_ss(first.start_s),
-                first.context
+            why.push(msg!(
+                m,
+                "report-risk-words",
+                said = said.join(" "),
+                at = mm_ss(first.start_s),
+                context = first.context.as_str()
             ));
         }
         if let Some(v) = &call.risk.raised_voice {
-            why.push(format!(
-                "raised their voice from {} ({:+.0} dB, {:+.2} octave against their start)",
-                mm_ss(v.at_s),
-                v.louder_db,
-                v.higher_octaves
-            ));
+            why.push(raised_voice(m, v));
         }
-        format!(
-            "{} (agent {}{}, score {:.0}): {}",
-            call.call_id,
-            call.agent_id,
-            call.call_date.as_deref().map(|d| format!(", {d}")).unwrap_or_default(),
-            call.score,
-            why.join("; ")
-        )
+        let why = why.join(&m.text("fmt-clause-separator"));
+        let (call_id, agent, score) = (
+            call.call_id.as_str(),
+            call.agent_id.as_str(),
+            format!("{:.0}", call.score),
+        );
+        match call.call_date.as_deref() {
+            Some(day) => msg!(
+                m,
+                "report-risk-call-day",
+                call = call_id,
+                agent = agent,
+                day = m.date(day),
+                score = score,
+                why = why
+            ),
+            None => msg!(
+                m,
+                "report-risk-call",
+                call = call_id,
+                agent = agent,
+                score = score,
+                why = why
+            ),
+        }
     }
 
     /// On a folder with mono recordings, how many had their speakers told
     /// apart: their verdicts rest on it.
-    pub fn mono_line(&self) -> Option<String> {
+    pub fn mono_line(&self, m: &Messages) -> Option<String> {
         let (by_voice, not_told) = (self.totals.mono_by_voice, self.totals.mono_not_told);
-        let calls = by_voice + not_told;
-        let head = format!(
-            "{calls} mono call{} (one mixed channel)",
-            if calls == 1 { "" } else { "s" }
-        );
-        match (calls, not_told) {
+        match (by_voice + not_told, not_told) {
             (0, _) => None,
-            (_, 0) => Some(format!("{head}: speakers told apart by voice in all.")),
-            _ => Some(format!(
-                "{head}: speakers told apart by voice in {by_voice}; in {not_told} not, so their speech counted as [rules] unknown_speaker says."
+            (calls, 0) => Some(msg!(m, "report-mono-all", calls = calls)),
+            (calls, _) => Some(msg!(
+                m,
+                "report-mono-some",
+                calls = calls,
+                by_voice = by_voice,
+                not_told = not_told
             )),
         }
     }
 }
 
-/// How a hit was found, for people: exact, by sound, or by the audio.
-pub fn how_found(hit: &Hit) -> String {
-    match hit.kind {
-        crate::lexicon::MatchKind::Verified => format!(
-            "heard 「{}」, verified against the audio as 「{}」",
-            hit.matched_text, hit.phrase
-        ),
-        kind => kind.as_str().to_string(),
+/// How a mono call's speakers were told apart, or why not: its verdict rests
+/// on it. Nothing on a stereo call.
+pub fn speakers_note(m: &Messages, speakers: &Attribution) -> Option<String> {
+    match speakers.from {
+        SpeakersFrom::Channels => None,
+        SpeakersFrom::Voice => Some(msg!(
+            m,
+            "speakers-by-voice",
+            sure = format!("{:.0}", speakers.confidence.unwrap_or(0.0) * 100.0)
+        )),
+        SpeakersFrom::None => Some(match &speakers.note {
+            Some(why) => msg!(m, "speakers-not-told-why", why = why.as_str()),
+            None => m.text("speakers-not-told"),
+        }),
     }
+}
+
+/// A raised voice, in words.
+pub(crate) fn raised_voice(m: &Messages, v: &crate::rules::RaisedVoice) -> String {
+    msg!(
+        m,
+        "risk-raised-voice",
+        at = mm_ss(v.at_s),
+        louder = format!("{:+.0}", v.louder_db),
+        higher = format!("{:+.2}", v.higher_octaves)
+    )
+}
+
+/// A verdict (`fail`, `pass`, none: left open) in words.
+pub fn machine_verdict(m: &Messages, verdict: Option<&str>) -> String {
+    match verdict {
+        Some("fail") => m.text("verdict-fail"),
+        Some("pass") => m.text("verdict-pass"),
+        Some(other) => other.to_string(),
+        None => m.text("verdict-open"),
+    }
+}
+
+/// How a hit was found, for people (beside what was heard): exact, by
+/// sound, or by the audio.
+pub fn how_found(m: &Messages, hit: &Hit) -> String {
+    match hit.kind {
+        // what was heard is shown beside it
+        crate::lexicon::MatchKind::Verified => msg!(m, "found-verified-short", phrase = hit.phrase.as_str()),
+        crate::lexicon::MatchKind::Tolerant => msg!(m, "found-tolerant", phrase = hit.phrase.as_str()),
+        crate::lexicon::MatchKind::Exact => m.text("found-exact"),
+        crate::lexicon::MatchKind::Uncertain => msg!(m, "found-uncertain", phrase = hit.phrase.as_str()),
+    }
+}
+
+/// Why a hit did not count, in words.
+pub fn why_not_counted(m: &Messages, reason: crate::lexicon::NotCounted) -> String {
+    m.lookup(&format!("not-counted-{}", reason.as_str()))
+        .unwrap_or_else(|| reason.as_str().to_string())
 }
 
 /// A share as people read it (`87%`), or a dash when there is none.
@@ -798,7 +869,12 @@ fn mm_ss_span(start_s: f64, end_s: f64) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::i18n::Lang;
     use crate::rules::Evaluation;
+
+    pub(crate) fn en() -> &'static Messages {
+        Messages::of(Lang::En)
+    }
 
     pub(crate) fn call(id: &str, agent: &str, score: f64, red: bool) -> CallResult {
         CallResult {
@@ -867,7 +943,7 @@ pub(crate) mod tests {
     #[test]
     fn the_report_stays_short_at_any_size() {
         let report = big_report(5000);
-        let text = report.markdown();
+        let text = report.markdown(en());
         assert_eq!(report.totals.calls, 5000);
         assert_eq!(report.agents.len(), 30);
         assert_eq!(report.days.len(), 3);
@@ -880,7 +956,7 @@ pub(crate) mod tests {
             .collect();
         // red lines first, then by score: c00000 is red and scores 40
         assert!(worst[0].starts_with("- c00000 (agent A0, score 40)"), "{}", worst[0]);
-        assert!(worst[0].contains("RED LINE: forbidden_phrase"), "{}", worst[0]);
+        assert!(worst[0].contains("RED LINE: forbidden phrase"), "{}", worst[0]);
         assert!(text.contains("1:01–1:02"), "times as mm:ss");
         let moments = text.lines().filter(|l| l.contains("said 「")).count();
         assert_eq!(moments, WORST_MOMENTS_LISTED);
@@ -905,7 +981,7 @@ pub(crate) mod tests {
         rude.matched_text = "我不大清楚".into();
         rude.context = "a|b *x* [link](y) <b>\n我不大清楚".into();
         report.add(&call("c|1", "A|1", 40.0, true), &[rude]);
-        let md = report.finish().markdown();
+        let md = report.finish().markdown(en());
         let agents: Vec<&str> = md.lines().filter(|l| l.starts_with("| A")).collect();
         assert_eq!(agents.len(), 1, "{md}");
         // the agents table keeps its 11 cells: the id's bar is escaped
@@ -942,7 +1018,7 @@ pub(crate) mod tests {
         let listed = &report.worst_calls.items[0];
         // the forbidden hit is not why this call failed; the customer's never is
         assert_eq!(listed.evidence, vec![greeting]);
-        assert_eq!(report.summary().lines().count(), 5, "{}", report.summary());
+        assert_eq!(report.summary(en()).lines().count(), 5, "{}", report.summary(en()));
     }
 
     #[test]
@@ -970,7 +1046,7 @@ pub(crate) mod tests {
         assert_eq!((report.totals.mono_by_voice, report.totals.mono_not_told), (1, 1));
         let note_of = |id: &str| {
             let call = report.worst_calls.items.iter().find(|c| c.call_id == id).unwrap();
-            call.speakers_note.clone()
+            call.speakers.as_ref().and_then(|s| speakers_note(en(), s))
         };
         assert_eq!(
             note_of("by-voice").as_deref(),
@@ -981,19 +1057,19 @@ pub(crate) mod tests {
             Some(format!("mono: speakers not told apart ({unsure})"))
         );
         assert_eq!(note_of("stereo"), None);
-        let md = report.markdown();
+        let md = report.markdown(en());
         assert!(
             md.contains("2 mono calls (one mixed channel): speakers told apart by voice in 1; in 1 not"),
             "{md}"
         );
         assert!(
             md.contains(
-                "- by-voice (agent A1, score 60): closing_missing (mono: speakers told apart by voice, 81% sure)"
+                "- by-voice (agent A1, score 60): closing missing (mono: speakers told apart by voice, 81% sure)"
             ),
             "{md}"
         );
-        assert!(report.summary().contains("2 mono calls"));
-        let html = report.html("night", "now").unwrap();
+        assert!(report.summary(en()).contains("2 mono calls"));
+        let html = report.html(en(), "night", "now").unwrap();
         assert!(
             html.contains("speakers told apart by voice in 1"),
             "the page says it too"
@@ -1002,11 +1078,11 @@ pub(crate) mod tests {
         let mut one = NightReport::new(80.0);
         one.add(&mono("by-voice", SpeakersFrom::Voice, Some(0.9), None), &[]);
         assert_eq!(
-            one.finish().mono_line().as_deref(),
+            one.finish().mono_line(en()).as_deref(),
             Some("1 mono call (one mixed channel): speakers told apart by voice in all.")
         );
         // a folder without mono calls says nothing of them
-        assert!(big_report(3).mono_line().is_none());
+        assert!(big_report(3).mono_line(en()).is_none());
     }
 
     #[test]

@@ -2,26 +2,39 @@
 
 use std::fmt::Write as _;
 
-use super::{how_found, mm_ss_span, percent, BadMoment, Report, PERSONAL_DATA_SHOWN};
+use super::{how_found, mm_ss_span, percent, speakers_note, BadMoment, FailedCall, Report};
+use crate::i18n::Messages;
+use crate::msg;
 
 impl Report {
-    /// The report as Markdown (report.md).
-    pub fn markdown(&self) -> String {
+    /// The report as Markdown (report.md), in `m`'s language.
+    pub fn markdown(&self, m: &Messages) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# callqa report\n");
+        let _ = writeln!(out, "# {}\n", m.text("report-title"));
         if self.personal_data_shown {
-            let _ = writeln!(out, "> **{PERSONAL_DATA_SHOWN}**\n");
+            let _ = writeln!(out, "> **{}**\n", m.text("personal-data-shown"));
         }
-        let _ = writeln!(out, "{}\n", self.headline());
-        if let Some(mono) = self.mono_line() {
+        let _ = writeln!(out, "{}\n", self.headline(m));
+        if let Some(mono) = self.mono_line(m) {
             let _ = writeln!(out, "{mono}\n");
         }
-        let _ = writeln!(
-            out,
-            "Every call, hit and agent-day is in calls.parquet, hits.parquet and scorecards.parquet; charts and every agent's worst calls are in report.html.\n"
-        );
-        let _ = writeln!(out, "## Agents\n");
-        let _ = writeln!(out, "| agent | calls | did not pass | mean | min | greeting | closing | holds ok | forbidden/call | nine-don't/call | worst call |");
+        let _ = writeln!(out, "{}\n", m.text("report-md-where"));
+        let _ = writeln!(out, "## {}\n", m.text("report-agents"));
+        let columns = [
+            "col-agent",
+            "col-calls",
+            "col-did-not-pass",
+            "col-mean",
+            "col-min",
+            "col-greeting",
+            "col-closing",
+            "col-holds-ok",
+            "col-forbidden-per-call",
+            "col-nine-dont-per-call",
+            "col-worst-call",
+        ];
+        let header: Vec<String> = columns.iter().map(|c| m.text(c)).collect();
+        let _ = writeln!(out, "| {} |", header.join(" | "));
         let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         for c in &self.agents {
             let _ = writeln!(
@@ -41,94 +54,91 @@ impl Report {
             );
         }
         if !self.rules_failed.is_empty() {
-            let _ = writeln!(out, "\n## Rules failed most often\n");
+            let _ = writeln!(out, "\n## {}\n", m.text("report-rules-failed"));
             for r in &self.rules_failed {
-                let _ = writeln!(out, "- {}: {} calls", md(&self.rule_name(&r.rule)), r.calls);
+                let _ = writeln!(
+                    out,
+                    "- {}",
+                    msg!(
+                        m,
+                        "report-rule-calls",
+                        rule = md(&self.rule_label(m, &r.rule)),
+                        calls = r.calls
+                    )
+                );
             }
         }
         if !self.worst_calls.items.is_empty() {
-            let _ = writeln!(out, "\n## Worst calls\n");
+            let _ = writeln!(out, "\n## {}\n", m.text("report-worst-calls"));
             for call in &self.worst_calls.items {
-                let red = if call.red_lines.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — RED LINE: {}", md(&call.red_lines.join(", ")))
-                };
-                let mono = call
-                    .speakers_note
-                    .as_deref()
-                    .map(|n| format!(" ({})", md(n)))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    out,
-                    "- {} (agent {}, score {:.0}): {}{red}{mono}",
-                    md(&call.call_id),
-                    md(&call.agent_id),
-                    call.score,
-                    md(&call.failed_rules.join(", "))
-                );
+                let _ = writeln!(out, "- {}", md(&self.failed_call_line(m, call)));
             }
-            more(&mut out, self.worst_calls.rest(), "calls that did not pass");
+            more(&mut out, m, self.worst_calls.rest(), "more-calls-failed");
         }
         if !self.moments.items.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n## Forbidden and nine-don't moments (for training), worst calls first\n"
-            );
+            let _ = writeln!(out, "\n## {}\n", m.text("report-moments"));
             for BadMoment {
                 call_id, agent_id, hit, ..
             } in &self.moments.items
             {
-                let _ = writeln!(
-                    out,
-                    "- {} (agent {}) at {} [{}] {} said 「{}」 ({}): …{}…",
-                    md(call_id),
-                    md(agent_id),
-                    mm_ss_span(hit.start_s, hit.end_s),
-                    md(&hit.category),
-                    hit.speaker.as_str(),
-                    md(&hit.matched_text),
-                    md(&how_found(hit)),
-                    md(&hit.context)
+                let line = msg!(
+                    m,
+                    "report-moment",
+                    call = call_id.as_str(),
+                    agent = agent_id.as_str(),
+                    at = mm_ss_span(hit.start_s, hit.end_s),
+                    category = self.titles.category_in(m, &hit.category),
+                    speaker = m.text(&format!("speaker-{}", hit.speaker.as_str())),
+                    said = hit.matched_text.as_str(),
+                    how = how_found(m, hit),
+                    context = hit.context.as_str()
                 );
+                let _ = writeln!(out, "- {}", md(&line));
             }
-            more(&mut out, self.moments.rest(), "moments");
+            more(&mut out, m, self.moments.rest(), "more-moments");
         }
         if !self.open_moments.items.is_empty() {
-            let _ = writeln!(out, "\n## Verdicts left open: listen to these moments\n");
-            for m in &self.open_moments.items {
-                let _ = writeln!(out, "- {}", md(&Self::open_moment_line(m)));
+            let _ = writeln!(out, "\n## {}\n", m.text("report-open"));
+            for open in &self.open_moments.items {
+                let _ = writeln!(out, "- {}", md(&self.open_moment_line(m, open)));
             }
-            more(&mut out, self.open_moments.rest(), "moments");
+            more(&mut out, m, self.open_moments.rest(), "more-moments");
         }
         if !self.at_risk.items.is_empty() {
             let _ = writeln!(
                 out,
-                "\n## Calls at risk of a complaint ({} calls; for managers, not counted against agents)\n",
-                self.totals.at_risk_calls
+                "\n## {}\n",
+                msg!(m, "report-at-risk-md", calls = self.totals.at_risk_calls)
             );
             for call in &self.at_risk.items {
-                let _ = writeln!(out, "- {}", md(&Self::risk_line(call)));
+                let _ = writeln!(out, "- {}", md(&self.risk_line(m, call)));
             }
-            more(&mut out, self.at_risk.rest(), "calls (calls.parquet, at_risk)");
+            more(&mut out, m, self.at_risk.rest(), "more-at-risk");
         }
         if !self.calibration.rules.is_empty() {
             let c = &self.calibration;
             let _ = writeln!(
                 out,
-                "\n## The machine against QA reviews ({} calls reviewed; their verdicts are the reviewers')\n",
-                c.reviewed_calls
+                "\n## {}\n",
+                msg!(m, "report-calibration-md", calls = c.reviewed_calls)
             );
-            let _ = writeln!(
-                out,
-                "| rule | reviewed | agreed | false fails | false passes | left open | kappa |"
-            );
+            let columns = [
+                "col-rule",
+                "col-reviewed",
+                "col-agreed",
+                "col-false-fails",
+                "col-false-passes",
+                "col-left-open",
+                "col-kappa",
+            ];
+            let header: Vec<String> = columns.iter().map(|c| m.text(c)).collect();
+            let _ = writeln!(out, "| {} |", header.join(" | "));
             let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
             for a in &c.rules {
                 let _ = writeln!(
                     out,
                     "| {} | {} | {} | {} | {} | {} | {} |",
-                    md(&self.rule_name(&a.rule)),
+                    md(&self.rule_label(m, &a.rule)),
                     a.reviewed,
                     percent(a.rate),
                     a.false_fails,
@@ -140,48 +150,72 @@ impl Report {
             if let Some(rate) = c.reviewers.rate {
                 let _ = writeln!(
                     out,
-                    "\nReviewers against each other: {} agreed in {} verdicts given twice.",
-                    percent(Some(rate)),
-                    c.reviewers.pairs
+                    "\n{}",
+                    msg!(
+                        m,
+                        "report-reviewers",
+                        rate = percent(Some(rate)),
+                        pairs = c.reviewers.pairs
+                    )
                 );
             }
             if !c.disputes.is_empty() {
-                let _ = writeln!(out, "\n### Verdicts the reviewers overturned\n");
+                let _ = writeln!(out, "\n### {}\n", m.text("report-disputes"));
                 for d in &c.disputes {
-                    let _ = writeln!(out, "- {}", md(&Self::dispute_line(d)));
+                    let _ = writeln!(out, "- {}", md(&self.dispute_line(m, d)));
                 }
                 more(
                     &mut out,
+                    m,
                     c.disputes_total as usize - c.disputes.len(),
-                    "(reviews.parquet)",
+                    "more-disputes",
                 );
             }
         }
         if !self.unprocessed.items.is_empty() {
-            let _ = writeln!(out, "\n## Could not be processed\n");
+            let _ = writeln!(out, "\n## {}\n", m.text("report-unprocessed"));
             for u in &self.unprocessed.items {
                 let _ = writeln!(out, "- {}: {}", md(&u.call_id), md(&u.reason));
             }
-            more(&mut out, self.unprocessed.rest(), "calls (all in failures.json)");
+            more(&mut out, m, self.unprocessed.rest(), "more-unprocessed");
         }
         out
     }
 
-    /// A rule as a reader sees it: the pack's title, with the id the tables use.
-    fn rule_name(&self, id: &str) -> String {
-        match self.titles.rule(id) {
-            title if title == id => id.to_string(),
-            title => format!("{title} ({id})"),
+    /// A rule with the id the tables use, where its name differs: `九不准 (nine_dont_phrase)`.
+    fn rule_label(&self, m: &Messages, id: &str) -> String {
+        match self.rule_name(m, id) {
+            name if name == id => name,
+            name => msg!(m, "rule-with-id", name = name, id = id),
         }
+    }
+
+    /// A call that did not pass, in a line: score, rules, red lines, speakers.
+    fn failed_call_line(&self, m: &Messages, call: &FailedCall) -> String {
+        let mut line = msg!(
+            m,
+            "report-failed-call",
+            call = call.call_id.as_str(),
+            agent = call.agent_id.as_str(),
+            score = format!("{:.0}", call.score),
+            rules = self.rule_names(m, &call.failed_rules)
+        );
+        if !call.red_lines.is_empty() {
+            line += &msg!(m, "report-red-line", rules = self.rule_names(m, &call.red_lines));
+        }
+        if let Some(note) = call.speakers.as_ref().and_then(|s| speakers_note(m, s)) {
+            line += &msg!(m, "fmt-aside", text = note);
+        }
+        line
     }
 
     /// A few lines for the terminal: totals, the lowest agents, the rules
     /// failed most often and the worst calls.
-    pub fn summary(&self) -> String {
+    pub fn summary(&self, m: &Messages) -> String {
         const SHOWN: usize = 5;
         let mut out = String::new();
-        let _ = writeln!(out, "{}", self.headline());
-        if let Some(mono) = self.mono_line() {
+        let _ = writeln!(out, "{}", self.headline(m));
+        if let Some(mono) = self.mono_line(m) {
             let _ = writeln!(out, "{mono}");
         }
         let lowest = self.lowest_agents();
@@ -189,33 +223,41 @@ impl Report {
             let names: Vec<String> = lowest
                 .iter()
                 .take(SHOWN)
-                .map(|a| format!("{} {} ({} calls)", a.agent_id, one_decimal(a.mean_score), a.calls))
+                .map(|a| {
+                    msg!(
+                        m,
+                        "summary-agent",
+                        agent = a.agent_id.as_str(),
+                        mean = one_decimal(a.mean_score),
+                        calls = a.calls
+                    )
+                })
                 .collect();
-            let _ = writeln!(out, "Lowest mean score ({} agents): {}", lowest.len(), names.join(", "));
+            let _ = writeln!(
+                out,
+                "{}",
+                msg!(m, "summary-lowest", agents = lowest.len(), names = m.list(&names))
+            );
         }
         if !self.rules_failed.is_empty() {
             let rules: Vec<String> = self
                 .rules_failed
                 .iter()
                 .take(SHOWN)
-                .map(|r| format!("{} {}", self.titles.rule(&r.rule), r.calls))
+                .map(|r| format!("{} {}", self.rule_name(m, &r.rule), r.calls))
                 .collect();
-            let _ = writeln!(out, "Rules failed most often (calls): {}", rules.join(", "));
+            let _ = writeln!(out, "{}", msg!(m, "summary-rules", rules = m.list(&rules)));
         }
         if !self.open_moments.items.is_empty() {
-            let _ = writeln!(
-                out,
-                "Verdicts left open ({} calls), listen to:",
-                self.totals.uncertain_calls
-            );
-            for m in self.open_moments.items.iter().take(SHOWN) {
-                let _ = writeln!(out, "  {}", Self::open_moment_line(m));
+            let _ = writeln!(out, "{}", msg!(m, "summary-open", calls = self.totals.uncertain_calls));
+            for open in self.open_moments.items.iter().take(SHOWN) {
+                let _ = writeln!(out, "  {}", self.open_moment_line(m, open));
             }
         }
         if !self.at_risk.items.is_empty() {
-            let _ = writeln!(out, "Calls at risk of a complaint ({}):", self.totals.at_risk_calls);
+            let _ = writeln!(out, "{}", msg!(m, "summary-at-risk", calls = self.totals.at_risk_calls));
             for call in self.at_risk.items.iter().take(SHOWN) {
-                let _ = writeln!(out, "  {}", Self::risk_line(call));
+                let _ = writeln!(out, "  {}", self.risk_line(m, call));
             }
         }
         if !self.calibration.rules.is_empty() {
@@ -223,27 +265,31 @@ impl Report {
                 .calibration
                 .rules
                 .iter()
-                .map(|a| format!("{} {} of {}", self.titles.rule(&a.rule), a.agreed, a.reviewed))
+                .map(|a| {
+                    msg!(
+                        m,
+                        "summary-agreed-rule",
+                        rule = self.rule_name(m, &a.rule),
+                        agreed = a.agreed,
+                        reviewed = a.reviewed
+                    )
+                })
                 .collect();
             let _ = writeln!(
                 out,
-                "Reviewed by QA ({} calls); the machine agreed: {}",
-                self.calibration.reviewed_calls,
-                rules.join(", ")
+                "{}",
+                msg!(
+                    m,
+                    "summary-reviewed",
+                    calls = self.calibration.reviewed_calls,
+                    rules = m.list(&rules)
+                )
             );
         }
         if !self.worst_calls.items.is_empty() {
-            let _ = writeln!(out, "Worst calls:");
+            let _ = writeln!(out, "{}", m.text("summary-worst"));
             for call in self.worst_calls.items.iter().take(SHOWN) {
-                let red = if call.red_lines.is_empty() { "" } else { " RED LINE" };
-                let _ = writeln!(
-                    out,
-                    "  {} (agent {}, score {:.0}{red}): {}",
-                    call.call_id,
-                    call.agent_id,
-                    call.score,
-                    call.failed_rules.join(", ")
-                );
+                let _ = writeln!(out, "  {}", self.failed_call_line(m, call));
             }
         }
         out
@@ -268,9 +314,12 @@ fn md(text: &str) -> String {
     out
 }
 
-fn more(out: &mut String, rest: usize, what: &str) {
+/// "…and 30 more": `id` is a message taking `n`.
+fn more(out: &mut String, m: &Messages, rest: usize, id: &str) {
     if rest > 0 {
-        let _ = writeln!(out, "\n…and {rest} more {what}.");
+        let mut args = crate::i18n::Args::new();
+        args.set("n", rest);
+        let _ = writeln!(out, "\n{}", m.format(id, &args));
     }
 }
 

@@ -50,20 +50,43 @@ impl Default for ReviewSettings {
 }
 
 impl ReviewSettings {
-    /// Why a rule's record falls below the floors (None when it holds, or
-    /// was reviewed too little to say).
-    pub fn shortfall(&self, a: &Agreement) -> Option<String> {
+    /// Where a rule's record falls below the floors (nothing when it holds,
+    /// or was reviewed too little to say).
+    pub fn shortfall(&self, a: &Agreement) -> Vec<Shortfall> {
         if a.reviewed < self.min_reviewed {
-            return None;
+            return Vec::new();
         }
         let mut short = Vec::new();
         if let Some(p) = a.precision.filter(|&p| p < self.min_precision) {
-            short.push(format!("precision {p:.2} < {:.2}", self.min_precision));
+            short.push(Shortfall {
+                measure: "precision",
+                value: p,
+                floor: self.min_precision,
+            });
         }
         if let Some(r) = a.recall.filter(|&r| r < self.min_recall) {
-            short.push(format!("recall {r:.2} < {:.2}", self.min_recall));
+            short.push(Shortfall {
+                measure: "recall",
+                value: r,
+                floor: self.min_recall,
+            });
         }
-        (!short.is_empty()).then(|| short.join(", "))
+        short
+    }
+}
+
+/// A measure of a rule under the pack's floor.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Shortfall {
+    /// `precision` or `recall`.
+    pub measure: &'static str,
+    pub value: f64,
+    pub floor: f64,
+}
+
+impl std::fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {:.2} < {:.2}", self.measure, self.value, self.floor)
     }
 }
 

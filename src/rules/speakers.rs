@@ -99,22 +99,6 @@ impl Attribution {
             note: None,
         }
     }
-
-    /// For a reader weighing a mono call's verdict: how its speakers were
-    /// told apart, or why not. Nothing on a stereo call.
-    pub fn mono_note(&self) -> Option<String> {
-        match self.from {
-            SpeakersFrom::Channels => None,
-            SpeakersFrom::Voice => Some(format!(
-                "mono: speakers told apart by voice, {:.0}% sure",
-                self.confidence.unwrap_or(0.0) * 100.0
-            )),
-            SpeakersFrom::None => Some(match &self.note {
-                Some(why) => format!("mono: speakers not told apart ({why})"),
-                None => "mono: speakers not told apart".to_string(),
-            }),
-        }
-    }
 }
 
 /// What a verdict saved without this field (before attribution) reads as:

@@ -222,7 +222,7 @@ fn the_report_and_the_clip_page_work_in_a_browser() {
 /// how many players loaded.
 const REVIEWER: &str = r#"<!doctype html><meta charset="utf-8">
 <iframe id="page" src="index.html" style="width:1200px;height:1600px"></iframe>
-<pre id="saved"></pre><p id="players"></p>
+<pre id="saved"></pre><p id="players"></p><p id="count"></p>
 <script>
 const frame = document.getElementById("page");
 frame.addEventListener("load", () => {
@@ -233,6 +233,7 @@ frame.addEventListener("load", () => {
   note.value = "客户说的，不是坐席";
   note.dispatchEvent(new Event("input", { bubbles: true }));
   d.getElementById("save").click();
+  document.getElementById("count").textContent = d.getElementById("count").textContent;
   const href = d.getElementById("download").getAttribute("href");
   document.getElementById("saved").textContent = decodeURIComponent(href.slice(href.indexOf(",") + 1));
   setTimeout(() => {
@@ -246,7 +247,8 @@ frame.addEventListener("load", () => {
 /// saves imports and overturns the verdict, in the tables and the report.
 fn review_in_the_browser(browser: &Path, out: &Path) {
     let dir = out.join("review-page");
-    let picked = callqa()
+    // as shipped: the page in Chinese
+    let picked = callqa_as_shipped()
         .args(["review", "sample", "--out"])
         .arg(out)
         .args(["--n", "3", "--failed-first", "--seed", "5", "--dir"])
@@ -258,6 +260,8 @@ fn review_in_the_browser(browser: &Path, out: &Path) {
     assert!(page.console.is_empty(), "console: {:#?}", page.console);
     assert_eq!(page.dom.matches("class=\"review-call\"").count(), 3);
     assert!(page.dom.contains("data-machine=\"fail\""), "failed calls first");
+    assert!(page.dom.contains("<html lang=\"zh-CN\">"));
+    assert!(page.dom.contains("保存复核结果（CSV）") && page.dom.contains(" 不同意</label>"));
 
     std::fs::write(dir.join("reviewer.html"), REVIEWER).unwrap();
     let driven = open(browser, &dir.join("reviewer.html"), "", None);
@@ -271,6 +275,15 @@ fn review_in_the_browser(browser: &Path, out: &Path) {
         .next()
         .unwrap();
     assert_eq!(players, "3 of 3", "every call's audio plays");
+    let count = driven
+        .dom
+        .split("<p id=\"count\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert_eq!(count, "1 条判定", "the page counts the verdicts in Chinese");
     let saved = driven
         .dom
         .split("<pre id=\"saved\">")

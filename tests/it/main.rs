@@ -12,6 +12,7 @@ mod browser;
 mod deploy;
 mod examples;
 mod hearing;
+mod language;
 mod lexicon;
 mod model;
 mod operations;

@@ -184,6 +184,7 @@ fn with_file_size_limit(kib: u32, callqa_args: &[&str], out: &Path) -> std::proc
         .arg("--out")
         .arg(out)
         .env_remove("CALLQA_MODEL")
+        .env("CALLQA_LANG", "en")
         .output()
         .unwrap()
 }

@@ -26,7 +26,7 @@ fn summarises_the_folder_and_writes_the_page() {
         .success()
         .stdout(contains("3 calls"))
         .stdout(contains("Lowest mean score (2 agents): A2"))
-        .stdout(contains("forbidden_phrase"))
+        .stdout(contains("forbidden phrase"))
         .stdout(contains("rude (agent A2"));
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("id=\"agents-table\""));

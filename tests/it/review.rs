@@ -98,18 +98,18 @@ fn a_review_overturns_a_verdict_and_the_machine_is_measured() {
         "{report}"
     );
     assert!(
-        report.contains("| 禁用语 (forbidden_phrase) | 1 | 0% | 1 | 0 | 0 |"),
+        report.contains("| forbidden phrase (forbidden_phrase) | 1 | 0% | 1 | 0 | 0 |"),
         "one reviewed, one false fail: {report}"
     );
     assert!(
-        report.contains("rude (agent A2), forbidden_phrase: machine fail, 王芳 says pass: “客户先说的，坐席在复述”"),
+        report.contains("rude (agent A2), forbidden phrase: machine fail, 王芳 says pass: “客户先说的，坐席在复述”"),
         "{report}"
     );
     let page = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(page.contains("The machine against QA reviews") && page.contains("客户先说的"));
     assert!(
-        page.contains("<td title=\"forbidden_phrase\">禁用语</td>"),
-        "rules under the pack's titles"
+        page.contains("<td title=\"forbidden_phrase\">forbidden phrase</td>"),
+        "rules under their names in the reader's language"
     );
 
     // the same sheet again changes nothing
@@ -128,7 +128,7 @@ fn a_review_overturns_a_verdict_and_the_machine_is_measured() {
     assert!(import(&li, "李强").status.success());
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
     assert!(
-        report.contains("Reviewers against each other: 100% agreed in 1 verdicts given twice."),
+        report.contains("Reviewers against each other: 100% agreed, over 1 verdicts given by two reviewers."),
         "{report}"
     );
 
@@ -136,9 +136,10 @@ fn a_review_overturns_a_verdict_and_the_machine_is_measured() {
     let tested = stdout_ok(callqa().args(["lexicon", "test", "--out"]).arg(out.path()));
     let forbidden = tested
         .lines()
-        .find(|l| l.starts_with("forbidden_phrase"))
+        .find(|l| l.starts_with("forbidden phrase "))
         .expect(&tested);
-    let cells: Vec<&str> = forbidden.split_whitespace().collect();
+    // columns are two spaces apart or more
+    let cells: Vec<&str> = regex::Regex::new(r"\s{2,}").unwrap().split(forbidden.trim()).collect();
     assert_eq!(
         &cells[1..4],
         ["1", "0.00", "–"],

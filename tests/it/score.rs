@@ -27,7 +27,7 @@ fn scores_saved_transcripts_without_audio_or_model() {
         Some("")
     );
     let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
-    assert!(report.contains("RED LINE: forbidden_phrase"), "{report}");
+    assert!(report.contains("RED LINE: forbidden phrase"), "{report}");
     let broken = row_of(&calls, "broken");
     assert_eq!(strings(&calls, "status")[broken].as_deref(), Some("failed"));
     assert!(strings(&calls, "error")[broken]

@@ -1,11 +1,11 @@
 // Each player says when its audio is ready (and how long it is), or that the
-// file is missing, in its .clip-state (the words after it from data-ready-suffix
-// and data-missing).
+// file is missing, in its .clip-state (in the page's language: the unit from the
+// page's data-seconds, the words after it from data-ready-suffix, data-missing).
 document.querySelectorAll("audio").forEach((audio) => {
   const state = audio.parentElement.querySelector(".clip-state");
   audio.addEventListener("loadedmetadata", () => {
     state.dataset.state = "ready";
-    state.textContent = audio.duration.toFixed(1) + " s" + (state.dataset.readySuffix || "");
+    state.textContent = audio.duration.toFixed(1) + " " + (document.body.dataset.seconds || "s") + (state.dataset.readySuffix || "");
   });
   audio.addEventListener("error", () => {
     state.dataset.state = "missing";

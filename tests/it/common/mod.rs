@@ -17,9 +17,20 @@ pub fn samples() -> PathBuf {
     repo().join("data-samples")
 }
 
+/// The binary, speaking English: most tests read its words, and were written
+/// in English. `language.rs` tests the Chinese default (with [`callqa_as_shipped`]).
 pub fn callqa() -> Command {
+    let mut cmd = callqa_as_shipped();
+    cmd.env("CALLQA_LANG", "en");
+    cmd
+}
+
+/// The binary as a user runs it: in the pack's language (Chinese by default).
+pub fn callqa_as_shipped() -> Command {
     let mut cmd = Command::cargo_bin("callqa").expect("the callqa binary is built");
-    cmd.env_remove("CALLQA_MODEL").env_remove("CALLQA_LEXICONS");
+    cmd.env_remove("CALLQA_MODEL")
+        .env_remove("CALLQA_LEXICONS")
+        .env_remove("CALLQA_LANG");
     cmd
 }
 
@@ -34,6 +45,7 @@ pub fn run_samples(out: &Path) -> std::process::Command {
         .arg("--model")
         .arg(model())
         .args(["--jobs", "1", "--no-progress"])
+        .env("CALLQA_LANG", "en")
         .env_remove("CALLQA_MODEL")
         .env_remove("CALLQA_LEXICONS")
         .stdout(std::process::Stdio::piped())
