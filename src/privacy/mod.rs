@@ -21,6 +21,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
+use crate::text::pinyin_key::{syllable_distance, syllable_of, SyllableDistance};
 use crate::transcript::{Segment, Speaker};
 
 pub use numbers::{digit_of, digit_runs, DigitGroup, DigitRun};
@@ -82,9 +83,19 @@ impl Default for PrivacySettings {
         Self {
             redact: true,
             names_and_addresses: true,
-            safe_after: ["订单", "工单", "单号", "单好", "编号", "流水号", "受理号"]
-                .map(String::from)
-                .to_vec(),
+            safe_after: [
+                "订单",
+                "工单",
+                "单号",
+                "单好",
+                "编号",
+                "工单号",
+                "订单号",
+                "流水号",
+                "受理号",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
@@ -96,6 +107,13 @@ pub const AUDIO_MARGIN_S: f64 = 0.6;
 
 /// How near (in characters) a word must stand before a number to say what it is.
 const KEYWORD_REACH: usize = 8;
+/// How far before a number its cue word is looked for to place the tone: the
+/// number's first groups, garbled past reading (银行卡号16万案例，8104…), were
+/// said after it all the same.
+const AUDIO_CUE_REACH: usize = 16;
+/// At most this many characters after a number before its clause ends are
+/// taken as the number's garbled last group, and hidden with it.
+const GARBLED_TAIL_CHARS: usize = 5;
 /// (机号: 手机号 is heard as 舍机号 on a bad line.)
 const PHONE_WORDS: &[&str] = &["电话", "座机", "号码", "手机", "机号", "拨打", "联系方式"];
 const CARD_WORDS: &[&str] = &["卡号", "银行卡", "信用卡", "储蓄卡", "账号", "帐号"];
@@ -243,8 +261,19 @@ impl Redactor {
             for span in self.find(&text) {
                 // from the cue word on (卡号是…): the number's first group is
                 // often the one whisper garbled, and its clause times with it
-                let from = cue_end_before(&chars, span.start).unwrap_or(span.start);
-                let (Some(&first), Some(&last)) = (place.get(from), place.get(span.end.saturating_sub(1))) else {
+                let from = cue_end_before(&chars, span.start, AUDIO_CUE_REACH).unwrap_or(span.start);
+                // to the clause's end when only a few characters follow: the
+                // number's last group, garbled (…2405分397)
+                let rest = chars[span.end.min(chars.len())..]
+                    .iter()
+                    .take_while(|&&c| !is_clause_end(c))
+                    .count();
+                let to = if rest <= GARBLED_TAIL_CHARS {
+                    span.end + rest
+                } else {
+                    span.end
+                };
+                let (Some(&first), Some(&last)) = (place.get(from), place.get(to.saturating_sub(1))) else {
                     continue;
                 };
                 times.push((
@@ -329,11 +358,36 @@ impl Redactor {
         None
     }
 
+    /// Whether `before` (the characters before a number) holds a word the
+    /// pack marks safe (订单, 工单号…): as written, or, for a word of three
+    /// syllables, as a bad line lets whisper write it: its first and last
+    /// syllables alike by sound (工单号 heard as 公斤好). Never where a word
+    /// that says personal data stands too (手机号 sounds like 受理号).
+    fn said_after_a_safe_word(&self, before: &str) -> bool {
+        let safe = &self.settings.safe_after;
+        if safe.iter().any(|w| before.contains(w.as_str())) {
+            return true;
+        }
+        let personal = [PHONE_WORDS, CARD_WORDS, ID_WORDS].concat();
+        if personal.iter().any(|w| before.contains(w)) {
+            return false;
+        }
+        let alike = |a: char, b: char| syllable_distance(a, b) <= SyllableDistance::Homophone;
+        let chars: Vec<char> = before.chars().collect();
+        safe.iter().any(|word| {
+            let word: Vec<char> = word.chars().collect();
+            word.len() == 3
+                && chars
+                    .windows(3)
+                    .any(|w| alike(w[0], word[0]) && alike(w[2], word[2]) && syllable_of(w[1]).is_some())
+        })
+    }
+
     /// What a number said at `start..end` of the text is, if personal.
     fn classify(&self, digits: &str, chars: &[char], start: usize, end: usize) -> Option<PiiKind> {
         let before: String = chars[start.saturating_sub(KEYWORD_REACH)..start].iter().collect();
         let said_after = |words: &[&str]| words.iter().any(|w| before.contains(w));
-        if self.settings.safe_after.iter().any(|w| before.contains(w.as_str())) {
+        if self.said_after_a_safe_word(&before) {
             return None;
         }
         // an ID's last character may be X, written after the digits
@@ -411,8 +465,8 @@ fn after_words(
 
 /// Where the nearest cue word of a number (手机, 卡号, 身份证…) within
 /// [`KEYWORD_REACH`] characters before `start` ends.
-fn cue_end_before(chars: &[char], start: usize) -> Option<usize> {
-    let from = start.saturating_sub(KEYWORD_REACH);
+fn cue_end_before(chars: &[char], start: usize, reach: usize) -> Option<usize> {
+    let from = start.saturating_sub(reach);
     [PHONE_WORDS, CARD_WORDS, ID_WORDS]
         .concat()
         .iter()
@@ -570,6 +624,38 @@ mod tests {
             "{start}"
         );
         assert!((end - (12.5 + 2.0 * 9.0 / 11.0 + AUDIO_MARGIN_S)).abs() < 1e-9, "{end}");
+    }
+
+    /// Issue 23 on a phone line: the tone starts at the cue word even when the
+    /// number's first groups came out garbled, and takes a garbled last group in.
+    #[test]
+    fn the_tone_covers_garbled_groups_around_a_number() {
+        let redactor = Redactor::new(&PrivacySettings::default());
+        let segments = [
+            Segment::new(Speaker::Customer, 26.0, 30.0, "银横卡号16万案例,"),
+            Segment::new(Speaker::Customer, 30.0, 33.0, "81041019 6652351"),
+            Segment::new(Speaker::Customer, 40.0, 46.0, "银行卡号6244827522405分397"),
+        ];
+        let times = redactor.times(&segments);
+        assert_eq!(times.len(), 2, "{times:?}");
+        // from 卡号 (ending at character 4 of 10), nine characters before the digits
+        assert!(
+            (times[0].0 - (26.0 + 4.0 * 4.0 / 10.0 - AUDIO_MARGIN_S)).abs() < 1e-9,
+            "{times:?}"
+        );
+        // to the clause's end: 分397 is the card's last group
+        assert!((times[1].1 - (46.0 + AUDIO_MARGIN_S)).abs() < 1e-9, "{times:?}");
+    }
+
+    #[test]
+    fn a_safe_word_misheard_still_keeps_the_centers_number() {
+        // 工单号 heard as 公斤好 on a bad line: the order number stays
+        assert_eq!(redact("公斤好18865432109,请您记一下"), "公斤好18865432109,请您记一下");
+        // a word of personal data wins: 手机号 sounds like 受理号
+        assert_eq!(redact("手机号13812345678"), "手机号【手机号】");
+        assert_eq!(redact("舍机号13812345678"), "舍机号【手机号】");
+        // other words are not taken for a safe one
+        assert_eq!(redact("我的号是13812345678"), "我的号是【手机号】");
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! assert_eq!(n.origin[2], 3); // '请' is the 4th character of the original
 //! ```
 
-mod pinyin_key;
+pub(crate) mod pinyin_key;
 
 use std::sync::OnceLock;
 
