@@ -7,6 +7,7 @@
 //! several BI tools mishandle unsigned Parquet columns); `failed_rules` is a
 //! `;`-separated string for the same reason.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -20,54 +21,180 @@ use crate::rules::CallResult;
 use crate::rules::Scorecard;
 use crate::transcript::Speaker;
 
+/// How a column of calls.parquet reads a call: one getter per column, of its
+/// type. Null where the call has nothing to say (an unprocessed call's score,
+/// an unmeasured timing).
+#[derive(Clone, Copy)]
+enum CallCell {
+    Str(for<'a> fn(&'a CallResult) -> Option<Cow<'a, str>>),
+    Date(fn(&CallResult) -> Option<i32>),
+    F64(fn(&CallResult) -> Option<f64>),
+    I32(fn(&CallResult) -> Option<i32>),
+    Bool(fn(&CallResult) -> Option<bool>),
+}
+
+impl CallCell {
+    const fn dtype(self) -> &'static str {
+        match self {
+            CallCell::Str(_) => "str",
+            CallCell::Date(_) => "date",
+            CallCell::F64(_) => "f64",
+            CallCell::I32(_) => "i32",
+            CallCell::Bool(_) => "bool",
+        }
+    }
+
+    fn column(self, name: &str, calls: &[CallResult]) -> PolarsResult<Column> {
+        let name = name.into();
+        Ok(match self {
+            CallCell::Str(get) => Column::new(name, calls.iter().map(get).collect::<Vec<_>>()),
+            CallCell::Date(get) => {
+                Column::new(name, calls.iter().map(get).collect::<Vec<_>>()).cast(&DataType::Date)?
+            }
+            CallCell::F64(get) => Column::new(name, calls.iter().map(get).collect::<Vec<_>>()),
+            CallCell::I32(get) => Column::new(name, calls.iter().map(get).collect::<Vec<_>>()),
+            CallCell::Bool(get) => Column::new(name, calls.iter().map(get).collect::<Vec<_>>()),
+        })
+    }
+}
+
+/// The verdict of a call that could be judged.
+fn judged(c: &CallResult) -> Option<&crate::rules::Evaluation> {
+    c.evaluation.as_ref().ok()
+}
+
+fn owned<'a>(text: String) -> Option<Cow<'a, str>> {
+    Some(Cow::Owned(text))
+}
+
+fn count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// The columns of calls.parquet, in order, before the extra manifest
+/// columns: the one list that makes both its schema and its frames.
+const CALL_COLUMNS: [(&str, CallCell); 45] = {
+    use CallCell::{Bool, Date, Str, F64, I32};
+    [
+        ("call_id", Str(|c| Some(Cow::Borrowed(&c.call_id)))),
+        ("agent_id", Str(|c| c.agent_id.as_deref().map(Cow::Borrowed))),
+        ("call_date", Date(|c| epoch_days(c.call_date()))),
+        ("started_at", Str(|c| c.started_at.as_deref().map(Cow::Borrowed))),
+        (
+            "audio_path",
+            Str(|c| c.audio_path.as_ref().map(|p| p.to_string_lossy())),
+        ),
+        ("duration_s", F64(|c| c.duration_s)),
+        (
+            "status",
+            Str(|c| Some(Cow::Borrowed(if c.evaluation.is_ok() { "ok" } else { "failed" }))),
+        ),
+        (
+            "error",
+            Str(|c| c.evaluation.as_ref().err().map(|e| Cow::Borrowed(e.as_str()))),
+        ),
+        ("greeting_ok", Bool(|c| judged(c).map(|e| e.greeting_ok))),
+        ("greeting_at_s", F64(|c| judged(c)?.greeting_at_s)),
+        ("closing_ok", Bool(|c| judged(c).map(|e| e.closing_ok))),
+        ("holds", I32(|c| judged(c).map(|e| count(e.holds)))),
+        ("holds_ok", I32(|c| judged(c).map(|e| count(e.holds_ok)))),
+        ("nine_do_count", I32(|c| judged(c).map(|e| count(e.nine_do_count)))),
+        ("nine_dont_count", I32(|c| judged(c).map(|e| count(e.nine_dont_count)))),
+        ("forbidden_count", I32(|c| judged(c).map(|e| count(e.forbidden_count)))),
+        ("score", F64(|c| judged(c).map(|e| e.score))),
+        ("passed", Bool(|c| judged(c).map(|e| e.passed))),
+        ("failed_rules", Str(|c| owned(judged(c)?.failed_rules.join(";")))),
+        ("red_lines", Str(|c| owned(judged(c)?.red_lines.join(";")))),
+        ("uncertain_rules", Str(|c| owned(judged(c)?.uncertain_rules.join(";")))),
+        ("first_response_s", F64(|c| judged(c)?.timing.first_response_s)),
+        ("dead_air_count", I32(|c| judged(c)?.timing.dead_air_count.map(count))),
+        ("longest_dead_air_s", F64(|c| judged(c)?.timing.longest_dead_air_s)),
+        ("talk_over_count", I32(|c| judged(c)?.timing.talk_over_count.map(count))),
+        ("longest_talk_over_s", F64(|c| judged(c)?.timing.longest_talk_over_s)),
+        ("agent_chars_per_min", F64(|c| judged(c)?.timing.agent_chars_per_min)),
+        (
+            "hold_checkins_missed",
+            I32(|c| judged(c)?.timing.hold_checkins_missed.map(count)),
+        ),
+        (
+            "timing_unmeasured",
+            Str(|c| {
+                let why = &judged(c)?.timing.unmeasured;
+                (!why.is_empty()).then(|| Cow::Owned(why.join("; ")))
+            }),
+        ),
+        (
+            "speakers_from",
+            Str(|c| Some(Cow::Borrowed(judged(c)?.speakers.from.as_str()))),
+        ),
+        ("speaker_confidence", F64(|c| judged(c)?.speakers.confidence)),
+        (
+            "speakers_unsure",
+            I32(|c| judged(c).map(|e| count(e.speakers.unsure_segments))),
+        ),
+        (
+            "speaker_note",
+            Str(|c| judged(c)?.speakers.note.as_deref().map(Cow::Borrowed)),
+        ),
+        (
+            "personal_data_s",
+            Str(|c| owned(write_time_ranges(c.personal_data_s.as_deref()?))),
+        ),
+        ("at_risk", Bool(|c| judged(c).map(|e| e.risk.at_risk))),
+        ("risk_phrases", I32(|c| judged(c).map(|e| count(e.risk.phrases)))),
+        ("risk_first_phrase_s", F64(|c| judged(c)?.risk.first_phrase_s)),
+        (
+            "voice_raised_at_s",
+            F64(|c| Some(judged(c)?.risk.raised_voice.as_ref()?.at_s)),
+        ),
+        (
+            "voice_louder_db",
+            F64(|c| Some(f64::from(judged(c)?.risk.raised_voice.as_ref()?.louder_db))),
+        ),
+        (
+            "voice_higher_octaves",
+            F64(|c| Some(f64::from(judged(c)?.risk.raised_voice.as_ref()?.higher_octaves))),
+        ),
+        ("reviewed", Bool(|c| judged(c).map(|e| e.review.is_some()))),
+        (
+            "reviewed_rules",
+            Str(|c| {
+                let review = judged(c)?.review.as_ref()?;
+                owned(
+                    review
+                        .rules
+                        .iter()
+                        .map(|r| r.rule.as_str())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                )
+            }),
+        ),
+        (
+            "overturned_rules",
+            Str(|c| owned(judged(c)?.review.as_ref()?.overturned.join(";"))),
+        ),
+        (
+            "machine_score",
+            F64(|c| judged(c).map(|e| e.review.as_ref().map_or(e.score, |r| r.machine_score))),
+        ),
+        (
+            "machine_passed",
+            Bool(|c| judged(c).map(|e| e.review.as_ref().map_or(e.passed, |r| r.machine_passed))),
+        ),
+    ]
+};
+
 /// (column, polars dtype) of calls.parquet, before the extra manifest columns.
-pub const CALLS_SCHEMA: &[(&str, &str)] = &[
-    ("call_id", "str"),
-    ("agent_id", "str"),
-    ("call_date", "date"),
-    ("started_at", "str"),
-    ("audio_path", "str"),
-    ("duration_s", "f64"),
-    ("status", "str"),
-    ("error", "str"),
-    ("greeting_ok", "bool"),
-    ("greeting_at_s", "f64"),
-    ("closing_ok", "bool"),
-    ("holds", "i32"),
-    ("holds_ok", "i32"),
-    ("nine_do_count", "i32"),
-    ("nine_dont_count", "i32"),
-    ("forbidden_count", "i32"),
-    ("score", "f64"),
-    ("passed", "bool"),
-    ("failed_rules", "str"),
-    ("red_lines", "str"),
-    ("uncertain_rules", "str"),
-    ("first_response_s", "f64"),
-    ("dead_air_count", "i32"),
-    ("longest_dead_air_s", "f64"),
-    ("talk_over_count", "i32"),
-    ("longest_talk_over_s", "f64"),
-    ("agent_chars_per_min", "f64"),
-    ("hold_checkins_missed", "i32"),
-    ("timing_unmeasured", "str"),
-    ("speakers_from", "str"),
-    ("speaker_confidence", "f64"),
-    ("speakers_unsure", "i32"),
-    ("speaker_note", "str"),
-    ("personal_data_s", "str"),
-    ("at_risk", "bool"),
-    ("risk_phrases", "i32"),
-    ("risk_first_phrase_s", "f64"),
-    ("voice_raised_at_s", "f64"),
-    ("voice_louder_db", "f64"),
-    ("voice_higher_octaves", "f64"),
-    ("reviewed", "bool"),
-    ("reviewed_rules", "str"),
-    ("overturned_rules", "str"),
-    ("machine_score", "f64"),
-    ("machine_passed", "bool"),
-];
+pub const CALLS_SCHEMA: &[(&str, &str)] = &{
+    let mut schema = [("", ""); CALL_COLUMNS.len()];
+    let mut i = 0;
+    while i < CALL_COLUMNS.len() {
+        schema[i] = (CALL_COLUMNS[i].0, CALL_COLUMNS[i].1.dtype());
+        i += 1;
+    }
+    schema
+};
 
 pub const HITS_SCHEMA: &[(&str, &str)] = &[
     ("call_id", "str"),
@@ -267,248 +394,10 @@ fn date_column(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
 }
 
 fn calls_frame(calls: &[CallResult]) -> PolarsResult<DataFrame> {
-    let eval = |c: &CallResult| c.evaluation.as_ref().ok().cloned();
-    let evals: Vec<Option<crate::rules::Evaluation>> = calls.iter().map(eval).collect();
-    // timing figures: null where the call could not be judged or gave nothing to measure
-    let timing = |f: fn(&crate::rules::Timing) -> Option<f64>| {
-        evals
-            .iter()
-            .map(|e| e.as_ref().and_then(|e| f(&e.timing)))
-            .collect::<Vec<_>>()
-    };
-    let timing_count = |f: fn(&crate::rules::Timing) -> Option<u32>| {
-        evals
-            .iter()
-            .map(|e| e.as_ref().and_then(|e| f(&e.timing)).map(|n| n as i32))
-            .collect::<Vec<_>>()
-    };
-    let count = |f: fn(&crate::rules::Evaluation) -> u32| {
-        evals
-            .iter()
-            .map(|e| e.as_ref().map(|e| f(e) as i32))
-            .collect::<Vec<_>>()
-    };
-    let raised = |f: fn(&crate::rules::RaisedVoice) -> Option<f64>| {
-        evals
-            .iter()
-            .map(|e| e.as_ref().and_then(|e| e.risk.raised_voice.as_ref()).and_then(f))
-            .collect::<Vec<_>>()
-    };
-    let mut columns = vec![
-        Column::new(
-            "call_id".into(),
-            calls.iter().map(|c| c.call_id.as_str()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "agent_id".into(),
-            calls.iter().map(|c| c.agent_id.as_deref()).collect::<Vec<_>>(),
-        ),
-        date_column("call_date", calls.iter().map(|c| epoch_days(c.call_date())).collect())?,
-        Column::new(
-            "started_at".into(),
-            calls.iter().map(|c| c.started_at.as_deref()).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "audio_path".into(),
-            calls
-                .iter()
-                .map(|c| c.audio_path.as_ref().map(|p| p.display().to_string()))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "duration_s".into(),
-            calls.iter().map(|c| c.duration_s).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "status".into(),
-            calls
-                .iter()
-                .map(|c| if c.evaluation.is_ok() { "ok" } else { "failed" })
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "error".into(),
-            calls
-                .iter()
-                .map(|c| c.evaluation.as_ref().err().cloned())
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "greeting_ok".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().map(|e| e.greeting_ok))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "greeting_at_s".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().and_then(|e| e.greeting_at_s))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "closing_ok".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().map(|e| e.closing_ok))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("holds".into(), count(|e| e.holds)),
-        Column::new("holds_ok".into(), count(|e| e.holds_ok)),
-        Column::new("nine_do_count".into(), count(|e| e.nine_do_count)),
-        Column::new("nine_dont_count".into(), count(|e| e.nine_dont_count)),
-        Column::new("forbidden_count".into(), count(|e| e.forbidden_count)),
-        Column::new(
-            "score".into(),
-            evals.iter().map(|e| e.as_ref().map(|e| e.score)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "passed".into(),
-            evals.iter().map(|e| e.as_ref().map(|e| e.passed)).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "failed_rules".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().map(|e| e.failed_rules.join(";")))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "red_lines".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().map(|e| e.red_lines.join(";")))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "uncertain_rules".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().map(|e| e.uncertain_rules.join(";")))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("first_response_s".into(), timing(|t| t.first_response_s)),
-        Column::new("dead_air_count".into(), timing_count(|t| t.dead_air_count)),
-        Column::new("longest_dead_air_s".into(), timing(|t| t.longest_dead_air_s)),
-        Column::new("talk_over_count".into(), timing_count(|t| t.talk_over_count)),
-        Column::new("longest_talk_over_s".into(), timing(|t| t.longest_talk_over_s)),
-        Column::new("agent_chars_per_min".into(), timing(|t| t.agent_chars_per_min)),
-        Column::new("hold_checkins_missed".into(), timing_count(|t| t.hold_checkins_missed)),
-        Column::new(
-            "timing_unmeasured".into(),
-            evals
-                .iter()
-                .map(|e| {
-                    e.as_ref()
-                        .map(|e| &e.timing.unmeasured)
-                        .filter(|why| !why.is_empty())
-                        .map(|why| why.join("; "))
-                })
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "speakers_from".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().map(|e| e.speakers.from.as_str()))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "speaker_confidence".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().and_then(|e| e.speakers.confidence))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("speakers_unsure".into(), count(|e| e.speakers.unsure_segments)),
-        Column::new(
-            "speaker_note".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().and_then(|e| e.speakers.note.as_deref()))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "personal_data_s".into(),
-            calls
-                .iter()
-                .map(|c| c.personal_data_s.as_deref().map(write_time_ranges))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "at_risk".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().map(|e| e.risk.at_risk))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("risk_phrases".into(), count(|e| e.risk.phrases)),
-        Column::new(
-            "risk_first_phrase_s".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().and_then(|e| e.risk.first_phrase_s))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new("voice_raised_at_s".into(), raised(|r| Some(r.at_s))),
-        Column::new("voice_louder_db".into(), raised(|r| Some(f64::from(r.louder_db)))),
-        Column::new(
-            "voice_higher_octaves".into(),
-            raised(|r| Some(f64::from(r.higher_octaves))),
-        ),
-        Column::new(
-            "reviewed".into(),
-            evals
-                .iter()
-                .map(|e| e.as_ref().map(|e| e.review.is_some()))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "reviewed_rules".into(),
-            evals
-                .iter()
-                .map(|e| {
-                    let review = e.as_ref()?.review.as_ref()?;
-                    Some(
-                        review
-                            .rules
-                            .iter()
-                            .map(|r| r.rule.as_str())
-                            .collect::<Vec<_>>()
-                            .join(";"),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "overturned_rules".into(),
-            evals
-                .iter()
-                .map(|e| Some(e.as_ref()?.review.as_ref()?.overturned.join(";")))
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "machine_score".into(),
-            evals
-                .iter()
-                .map(|e| {
-                    e.as_ref()
-                        .map(|e| e.review.as_ref().map_or(e.score, |r| r.machine_score))
-                })
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "machine_passed".into(),
-            evals
-                .iter()
-                .map(|e| {
-                    e.as_ref()
-                        .map(|e| e.review.as_ref().map_or(e.passed, |r| r.machine_passed))
-                })
-                .collect::<Vec<_>>(),
-        ),
-    ];
+    let mut columns = CALL_COLUMNS
+        .iter()
+        .map(|(name, cell)| cell.column(name, calls))
+        .collect::<PolarsResult<Vec<Column>>>()?;
     let extra_names: BTreeSet<&str> = calls.iter().flat_map(|c| c.extra.keys().map(String::as_str)).collect();
     for name in extra_names {
         columns.push(Column::new(
