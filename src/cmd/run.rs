@@ -48,62 +48,8 @@ pub fn run(args: RunArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let _lock = lock_folder(&out, mode, &holder)?;
     let options = DiscoverOptions::new(&args.name_pattern, args.agent_channel)?
         .with_zone(args.time_zone.unwrap_or(pack.time_zone));
-    let mut discovery = discover(&args.input, &options)?;
-    if let Some(shard) = shard {
-        let listed = discovery.calls.len();
-        discovery.calls.retain(|c| shard.owns(&c.call_id));
-        discovery.problems.retain(|p| shard.owns(p.key()));
-        console.say(msg!(
-            m,
-            "run-shard-owns",
-            shard = shard.to_string(),
-            calls = discovery.calls.len(),
-            listed = listed
-        ));
-    }
-    console.say(msg!(
-        m,
-        "run-found",
-        source = discovery.source.to_string(),
-        calls = discovery.calls.len(),
-        problems = discovery.problems.len()
-    ));
-    for problem in &discovery.problems {
-        console.error(msg!(
-            m,
-            "run-skipped",
-            location = problem.location.to_string(),
-            reason = problem.reason.to_string()
-        ));
-    }
-    let renamed: std::collections::BTreeSet<&str> = discovery
-        .calls
-        .iter()
-        .flat_map(|c| c.extra.keys())
-        .map(String::as_str)
-        .filter(|name| extra_column_name(name) != *name)
-        .collect();
-    for name in renamed {
-        console.say(msg!(
-            m,
-            "run-column-renamed",
-            column = name,
-            kept_as = extra_column_name(name).to_string()
-        ));
-    }
-
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let jobs = args.jobs.unwrap_or(cores).max(1);
-    if jobs > cores {
-        console.say(msg!(m, "run-jobs-capped", jobs = jobs, cores = cores));
-    }
-    let jobs = jobs.min(cores);
-    // Thread budget: workers × whisper threads per chunk never exceeds the cores.
-    let settings = DecodeSettings {
-        threads_per_chunk: (cores / jobs).max(1),
-        dtw_token_times: args.dtw_timing,
-        ..DecodeSettings::default()
-    };
+    let discovery = discover_calls(&args.input, &options, shard, console)?;
+    let (jobs, settings) = worker_plan(&args, console);
     let detector = speech_detector(&args, console)?;
     let engine = Engine::load(&args.model, detector, settings)?;
     let matrices = crate::asr::blas::encoder_matrices();
@@ -115,15 +61,7 @@ pub fn run(args: RunArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
         jobs = jobs,
         matrices = matrices.to_string()
     ));
-    // streamed: a large model is gigabytes, once per shard worker
-    let model_blake3 = {
-        let reading = || format!("reading {}", args.model.display());
-        let file = std::fs::File::open(&args.model).with_context(reading)?;
-        let mut hasher = blake3::Hasher::new();
-        std::io::copy(&mut std::io::BufReader::with_capacity(1 << 20, file), &mut hasher).with_context(reading)?;
-        hasher.finalize().to_hex().to_string()
-    };
-
+    let model_blake3 = model_hash(&args.model)?;
     let shard_name = shard.map(|s| s.to_string());
     record_input_problems(&out, shard_name.as_deref(), &discovery.problems)
         .with_context(|| format!("writing {}", out.input_problems_dir().display()))?;
@@ -223,6 +161,90 @@ pub fn run(args: RunArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
         ));
         Ok(Outcome::SomeFailed)
     }
+}
+
+/// The calls of the input (a folder or a manifest) this worker processes,
+/// announced with the entries that could not be used.
+fn discover_calls(
+    input: &std::path::Path,
+    options: &DiscoverOptions,
+    shard: Option<Shard>,
+    console: Console,
+) -> anyhow::Result<crate::input::Discovery> {
+    let m = console.messages;
+    let mut discovery = discover(input, options)?;
+    if let Some(shard) = shard {
+        let listed = discovery.calls.len();
+        discovery.calls.retain(|c| shard.owns(&c.call_id));
+        discovery.problems.retain(|p| shard.owns(p.key()));
+        console.say(msg!(
+            m,
+            "run-shard-owns",
+            shard = shard.to_string(),
+            calls = discovery.calls.len(),
+            listed = listed
+        ));
+    }
+    console.say(msg!(
+        m,
+        "run-found",
+        source = discovery.source.to_string(),
+        calls = discovery.calls.len(),
+        problems = discovery.problems.len()
+    ));
+    for problem in &discovery.problems {
+        console.error(msg!(
+            m,
+            "run-skipped",
+            location = problem.location.to_string(),
+            reason = problem.reason.to_string()
+        ));
+    }
+    let renamed: std::collections::BTreeSet<&str> = discovery
+        .calls
+        .iter()
+        .flat_map(|c| c.extra.keys())
+        .map(String::as_str)
+        .filter(|name| extra_column_name(name) != *name)
+        .collect();
+    for name in renamed {
+        console.say(msg!(
+            m,
+            "run-column-renamed",
+            column = name,
+            kept_as = extra_column_name(name).to_string()
+        ));
+    }
+    Ok(discovery)
+}
+
+/// How many calls run at once, and the whisper threads each gets: workers ×
+/// threads never exceed the cores (whisper threads spin: oversubscribing
+/// only slows down).
+fn worker_plan(args: &RunArgs, console: Console) -> (usize, DecodeSettings) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores).max(1);
+    if jobs > cores {
+        console.say(msg!(console.messages, "run-jobs-capped", jobs = jobs, cores = cores));
+    }
+    let jobs = jobs.min(cores);
+    // Thread budget: workers × whisper threads per chunk never exceeds the cores.
+    let settings = DecodeSettings {
+        threads_per_chunk: (cores / jobs).max(1),
+        dtw_token_times: args.dtw_timing,
+        ..DecodeSettings::default()
+    };
+    (jobs, settings)
+}
+
+/// The model file's BLAKE3, streamed: a large model is gigabytes, read once
+/// per shard worker.
+fn model_hash(model: &std::path::Path) -> anyhow::Result<String> {
+    let reading = || format!("reading {}", model.display());
+    let file = std::fs::File::open(model).with_context(reading)?;
+    let mut hasher = blake3::Hasher::new();
+    std::io::copy(&mut std::io::BufReader::with_capacity(1 << 20, file), &mut hasher).with_context(reading)?;
+    Ok(hasher.finalize().to_hex().to_string())
 }
 
 /// Silero VAD when its model is there (given, or beside the whisper model);

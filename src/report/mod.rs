@@ -31,7 +31,7 @@ use crate::i18n::Messages;
 use crate::lexicon::{Hit, Role, Titles};
 use crate::msg;
 use crate::review::AgreementBook;
-use crate::rules::{Attribution, CallResult, CallRisk, Scorecard, ScorecardBook, SpeakersFrom};
+use crate::rules::{Attribution, CallResult, CallRisk, Evaluation, Scorecard, ScorecardBook, SpeakersFrom};
 use crate::transcript::Speaker;
 
 /// How many of the worst calls, bad moments and unprocessed calls the report lists.
@@ -442,103 +442,124 @@ impl NightReport {
         }
         let agent_id = call.agent_id.as_deref().unwrap_or_default();
         if !evaluation.passed {
-            // most failed calls make no list: judge them before copying anything
-            let probe = FailedCall {
-                score: evaluation.score,
-                call_id: call.call_id.clone(),
-                agent_id: String::new(),
-                call_date: None,
-                failed_rules: Vec::new(),
-                red_lines: evaluation.red_lines.iter().take(1).cloned().collect(),
-                greeting_at_s: None,
-                evidence: Vec::new(),
-                speakers: None,
-            };
-            if !self.below_pass_by_agent.contains_key(agent_id) {
-                self.below_pass_by_agent
-                    .insert(agent_id.to_string(), Lowest::new(WORST_CALLS_PER_AGENT));
-            }
-            let for_agent = self.below_pass_by_agent.get_mut(agent_id).expect("just inserted");
-            let (agent_wants, night_wants) = (
-                for_agent.wants(&probe, worst_call_first),
-                self.below_pass.wants(&probe, worst_call_first),
-            );
-            if agent_wants || night_wants {
-                let failed = FailedCall {
-                    agent_id: agent_id.to_string(),
-                    call_date: call.call_date().map(str::to_string),
-                    failed_rules: evaluation.failed_rules.clone(),
-                    red_lines: evaluation.red_lines.clone(),
-                    greeting_at_s: evaluation.greeting_at_s,
-                    evidence: hits
-                        .iter()
-                        .filter(|h| is_evidence(h, &evaluation.failed_rules))
-                        .take(EVIDENCE_PER_CALL)
-                        .cloned()
-                        .collect(),
-                    speakers: (evaluation.speakers.from != SpeakersFrom::Channels).then(|| evaluation.speakers.clone()),
-                    ..probe
-                };
-                if agent_wants && night_wants {
-                    for_agent.push(failed.clone(), worst_call_first);
-                    self.below_pass.push(failed, worst_call_first);
-                } else if agent_wants {
-                    for_agent.push(failed, worst_call_first);
-                    self.below_pass.pass();
-                } else {
-                    for_agent.pass();
-                    self.below_pass.push(failed, worst_call_first);
-                }
-            } else {
-                for_agent.pass();
-                self.below_pass.pass();
-            }
+            self.add_failed(call, agent_id, evaluation, hits);
         }
         if !evaluation.uncertain_rules.is_empty() {
             self.uncertain_calls += 1;
-            let open = |h: &&Hit| h.verdict.not_counted == Some(crate::lexicon::NotCounted::Uncertain);
-            for hit in hits.iter().filter(open) {
-                let rules: Vec<String> = evaluation
-                    .uncertain_rules
-                    .iter()
-                    .filter(|rule| hit.verdict.rule.as_ref() == Some(rule))
-                    .cloned()
-                    .collect();
-                if rules.is_empty() {
-                    continue;
-                }
-                self.open_moments.push(
-                    OpenMoment {
-                        call_id: call.call_id.clone(),
-                        agent_id: agent_id.to_string(),
-                        rules,
-                        hit: hit.clone(),
-                    },
-                    in_call_order,
-                );
-            }
+            self.add_open_moments(call, agent_id, evaluation, hits);
         }
         if evaluation.risk.at_risk {
-            let probe = RiskCall {
-                call_id: call.call_id.clone(),
+            self.add_at_risk(call, agent_id, evaluation, hits);
+        }
+        self.add_bad_moments(call, agent_id, evaluation, hits);
+    }
+
+    /// A call that did not pass: on the night's list and its agent's, if it
+    /// is among the worst (judged before anything is copied).
+    fn add_failed(&mut self, call: &CallResult, agent_id: &str, evaluation: &Evaluation, hits: &[Hit]) {
+        // most failed calls make no list: judge them before copying anything
+        let probe = FailedCall {
+            score: evaluation.score,
+            call_id: call.call_id.clone(),
+            agent_id: String::new(),
+            call_date: None,
+            failed_rules: Vec::new(),
+            red_lines: evaluation.red_lines.iter().take(1).cloned().collect(),
+            greeting_at_s: None,
+            evidence: Vec::new(),
+            speakers: None,
+        };
+        if !self.below_pass_by_agent.contains_key(agent_id) {
+            self.below_pass_by_agent
+                .insert(agent_id.to_string(), Lowest::new(WORST_CALLS_PER_AGENT));
+        }
+        let for_agent = self.below_pass_by_agent.get_mut(agent_id).expect("just inserted");
+        let (agent_wants, night_wants) = (
+            for_agent.wants(&probe, worst_call_first),
+            self.below_pass.wants(&probe, worst_call_first),
+        );
+        if agent_wants || night_wants {
+            let failed = FailedCall {
                 agent_id: agent_id.to_string(),
                 call_date: call.call_date().map(str::to_string),
-                score: evaluation.score,
-                risk: evaluation.risk.clone(),
-                words: Vec::new(),
+                failed_rules: evaluation.failed_rules.clone(),
+                red_lines: evaluation.red_lines.clone(),
+                greeting_at_s: evaluation.greeting_at_s,
+                evidence: hits
+                    .iter()
+                    .filter(|h| is_evidence(h, &evaluation.failed_rules))
+                    .take(EVIDENCE_PER_CALL)
+                    .cloned()
+                    .collect(),
+                speakers: (evaluation.speakers.from != SpeakersFrom::Channels).then(|| evaluation.speakers.clone()),
+                ..probe
             };
-            if self.at_risk.wants(&probe, strongest_risk_first) {
-                // the customer's words, as the rules heard them (not an agent quoting 投诉)
-                let customers = |h: &&Hit| {
-                    h.role == Role::Risk
-                        && (h.verdict.counted || h.verdict.not_counted == Some(crate::lexicon::NotCounted::RiskSignal))
-                };
-                let words = hits.iter().filter(customers).take(EVIDENCE_PER_CALL).cloned().collect();
-                self.at_risk.push(RiskCall { words, ..probe }, strongest_risk_first);
+            if agent_wants && night_wants {
+                for_agent.push(failed.clone(), worst_call_first);
+                self.below_pass.push(failed, worst_call_first);
+            } else if agent_wants {
+                for_agent.push(failed, worst_call_first);
+                self.below_pass.pass();
             } else {
-                self.at_risk.pass();
+                for_agent.pass();
+                self.below_pass.push(failed, worst_call_first);
             }
+        } else {
+            for_agent.pass();
+            self.below_pass.pass();
         }
+    }
+
+    /// The moments behind a call's open verdicts, for someone to listen to.
+    fn add_open_moments(&mut self, call: &CallResult, agent_id: &str, evaluation: &Evaluation, hits: &[Hit]) {
+        let open = |h: &&Hit| h.verdict.not_counted == Some(crate::lexicon::NotCounted::Uncertain);
+        for hit in hits.iter().filter(open) {
+            let rules: Vec<String> = evaluation
+                .uncertain_rules
+                .iter()
+                .filter(|rule| hit.verdict.rule.as_ref() == Some(rule))
+                .cloned()
+                .collect();
+            if rules.is_empty() {
+                continue;
+            }
+            self.open_moments.push(
+                OpenMoment {
+                    call_id: call.call_id.clone(),
+                    agent_id: agent_id.to_string(),
+                    rules,
+                    hit: hit.clone(),
+                },
+                in_call_order,
+            );
+        }
+    }
+
+    /// A call whose customer may complain.
+    fn add_at_risk(&mut self, call: &CallResult, agent_id: &str, evaluation: &Evaluation, hits: &[Hit]) {
+        let probe = RiskCall {
+            call_id: call.call_id.clone(),
+            agent_id: agent_id.to_string(),
+            call_date: call.call_date().map(str::to_string),
+            score: evaluation.score,
+            risk: evaluation.risk.clone(),
+            words: Vec::new(),
+        };
+        if self.at_risk.wants(&probe, strongest_risk_first) {
+            // the customer's words, as the rules heard them (not an agent quoting 投诉)
+            let customers = |h: &&Hit| {
+                h.role == Role::Risk
+                    && (h.verdict.counted || h.verdict.not_counted == Some(crate::lexicon::NotCounted::RiskSignal))
+            };
+            let words = hits.iter().filter(customers).take(EVIDENCE_PER_CALL).cloned().collect();
+            self.at_risk.push(RiskCall { words, ..probe }, strongest_risk_first);
+        } else {
+            self.at_risk.pass();
+        }
+    }
+
+    /// The forbidden and nine-don't phrases that counted, for trainers.
+    fn add_bad_moments(&mut self, call: &CallResult, agent_id: &str, evaluation: &Evaluation, hits: &[Hit]) {
         for hit in hits.iter().filter(|h| h.verdict.counted) {
             if matches!(
                 hit.verdict.rule.as_deref(),

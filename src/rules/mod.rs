@@ -196,38 +196,14 @@ fn evaluate(
     attribution: Attribution,
 ) -> (Evaluation, Vec<Hit>, Vec<Hit>) {
     let rules = &pack.rules;
-    let voice_confidence = match attribution.from {
-        SpeakersFrom::Voice => attribution.confidence,
-        _ => None,
-    };
-    // whose words a hit's category reads: None when the hit's speaker is
-    // one it listens to, else why not
-    let not_heard_from = |hit: &Hit| -> Option<NotCounted> {
-        let category = pack.category(&hit.category);
-        let listens_to = category.map_or(CategorySpeaker::Agent, |c| c.speaker);
-        // a category can ask for surer attribution than the call has: then
-        // the call's speech is unknown to it, as on a mono call without prints
-        let requires = category.and_then(|c| c.min_speaker_confidence);
-        let unsure = matches!((voice_confidence, requires), (Some(sure), Some(min)) if sure < min);
-        let speaker = if unsure { Speaker::Unknown } else { hit.speaker };
-        match (listens_to, speaker) {
-            (CategorySpeaker::Any, _) => None,
-            (CategorySpeaker::Customer, Speaker::Customer) => None,
-            (CategorySpeaker::Customer, _) => Some(NotCounted::AgentsWords),
-            (CategorySpeaker::Agent, Speaker::Agent) => None,
-            (CategorySpeaker::Agent, Speaker::Unknown) if rules.unknown_speaker == UnknownSpeaker::Agent => None,
-            (CategorySpeaker::Agent, Speaker::Unknown) if unsure => Some(NotCounted::SpeakerUnsure),
-            (CategorySpeaker::Agent, Speaker::Unknown) => Some(NotCounted::UnknownSpeakerIgnored),
-            (CategorySpeaker::Agent, Speaker::Customer) => Some(NotCounted::CustomersWords),
-        }
-    };
-    let counts = |hit: &&Hit| not_heard_from(hit).is_none();
-    let counted: Vec<&Hit> = hits.iter().filter(|h| h.kind.is_found() && counts(h)).collect();
+    let hearing = Hearing::of(pack, &attribution);
+    let heard = |hit: &&Hit| hearing.not_heard_from(hit).is_none();
+    let counted: Vec<&Hit> = hits.iter().filter(|h| h.kind.is_found() && heard(h)).collect();
     let of_role = |role: Role| counted.iter().copied().filter(move |h| h.role == role);
     // grey evidence: the audio neither confirms the phrase nor rules it out
-    let unsure: Vec<&Hit> = hits.iter().filter(|h| !h.kind.is_found() && counts(h)).collect();
+    let unsure: Vec<&Hit> = hits.iter().filter(|h| !h.kind.is_found() && heard(h)).collect();
     let unsure_of = |role: Role| unsure.iter().copied().filter(move |h| h.role == role);
-    let mut uncertain_rules: Vec<String> = Vec::new();
+    let mut outcomes = Outcomes::default();
 
     let agent_speech: Vec<&Segment> = transcript
         .segments
@@ -237,87 +213,32 @@ fn evaluate(
                 || (s.speaker == Speaker::Unknown && rules.unknown_speaker == UnknownSpeaker::Agent)
         })
         .collect();
-    let first_utterance_end = first_utterance_end(&agent_speech, rules.utterance_gap_s);
-
-    let greeting = of_role(Role::Greeting).min_by(|a, b| a.start_s.total_cmp(&b.start_s));
-    let greeting_at_s = greeting.map(|h| greeting_start(&agent_speech, h.start_s, rules.utterance_gap_s));
-    let in_place = |hit: &Hit| {
-        let in_first = !rules.greeting_in_first_utterance || first_utterance_end.is_some_and(|end| hit.start_s <= end);
-        let at_s = greeting_start(&agent_speech, hit.start_s, rules.utterance_gap_s);
-        in_first && at_s <= rules.greeting_within_s
-    };
-    let mut failed_rules = Vec::new();
-    let greeting_ok = match greeting {
-        // a greeting nearly heard where one belongs: not missing, not there
-        None if unsure_of(Role::Greeting).any(in_place) => {
-            uncertain_rules.push("greeting_missing".to_string());
-            false
-        }
-        None => {
-            failed_rules.push("greeting_missing".to_string());
-            false
-        }
-        Some(hit) => {
-            let ok = in_place(hit);
-            if !ok {
-                failed_rules.push("greeting_late".to_string());
-            }
-            ok
-        }
-    };
-
-    let last_speech_end = transcript.segments.iter().map(|s| s.end).fold(0.0, f64::max);
-    let closing_in_place = |h: &&Hit| h.start_s >= last_speech_end - rules.closing_within_s;
-    let closing_ok = of_role(Role::Closing).any(|h| closing_in_place(&h));
-    if !closing_ok {
-        if unsure_of(Role::Closing).any(|h| closing_in_place(&h)) {
-            uncertain_rules.push("closing_missing".to_string());
-        } else {
-            failed_rules.push("closing_missing".to_string());
-        }
-    }
-
     let customer_speech: Vec<&Segment> = transcript
         .segments
         .iter()
         .filter(|s| s.speaker == Speaker::Customer)
         .collect();
-    let holds = find_holds(&agent_speech, &customer_speech, rules.hold_min_silence_s);
-    // a check-in (seed 003) closes one stretch of a long hold and opens the next
-    let asked_before = |start: f64, hits: &[&Hit]| {
-        hits.iter().any(|h| {
-            matches!(h.role, Role::HoldRequest | Role::HoldCheckin)
-                && h.start_s >= start - rules.hold_request_window_s
-                && h.start_s <= start + HOLD_EDGE_SLACK_S
-        })
+
+    let greeting = Greeting::judge(of_role(Role::Greeting), unsure_of(Role::Greeting), &agent_speech, rules);
+    outcomes.add(greeting.outcome);
+
+    let last_speech_end = transcript.segments.iter().map(|s| s.end).fold(0.0, f64::max);
+    let closing_in_place = |h: &Hit| h.start_s >= last_speech_end - rules.closing_within_s;
+    let closing_ok = of_role(Role::Closing).any(closing_in_place);
+    if !closing_ok {
+        outcomes.add(if unsure_of(Role::Closing).any(closing_in_place) {
+            Outcome::Open("closing_missing")
+        } else {
+            Outcome::Failed("closing_missing")
+        });
+    }
+
+    let holds = Holds {
+        spans: find_holds(&agent_speech, &customer_speech, rules.hold_min_silence_s),
+        rules,
     };
-    let returned_after = |end: f64, hits: &[&Hit]| {
-        hits.iter().any(|h| {
-            matches!(h.role, Role::HoldReturn | Role::HoldCheckin)
-                && h.start_s >= end - HOLD_EDGE_SLACK_S
-                && h.start_s <= end + rules.hold_return_window_s
-        })
-    };
-    let found: Vec<&Hit> = counted.clone();
-    let found_or_unsure: Vec<&Hit> = counted.iter().chain(&unsure).copied().collect();
-    let holds_ok = holds
-        .iter()
-        .filter(|&&(start, end)| asked_before(start, &found) && returned_after(end, &found))
-        .count() as u32;
-    // a hold is open to question when the grey evidence would complete it
-    let holds_unsure = holds
-        .iter()
-        .filter(|&&(start, end)| {
-            !(asked_before(start, &found) && returned_after(end, &found))
-                && asked_before(start, &found_or_unsure)
-                && returned_after(end, &found_or_unsure)
-        })
-        .count() as u32;
-    let holds_count = holds.len() as u32;
-    let declared_holds: Vec<(f64, f64, bool)> = holds
-        .iter()
-        .map(|&(start, end)| (start, end, asked_before(start, &found)))
-        .collect();
+    let hold_tally = holds.tally(&counted, &unsure);
+    outcomes.add(hold_tally.outcome());
     let speech = timing::Speech {
         agent: &agent_speech,
         customer: &customer_speech,
@@ -326,150 +247,67 @@ fn evaluate(
         speakers_known: attribution.from == SpeakersFrom::Channels
             || transcript.segments.iter().any(|s| s.speaker != Speaker::Unknown),
     };
-    let (timing, timing_events) = timing::measure(&speech, &declared_holds, &pack.timing);
+    let (timing, timing_events) = timing::measure(&speech, &holds.declared(&counted), &pack.timing);
     let events_of = |rule: &str| {
         timing_events
             .iter()
             .filter(|h| timing::rule_of(&h.phrase_id) == Some(rule))
             .count() as u32
     };
-    let bad_holds = holds_count - holds_ok - holds_unsure;
-    if bad_holds > 0 {
-        failed_rules.push("hold_etiquette".to_string());
-    } else if holds_unsure > 0 {
-        uncertain_rules.push("hold_etiquette".to_string());
-    }
 
-    let forbidden_count = of_role(Role::Forbidden).count() as u32;
-    let nine_dont_count = of_role(Role::NineDont).count() as u32;
-    let nine_do_count = of_role(Role::NineDo).count() as u32;
+    let said = Said {
+        forbidden: of_role(Role::Forbidden).count() as u32,
+        nine_dont: of_role(Role::NineDont).count() as u32,
+        nine_do: of_role(Role::NineDo).count() as u32,
+    };
     // a phrase that must not be said, only nearly heard, is never held against
     // the agent (a red line least of all): it is a moment to listen to
     for (count, role, rule) in [
-        (forbidden_count, Role::Forbidden, "forbidden_phrase"),
-        (nine_dont_count, Role::NineDont, "nine_dont_phrase"),
+        (said.forbidden, Role::Forbidden, "forbidden_phrase"),
+        (said.nine_dont, Role::NineDont, "nine_dont_phrase"),
     ] {
         if count > 0 {
-            failed_rules.push(rule.to_string());
+            outcomes.add(Outcome::Failed(rule));
         } else if unsure_of(role).next().is_some() {
-            uncertain_rules.push(rule.to_string());
+            outcomes.add(Outcome::Open(rule));
         }
     }
     for rule in timing::RULES {
         if events_of(rule) > 0 {
-            failed_rules.push(rule.to_string());
+            outcomes.add(Outcome::Failed(rule));
         }
     }
     let risk = risk::assess(&of_role(Role::Risk).collect::<Vec<_>>(), &customer_speech, &pack.risk);
     let risk_is_a_rule = pack.risk.counts_against_agent;
     if risk.at_risk && risk_is_a_rule {
-        failed_rules.push("customer_risk".to_string());
+        outcomes.add(Outcome::Failed("customer_risk"));
     }
 
     let r = &pack.rubric;
-    let capped = |per: f64, n: u32, cap: f64| (per * n as f64).min(cap);
-    // what each failed rule costs (a rule left open, on grey evidence, costs nothing)
-    let failed = |rule: &str| failed_rules.iter().any(|f| f == rule);
-    let mut deductions = BTreeMap::new();
-    let mut deduct = |rule: &str, points: f64| {
-        if points > 0.0 {
-            deductions.insert(rule.to_string(), points);
-        }
-    };
-    if failed("greeting_missing") {
-        deduct("greeting_missing", r.greeting_missing);
-    } else if failed("greeting_late") {
-        deduct("greeting_late", r.greeting_late);
-    }
-    if failed("closing_missing") {
-        deduct("closing_missing", r.closing_missing);
-    }
-    deduct("hold_etiquette", capped(r.hold_per_bad_hold, bad_holds, r.hold_cap));
-    deduct(
-        "forbidden_phrase",
-        capped(r.forbidden_per_hit, forbidden_count, r.forbidden_cap),
-    );
-    deduct(
-        "nine_dont_phrase",
-        capped(r.nine_dont_per_hit, nine_dont_count, r.nine_dont_cap),
-    );
-    deduct(
-        "first_response_late",
-        capped(
-            r.first_response_late,
-            events_of("first_response_late"),
-            r.first_response_late,
-        ),
-    );
-    deduct(
-        "dead_air",
-        capped(r.dead_air_per, events_of("dead_air"), r.dead_air_cap),
-    );
-    deduct(
-        "talk_over",
-        capped(r.talk_over_per, events_of("talk_over"), r.talk_over_cap),
-    );
-    deduct(
-        "speech_rate",
-        capped(r.speech_rate, events_of("speech_rate"), r.speech_rate),
-    );
-    deduct(
-        "hold_checkin",
-        capped(r.hold_checkin_per, events_of("hold_checkin"), r.hold_checkin_cap),
-    );
-    if failed("customer_risk") {
-        deduct("customer_risk", r.customer_risk);
-    }
-    let bonus = capped(r.nine_do_bonus_per_hit, nine_do_count, r.nine_do_bonus_cap);
+    let deductions = deductions(r, &outcomes.failed, hold_tally.bad, &said, events_of);
+    let bonus = (r.nine_do_bonus_per_hit * f64::from(said.nine_do)).min(r.nine_do_bonus_cap);
     let score = score_of(&deductions, bonus);
-    let red_lines: Vec<String> = failed_rules
+    let red_lines: Vec<String> = outcomes
+        .failed
         .iter()
         .filter(|rule| r.red_lines.contains(rule))
         .cloned()
         .collect();
     // every hit's part in this verdict, decided here once
-    let at_a_hold = |hit: &Hit| {
-        holds.iter().any(|&(start, end)| {
-            let one = [hit];
-            asked_before(start, &one) || returned_after(end, &one) || (hit.start_s >= start && hit.start_s <= end)
-        })
-    };
     let verdicts: Vec<HitVerdict> = hits
         .iter()
-        .map(|hit| {
-            let rule = rule_of_role(hit.role);
-            if let Some(why) = not_heard_from(hit) {
-                return HitVerdict::not_counted(rule, why);
-            }
-            if !hit.kind.is_found() {
-                return HitVerdict::not_counted(rule, NotCounted::Uncertain);
-            }
-            match hit.role {
-                Role::Greeting => match greeting {
-                    Some(first) if std::ptr::eq(first, hit) => HitVerdict::counted(if greeting_ok {
-                        "greeting_missing"
-                    } else {
-                        "greeting_late"
-                    }),
-                    _ => HitVerdict::not_counted(rule, NotCounted::LaterGreeting),
-                },
-                Role::Closing if closing_in_place(&hit) => HitVerdict::counted("closing_missing"),
-                Role::Closing => HitVerdict::not_counted(rule, NotCounted::OutsideWindow),
-                Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin if at_a_hold(hit) => {
-                    HitVerdict::counted("hold_etiquette")
-                }
-                Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin => {
-                    HitVerdict::not_counted(rule, NotCounted::NotAtHold)
-                }
-                Role::Forbidden | Role::NineDont | Role::NineDo => {
-                    HitVerdict::counted(rule.expect("phrase roles have a rule"))
-                }
-                Role::Risk if risk_is_a_rule => HitVerdict::counted("customer_risk"),
-                Role::Risk => HitVerdict::not_counted(None, NotCounted::RiskSignal),
-                Role::Watch | Role::Acoustic => HitVerdict::not_counted(None, NotCounted::NoRule),
-            }
+        .map(|hit| match hearing.not_heard_from(hit) {
+            Some(why) => HitVerdict::not_counted(rule_of_role(hit.role), why),
+            None => phrase_verdict(
+                hit,
+                &greeting,
+                closing_in_place(hit),
+                holds.at_a_hold(hit),
+                risk_is_a_rule,
+            ),
         })
         .collect();
+    let (greeting_ok, greeting_at_s) = (greeting.ok, greeting.at_s);
     let mut hits = hits;
     for (hit, verdict) in hits.iter_mut().zip(verdicts) {
         hit.verdict = verdict;
@@ -478,16 +316,16 @@ fn evaluate(
         greeting_ok,
         greeting_at_s,
         closing_ok,
-        holds: holds_count,
-        holds_ok,
-        nine_do_count,
-        nine_dont_count,
-        forbidden_count,
+        holds: holds.spans.len() as u32,
+        holds_ok: hold_tally.ok,
+        nine_do_count: said.nine_do,
+        nine_dont_count: said.nine_dont,
+        forbidden_count: said.forbidden,
         score,
         passed: score >= r.pass_mark && red_lines.is_empty(),
-        failed_rules,
+        failed_rules: outcomes.failed,
         red_lines,
-        uncertain_rules,
+        uncertain_rules: outcomes.open,
         timing,
         speakers: attribution,
         risk,
@@ -496,6 +334,317 @@ fn evaluate(
         review: None,
     };
     (evaluation, hits, timing_events)
+}
+
+/// What became of one rule on a call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Outcome {
+    Kept,
+    Failed(&'static str),
+    /// Left open on grey evidence: neither kept nor failed, no points lost.
+    Open(&'static str),
+}
+
+/// The rules a call failed and the ones it left open, in the order judged.
+#[derive(Debug, Default)]
+struct Outcomes {
+    failed: Vec<String>,
+    open: Vec<String>,
+}
+
+impl Outcomes {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Kept => {}
+            Outcome::Failed(rule) => self.failed.push(rule.to_string()),
+            Outcome::Open(rule) => self.open.push(rule.to_string()),
+        }
+    }
+}
+
+/// Whose words each category hears on this call.
+struct Hearing<'a> {
+    pack: &'a Pack,
+    /// How surely a mono call's voices were told apart (None on stereo).
+    voice_confidence: Option<f64>,
+}
+
+impl<'a> Hearing<'a> {
+    fn of(pack: &'a Pack, attribution: &Attribution) -> Self {
+        let voice_confidence = match attribution.from {
+            SpeakersFrom::Voice => attribution.confidence,
+            _ => None,
+        };
+        Self { pack, voice_confidence }
+    }
+
+    /// None when the hit's speaker is one its category listens to, else why not.
+    fn not_heard_from(&self, hit: &Hit) -> Option<NotCounted> {
+        let category = self.pack.category(&hit.category);
+        let listens_to = category.map_or(CategorySpeaker::Agent, |c| c.speaker);
+        // a category can ask for surer attribution than the call has: then
+        // the call's speech is unknown to it, as on a mono call without prints
+        let requires = category.and_then(|c| c.min_speaker_confidence);
+        let unsure = matches!((self.voice_confidence, requires), (Some(sure), Some(min)) if sure < min);
+        let speaker = if unsure { Speaker::Unknown } else { hit.speaker };
+        let unknown_is_agent = self.pack.rules.unknown_speaker == UnknownSpeaker::Agent;
+        match (listens_to, speaker) {
+            (CategorySpeaker::Any, _) => None,
+            (CategorySpeaker::Customer, Speaker::Customer) => None,
+            (CategorySpeaker::Customer, _) => Some(NotCounted::AgentsWords),
+            (CategorySpeaker::Agent, Speaker::Agent) => None,
+            (CategorySpeaker::Agent, Speaker::Unknown) if unknown_is_agent => None,
+            (CategorySpeaker::Agent, Speaker::Unknown) if unsure => Some(NotCounted::SpeakerUnsure),
+            (CategorySpeaker::Agent, Speaker::Unknown) => Some(NotCounted::UnknownSpeakerIgnored),
+            (CategorySpeaker::Agent, Speaker::Customer) => Some(NotCounted::CustomersWords),
+        }
+    }
+}
+
+/// The greeting rules on a call: the first greeting heard decides them.
+struct Greeting<'h> {
+    first: Option<&'h Hit>,
+    /// When the agent began greeting (its 您好, before the phrase found).
+    at_s: Option<f64>,
+    ok: bool,
+    outcome: Outcome,
+}
+
+impl<'h> Greeting<'h> {
+    fn judge(
+        found: impl Iterator<Item = &'h Hit>,
+        mut unsure: impl Iterator<Item = &'h Hit>,
+        agent_speech: &[&Segment],
+        rules: &settings::RuleSettings,
+    ) -> Self {
+        let first_utterance_end = first_utterance_end(agent_speech, rules.utterance_gap_s);
+        let in_place = |hit: &Hit| {
+            let in_first =
+                !rules.greeting_in_first_utterance || first_utterance_end.is_some_and(|end| hit.start_s <= end);
+            let at_s = greeting_start(agent_speech, hit.start_s, rules.utterance_gap_s);
+            in_first && at_s <= rules.greeting_within_s
+        };
+        let first = found.min_by(|a, b| a.start_s.total_cmp(&b.start_s));
+        let at_s = first.map(|h| greeting_start(agent_speech, h.start_s, rules.utterance_gap_s));
+        let (ok, outcome) = match first {
+            // a greeting nearly heard where one belongs: not missing, not there
+            None if unsure.any(in_place) => (false, Outcome::Open("greeting_missing")),
+            None => (false, Outcome::Failed("greeting_missing")),
+            Some(hit) if in_place(hit) => (true, Outcome::Kept),
+            Some(_) => (false, Outcome::Failed("greeting_late")),
+        };
+        Self {
+            first,
+            at_s,
+            ok,
+            outcome,
+        }
+    }
+}
+
+/// The call's holds, and whether the phrases around each make it a kept one.
+struct Holds<'a> {
+    spans: Vec<(f64, f64)>,
+    rules: &'a settings::RuleSettings,
+}
+
+/// How the holds of a call went.
+struct HoldTally {
+    ok: u32,
+    /// Open to question: the grey evidence would complete them.
+    unsure: u32,
+    bad: u32,
+}
+
+impl HoldTally {
+    fn outcome(&self) -> Outcome {
+        if self.bad > 0 {
+            Outcome::Failed("hold_etiquette")
+        } else if self.unsure > 0 {
+            Outcome::Open("hold_etiquette")
+        } else {
+            Outcome::Kept
+        }
+    }
+}
+
+impl Holds<'_> {
+    /// Asked for before it began (a check-in, seed 003, closes one stretch of
+    /// a long hold and opens the next).
+    fn asked_before(&self, start: f64, hits: &[&Hit]) -> bool {
+        hits.iter().any(|h| {
+            matches!(h.role, Role::HoldRequest | Role::HoldCheckin)
+                && h.start_s >= start - self.rules.hold_request_window_s
+                && h.start_s <= start + HOLD_EDGE_SLACK_S
+        })
+    }
+
+    fn returned_after(&self, end: f64, hits: &[&Hit]) -> bool {
+        hits.iter().any(|h| {
+            matches!(h.role, Role::HoldReturn | Role::HoldCheckin)
+                && h.start_s >= end - HOLD_EDGE_SLACK_S
+                && h.start_s <= end + self.rules.hold_return_window_s
+        })
+    }
+
+    fn kept(&self, (start, end): (f64, f64), hits: &[&Hit]) -> bool {
+        self.asked_before(start, hits) && self.returned_after(end, hits)
+    }
+
+    fn tally(&self, found: &[&Hit], unsure: &[&Hit]) -> HoldTally {
+        let found_or_unsure: Vec<&Hit> = found.iter().chain(unsure).copied().collect();
+        let ok = self.spans.iter().filter(|&&hold| self.kept(hold, found)).count() as u32;
+        let open = self
+            .spans
+            .iter()
+            .filter(|&&hold| !self.kept(hold, found) && self.kept(hold, &found_or_unsure))
+            .count() as u32;
+        HoldTally {
+            ok,
+            unsure: open,
+            bad: self.spans.len() as u32 - ok - open,
+        }
+    }
+
+    /// Each hold with whether it was asked for, for the timing rules.
+    fn declared(&self, found: &[&Hit]) -> Vec<(f64, f64, bool)> {
+        self.spans
+            .iter()
+            .map(|&(start, end)| (start, end, self.asked_before(start, found)))
+            .collect()
+    }
+
+    /// Whether a hold phrase belongs to a hold of the call.
+    fn at_a_hold(&self, hit: &Hit) -> bool {
+        let one = [hit];
+        self.spans.iter().any(|&(start, end)| {
+            self.asked_before(start, &one)
+                || self.returned_after(end, &one)
+                || (hit.start_s >= start && hit.start_s <= end)
+        })
+    }
+}
+
+/// How many phrases of each scored kind the agent said.
+struct Said {
+    forbidden: u32,
+    nine_dont: u32,
+    nine_do: u32,
+}
+
+/// What each failed rule costs (a rule left open, on grey evidence, costs nothing).
+fn deductions(
+    r: &settings::Rubric,
+    failed_rules: &[String],
+    bad_holds: u32,
+    said: &Said,
+    events_of: impl Fn(&str) -> u32,
+) -> BTreeMap<String, f64> {
+    let capped = |per: f64, n: u32, cap: f64| (per * f64::from(n)).min(cap);
+    let failed = |rule: &str| failed_rules.iter().any(|f| f == rule);
+    let points = [
+        (
+            "greeting_missing",
+            if failed("greeting_missing") {
+                r.greeting_missing
+            } else {
+                0.0
+            },
+        ),
+        (
+            "greeting_late",
+            if failed("greeting_late") && !failed("greeting_missing") {
+                r.greeting_late
+            } else {
+                0.0
+            },
+        ),
+        (
+            "closing_missing",
+            if failed("closing_missing") {
+                r.closing_missing
+            } else {
+                0.0
+            },
+        ),
+        ("hold_etiquette", capped(r.hold_per_bad_hold, bad_holds, r.hold_cap)),
+        (
+            "forbidden_phrase",
+            capped(r.forbidden_per_hit, said.forbidden, r.forbidden_cap),
+        ),
+        (
+            "nine_dont_phrase",
+            capped(r.nine_dont_per_hit, said.nine_dont, r.nine_dont_cap),
+        ),
+        (
+            "first_response_late",
+            capped(
+                r.first_response_late,
+                events_of("first_response_late"),
+                r.first_response_late,
+            ),
+        ),
+        (
+            "dead_air",
+            capped(r.dead_air_per, events_of("dead_air"), r.dead_air_cap),
+        ),
+        (
+            "talk_over",
+            capped(r.talk_over_per, events_of("talk_over"), r.talk_over_cap),
+        ),
+        (
+            "speech_rate",
+            capped(r.speech_rate, events_of("speech_rate"), r.speech_rate),
+        ),
+        (
+            "hold_checkin",
+            capped(r.hold_checkin_per, events_of("hold_checkin"), r.hold_checkin_cap),
+        ),
+        (
+            "customer_risk",
+            if failed("customer_risk") { r.customer_risk } else { 0.0 },
+        ),
+    ];
+    points
+        .into_iter()
+        .filter(|&(_, points)| points > 0.0)
+        .map(|(rule, points)| (rule.to_string(), points))
+        .collect()
+}
+
+/// A heard hit's part in the call's verdict: which rule it counted under,
+/// or why it did not.
+fn phrase_verdict(
+    hit: &Hit,
+    greeting: &Greeting,
+    closing_in_place: bool,
+    at_a_hold: bool,
+    risk_is_a_rule: bool,
+) -> HitVerdict {
+    let rule = rule_of_role(hit.role);
+    if !hit.kind.is_found() {
+        return HitVerdict::not_counted(rule, NotCounted::Uncertain);
+    }
+    match hit.role {
+        Role::Greeting => match greeting.first {
+            Some(first) if std::ptr::eq(first, hit) => HitVerdict::counted(if greeting.ok {
+                "greeting_missing"
+            } else {
+                "greeting_late"
+            }),
+            _ => HitVerdict::not_counted(rule, NotCounted::LaterGreeting),
+        },
+        Role::Closing if closing_in_place => HitVerdict::counted("closing_missing"),
+        Role::Closing => HitVerdict::not_counted(rule, NotCounted::OutsideWindow),
+        Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin if at_a_hold => HitVerdict::counted("hold_etiquette"),
+        Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin => {
+            HitVerdict::not_counted(rule, NotCounted::NotAtHold)
+        }
+        Role::Forbidden | Role::NineDont | Role::NineDo => HitVerdict::counted(rule.expect("phrase roles have a rule")),
+        Role::Risk if risk_is_a_rule => HitVerdict::counted("customer_risk"),
+        Role::Risk => HitVerdict::not_counted(None, NotCounted::RiskSignal),
+        Role::Watch | Role::Acoustic => HitVerdict::not_counted(None, NotCounted::NoRule),
+    }
 }
 
 /// The phrase rule a category role's hits decide (`failed_rules` /
