@@ -181,22 +181,7 @@ pub fn score_archive_indexing(
         pending = scored;
         next = read?;
     }
-    let unprocessed = failures
-        .iter()
-        .map(|f| {
-            let call = CallResult {
-                call_id: f.key().to_string(),
-                agent_id: f.agent_id.clone(),
-                started_at: f.started_at.clone(),
-                audio_path: f.audio_path.clone(),
-                duration_s: None,
-                extra: f.extra.clone(),
-                evaluation: Err(format!("{}: {}", f.location, f.reason)),
-                personal_data_s: None,
-            };
-            (call, (Vec::new(), IndexWork::None))
-        })
-        .unzip();
+    let unprocessed = failures.iter().map(unprocessed_call).unzip();
     absorb(unprocessed, &mut tables)?;
     if let Some(update) = index_update {
         update.finish()?;
@@ -205,21 +190,7 @@ pub fn score_archive_indexing(
     let cards = cards.finish();
     tables.finish(&cards)?;
     let report = report.finish();
-    let write =
-        |path: PathBuf, bytes: &[u8]| write_atomic(&path, bytes).with_context(|| format!("writing {}", path.display()));
-    write(out.report(), report.markdown(Messages::of(pack.language)).as_bytes())?;
-    write(
-        out.report_data(),
-        &serde_json::to_vec(&report).expect("the report serialises"),
-    )?;
-    write(
-        out.report_html(),
-        crate::report::page_of_folder(&report, out.root(), Messages::of(pack.language))?.as_bytes(),
-    )?;
-    write(
-        out.scorecards_json(),
-        &serde_json::to_vec_pretty(&cards).expect("scorecards serialise"),
-    )?;
+    write_reports(out, &report, &cards, pack)?;
     write_failure_list(out, &failures).with_context(|| format!("writing {}", out.failures().display()))?;
     Ok(ScoreSummary {
         calls: report.totals.calls,
@@ -228,6 +199,43 @@ pub fn score_archive_indexing(
         hits: hit_count,
         report,
     })
+}
+
+/// A call whose latest attempt failed, as the tables list it: a row with its
+/// reason, no hits.
+fn unprocessed_call(f: &FailedItem) -> (CallResult, (Vec<Hit>, IndexWork)) {
+    let call = CallResult {
+        call_id: f.key().to_string(),
+        agent_id: f.agent_id.clone(),
+        started_at: f.started_at.clone(),
+        audio_path: f.audio_path.clone(),
+        duration_s: None,
+        extra: f.extra.clone(),
+        evaluation: Err(format!("{}: {}", f.location, f.reason)),
+        personal_data_s: None,
+    };
+    (call, (Vec::new(), IndexWork::None))
+}
+
+/// The report (report.md, report.json, report.html, in the reader's
+/// language) and scorecards.json, each replaced whole.
+fn write_reports(out: &OutDir, report: &Report, cards: &[crate::rules::Scorecard], pack: &Pack) -> anyhow::Result<()> {
+    let m = Messages::of(pack.language);
+    let write =
+        |path: PathBuf, bytes: &[u8]| write_atomic(&path, bytes).with_context(|| format!("writing {}", path.display()));
+    write(out.report(), report.markdown(m).as_bytes())?;
+    write(
+        out.report_data(),
+        &serde_json::to_vec(report).expect("the report serialises"),
+    )?;
+    write(
+        out.report_html(),
+        crate::report::page_of_folder(report, out.root(), m)?.as_bytes(),
+    )?;
+    write(
+        out.scorecards_json(),
+        &serde_json::to_vec_pretty(cards).expect("scorecards serialise"),
+    )
 }
 
 /// A transcript file's path and its bytes (or why they could not be read).

@@ -39,6 +39,7 @@ category-hold_request = hold request
 category-hold_return = hold return
 category-hold_checkin = hold check-in
 category-risk = complaint risk
+category-acoustic = timing and pace
 category-search = search
 
 ## Verdicts, speakers, how a phrase was found

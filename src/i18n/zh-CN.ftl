@@ -38,6 +38,7 @@ category-hold_request = 请求等待
 category-hold_return = 等待返回
 category-hold_checkin = 等待回访
 category-risk = 投诉风险
+category-acoustic = 时间与语速
 category-search = 搜索
 
 ## 判定、说话人、短语如何找到

@@ -152,14 +152,39 @@ fn silences(all: &[Segment], min_s: f64) -> Vec<(f64, f64)> {
 /// keep a waiting customer company (check-ins, requests, returns).
 pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSettings) -> (Timing, Vec<Hit>) {
     let mut t = Timing::default();
-    let mut events = Vec::new();
-    let mut unmeasured = |why: &str| t.unmeasured.push(why.to_string());
     if speech.all.is_empty() {
-        unmeasured("no speech: nothing to measure");
+        t.unmeasured.push("no speech: nothing to measure".to_string());
         return (t, Vec::new());
     }
+    let mut events = Vec::new();
+    first_response(speech, settings, &mut t, &mut events);
+    dead_air(speech, holds, settings, &mut t, &mut events);
+    talk_over(speech, settings, &mut t, &mut events);
+    pace(speech, settings, &mut t, &mut events);
+    check_ins(speech, holds, settings, &mut t, &mut events);
+    let hits = events
+        .into_iter()
+        .map(|e| Hit {
+            category: CATEGORY.to_string(),
+            role: Role::Acoustic,
+            phrase_id: phrase_id_of(e.rule),
+            phrase: e.what.to_string(),
+            matched_text: e.said,
+            speaker: e.speaker,
+            start_s: e.start_s,
+            end_s: e.end_s,
+            kind: MatchKind::Exact,
+            score: None,
+            context: e.context,
+            // an event is found only where its rule fails
+            verdict: HitVerdict::counted(e.rule),
+        })
+        .collect();
+    (t, hits)
+}
 
-    // first response
+/// When the agent first spoke.
+fn first_response(speech: &Speech, settings: &TimingSettings, t: &mut Timing, events: &mut Vec<Event>) {
     match speech.agent.first() {
         Some(first) => {
             t.first_response_s = Some(first.start);
@@ -175,10 +200,20 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
                 });
             }
         }
-        None => unmeasured("no agent speech: first response and pace unmeasured"),
+        None => t
+            .unmeasured
+            .push(String::from("no agent speech: first response and pace unmeasured")),
     }
+}
 
-    // dead air: silences outside declared holds
+/// Silences outside declared holds.
+fn dead_air(
+    speech: &Speech,
+    holds: &[(f64, f64, bool)],
+    settings: &TimingSettings,
+    t: &mut Timing,
+    events: &mut Vec<Event>,
+) {
     let dead: Vec<(f64, f64)> = silences(speech.all, settings.dead_air_min_s)
         .into_iter()
         .filter(|&(start, end)| {
@@ -200,8 +235,10 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
             context: around(speech.all, start, end),
         });
     }
+}
 
-    // talk-over: only where each side has its own channel
+/// The agent starting over the customer: only where each side has its own channel.
+fn talk_over(speech: &Speech, settings: &TimingSettings, t: &mut Timing, events: &mut Vec<Event>) {
     if speech.own_channels {
         let customer_turns = turns(speech.customer);
         let mut overlaps = Vec::new();
@@ -229,10 +266,13 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
         t.talk_over_count = Some(overlaps.len() as u32);
         t.longest_talk_over_s = overlaps.into_iter().reduce(f64::max);
     } else {
-        unmeasured("one mixed channel: talk-over needs a channel per speaker");
+        t.unmeasured
+            .push(String::from("one mixed channel: talk-over needs a channel per speaker"));
     }
+}
 
-    // the agent's pace, over the speech known to be the agent's
+/// The agent's pace, over the speech known to be the agent's.
+fn pace(speech: &Speech, settings: &TimingSettings, t: &mut Timing, events: &mut Vec<Event>) {
     let agent_only: Vec<&Segment> = speech
         .agent
         .iter()
@@ -240,7 +280,9 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
         .filter(|s| s.speaker == Speaker::Agent)
         .collect();
     if !speech.speakers_known {
-        unmeasured("one mixed channel, speakers not told apart: the agent's pace unmeasured");
+        t.unmeasured.push(String::from(
+            "one mixed channel, speakers not told apart: the agent's pace unmeasured",
+        ));
     } else if !agent_only.is_empty() {
         let seconds: f64 = agent_only.iter().map(|s| (s.end - s.start).max(0.0)).sum();
         let chars: usize = agent_only
@@ -268,11 +310,20 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
                 });
             }
         } else {
-            unmeasured("under the minimum of agent speech: pace unmeasured");
+            t.unmeasured
+                .push(String::from("under the minimum of agent speech: pace unmeasured"));
         }
     }
+}
 
-    // check-ins: a hold is one wait from the customer's side; no silence in it may run long
+/// Check-ins: a hold is one wait from the customer's side; no silence in it may run long.
+fn check_ins(
+    speech: &Speech,
+    holds: &[(f64, f64, bool)],
+    settings: &TimingSettings,
+    t: &mut Timing,
+    events: &mut Vec<Event>,
+) {
     let mut missed = 0;
     for &(start, end, _) in holds {
         if end - start > settings.hold_checkin_max_gap_s {
@@ -289,24 +340,4 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
         }
     }
     t.hold_checkins_missed = Some(missed);
-
-    let hits = events
-        .into_iter()
-        .map(|e| Hit {
-            category: CATEGORY.to_string(),
-            role: Role::Acoustic,
-            phrase_id: phrase_id_of(e.rule),
-            phrase: e.what.to_string(),
-            matched_text: e.said,
-            speaker: e.speaker,
-            start_s: e.start_s,
-            end_s: e.end_s,
-            kind: MatchKind::Exact,
-            score: None,
-            context: e.context,
-            // an event is found only where its rule fails
-            verdict: HitVerdict::counted(e.rule),
-        })
-        .collect();
-    (t, hits)
 }
