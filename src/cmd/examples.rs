@@ -15,7 +15,7 @@ use crate::input::AudioRoots;
 use crate::lexicon::{MatchKind, Titles};
 use crate::msg;
 use crate::report::{
-    clip_file_name, cut_clips, examples_page, mm_ss, select_examples, why_not_counted, Example, ExampleFilter,
+    clip_file_name, cut_clips, examples_page, mm_ss, said_of, select_examples, why_not_counted, Example, ExampleFilter,
     ExampleRow, ExamplesPage, Moment,
 };
 use crate::store::{read_calls, read_hits, write_atomic, CallRecord, OutDir};
@@ -323,7 +323,17 @@ fn table(examples: &[Example], m: &Messages, titles: &Titles) -> String {
                     heard = e.hit.matched_text.as_str(),
                     phrase = e.hit.phrase.as_str()
                 ),
-                _ => format!("「{}」", e.hit.matched_text),
+                _ => format!(
+                    "「{}」",
+                    said_of(
+                        m,
+                        &e.hit.category,
+                        &e.hit.phrase_id,
+                        &e.hit.matched_text,
+                        e.hit.start_s,
+                        e.hit.end_s
+                    )
+                ),
             };
             let counted = match (&e.hit.verdict.rule, e.hit.verdict.not_counted) {
                 (_, Some(why)) => msg!(m, "examples-not-counted", why = why_not_counted(m, why)),

@@ -14,7 +14,7 @@ use crate::lexicon::{Matcher, Titles};
 use crate::msg;
 use crate::privacy::Redactor;
 use crate::report::{
-    clip_file_name, cut_clips, review_page, why_not_counted, Moment, ReviewCall, ReviewEvidence, ReviewLine,
+    clip_file_name, cut_clips, review_page, said_of, why_not_counted, Moment, ReviewCall, ReviewEvidence, ReviewLine,
     ReviewPage, ReviewRule,
 };
 use crate::review::{append, pick, read_sheet, Known, SampleSpec};
@@ -235,7 +235,7 @@ fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles, m: &M
                 .filter(|h| h.verdict.rule.as_deref() == Some(rule))
                 .map(|h| ReviewEvidence {
                     start_s: h.start_s,
-                    matched_text: h.matched_text.clone(),
+                    matched_text: said_of(m, &h.category, &h.phrase_id, &h.matched_text, h.start_s, h.end_s),
                     counted: h.verdict.counted,
                     why: h.verdict.not_counted.map(|n| why_not_counted(m, n)).unwrap_or_default(),
                 })

@@ -100,6 +100,19 @@ fn render(page: &'static str, ctx: Value, m: &'static Messages, titles: &Titles)
     env.add_filter("secs", move |s: Option<f64>| {
         s.map_or("–".to_string(), |s| m.seconds(s))
     });
+    // what a hit holds, a timing event's measure in the reader's words (`said(hit)`)
+    env.add_function("said", move |hit: Value| -> Result<String, minijinja::Error> {
+        let text = |key: &str| hit.get_attr(key).map(|v| v.as_str().unwrap_or_default().to_string());
+        let number = |key: &str| hit.get_attr(key).map(|v| f64::try_from(v).unwrap_or_default());
+        Ok(super::said_of(
+            m,
+            &text("category")?,
+            &text("phrase_id")?,
+            &text("matched_text")?,
+            number("start_s")?,
+            number("end_s")?,
+        ))
+    });
     let rules = titles.clone();
     env.add_function("rule_title", move |id: String| rules.rule_in(m, &id));
     let categories = titles.clone();

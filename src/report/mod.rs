@@ -853,6 +853,28 @@ pub fn machine_verdict(m: &Messages, verdict: Option<&str>) -> String {
     }
 }
 
+/// What a hit holds, for people: the words heard, or, for a timing event
+/// (its `matched_text` is what was measured, kept in the tables as callqa
+/// wrote it), the measure in the reader's language.
+pub fn said_of(m: &Messages, category: &str, phrase_id: &str, matched_text: &str, start_s: f64, end_s: f64) -> String {
+    if category != crate::rules::TIMING_CATEGORY {
+        return matched_text.to_string();
+    }
+    let seconds = |s: f64| m.seconds(s.max(0.0));
+    match crate::rules::timing_rule_of(phrase_id) {
+        Some("first_response_late") => msg!(m, "timing-first-response", seconds = seconds(end_s)),
+        Some("dead_air") => msg!(m, "timing-dead-air", seconds = seconds(end_s - start_s)),
+        Some("hold_checkin") => msg!(m, "timing-hold-checkin", seconds = seconds(end_s - start_s)),
+        // "312 characters a minute": the figure leads
+        Some("speech_rate") => match matched_text.split_whitespace().next().map(str::parse::<f64>) {
+            Some(Ok(rate)) => msg!(m, "timing-speech-rate", rate = format!("{rate:.0}")),
+            _ => matched_text.to_string(),
+        },
+        // talk-over: the agent's words
+        _ => matched_text.to_string(),
+    }
+}
+
 /// How a hit was found, for people (beside what was heard): exact, by
 /// sound, or by the audio.
 pub fn how_found(m: &Messages, hit: &Hit) -> String {
@@ -1104,6 +1126,45 @@ pub(crate) mod tests {
         );
         // a folder without mono calls says nothing of them
         assert!(big_report(3).mono_line(en()).is_none());
+    }
+
+    /// A timing event holds what was measured, as callqa wrote it in the
+    /// tables; people read it in their language, on the page too.
+    #[test]
+    fn a_timing_event_reads_in_the_readers_language() {
+        let zh = Messages::of(Lang::Zh);
+        let said = |rule: &str, text: &str| {
+            said_of(
+                zh,
+                crate::rules::TIMING_CATEGORY,
+                &format!("acoustic.{rule}"),
+                text,
+                10.0,
+                14.25,
+            )
+        };
+        assert_eq!(said("dead_air", "4.2 s of silence"), "静音 4.2 秒");
+        assert_eq!(said("first_response_late", "14.2 s"), "14.2 秒后才开口");
+        assert_eq!(said("speech_rate", "312 characters a minute"), "每分钟 312 字");
+        assert_eq!(said("talk_over", "我跟您说"), "我跟您说");
+        assert_eq!(said_of(zh, "forbidden", "f.1", "我不大清楚", 1.0, 2.0), "我不大清楚");
+
+        let mut report = NightReport::new(80.0);
+        let mut late = call("slow", "A1", 60.0, false);
+        if let Ok(e) = &mut late.evaluation {
+            e.failed_rules = vec!["dead_air".into()];
+        }
+        let mut silence = hit(10.0);
+        silence.category = crate::rules::TIMING_CATEGORY.into();
+        silence.role = Role::Acoustic;
+        silence.phrase_id = "acoustic.dead_air".into();
+        silence.matched_text = "4.2 s of silence".into();
+        silence.end_s = 14.2;
+        silence.verdict = crate::lexicon::HitVerdict::counted("dead_air");
+        report.add(&late, &[silence]);
+        let page = report.finish().html(zh, "night", "now").unwrap();
+        assert!(page.contains("「静音 4.2 秒」"), "the evidence in Chinese");
+        assert!(!page.contains("of silence"));
     }
 
     #[test]
