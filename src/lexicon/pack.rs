@@ -185,16 +185,6 @@ pub struct Titles {
 }
 
 impl Titles {
-    /// The pack's title of a rule, or its id.
-    pub fn rule<'a>(&'a self, id: &'a str) -> &'a str {
-        self.rules.get(id).map_or(id, String::as_str)
-    }
-
-    /// The pack's title of a category, or its name.
-    pub fn category<'a>(&'a self, name: &'a str) -> &'a str {
-        self.categories.get(name).map_or(name, String::as_str)
-    }
-
     /// A rule's name for a reader of `messages`' language: the pack's title
     /// when the pack speaks that language (a center that renames a rule sees
     /// its own words), else callqa's name for the rule, else the pack's title
@@ -712,27 +702,35 @@ mod tests {
         }
     }
 
+    /// A pack of one greeting phrase and `toml`, loaded: its problems.
+    fn problems_of(toml: &str) -> PackError {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("g.txt"), "g.a  您好\n").unwrap();
+        std::fs::write(dir.path().join("pack.toml"), toml).unwrap();
+        load_pack(dir.path()).unwrap_err()
+    }
+
     #[test]
     fn rules_and_categories_have_the_packs_titles() {
         let pack = builtin_pack();
-        assert_eq!(pack.titles.rule("nine_dont_phrase"), "九不准");
-        assert_eq!(pack.titles.category("forbidden"), "禁用语");
+        // read in the pack's own language, Chinese
+        let zh = crate::i18n::Messages::of(crate::i18n::Lang::Zh);
+        assert_eq!(pack.titles.rule_in(zh, "nine_dont_phrase"), "九不准");
+        assert_eq!(pack.titles.category_in(zh, "forbidden"), "禁用语");
         assert_eq!(
-            pack.titles.rule("made_up"),
+            pack.titles.rule_in(zh, "made_up"),
             "made_up",
             "an id without a title is itself"
         );
         for rule in RULE_IDS {
-            assert_ne!(pack.titles.rule(rule), *rule, "{rule} has a title in the default pack");
+            assert!(
+                pack.titles.rules.contains_key(*rule),
+                "{rule} has a title in the default pack"
+            );
         }
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("pack.toml"),
+        let err = problems_of(
             "[categories.greeting]\nfile = \"g.txt\"\n\n[rule_titles]\ngreeting_missing = \"未问候\"\nbe_nice = \"礼貌\"\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("g.txt"), "g.a  您好\n").unwrap();
-        let err = load_pack(dir.path()).unwrap_err();
+        );
         assert_eq!(err.problems.len(), 1, "{err}");
         assert_eq!(err.problems[0].line, Some(6), "{err}");
         assert!(err.to_string().contains("\"be_nice\" is not a rule"), "{err}");
@@ -757,14 +755,7 @@ mod tests {
         titles.rules.insert("forbidden_phrase".into(), "Banned words".into());
         assert_eq!(titles.rule_in(en, "forbidden_phrase"), "Banned words");
         assert_eq!(titles.rule_in(zh, "forbidden_phrase"), "禁用语");
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("pack.toml"),
-            "[center]\nlanguage = \"fr\"\n\n[categories.greeting]\nfile = \"g.txt\"\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("g.txt"), "g.a  您好\n").unwrap();
-        let err = load_pack(dir.path()).unwrap_err();
+        let err = problems_of("[center]\nlanguage = \"fr\"\n\n[categories.greeting]\nfile = \"g.txt\"\n");
         assert_eq!(err.problems[0].line, Some(2), "{err}");
         assert!(err.to_string().contains("center.language"), "{err}");
     }

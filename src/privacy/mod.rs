@@ -363,31 +363,33 @@ impl Redactor {
     /// syllables, as a bad line lets whisper write it: its first and last
     /// syllables alike by sound (工单号 heard as 公斤好). Never where a word
     /// that says personal data stands too (手机号 sounds like 受理号).
-    fn said_after_a_safe_word(&self, before: &str) -> bool {
+    fn said_after_a_safe_word(&self, before: &str, before_chars: &[char]) -> bool {
         let safe = &self.settings.safe_after;
         if safe.iter().any(|w| before.contains(w.as_str())) {
             return true;
         }
-        let personal = [PHONE_WORDS, CARD_WORDS, ID_WORDS].concat();
-        if personal.iter().any(|w| before.contains(w)) {
+        let personal = [PHONE_WORDS, CARD_WORDS, ID_WORDS].into_iter().flatten();
+        if personal.into_iter().any(|w| before.contains(w)) {
             return false;
         }
         let alike = |a: char, b: char| syllable_distance(a, b) <= SyllableDistance::Homophone;
-        let chars: Vec<char> = before.chars().collect();
         safe.iter().any(|word| {
-            let word: Vec<char> = word.chars().collect();
-            word.len() == 3
-                && chars
-                    .windows(3)
-                    .any(|w| alike(w[0], word[0]) && alike(w[2], word[2]) && syllable_of(w[1]).is_some())
+            let mut word = word.chars();
+            let (Some(head), Some(_), Some(tail), None) = (word.next(), word.next(), word.next(), word.next()) else {
+                return false;
+            };
+            before_chars
+                .windows(3)
+                .any(|w| alike(w[0], head) && alike(w[2], tail) && syllable_of(w[1]).is_some())
         })
     }
 
     /// What a number said at `start..end` of the text is, if personal.
     fn classify(&self, digits: &str, chars: &[char], start: usize, end: usize) -> Option<PiiKind> {
-        let before: String = chars[start.saturating_sub(KEYWORD_REACH)..start].iter().collect();
+        let before_chars = &chars[start.saturating_sub(KEYWORD_REACH)..start];
+        let before: String = before_chars.iter().collect();
         let said_after = |words: &[&str]| words.iter().any(|w| before.contains(w));
-        if self.said_after_a_safe_word(&before) {
+        if self.said_after_a_safe_word(&before, before_chars) {
             return None;
         }
         // an ID's last character may be X, written after the digits

@@ -82,11 +82,9 @@ fn render(page: &'static str, ctx: Value, m: &'static Messages, titles: &Titles)
             let mut args = crate::i18n::Args::new();
             for name in kwargs.args() {
                 let value: Value = kwargs.get(name)?;
-                match value.as_i64() {
-                    Some(n) if value.kind() == minijinja::value::ValueKind::Number => args.set(name.to_string(), n),
-                    _ if value.kind() == minijinja::value::ValueKind::Number => {
-                        args.set(name.to_string(), f64::try_from(value).unwrap_or_default())
-                    }
+                // a number stays one: it picks an English plural
+                match f64::try_from(value.clone()) {
+                    Ok(n) if value.kind() == minijinja::value::ValueKind::Number => args.set(name.to_string(), n),
                     _ => args.set(name.to_string(), value.to_string()),
                 }
             }

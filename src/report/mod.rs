@@ -743,9 +743,9 @@ impl Report {
             call = d.call_id.as_str(),
             agent = d.agent_id.as_str(),
             rule = self.rule_name(m, &d.rule),
-            machine = machine_verdict(m, d.machine.map(|v| v.as_str())),
+            machine = verdict_words(m, d.machine),
             reviewer = d.reviewer.as_str(),
-            human = machine_verdict(m, Some(d.human.as_str()))
+            human = verdict_words(m, Some(d.human))
         );
         if d.note.is_empty() {
             line
@@ -843,14 +843,14 @@ pub(crate) fn raised_voice(m: &Messages, v: &crate::rules::RaisedVoice) -> Strin
     )
 }
 
-/// A verdict (`fail`, `pass`, none: left open) in words.
-pub fn machine_verdict(m: &Messages, verdict: Option<&str>) -> String {
-    match verdict {
-        Some("fail") => m.text("verdict-fail"),
-        Some("pass") => m.text("verdict-pass"),
-        Some(other) => other.to_string(),
-        None => m.text("verdict-open"),
-    }
+/// A verdict on a rule in words (none: left open).
+fn verdict_words(m: &Messages, verdict: Option<crate::review::RuleVerdict>) -> String {
+    use crate::review::RuleVerdict;
+    m.text(match verdict {
+        Some(RuleVerdict::Fail) => "verdict-fail",
+        Some(RuleVerdict::Pass) => "verdict-pass",
+        None => "verdict-open",
+    })
 }
 
 /// What a hit holds, for people: the words heard, or, for a timing event

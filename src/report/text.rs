@@ -33,9 +33,12 @@ impl Report {
             "col-nine-dont-per-call",
             "col-worst-call",
         ];
-        let header: Vec<String> = columns.iter().map(|c| m.text(c)).collect();
-        let _ = writeln!(out, "| {} |", header.join(" | "));
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        table_head(
+            &mut out,
+            m,
+            &columns,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        );
         for c in &self.agents {
             let _ = writeln!(
                 out,
@@ -131,9 +134,7 @@ impl Report {
                 "col-left-open",
                 "col-kappa",
             ];
-            let header: Vec<String> = columns.iter().map(|c| m.text(c)).collect();
-            let _ = writeln!(out, "| {} |", header.join(" | "));
-            let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+            table_head(&mut out, m, &columns, "|---|---:|---:|---:|---:|---:|---:|");
             for a in &c.rules {
                 let _ = writeln!(
                     out,
@@ -312,6 +313,13 @@ fn md(text: &str) -> String {
         }
     }
     out
+}
+
+/// A Markdown table's header: the columns' names in the reader's language,
+/// then the alignment row.
+fn table_head(out: &mut String, m: &Messages, columns: &[&str], align: &str) {
+    let header: Vec<String> = columns.iter().map(|c| m.text(c)).collect();
+    let _ = writeln!(out, "| {} |\n{align}", header.join(" | "));
 }
 
 /// "…and 30 more": `id` is a message taking `n`.

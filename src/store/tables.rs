@@ -45,15 +45,12 @@ impl CallCell {
     }
 
     fn column(self, name: &str, calls: &[CallResult]) -> PolarsResult<Column> {
-        let name = name.into();
         Ok(match self {
-            CallCell::Str(get) => Column::new(name, calls.iter().map(get).collect::<Vec<_>>()),
-            CallCell::Date(get) => {
-                Column::new(name, calls.iter().map(get).collect::<Vec<_>>()).cast(&DataType::Date)?
-            }
-            CallCell::F64(get) => Column::new(name, calls.iter().map(get).collect::<Vec<_>>()),
-            CallCell::I32(get) => Column::new(name, calls.iter().map(get).collect::<Vec<_>>()),
-            CallCell::Bool(get) => Column::new(name, calls.iter().map(get).collect::<Vec<_>>()),
+            CallCell::Str(get) => Column::new(name.into(), calls.iter().map(get).collect::<Vec<_>>()),
+            CallCell::Date(get) => date_column(name, calls.iter().map(get).collect())?,
+            CallCell::F64(get) => Column::new(name.into(), calls.iter().map(get).collect::<Vec<_>>()),
+            CallCell::I32(get) => Column::new(name.into(), calls.iter().map(get).collect::<Vec<_>>()),
+            CallCell::Bool(get) => Column::new(name.into(), calls.iter().map(get).collect::<Vec<_>>()),
         })
     }
 }

@@ -84,7 +84,8 @@ fn a_night_reads_in_chinese_by_default_and_in_english_on_request() {
 
     // the tables keep the ids, whatever the language
     let calls = read_parquet(&out.join("calls.parquet"));
-    let failed = strings(&calls, "failed_rules").join_for_test();
+    let failed: Vec<String> = strings(&calls, "failed_rules").into_iter().flatten().collect();
+    let failed = failed.join(" ");
     assert!(failed.contains("forbidden_phrase"), "{failed}");
     let report_json = std::fs::read_to_string(out.join("report.json")).unwrap();
     assert!(report_json.contains("\"rule\":\"nine_dont_phrase\""), "JSON keeps ids");
@@ -146,14 +147,4 @@ fn a_night_reads_in_chinese_by_default_and_in_english_on_request() {
     // and `callqa report` now speaks the folder's language
     let en = stdout_ok(callqa_as_shipped().args(["report", "--out"]).arg(&out));
     assert!(en.contains("Banned words"), "{en}");
-}
-
-trait JoinForTest {
-    fn join_for_test(&self) -> String;
-}
-
-impl JoinForTest for Vec<Option<String>> {
-    fn join_for_test(&self) -> String {
-        self.iter().flatten().cloned().collect::<Vec<_>>().join(" ")
-    }
 }
