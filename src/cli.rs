@@ -14,6 +14,7 @@ use crate::transcript::AgentChannel;
 #[derive(Debug, Parser)]
 #[command(name = "callqa", version, about, long_about)]
 pub struct Cli {
+    /// What to do.
     #[command(subcommand)]
     pub command: Command,
     /// Let the owner's group read what callqa writes (files 0640, folders 0750).
@@ -31,6 +32,7 @@ pub struct Cli {
     pub lang: Option<crate::i18n::Lang>,
 }
 
+/// callqa's subcommands, one file each in `cmd/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Transcribe a night's calls and score them: transcripts, calls/hits/scorecards Parquet, report.
@@ -56,6 +58,7 @@ pub enum Command {
     Model(ModelCommand),
 }
 
+/// `callqa run`: the nightly batch.
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// A folder of recordings (searched recursively; a manifest.csv or manifest.jsonl at
@@ -75,6 +78,7 @@ pub struct RunArgs {
     /// Find speech by energy, even when a VAD model is there.
     #[arg(long, conflicts_with = "vad_model")]
     pub energy_vad: bool,
+    /// The lexicon pack to score with.
     #[command(flatten)]
     pub lexicons: LexiconArg,
     /// Calls decoded at once. Default: one per core.
@@ -121,6 +125,7 @@ pub struct RunArgs {
     /// or a Slurm array (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT, SLURM_ARRAY_TASK_MIN).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<crate::shard::Shard>,
+    /// What the batch prints.
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -136,6 +141,7 @@ pub struct OutputArgs {
     pub quiet: bool,
 }
 
+/// The lexicon pack a command scores with (`--lexicons`).
 #[derive(Debug, Args)]
 pub struct LexiconArg {
     /// Lexicon pack folder. Default: the pack built into callqa (a copy of lexicons/).
@@ -143,13 +149,16 @@ pub struct LexiconArg {
     pub lexicons: Option<PathBuf>,
 }
 
+/// `callqa score`: the tables again from saved transcripts.
 #[derive(Debug, Args)]
 pub struct ScoreArgs {
     /// Output folder of an earlier `callqa run` (or of shard workers).
     #[arg(long, short)]
     pub out: PathBuf,
+    /// The lexicon pack to score with.
     #[command(flatten)]
     pub lexicons: LexiconArg,
+    /// What the batch prints.
     #[command(flatten)]
     pub output: OutputArgs,
     /// Leave customers' phone, ID and card numbers, e-mail, names and addresses
@@ -162,8 +171,10 @@ pub struct ScoreArgs {
     pub no_index: bool,
 }
 
+/// `callqa report`: an output folder's report, read again.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
+    /// Output folder of an earlier `callqa run` or `callqa score`.
     #[arg(long, short)]
     pub out: PathBuf,
     /// Print the scorecards as JSON instead of the summary.
@@ -175,8 +186,10 @@ pub struct ReportArgs {
     pub html: Option<PathBuf>,
 }
 
+/// `callqa examples`: the moments trainers teach from.
 #[derive(Debug, Args)]
 pub struct ExamplesArgs {
+    /// Output folder of an earlier `callqa run` or `callqa score`.
     #[arg(long, short)]
     pub out: PathBuf,
     /// Hit categories to list (repeatable, or comma-separated).
@@ -191,6 +204,7 @@ pub struct ExamplesArgs {
     /// Only this phrase (its id in the lexicon pack, as in hits.parquet).
     #[arg(long, value_name = "ID")]
     pub phrase: Option<String>,
+    /// Which calls.
     #[command(flatten)]
     pub calls: CallFilterArgs,
     /// Who said it (repeatable). Default: whoever's words counted in the
@@ -224,12 +238,15 @@ pub struct ExamplesArgs {
     /// Seconds of audio kept before and after each hit in a clip.
     #[arg(long, default_value_t = 2.0)]
     pub context_s: f64,
+    /// Where the recordings are now, for clips.
     #[command(flatten)]
     pub audio_roots: AudioRootArgs,
 }
 
+/// `callqa search`: what anyone said, across the archive.
 #[derive(Debug, Args)]
 pub struct SearchArgs {
+    /// Output folder of an earlier `callqa run` or `callqa score`.
     #[arg(long, short)]
     pub out: PathBuf,
     /// What to find: words or "quoted phrases" (two characters or more), joined
@@ -240,6 +257,7 @@ pub struct SearchArgs {
     /// Whose words (repeatable). Default: everyone's.
     #[arg(long, value_enum)]
     pub speaker: Vec<SpeakerArg>,
+    /// Which calls.
     #[command(flatten)]
     pub calls: CallFilterArgs,
     /// exact: the characters (traditional, full-width and 您/你 alike); tolerant:
@@ -262,8 +280,10 @@ pub struct SearchArgs {
     /// Seconds of audio kept before and after each clause in a clip.
     #[arg(long, default_value_t = 2.0)]
     pub context_s: f64,
+    /// Where the recordings are now, for clips.
     #[command(flatten)]
     pub audio_roots: AudioRootArgs,
+    /// The lexicon pack whose tolerant matching `--match tolerant` borrows.
     #[command(flatten)]
     pub lexicons: LexiconArg,
     /// Show customers' phone, ID and card numbers as said (by default the
@@ -272,12 +292,16 @@ pub struct SearchArgs {
     pub show_pii: bool,
 }
 
+/// How `callqa search` compares a query with what was said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SearchMatch {
+    /// The characters, after normalisation.
     Exact,
+    /// The sounds (pinyin with whisper's usual slips), as the lexicons match.
     Tolerant,
 }
 
+/// Which calls `callqa search` lists first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SearchOrder {
     /// The latest calls first.
@@ -311,15 +335,20 @@ pub struct AudioRootArgs {
 }
 
 impl AudioRootArgs {
+    /// The mapping the `--audio-root` options give.
     pub fn roots(&self) -> crate::input::AudioRoots {
         crate::input::AudioRoots::new(self.audio_root.clone())
     }
 }
 
+/// Whose words, on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SpeakerArg {
+    /// The agent's.
     Agent,
+    /// The customer's.
     Customer,
+    /// A mono call's speech whose speaker was not told.
     Unknown,
 }
 
@@ -333,11 +362,16 @@ impl From<SpeakerArg> for crate::transcript::Speaker {
     }
 }
 
+/// How a hit was found, on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MatchArg {
+    /// The phrase as written (after normalisation).
     Exact,
+    /// A phrase that sounds like the lexicon's (whisper's homophones).
     Tolerant,
+    /// Written a little off, confirmed against the audio.
     Verified,
+    /// Neither confirmed nor ruled out by the audio: to listen to, never counted.
     Uncertain,
 }
 
@@ -352,11 +386,14 @@ impl From<MatchArg> for crate::lexicon::MatchKind {
     }
 }
 
+/// How `examples` and `search` print what they found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExampleFormat {
     /// A table to read.
     Table,
+    /// Comma-separated values with a header row.
     Csv,
+    /// One JSON array.
     Json,
 }
 
@@ -366,6 +403,7 @@ fn parse_day(s: &str) -> Result<String, String> {
         .map_err(|_| format!("{s:?} is not a day as YYYY-MM-DD"))
 }
 
+/// `callqa review`: QA staff's verdicts in and out.
 #[derive(Debug, Subcommand)]
 pub enum ReviewCommand {
     /// Add a review sheet (CSV: call_id, rule, verdict pass/fail or agree/disagree
@@ -380,8 +418,10 @@ pub enum ReviewCommand {
     Sample(ReviewSampleArgs),
 }
 
+/// `callqa review sample`: the calls to review and their page.
 #[derive(Debug, Args)]
 pub struct ReviewSampleArgs {
+    /// Output folder of an earlier `callqa run` or `callqa score`.
     #[arg(long, short)]
     pub out: PathBuf,
     /// Calls to pick.
@@ -400,8 +440,10 @@ pub struct ReviewSampleArgs {
     /// Default: <out>/review/seed-<S>.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Where the recordings are now, for the page's audio.
     #[command(flatten)]
     pub audio_roots: AudioRootArgs,
+    /// The lexicon pack (its rule names, its privacy settings).
     #[command(flatten)]
     pub lexicons: LexiconArg,
     /// Show customers' phone, ID and card numbers as said (by default the
@@ -410,10 +452,12 @@ pub struct ReviewSampleArgs {
     pub show_pii: bool,
 }
 
+/// `callqa review import`: a review sheet into the folder's reviews.
 #[derive(Debug, Args)]
 pub struct ReviewImportArgs {
     /// The review sheet (CSV with a header row).
     pub file: PathBuf,
+    /// Output folder of an earlier `callqa run` or `callqa score`.
     #[arg(long, short)]
     pub out: PathBuf,
     /// Who reviewed (for lines without a reviewer column).
@@ -422,12 +466,15 @@ pub struct ReviewImportArgs {
     /// Only record the reviews; the next `callqa score` applies them.
     #[arg(long)]
     pub no_score: bool,
+    /// The lexicon pack to score with.
     #[command(flatten)]
     pub lexicons: LexiconArg,
+    /// What the import prints.
     #[command(flatten)]
     pub output: OutputArgs,
 }
 
+/// `callqa lexicon`: check or test a pack.
 #[derive(Debug, Subcommand)]
 pub enum LexiconCommand {
     /// Validate a pack: every mistake with its file and line.
@@ -440,8 +487,10 @@ pub enum LexiconCommand {
     /// against the reviewers; exit 1 when a rule falls below the pack's
     /// `[review]` floors.
     Test {
+        /// Output folder whose reviewed calls are scored again.
         #[arg(long, short)]
         out: PathBuf,
+        /// The pack to test.
         #[command(flatten)]
         lexicons: LexiconArg,
         /// Print the figures as JSON.
@@ -450,6 +499,7 @@ pub enum LexiconCommand {
     },
 }
 
+/// `callqa model`: make the model files whisper.cpp loads.
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
     /// Convert a model to whisper.cpp's ggml format: a CTranslate2 (faster-whisper)
@@ -458,6 +508,7 @@ pub enum ModelCommand {
     Import {
         /// A CT2 folder (model.bin, tokenizer.json, config.json) or a .safetensors file.
         source: PathBuf,
+        /// Where the ggml file goes.
         #[arg(long, short)]
         out: PathBuf,
         /// Weight type of whisper's large matrices: f16 (reference layout) or q8_0 (about

@@ -73,7 +73,9 @@ pub fn phrase_counts(transcripts: &[Transcript], pack: &Pack) -> PhraseCounts {
 /// How found phrases compare with said ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PhraseScore {
+    /// Phrase occurrences said (the script's).
     pub said: usize,
+    /// Phrase occurrences found (callqa's).
     pub found: usize,
     /// Occurrences both said and found.
     pub matched: usize,
@@ -82,6 +84,7 @@ pub struct PhraseScore {
 }
 
 impl PhraseScore {
+    /// The score of `found` against `said`, call by call and phrase by phrase.
     pub fn new(said: &PhraseCounts, found: &PhraseCounts) -> Self {
         let mut score = PhraseScore {
             said: said.values().sum(),
@@ -102,6 +105,7 @@ impl PhraseScore {
         score
     }
 
+    /// Found and said over said (1 when nothing was said).
     pub fn recall(&self) -> f64 {
         self.matched as f64 / self.said.max(1) as f64
     }
@@ -120,6 +124,7 @@ impl PhraseScore {
 /// its phrase was said there.
 #[derive(Debug, Clone)]
 pub struct StretchCheck {
+    /// The sample call.
     pub call_id: String,
     /// What the line did to the call (the manifest's `line` column).
     pub line: String,
@@ -133,20 +138,28 @@ pub struct StretchCheck {
     /// Where the stretch was cut: the channel (0 left or mono, 1 right) and
     /// seconds on the recording, to score it again with another tool.
     pub channel: usize,
+    /// Where the stretch starts (seconds on the recording).
     pub start_s: f64,
+    /// Where it ends.
     pub end_s: f64,
+    /// The phrase checked.
     pub phrase_id: String,
     /// Whether the phrase was said in the stretch (by whoever speaks there).
     pub positive: bool,
+    /// The audio check's figures.
     pub check: PhraseCheck,
     /// What the pack's thresholds make of the check.
     pub verdict: Option<MatchKind>,
 }
 
+/// What a scripted stretch is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StretchKind {
+    /// An agent's scripted turn.
     AgentTurn,
+    /// A customer's scripted turn.
     CustomerTurn,
+    /// The agent's channel while the customer speaks: the line's noise and crosstalk.
     Babble,
 }
 

@@ -24,7 +24,9 @@ use crate::transcript::{Fingerprint, Proposal, Speaker, Transcript};
 /// How one call went.
 #[derive(Debug)]
 pub struct CallOutcome {
+    /// The call.
     pub call_id: String,
+    /// Its transcript, or why there is none.
     pub result: Result<Transcribed, FailedItem>,
 }
 
@@ -72,17 +74,24 @@ fn output_advice(e: &std::io::Error) -> &'static str {
     output_advice(source)
 )]
 pub struct OutputFull {
+    /// Where writing failed.
     pub path: std::path::PathBuf,
+    /// What the system said.
     pub source: std::io::Error,
+    /// Calls finished before it, kept.
     pub done: usize,
+    /// Calls not attempted.
     pub not_attempted: usize,
 }
 
+/// A call's transcript, heard or reused.
 #[derive(Debug)]
 pub struct Transcribed {
+    /// The transcript, as saved.
     pub transcript: Transcript,
     /// The saved transcript was reused.
     pub reused: bool,
+    /// Seconds it took (0 for a reused one).
     pub elapsed_s: f64,
 }
 

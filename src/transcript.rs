@@ -15,12 +15,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum Speaker {
+    /// The agent's channel, or an agent's turn on a mono call.
     Agent,
+    /// The customer's channel, or a customer's turn on a mono call.
     Customer,
+    /// A mono call's speech not told apart.
     Unknown,
 }
 
 impl Speaker {
+    /// The id used in transcripts and the tables.
     pub fn as_str(self) -> &'static str {
         match self {
             Speaker::Agent => "agent",
@@ -34,8 +38,10 @@ impl Speaker {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AgentChannel {
+    /// The left channel (the default).
     #[default]
     Left,
+    /// The right channel.
     Right,
     /// Treat the recording as one mixed channel, even if it is stereo.
     Mono,
@@ -57,9 +63,11 @@ impl std::str::FromStr for AgentChannel {
 /// or two) that a phrase inside it is placed in time by interpolation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
+    /// Who spoke.
     pub speaker: Speaker,
     /// Seconds from the start of the recording.
     pub start: f64,
+    /// Seconds from the start of the recording where it ends.
     pub end: f64,
     /// Simplified Chinese, as recognised (not normalised for matching).
     pub text: String,
@@ -76,6 +84,7 @@ pub struct Segment {
 }
 
 impl Segment {
+    /// A segment of full confidence, without voice print or audio checks: for tests and tools that build transcripts by hand.
     pub fn new(speaker: Speaker, start: f64, end: f64, text: &str) -> Self {
         Self {
             speaker,
@@ -152,27 +161,37 @@ pub struct VoicePrint {
 /// can be reused as is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Fingerprint {
+    /// The recording's bytes, hashed.
     pub audio_blake3: String,
+    /// The model file, hashed.
     pub model_blake3: String,
+    /// What else changes the text: the engine's decode settings, the agent's channel, the phrases verified against the audio.
     pub settings: String,
 }
 
 /// A call's transcript plus the identity fields that scoring needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
+    /// The call's id.
     pub call_id: String,
+    /// The agent the call is scored for.
     pub agent_id: String,
+    /// The recording, as `run` saw it.
     pub audio_path: PathBuf,
-    /// `YYYY-MM-DDTHH:MM:SS` when known (manifest), else the file's mtime.
+    /// When the call began (RFC 3339 with the center's offset) when known: the manifest's, or the file name's or mtime's.
     pub started_at: Option<String>,
+    /// The recording's length in seconds.
     pub duration_s: f64,
+    /// Which channel was the agent's.
     pub agent_channel: AgentChannel,
     /// Number of channels in the recording.
     pub channels: u16,
+    /// What was said, in time order (both speakers interleaved).
     pub segments: Vec<Segment>,
     /// Extra manifest columns, carried through to the tables.
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
+    /// What produced it, so a rerun reuses it only when nothing changed.
     #[serde(default)]
     pub fingerprint: Fingerprint,
     /// The voice-print method (`audio::VOICE_PRINTS`) that filled the
@@ -214,6 +233,7 @@ impl Transcript {
         format!("{}.json", file_safe(call_id))
     }
 
+    /// Reads a transcript file written by `run`.
     pub fn read(path: &Path) -> Result<Self, TranscriptError> {
         Self::from_file_bytes(path, std::fs::read(path))
     }
@@ -242,12 +262,25 @@ impl Transcript {
     }
 }
 
+/// Why a transcript could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum TranscriptError {
+    /// The file could not be read.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The transcript file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not a transcript callqa wrote.
     #[error("{path}: not a callqa transcript: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        /// The transcript file.
+        path: PathBuf,
+        /// The underlying error.
+        source: serde_json::Error,
+    },
 }
 
 /// Call ids come from users; keep them from escaping the transcripts folder.

@@ -34,12 +34,24 @@ const AUDIO_CTX_STEP: i32 = 16;
 /// whisper.cpp refuses input under 100 ms; short chunks are padded with silence.
 const MIN_CHUNK_S: f32 = 1.0;
 
+/// Why whisper could not transcribe: the model is missing or unloadable, or whisper itself failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {
+    /// No model file where one was asked for (the message says how to install one).
     #[error("{}", model_missing_help(.path))]
-    ModelMissing { path: PathBuf },
+    ModelMissing {
+        /// The model file.
+        path: PathBuf,
+    },
+    /// The model file is there but whisper.cpp would not load it.
     #[error("{path}: cannot load whisper model: {reason}")]
-    ModelLoad { path: PathBuf, reason: String },
+    ModelLoad {
+        /// The model file.
+        path: PathBuf,
+        /// What went wrong, for a person.
+        reason: String,
+    },
+    /// whisper.cpp failed while decoding.
     #[error("whisper failed: {0}")]
     Whisper(String),
 }
@@ -60,6 +72,7 @@ pub fn model_missing_help(path: &Path) -> String {
 /// the text, so it is part of a transcript's fingerprint.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DecodeSettings {
+    /// The language whisper is told the calls are in (`zh`): never detected, so a noisy chunk is not heard as another language.
     pub language: String,
     /// Steers whisper towards simplified characters and punctuation.
     pub initial_prompt: String,
@@ -67,12 +80,14 @@ pub struct DecodeSettings {
     pub temperature_fallback: bool,
     /// Cap on tokens per second of chunk, which stops runaway repetition early.
     pub max_tokens_per_s: f32,
+    /// How speech is found before whisper hears it.
     pub vad: VadSettings,
     /// Token times by DTW on the alignment heads (~25% slower: whisper.cpp runs
     /// each alignment on a fresh 4-thread pool) rather than text spread over
     /// the chunk's voiced stretches, which on the sample calls places turns
     /// closer (median 0.17 s off, against 0.30 s).
     pub dtw_token_times: bool,
+    /// Threads whisper.cpp uses per chunk (the rest of the cores decode other calls); speed only, so not in the fingerprint.
     #[serde(skip)]
     pub threads_per_chunk: usize,
 }

@@ -30,11 +30,14 @@ const PLAUSIBLE_RATES_HZ: std::ops::RangeInclusive<u32> = 4_000..=384_000;
 /// A decoded recording, channels kept apart, at its own sample rate.
 #[derive(Debug, Clone)]
 pub struct DecodedAudio {
+    /// The file's own rate (resampled to 16 kHz later, per speaker).
     pub sample_rate_hz: u32,
+    /// Each channel's samples in -1..1, in the file's order (left first).
     pub channels: Vec<Vec<f32>>,
 }
 
 impl DecodedAudio {
+    /// The recording's length in seconds.
     pub fn duration_s(&self) -> f64 {
         self.channels
             .first()
@@ -45,33 +48,77 @@ impl DecodedAudio {
 /// One speaker's audio, ready for the recogniser.
 #[derive(Debug, Clone)]
 pub struct SpeakerTrack {
+    /// Whose voice this channel is (`Unknown` for a mono recording).
     pub speaker: Speaker,
     /// 16 kHz mono.
     pub samples: Vec<f32>,
 }
 
+/// Why a recording could not be read; each names the file, and fails that call only.
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
+    /// The file could not be opened.
     #[error("{path}: cannot open: {source}")]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        /// The recording.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file has no bytes.
     #[error("{path}: empty file (0 bytes)")]
-    EmptyFile { path: PathBuf },
+    EmptyFile {
+        /// The recording.
+        path: PathBuf,
+    },
+    /// Not a format callqa reads (WAV, MP3, FLAC, Ogg Vorbis).
     #[error("{path}: not a readable audio file ({reason})")]
-    Unsupported { path: PathBuf, reason: String },
+    Unsupported {
+        /// The recording.
+        path: PathBuf,
+        /// What went wrong, for a person.
+        reason: String,
+    },
+    /// The format is known but its data would not decode.
     #[error("{path}: decoding failed: {reason}")]
-    Decode { path: PathBuf, reason: String },
+    Decode {
+        /// The recording.
+        path: PathBuf,
+        /// What went wrong, for a person.
+        reason: String,
+    },
+    /// A valid file with no samples in it.
     #[error("{path}: the file holds no audio samples")]
-    NoSamples { path: PathBuf },
+    NoSamples {
+        /// The recording.
+        path: PathBuf,
+    },
+    /// The file ends before its header says it does (a copy cut short).
     #[error("{path}: truncated: the header promises {promised_s:.1} s of audio, the file holds {found_s:.1} s")]
     Truncated {
+        /// The recording.
         path: PathBuf,
+        /// Seconds the header promises.
         promised_s: f64,
+        /// Seconds the file holds.
         found_s: f64,
     },
+    /// A sample rate no recording has (a damaged header).
     #[error("{path}: sample rate {rate_hz} Hz is not a plausible recording rate")]
-    BadSampleRate { path: PathBuf, rate_hz: u32 },
+    BadSampleRate {
+        /// The recording.
+        path: PathBuf,
+        /// The rate the file declares.
+        rate_hz: u32,
+    },
+    /// The resampler refused the audio.
     #[error("resampling from {from_hz} Hz failed: {reason}")]
-    Resample { from_hz: u32, reason: String },
+    Resample {
+        /// The rate resampled from.
+        from_hz: u32,
+        /// What went wrong, for a person.
+        reason: String,
+    },
 }
 
 /// Splits a recording into speaker tracks at 16 kHz.

@@ -49,6 +49,7 @@ pub struct VadSettings {
     pub min_speech_ms: u32,
     /// Audio kept on each side of a chunk, so word onsets are not clipped.
     pub pad_ms: u32,
+    /// Longer speech is split at its least speech-like moment, so whisper's 30 s window is never exceeded.
     pub max_chunk_s: f32,
 }
 
@@ -73,7 +74,9 @@ impl Default for VadSettings {
 /// A stretch of speech, as sample indices into the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpeechChunk {
+    /// First sample of the chunk (padding included).
     pub start: usize,
+    /// One past its last sample.
     pub end: usize,
     /// Where inside the chunk the voice is (sample ranges from `start`, in
     /// order): the chunk minus its pauses and padding. Words are spread over
@@ -93,10 +96,15 @@ const VOICED_GAP_MS: u32 = 200;
 /// 10–13 dB measure alike, 6 and 20 dB like none.
 const PAUSE_BELOW_LOUD_DB: f32 = 12.0;
 
+/// Why the Silero VAD could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum VadError {
+    /// No VAD model where one was asked for.
     #[error("{path}: VAD model not found (install it with scripts/setup.sh, or convert silero_vad_16k.safetensors with `callqa model import`)")]
-    Missing { path: PathBuf },
+    Missing {
+        /// The VAD model file.
+        path: PathBuf,
+    },
     /// The reason is in the message, not a source, so it is printed once.
     #[error("cannot load the VAD model: {0}")]
     Load(crate::model::silero::VadConvertError),
@@ -104,7 +112,9 @@ pub enum VadError {
 
 /// Which detector finds speech.
 pub enum SpeechDetector {
+    /// Silero VAD: whisper.cpp's speech detector, better on noisy lines.
     Silero(SileroVad),
+    /// Frames louder than the channel's own noise floor: no model needed; fine on clean lines, lets noise through on noisy ones.
     Energy,
 }
 
@@ -146,6 +156,7 @@ pub fn default_vad_model_path(whisper_model: &Path) -> PathBuf {
 }
 
 impl SileroVad {
+    /// Loads a ggml Silero VAD model (`callqa model import` makes one).
     pub fn load(path: &Path) -> Result<Self, VadError> {
         if !path.is_file() {
             return Err(VadError::Missing {
@@ -159,6 +170,7 @@ impl SileroVad {
         })
     }
 
+    /// The model file, for the transcript's fingerprint and messages.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -168,6 +180,7 @@ impl SileroVad {
         self.net.probabilities(samples)
     }
 
+    /// Where a 16 kHz channel holds speech, by Silero's probabilities and the settings' pauses and padding.
     pub fn speech_chunks(&self, samples: &[f32], settings: &VadSettings) -> Vec<SpeechChunk> {
         let activity = FrameActivity {
             frame_samples: SILERO_FRAME,

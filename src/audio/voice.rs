@@ -68,6 +68,7 @@ pub struct VoicePrinter<'a> {
 }
 
 impl<'a> VoicePrinter<'a> {
+    /// A printer for one 16 kHz channel (its FFT planned once, for all its segments).
     pub fn of(samples: &'a [f32]) -> Self {
         let mut planner = RealFftPlanner::<f32>::new();
         let pitch = Pitch::new(planner.plan_fft_forward(PITCH_FFT), planner.plan_fft_inverse(PITCH_FFT));

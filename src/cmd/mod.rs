@@ -1,13 +1,13 @@
 //! One file per subcommand. Each returns an [`Outcome`] that `main` maps to the exit status.
 
-pub mod examples;
-pub mod lexicon;
-pub mod model;
-pub mod report;
-pub mod review;
-pub mod run;
-pub mod score;
-pub mod search;
+pub(crate) mod examples;
+pub(crate) mod lexicon;
+pub(crate) mod model;
+pub(crate) mod report;
+pub(crate) mod review;
+pub(crate) mod run;
+pub(crate) mod score;
+pub(crate) mod search;
 
 use std::path::Path;
 
@@ -32,12 +32,14 @@ pub(crate) fn print_out(text: impl AsRef<[u8]>) -> std::io::Result<()> {
 /// How a command ended, for the exit-status contract (errors are 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Everything went well (exit 0).
     Success,
     /// The batch finished, but some items failed (each was reported).
     SomeFailed,
 }
 
 impl Outcome {
+    /// The process's exit status: 0 all went well, 1 some items failed.
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Success => 0,
@@ -116,7 +118,9 @@ impl Console {
 /// How a `run` or `score` went, in one object.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BatchSummary {
+    /// `run` or `score`.
     pub command: &'static str,
+    /// The output folder.
     pub out: String,
     /// `I/N` for a shard worker.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -127,39 +131,58 @@ pub struct BatchSummary {
     /// The whole output folder as scored (not for shard workers, which score nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archive: Option<ArchiveFigures>,
+    /// Seconds the command took.
     pub wall_s: f64,
     /// The agents with the lowest mean score over the folder, lowest first.
     pub lowest_agents: Vec<AgentFigure>,
 }
 
+/// What a `run` did with the calls it was given.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RunFigures {
+    /// Calls in the input (this shard's, for a worker).
     pub calls: usize,
+    /// Calls whisper heard this run.
     pub transcribed: usize,
+    /// Calls whose transcript of the same audio, model and settings was kept.
     pub reused: usize,
+    /// Calls that failed (each in failures.json, with its reason).
     pub failed: usize,
     /// Audio of the calls transcribed or reused, in hours.
     pub audio_hours: f64,
     /// Audio transcribed per second of wall time.
     pub times_real_time: f64,
+    /// Calls transcribed or reused per hour of wall time.
     pub calls_per_hour: f64,
 }
 
+/// The output folder's calls as scored.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct ArchiveFigures {
+    /// Every call the folder knows: scored or unprocessed.
     pub calls: usize,
+    /// Calls with a verdict.
     pub scored: usize,
+    /// Scored calls that passed.
     pub passed: usize,
+    /// Scored calls that did not pass.
     pub did_not_pass: usize,
+    /// Calls that could not be processed.
     pub unprocessed: usize,
+    /// Hours of audio scored.
     pub audio_hours: f64,
+    /// Rows of hits.parquet.
     pub hits: usize,
 }
 
+/// One agent's figure in the summary.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct AgentFigure {
+    /// The agent.
     pub agent_id: String,
+    /// Their scored calls.
     pub calls: u32,
+    /// Their calls' mean score.
     pub mean_score: f64,
 }
 
@@ -167,6 +190,7 @@ pub struct AgentFigure {
 const LOWEST_AGENTS: usize = 5;
 
 impl BatchSummary {
+    /// A summary of `command` on `out` with nothing scored yet.
     pub fn new(command: &'static str, out: &crate::store::OutDir, wall_s: f64) -> Self {
         Self {
             command,
@@ -179,6 +203,7 @@ impl BatchSummary {
         }
     }
 
+    /// The summary with the folder's figures and its lowest agents.
     pub fn with_scores(mut self, scored: &crate::scoring::ScoreSummary) -> Self {
         let t = &scored.report.totals;
         self.archive = Some(ArchiveFigures {

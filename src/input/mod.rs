@@ -28,6 +28,7 @@ pub use roots::{absolute, AudioRoot, AudioRoots};
 pub const DEFAULT_NAME_PATTERN: &str =
     r"^(?P<agent_id>[A-Za-z0-9]+)[_-](?:(?P<date>\d{4}-?\d{2}-?\d{2})(?:[_T-]?(?P<time>\d{2}:?\d{2}:?\d{2}))?)?";
 
+/// The audio files a folder walk picks up, by extension in any case (the formats `audio` decodes).
 pub const AUDIO_EXTENSIONS: &[&str] = &["wav", "mp3", "flac", "ogg", "oga"];
 const MANIFEST_NAMES: &[&str] = &["manifest.csv", "manifest.jsonl"];
 const KNOWN_COLUMNS: &[&str] = &["call_id", "path", "agent_id", "agent_channel", "started_at"];
@@ -35,11 +36,17 @@ const KNOWN_COLUMNS: &[&str] = &["call_id", "path", "agent_id", "agent_channel",
 /// One call to transcribe and score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallSpec {
+    /// The call's id: unique in a night (the manifest's, or the file stem).
     pub call_id: String,
+    /// The agent the call is scored for.
     pub agent_id: String,
+    /// The recording.
     pub audio_path: PathBuf,
+    /// Which channel of a stereo recording is the agent's.
     pub agent_channel: AgentChannel,
+    /// When the call began, RFC 3339 with the center's offset once read (its day is the call's day).
     pub started_at: Option<String>,
+    /// The manifest's other columns, carried to calls.parquet (renamed where they would collide).
     pub extra: BTreeMap<String, String>,
 }
 
@@ -49,13 +56,19 @@ pub struct CallSpec {
 pub struct FailedItem {
     /// `manifest.csv:7` or the audio file's path.
     pub location: String,
+    /// The call's id, when the entry got that far.
     pub call_id: Option<String>,
+    /// The agent, when known, so the failure counts on their scorecard.
     pub agent_id: Option<String>,
+    /// The recording, when known.
     pub audio_path: Option<PathBuf>,
+    /// When the call began, when known (the failure's day).
     #[serde(default)]
     pub started_at: Option<String>,
+    /// The manifest's other columns, when known.
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
+    /// Why it failed, for a person.
     pub reason: String,
     /// An entry of the input that never became a call (a manifest row, a
     /// file or folder): it belongs to the run that read the input, and the
@@ -90,17 +103,23 @@ impl FailedItem {
     }
 }
 
+/// What reading the input found: the calls, and the entries that could not become calls.
 #[derive(Debug, Default)]
 pub struct Discovery {
+    /// The calls to process, in the input's order.
     pub calls: Vec<CallSpec>,
+    /// The entries that could not become calls (each lands in failures.json).
     pub problems: Vec<FailedItem>,
     /// What was read, for the user ("manifest data-samples/manifest.csv").
     pub source: String,
 }
 
+/// How a folder without a manifest is read.
 #[derive(Debug, Clone)]
 pub struct DiscoverOptions {
+    /// Names the parts of a file name (`agent_id` required; `call_id`, `date`, `time`).
     pub name_pattern: Regex,
+    /// The agent's channel for stereo files.
     pub default_agent_channel: AgentChannel,
     /// Where times without an offset are read, and calls' days are taken.
     pub zone: CenterZone,
@@ -171,19 +190,35 @@ impl CenterZone {
     }
 }
 
+/// Why the input could not be read at all (one bad entry is a [`FailedItem`] instead).
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    /// The input path is not there.
     #[error("{0}: no such file or folder")]
     NotFound(PathBuf),
+    /// A file or folder of the input could not be read.
     #[error("{path}: cannot read: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A manifest that cannot be read as one (not one bad row: the file).
     #[error("{path}: not a manifest: {reason}")]
-    BadManifest { path: PathBuf, reason: String },
+    BadManifest {
+        /// The manifest.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The file name pattern is not a regex, or lacks `agent_id`.
     #[error("file name pattern: {0}")]
     BadPattern(String),
 }
 
 impl DiscoverOptions {
+    /// Options with the default zone (Asia/Shanghai); the pattern must name `agent_id`.
     pub fn new(name_pattern: &str, default_agent_channel: AgentChannel) -> Result<Self, InputError> {
         let name_pattern = Regex::new(name_pattern).map_err(|e| InputError::BadPattern(e.to_string()))?;
         if !name_pattern.capture_names().any(|n| n == Some("agent_id")) {
@@ -198,6 +233,7 @@ impl DiscoverOptions {
         })
     }
 
+    /// The same options, days taken in `zone`.
     pub fn with_zone(self, zone: CenterZone) -> Self {
         Self { zone, ..self }
     }

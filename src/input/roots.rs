@@ -10,7 +10,9 @@ use std::str::FromStr;
 /// One mapping: recordings once under `recorded` are now under `here`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioRoot {
+    /// The folder as `run` recorded it.
     pub recorded: PathBuf,
+    /// The same folder as this machine sees it.
     pub here: PathBuf,
 }
 
@@ -38,6 +40,7 @@ impl FromStr for AudioRoot {
 pub struct AudioRoots(Vec<AudioRoot>);
 
 impl AudioRoots {
+    /// These mappings; the longest `recorded` that covers a path wins.
     pub fn new(roots: Vec<AudioRoot>) -> Self {
         Self(roots)
     }

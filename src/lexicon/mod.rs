@@ -35,12 +35,19 @@ use crate::transcript::Speaker;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// The opening greeting the agent must say.
     Greeting,
+    /// The closing the agent must say at the end.
     Closing,
+    /// 九准: phrases a good agent uses (a small bonus).
     NineDo,
+    /// 九不准: phrases an agent must not use.
     NineDont,
+    /// 禁用语: phrases never said to a customer.
     Forbidden,
+    /// The agent asking the customer to hold (before a hold).
     HoldRequest,
+    /// The agent back from a hold, thanking the customer for waiting.
     HoldReturn,
     /// The agent checking on a customer who waits (seed 003: about every thirty seconds).
     HoldCheckin,
@@ -70,6 +77,7 @@ impl Role {
         Role::Risk,
     ];
 
+    /// The id used in pack.toml and the tables.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Greeting => "greeting",
@@ -86,6 +94,7 @@ impl Role {
         }
     }
 
+    /// The role of a pack's `role = "…"`, if it is one.
     pub fn parse(name: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == name)
     }
@@ -108,6 +117,7 @@ pub enum MatchKind {
 }
 
 impl MatchKind {
+    /// The id used in hits.parquet's `match` column.
     pub fn as_str(self) -> &'static str {
         match self {
             MatchKind::Exact => "exact",
@@ -117,6 +127,7 @@ impl MatchKind {
         }
     }
 
+    /// The kind of a `match` id, if it is one.
     pub fn parse(name: &str) -> Option<MatchKind> {
         [
             MatchKind::Exact,
@@ -137,16 +148,23 @@ impl MatchKind {
 /// One phrase found in one call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
+    /// The pack's category (`forbidden`, `nine_dont`, or a pack's own).
     pub category: String,
+    /// What the category is for.
     pub role: Role,
+    /// The phrase's id in the pack.
     pub phrase_id: String,
     /// The phrase as written in the pack (first variant that matched).
     pub phrase: String,
     /// What was said, as transcribed.
     pub matched_text: String,
+    /// Who said it.
     pub speaker: Speaker,
+    /// Seconds from the recording's start (interpolated inside its segment).
     pub start_s: f64,
+    /// Seconds from the recording's start where the phrase ends.
     pub end_s: f64,
+    /// How it was found.
     pub kind: MatchKind,
     /// For a hit checked against the audio (`verified`, `uncertain`): how much
     /// less likely whisper found the phrase than what it wrote, per character
@@ -165,6 +183,7 @@ pub struct Hit {
 /// it did not, why. A matcher's hit is `NotJudged` until the rules judge it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HitVerdict {
+    /// Whether it counted in the call's verdict.
     pub counted: bool,
     /// The rule it counted under, or would have: a `failed_rules` id
     /// (`forbidden_phrase`, `greeting_late`…), `nine_do_bonus` for a
@@ -182,6 +201,7 @@ impl HitVerdict {
         not_counted: Some(NotCounted::NotJudged),
     };
 
+    /// A hit that counted under `rule`.
     pub fn counted(rule: &str) -> Self {
         Self {
             counted: true,
@@ -190,6 +210,7 @@ impl HitVerdict {
         }
     }
 
+    /// A hit that did not count, and why.
     pub fn not_counted(rule: Option<&str>, why: NotCounted) -> Self {
         Self {
             counted: false,
@@ -238,6 +259,7 @@ pub enum NotCounted {
 }
 
 impl NotCounted {
+    /// Every reason there is.
     pub const ALL: [NotCounted; 12] = [
         NotCounted::NotJudged,
         NotCounted::CustomersWords,
@@ -253,6 +275,7 @@ impl NotCounted {
         NotCounted::OverturnedByReview,
     ];
 
+    /// The id used in hits.parquet's `not_counted` column.
     pub fn as_str(self) -> &'static str {
         match self {
             NotCounted::NotJudged => "not_judged",
@@ -270,6 +293,7 @@ impl NotCounted {
         }
     }
 
+    /// The reason of a `not_counted` id, if it is one.
     pub fn parse(id: &str) -> Option<NotCounted> {
         NotCounted::ALL.into_iter().find(|n| n.as_str() == id)
     }
@@ -278,8 +302,11 @@ impl NotCounted {
 /// One mistake in a pack, pointing at the file and line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackProblem {
+    /// The pack file.
     pub file: PathBuf,
+    /// Its line, when the problem is on one.
     pub line: Option<usize>,
+    /// What is wrong, for the person who edits the pack.
     pub message: String,
 }
 
@@ -296,6 +323,8 @@ impl std::fmt::Display for PackProblem {
 #[derive(Debug, thiserror::Error)]
 #[error("lexicon pack {dir} has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
 pub struct PackError {
+    /// The pack folder.
     pub dir: PathBuf,
+    /// Every problem found, in file order.
     pub problems: Vec<PackProblem>,
 }

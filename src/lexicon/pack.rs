@@ -18,16 +18,22 @@ use crate::text::NormalizeOptions;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum CategorySpeaker {
+    /// The agent's words (the default).
     #[default]
     Agent,
+    /// The customer's words (risk phrases).
     Customer,
+    /// Anyone's words.
     Any,
 }
 
+/// Sound-alike matching for whisper's slips (`[matching]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchSettings {
+    /// Match phrases that sound like the pack's (请您稍等 heard as 请您收等).
     pub tolerant: bool,
+    /// …only phrases at least this many characters long, so short words do not fire by chance.
     pub tolerant_min_chars: usize,
 }
 
@@ -130,12 +136,16 @@ struct PackToml {
     rule_titles: BTreeMap<String, String>,
 }
 
+/// A phrase list and how the rules read it (`[categories.NAME]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Category {
+    /// Its id, as in hits.parquet.
     pub name: String,
     /// What people read: the pack's `title`, or the name.
     pub title: String,
+    /// What it is for.
     pub role: Role,
+    /// Whose words count.
     pub speaker: CategorySpeaker,
     /// On a mono call attributed by voice less surely than this, the
     /// category takes the call's speech as unknown (`rules.unknown_speaker`).
@@ -145,6 +155,7 @@ pub struct Category {
 /// A validated pack.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pack {
+    /// The pack's `[pack] name`.
     pub name: String,
     /// Where it came from, for messages.
     pub source: PathBuf,
@@ -152,15 +163,25 @@ pub struct Pack {
     pub time_zone: CenterZone,
     /// What callqa writes may be read by the owner's group (`store::share_with_group`).
     pub group_readable: bool,
+    /// How text is made comparable before matching.
     pub normalize: NormalizeOptions,
+    /// Sound-alike matching.
     pub matching: MatchSettings,
+    /// Checking near phrases against the audio.
     pub verify: VerifySettings,
+    /// The categories, in the pack's order.
     pub categories: Vec<Category>,
+    /// Every phrase of every category.
     pub phrases: Vec<Phrase>,
+    /// Where required phrases belong and what a hold is.
     pub rules: RuleSettings,
+    /// What a call's timing must meet.
     pub timing: TimingSettings,
+    /// Telling agent from customer on mono calls.
     pub speakers: SpeakerSettings,
+    /// What each failed rule costs.
     pub rubric: Rubric,
+    /// When a call is at risk of a complaint.
     pub risk: RiskSettings,
     /// What of customers' personal data is redacted where people read.
     pub privacy: PrivacySettings,
@@ -177,7 +198,9 @@ pub struct Pack {
 /// 禁用语…), written in the pack's language. Tables and JSON keep the ids.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Titles {
+    /// Rule id → the pack's name for it (`[rule_titles]`).
     pub rules: BTreeMap<String, String>,
+    /// Category id → its `title`.
     pub categories: BTreeMap<String, String>,
     /// The language the titles are written in (`[center] language`).
     #[serde(default)]
@@ -212,6 +235,7 @@ impl Titles {
 }
 
 impl Pack {
+    /// The category of that id, if the pack has it.
     pub fn category(&self, name: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.name == name)
     }

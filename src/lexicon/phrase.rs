@@ -27,14 +27,18 @@ impl Slot {
 /// A piece of a normalised phrase variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Token {
+    /// Characters to find as they are.
     Literal(String),
+    /// A slot (`{name}`, `{number}`…): what it stands for.
     Slot(Slot),
 }
 
 /// A phrase of the pack, with its variants normalised for matching.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Phrase {
+    /// Its id, the first word of its line (as in hits.parquet).
     pub id: String,
+    /// Its category.
     pub category: String,
     /// As written, one per variant.
     pub written: Vec<String>,
@@ -42,6 +46,7 @@ pub struct Phrase {
     pub variants: Vec<Vec<Token>>,
     /// Normalised longer phrases inside which a hit does not count.
     pub exclusions: Vec<String>,
+    /// Its line in the category's file (1-based).
     pub line: usize,
 }
 

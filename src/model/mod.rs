@@ -38,7 +38,7 @@ pub mod whisper;
 
 use std::path::PathBuf;
 
-pub use whisper::{convert_ct2_to_ggml, convert_ct2_to_ggml_as, ConversionReport, WeightType, WhisperHparams};
+pub use whisper::{convert_ct2_to_ggml_as, WeightType};
 
 /// Everything that can go wrong reading a CT2 model or writing the ggml file.
 #[derive(Debug, thiserror::Error)]

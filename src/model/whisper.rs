@@ -65,12 +65,6 @@ impl WeightType {
     }
 }
 
-/// Converts the CT2 model in `ct2_dir` (model.bin + tokenizer.json) to a ggml
-/// file at `out` with f16 weights. See [`convert_ct2_to_ggml_as`].
-pub fn convert_ct2_to_ggml(ct2_dir: &Path, out: &Path) -> Result<ConversionReport, ConvertError> {
-    convert_ct2_to_ggml_as(ct2_dir, out, WeightType::F16)
-}
-
 /// Converts with the given weight type. The file is written to a temporary
 /// name first and renamed at the end, so an interrupted conversion never
 /// leaves a truncated model behind.
@@ -520,7 +514,7 @@ mod tests {
         let vars = tiny_ct2_vars(st, ff);
         write_tiny(dir.path(), &vars);
         let out = dir.path().join("ggml.bin");
-        convert_ct2_to_ggml(dir.path(), &out).unwrap();
+        convert_ct2_to_ggml_as(dir.path(), &out, WeightType::F16).unwrap();
         let (_, tensors) = read_ggml_values(&out);
         let got = |name: &str| {
             tensors
@@ -637,7 +631,7 @@ mod tests {
         vars.push((format!("{name}_scale"), vec![ff], Stored::F32(scales.clone())));
         write_tiny(dir.path(), &vars);
         let out = dir.path().join("ggml.bin");
-        convert_ct2_to_ggml(dir.path(), &out).unwrap();
+        convert_ct2_to_ggml_as(dir.path(), &out, WeightType::F16).unwrap();
         let (_, tensors) = read_ggml_values(&out);
         let got = &tensors
             .iter()
@@ -665,7 +659,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         tiny_ct2(dir.path());
         let out = dir.path().join("ggml.bin");
-        let report = convert_ct2_to_ggml(dir.path(), &out).unwrap();
+        let report = convert_ct2_to_ggml_as(dir.path(), &out, WeightType::F16).unwrap();
         let (header, tensors) = read_ggml(&out);
         // n_vocab, audio ctx/state/head/layer, text ctx/state/head/layer, mels, ftype
         assert_eq!(header, vec![6, 10, 4, 1, 1, 5, 4, 1, 1, 3, 1]);
@@ -702,7 +696,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("model.bin"), b"not a model").unwrap();
         std::fs::write(dir.path().join("tokenizer.json"), "{}").unwrap();
-        let err = convert_ct2_to_ggml(dir.path(), &dir.path().join("out.bin")).unwrap_err();
+        let err = convert_ct2_to_ggml_as(dir.path(), &dir.path().join("out.bin"), WeightType::F16).unwrap_err();
         assert!(err.to_string().contains("model.bin"), "{err}");
         assert!(!dir.path().join("out.bin").exists());
     }
@@ -737,7 +731,7 @@ mod tests {
                 bytes.truncate(cut % (bytes.len() + 1));
             }
             std::fs::write(&model, &bytes).unwrap();
-            let _ = convert_ct2_to_ggml(dir.path(), &dir.path().join("out.bin"));
+            let _ = convert_ct2_to_ggml_as(dir.path(), &dir.path().join("out.bin"), WeightType::F16);
         }
     }
 }

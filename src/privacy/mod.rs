@@ -30,14 +30,21 @@ pub use numbers::{digit_of, digit_runs, DigitGroup, DigitRun};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PiiKind {
+    /// A mainland mobile number (11 digits, 1 then 3 to 9).
     Mobile,
+    /// A landline number with its area code.
     Landline,
+    /// A resident identity card number (18 characters).
     IdCard,
+    /// A bank card number (16 to 19 digits, by checksum or said after 卡号…).
     BankCard,
     /// A long number said after 号码, 账号… that is none of the above.
     Number,
+    /// An e-mail address.
     Email,
+    /// What a customer says after 地址是, 住在…
     Address,
+    /// What a customer says after 我叫, 我姓…
     Name,
 }
 
@@ -60,8 +67,11 @@ impl PiiKind {
 /// A stretch of personal data in a text, by character offsets `start..end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PiiSpan {
+    /// What it is.
     pub kind: PiiKind,
+    /// First character.
     pub start: usize,
+    /// One past the last character.
     pub end: usize,
 }
 
@@ -143,6 +153,7 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// A redactor for what the pack's `[privacy]` asks.
     pub fn new(settings: &PrivacySettings) -> Self {
         Self {
             settings: settings.clone(),

@@ -102,19 +102,23 @@ fn is_soft_one(c: char) -> bool {
 /// A group of digits: the digits, and the characters of the text they span.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigitGroup {
+    /// The digits, as digits.
     pub digits: String,
     /// Character offsets in the text, `start..end`.
     pub start: usize,
+    /// One past its last character.
     pub end: usize,
     /// How many of its leading and trailing characters are Chinese numerals
     /// (一, 两…), which may belong to the words around the number instead.
     pub numeral_head: usize,
+    /// …and trailing.
     pub numeral_tail: usize,
 }
 
 /// Consecutive groups of digits with only separators between them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DigitRun {
+    /// The groups, in order.
     pub groups: Vec<DigitGroup>,
 }
 

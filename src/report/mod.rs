@@ -20,11 +20,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-pub use clips::{clip_file_name, cut_clips, ClipError, Moment};
+pub use clips::{clip_file_name, cut_clips, Moment};
 pub use examples::{select_examples, Example, ExampleFilter};
 pub use html::{
-    examples_page, page_of_folder, review_page, ExampleRow, ExamplesPage, ReportPageError, ReviewCall, ReviewEvidence,
-    ReviewLine, ReviewPage, ReviewRule,
+    examples_page, page_of_folder, review_page, ExampleRow, ExamplesPage, ReviewCall, ReviewEvidence, ReviewLine,
+    ReviewPage, ReviewRule,
 };
 
 use crate::i18n::Messages;

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::OutDir;
 
-pub use agreement::{cohen_kappa, Agreement, AgreementBook, Dispute, ReviewerAgreement, ReviewerVerdict, RuleReview};
+pub use agreement::{Agreement, AgreementBook, Dispute, ReviewerVerdict, RuleReview};
 pub use sample::{pick, SampleSpec};
 
 /// `[review]` in pack.toml: how far a rule must agree with the reviewers
@@ -342,18 +342,9 @@ impl ReviewBook {
         self.by_call.get(call_id).map_or(&[], Vec::as_slice)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.by_call.is_empty()
-    }
-
     /// The reviewed calls' ids, in no particular order.
     pub fn calls(&self) -> impl Iterator<Item = &str> {
         self.by_call.keys().map(String::as_str)
-    }
-
-    /// Every review, in no particular order of calls.
-    pub fn all(&self) -> impl Iterator<Item = &Review> {
-        self.by_call.values().flatten()
     }
 }
 

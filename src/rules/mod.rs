@@ -50,15 +50,25 @@ const HOLD_EDGE_SLACK_S: f64 = 1.0;
 /// The verdict on one transcribed call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// Whether the greeting rule held (found, in time).
     pub greeting_ok: bool,
+    /// When the greeting was found, in time or not (seconds from the start).
     pub greeting_at_s: Option<f64>,
+    /// Whether a closing was found near the end.
     pub closing_ok: bool,
+    /// Holds found (stretches of silence mid-call).
     pub holds: u32,
+    /// Holds with their request and return.
     pub holds_ok: u32,
+    /// Nine-do phrases the agent said (counted ones).
     pub nine_do_count: u32,
+    /// Nine-don't phrases the agent said (counted ones).
     pub nine_dont_count: u32,
+    /// Forbidden phrases the agent said (counted ones).
     pub forbidden_count: u32,
+    /// 100 less the rubric's deductions, plus the nine-do bonus.
     pub score: f64,
+    /// At least the pass mark and no red line failed.
     pub passed: bool,
     /// Rule ids (`rules::settings::RULE_IDS`): greeting_missing, greeting_late,
     /// closing_missing, hold_etiquette, forbidden_phrase, nine_dont_phrase.
@@ -97,8 +107,11 @@ pub struct Evaluation {
 /// A reviewed call: what the machine said before the reviewers overruled it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reviewed {
+    /// The machine's score.
     pub machine_score: f64,
+    /// Whether the machine passed the call.
     pub machine_passed: bool,
+    /// The rules the machine failed.
     pub machine_failed_rules: Vec<String>,
     /// Each reviewed rule: the machine's verdict and the reviewers'.
     pub rules: Vec<RuleReview>,
@@ -109,11 +122,17 @@ pub struct Reviewed {
 /// One row of the calls table: a call that was scored, or one that failed before scoring.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallResult {
+    /// The call's id.
     pub call_id: String,
+    /// The agent, when known (a manifest row without one still becomes a row).
     pub agent_id: Option<String>,
+    /// When the call began, when known.
     pub started_at: Option<String>,
+    /// The recording, when known.
     pub audio_path: Option<PathBuf>,
+    /// The recording's length, when it was read.
     pub duration_s: Option<f64>,
+    /// The manifest's other columns.
     pub extra: BTreeMap<String, String>,
     /// `Err(reason)` when the call could not be processed.
     pub evaluation: Result<Evaluation, String>,

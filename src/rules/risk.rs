@@ -18,6 +18,7 @@ use crate::transcript::{Segment, VoicePrint};
 /// Whether a call is at risk, and why.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallRisk {
+    /// A risk phrase or a raised voice.
     pub at_risk: bool,
     /// How many risk phrases the customer said.
     pub phrases: u32,
@@ -35,6 +36,7 @@ pub struct RaisedVoice {
     /// How much louder than the start (dB) and how much higher (octaves),
     /// voiced-time weighted over the raised stretch.
     pub louder_db: f32,
+    /// How much higher, in octaves.
     pub higher_octaves: f32,
 }
 

@@ -13,6 +13,7 @@ use super::CallResult;
 /// One agent's day (or, in the report, one agent's whole folder).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scorecard {
+    /// The agent.
     pub agent_id: String,
     /// `YYYY-MM-DD`, or empty when the call's date is unknown (or for an agent's total).
     pub call_date: String,
@@ -22,17 +23,24 @@ pub struct Scorecard {
     pub failed_calls: u32,
     /// Calls that could not be processed (bad audio and the like).
     pub unprocessed_calls: u32,
+    /// Mean score of the scored calls.
     pub mean_score: Option<f64>,
+    /// Lowest score.
     pub min_score: Option<f64>,
     /// Calls with a greeting in place, over the calls whose greeting was
     /// decided (a greeting left open counts in neither).
     pub greeting_rate: Option<f64>,
+    /// Calls with a closing, over the calls whose closing was decided.
     pub closing_rate: Option<f64>,
     /// Holds with both request and return, over all holds; None without holds.
     pub hold_etiquette_rate: Option<f64>,
+    /// Forbidden phrases said per scored call.
     pub forbidden_per_call: Option<f64>,
+    /// Nine-don't phrases said per scored call.
     pub nine_dont_per_call: Option<f64>,
+    /// Nine-do phrases said per scored call.
     pub nine_do_per_call: Option<f64>,
+    /// The lowest-scoring call, to listen to first.
     pub worst_call_id: Option<String>,
     /// Mean seconds to the agent's first words, over the calls where it was measured.
     #[serde(default)]
@@ -109,6 +117,7 @@ impl ScorecardBook {
         }
     }
 
+    /// Counts one call in its agent's (and day's) card; a call without an agent counts in none.
     pub fn add(&mut self, call: &CallResult) {
         let Some(agent) = &call.agent_id else { return };
         let day = if self.per_agent_only {
@@ -159,6 +168,7 @@ impl ScorecardBook {
         }
     }
 
+    /// The cards, by agent then day.
     pub fn finish(self) -> Vec<Scorecard> {
         self.groups
             .into_iter()

@@ -22,13 +22,21 @@ pub enum UnknownSpeaker {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleSettings {
+    /// The greeting must start within this many seconds of the recording's start.
     pub greeting_within_s: f64,
+    /// …and in the agent's first utterance (a greeting after the agent has spoken is late).
     pub greeting_in_first_utterance: bool,
+    /// Closing lines count within this many seconds of the last speech.
     pub closing_within_s: f64,
+    /// A mid-call stretch this long with neither side speaking is a hold.
     pub hold_min_silence_s: f64,
+    /// A hold needs a hold request within this many seconds before it.
     pub hold_request_window_s: f64,
+    /// …and a hold return within this many seconds after it.
     pub hold_return_window_s: f64,
+    /// An utterance ends at a pause this long (seconds).
     pub utterance_gap_s: f64,
+    /// Whether a mono call's unattributed speech counts as the agent's or is not scored.
     pub unknown_speaker: UnknownSpeaker,
 }
 
@@ -51,12 +59,19 @@ impl Default for RuleSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TimingSettings {
+    /// The agent's first words within this many seconds of the recording's start.
     pub first_response_within_s: f64,
+    /// Both sides silent this long, outside a declared hold, is dead air (seconds).
     pub dead_air_min_s: f64,
+    /// The agent speaking over the customer this long is talk-over; shorter is backchannel (嗯, 好的).
     pub talk_over_min_s: f64,
+    /// The agent's pace below this many characters per minute is too slow.
     pub speech_rate_min_cpm: f64,
+    /// …above this many, too fast.
     pub speech_rate_max_cpm: f64,
+    /// Pace is judged only once the agent has spoken this many seconds.
     pub speech_rate_min_speech_s: f64,
+    /// No stretch of a hold may run longer than this without a word from the agent (seconds).
     pub hold_checkin_max_gap_s: f64,
 }
 
@@ -79,6 +94,7 @@ impl Default for TimingSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SpeakerSettings {
+    /// Tell agent from customer on mono calls; off, mono speech stays unknown.
     pub attribute_mono: bool,
     /// A segment whose speaker is less likely than this stays unknown.
     pub min_segment_confidence: f64,
@@ -132,25 +148,45 @@ impl Default for RiskSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Rubric {
+    /// A call passes with at least this score (and no red line failed).
     pub pass_mark: f64,
+    /// Points off when no greeting was found.
     pub greeting_missing: f64,
+    /// Points off when the greeting came late.
     pub greeting_late: f64,
+    /// Points off when no closing was found.
     pub closing_missing: f64,
+    /// Points off per hold without its request or return.
     pub hold_per_bad_hold: f64,
+    /// At most this many points off for holds.
     pub hold_cap: f64,
+    /// Points off per forbidden phrase the agent said.
     pub forbidden_per_hit: f64,
+    /// At most this many points off for forbidden phrases.
     pub forbidden_cap: f64,
+    /// Points off per nine-don't phrase the agent said.
     pub nine_dont_per_hit: f64,
+    /// At most this many points off for nine-don't phrases.
     pub nine_dont_cap: f64,
+    /// Points added per nine-do phrase the agent said.
     pub nine_do_bonus_per_hit: f64,
+    /// At most this many points added for nine-do phrases.
     pub nine_do_bonus_cap: f64,
+    /// Points off when the agent's first words came late.
     pub first_response_late: f64,
+    /// Points off per stretch of dead air.
     pub dead_air_per: f64,
+    /// At most this many points off for dead air.
     pub dead_air_cap: f64,
+    /// Points off per talk-over.
     pub talk_over_per: f64,
+    /// At most this many points off for talk-over.
     pub talk_over_cap: f64,
+    /// Points off when the agent's pace is out of bounds.
     pub speech_rate: f64,
+    /// Points off per hold stretch too long without a check-in.
     pub hold_checkin_per: f64,
+    /// At most this many points off for missed hold check-ins.
     pub hold_checkin_cap: f64,
     /// Only when `[risk] counts_against_agent`: points off a call at risk.
     pub customer_risk: f64,

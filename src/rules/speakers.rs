@@ -67,6 +67,7 @@ pub enum SpeakersFrom {
 }
 
 impl SpeakersFrom {
+    /// The id used in report.json and the report.
     pub fn as_str(self) -> &'static str {
         match self {
             SpeakersFrom::Channels => "channels",
@@ -79,6 +80,7 @@ impl SpeakersFrom {
 /// The attribution of one call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attribution {
+    /// How the speakers were told apart.
     pub from: SpeakersFrom,
     /// How likely the speakers given are right, over the call's mixed speech
     /// (weighted by length): 1 on stereo calls, `None` when not attributed.

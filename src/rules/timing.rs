@@ -30,10 +30,12 @@ pub struct Timing {
     pub first_response_s: Option<f64>,
     /// Stretches of at least `dead_air_min_s` with both sides silent, outside a declared hold.
     pub dead_air_count: Option<u32>,
+    /// The longest of them, in seconds.
     pub longest_dead_air_s: Option<f64>,
     /// The agent starting to speak while the customer is speaking, overlapping at
     /// least `talk_over_min_s` (needs one channel per speaker).
     pub talk_over_count: Option<u32>,
+    /// The longest overlap, in seconds.
     pub longest_talk_over_s: Option<f64>,
     /// Characters the agent says per minute of the agent's speech.
     pub agent_chars_per_min: Option<f64>,

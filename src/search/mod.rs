@@ -23,7 +23,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{DocAddress, DocId, Index, IndexReader, Score, SegmentOrdinal, SegmentReader, TantivyDocument, Term};
 
 pub use index::{call_key, stamp, CallDocuments, DocumentMaker, IndexChange, IndexUpdate, IndexedCalls, SearchError};
-pub use query::{Query, QueryError};
+pub use query::Query;
 
 use crate::store::OutDir;
 use crate::transcript::{Segment, Speaker, Transcript};

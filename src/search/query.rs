@@ -85,16 +85,6 @@ impl Query {
             Query::Or(parts) => parts.iter().all(Query::searches_something),
         }
     }
-
-    /// Every word or phrase searched for, in order (for the clip page's title).
-    pub fn words(&self) -> Vec<&str> {
-        match self {
-            Query::Words(w) => vec![w.as_str()],
-            Query::And(parts) | Query::Or(parts) => parts.iter().flat_map(Query::words).collect(),
-            Query::Not(_) => Vec::new(),
-            Query::Near(a, b, _) => a.words().into_iter().chain(b.words()).collect(),
-        }
-    }
 }
 
 fn describe(token: &Token) -> String {

@@ -60,6 +60,7 @@ fn read_folder(dir: &Path) -> anyhow::Result<(Vec<OsString>, Vec<PathBuf>)> {
 }
 
 impl TranscriptArchive {
+    /// Lists the transcripts of `out` (an empty archive when there are none).
     pub fn open(out: &OutDir) -> anyhow::Result<Self> {
         let root = out.transcripts_dir();
         if !root.exists() {
@@ -110,6 +111,7 @@ impl TranscriptArchive {
         self.owner.len()
     }
 
+    /// No transcripts at all.
     pub fn is_empty(&self) -> bool {
         self.owner.is_empty()
     }

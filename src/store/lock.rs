@@ -22,12 +22,25 @@ pub enum LockMode {
     Shared,
 }
 
+/// Why the output folder could not be locked.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
+    /// Another callqa holds it (a second night's run, or `score` while workers write).
     #[error("{folder} is in use by another callqa ({holder}); it stays locked until that process ends (a killed process leaves no lock behind)")]
-    Held { folder: PathBuf, holder: String },
+    Held {
+        /// The output folder.
+        folder: PathBuf,
+        /// Who holds the lock (host, process, since when).
+        holder: String,
+    },
+    /// The lock file could not be made.
     #[error("cannot write to the output folder {folder}: {source}")]
-    Unwritable { folder: PathBuf, source: std::io::Error },
+    Unwritable {
+        /// The output folder.
+        folder: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
 }
 
 /// Held until dropped (or the process ends, however it ends).

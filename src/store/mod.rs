@@ -130,6 +130,7 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
+    /// A temp file beside `path` (its folder made if need be).
     pub fn create(path: &Path) -> std::io::Result<Self> {
         let dir = path
             .parent()
@@ -149,10 +150,12 @@ impl AtomicFile {
         })
     }
 
+    /// The temp file, to write to.
     pub fn file(&mut self) -> &mut std::fs::File {
         self.tmp.as_file_mut()
     }
 
+    /// Syncs the file, gives it callqa's mode and renames it over the path.
     pub fn commit(self) -> std::io::Result<()> {
         self.tmp.as_file().sync_all()?;
         #[cfg(unix)]

@@ -27,10 +27,12 @@ pub struct OutDir {
 pub const UNDATED: &str = "undated";
 
 impl OutDir {
+    /// The output folder at `root` (nothing is made until written to).
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
     }
 
+    /// The folder itself.
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -77,10 +79,12 @@ impl OutDir {
         self.root.join("failures")
     }
 
+    /// The failure file of a call (or of an input entry, by its location).
     pub fn failure(&self, key: &str) -> PathBuf {
         self.failures_dir().join(Transcript::file_name(key))
     }
 
+    /// calls.parquet: one row per call.
     pub fn calls_table(&self) -> PathBuf {
         self.root.join("calls.parquet")
     }
@@ -91,18 +95,22 @@ impl OutDir {
         self.failures_dir().join("input")
     }
 
+    /// hits.parquet: one row per phrase found.
     pub fn hits_table(&self) -> PathBuf {
         self.root.join("hits.parquet")
     }
 
+    /// scorecards.parquet: one row per agent and day.
     pub fn scorecards_table(&self) -> PathBuf {
         self.root.join("scorecards.parquet")
     }
 
+    /// The scorecards as JSON, for scripts without Parquet.
     pub fn scorecards_json(&self) -> PathBuf {
         self.root.join("scorecards.json")
     }
 
+    /// report.md, the report to read.
     pub fn report(&self) -> PathBuf {
         self.root.join("report.md")
     }
@@ -123,12 +131,12 @@ impl OutDir {
         self.root.join("failures.json")
     }
 
-    /// The search index over the transcripts (`search`), kept by `score`.
     /// QA staff's reviews (`callqa review import`), read by `score`.
     pub fn reviews_table(&self) -> PathBuf {
         self.root.join("reviews.parquet")
     }
 
+    /// The search index over the transcripts (`search`), kept by `score`.
     pub fn search_index(&self) -> PathBuf {
         self.root.join("search-index")
     }

@@ -193,6 +193,7 @@ pub const CALLS_SCHEMA: &[(&str, &str)] = &{
     schema
 };
 
+/// hits.parquet's columns and types, in order: the contract BI tools read.
 pub const HITS_SCHEMA: &[(&str, &str)] = &[
     ("call_id", "str"),
     ("agent_id", "str"),
@@ -212,6 +213,7 @@ pub const HITS_SCHEMA: &[(&str, &str)] = &[
     ("context", "str"),
 ];
 
+/// scorecards.parquet's columns and types, in order.
 pub const SCORECARDS_SCHEMA: &[(&str, &str)] = &[
     ("agent_id", "str"),
     ("call_date", "date"),
@@ -238,9 +240,13 @@ pub const SCORECARDS_SCHEMA: &[(&str, &str)] = &[
 
 /// A hit with the identity of its call.
 pub struct HitRow<'a> {
+    /// The call's id.
     pub call_id: &'a str,
+    /// The call's agent.
     pub agent_id: &'a str,
+    /// The call's day (`YYYY-MM-DD`), when known.
     pub call_date: Option<&'a str>,
+    /// The hit, with its verdict.
     pub hit: &'a Hit,
 }
 
@@ -260,6 +266,7 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
+    /// A writer whose tables appear only at [`TableWriter::finish`].
     pub fn create(out: &OutDir) -> anyhow::Result<Self> {
         use anyhow::Context;
         let path = out.hits_table();
@@ -430,19 +437,30 @@ fn read_time_ranges(text: &str) -> Option<Vec<(f64, f64)>> {
 /// One row of hits.parquet, read back.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct HitRecord {
+    /// The call's id.
     pub call_id: String,
+    /// The call's agent.
     pub agent_id: String,
+    /// The phrase's category.
     pub category: String,
+    /// The phrase's id in the pack.
     pub phrase_id: String,
+    /// The phrase as the pack writes it.
     pub phrase: String,
+    /// What was said, as transcribed.
     pub matched_text: String,
+    /// Who said it.
     pub speaker: Speaker,
+    /// Seconds from the recording's start.
     pub start_s: f64,
+    /// Seconds from the recording's start where the phrase ends.
     pub end_s: f64,
+    /// How it was found.
     #[serde(rename = "match")]
     pub kind: MatchKind,
     /// The audio check's score, for verified and uncertain hits.
     pub score: Option<f64>,
+    /// The sentence around it (redacted unless scored with `--show-pii`).
     pub context: String,
     /// Whether it counted, under which rule, why not: as the rules decided.
     #[serde(flatten)]
@@ -567,20 +585,26 @@ fn hits_of_frame(
 /// What readers of calls.parquet need to know of a call.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallRecord {
+    /// The call's agent.
     pub agent_id: String,
     /// `YYYY-MM-DD`, when the call's start is known.
     pub call_date: Option<String>,
     /// None for a call that could not be scored.
     pub score: Option<f64>,
+    /// The recording, as `run` saw it.
     pub audio_path: Option<PathBuf>,
     /// When customers' personal data was said (`personal_data_s`): None when
     /// it was not looked for (scored with `--show-pii`, or by an older callqa).
     pub personal_data_s: Option<Vec<(f64, f64)>>,
+    /// When the call began, when known.
     pub started_at: Option<String>,
+    /// The recording's length, when it was read.
     pub duration_s: Option<f64>,
     /// None for a call that could not be scored.
     pub passed: Option<bool>,
+    /// The rules the call failed (the reviewers' where they overruled).
     pub failed_rules: Vec<String>,
+    /// The rules the audio left undecided: neither passed nor failed.
     pub uncertain_rules: Vec<String>,
     /// Rules whose verdict a reviewer changed (`failed_rules` is then theirs).
     pub overturned_rules: Vec<String>,

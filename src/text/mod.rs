@@ -54,8 +54,11 @@ impl Default for NormalizeOptions {
 /// Normalised text plus, per character, the index of the original character it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Normalized {
+    /// The normalised text.
     pub text: String,
+    /// Its characters (indexable; the matchers work on these).
     pub chars: Vec<char>,
+    /// For each of them, the index of the original character it came from.
     pub origin: Vec<usize>,
 }
 

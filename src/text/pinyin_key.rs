@@ -23,6 +23,7 @@ pub enum SyllableDistance {
     Homophone,
     /// Initial or rhyme in common (shao/shou, dian/ding, jiang/rang).
     Near,
+    /// Nothing in common.
     Different,
 }
 
@@ -71,6 +72,7 @@ fn compute_syllable(c: char) -> Option<Syllable> {
     Some(Syllable { initial, final_ })
 }
 
+/// How alike two characters sound (the first reading of each).
 pub fn syllable_distance(a: char, b: char) -> SyllableDistance {
     if a == b {
         return SyllableDistance::Same;

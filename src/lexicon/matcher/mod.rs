@@ -81,6 +81,7 @@ struct TolerantPiece {
     offset: usize,
 }
 
+/// A pack's phrases, ready to be found in transcripts: exact (Aho-Corasick over the normalised variants), tolerant (by sound) and near (for the audio check).
 pub struct Matcher {
     pack: Pack,
     literals: Vec<Variant>,
@@ -154,6 +155,7 @@ impl Found {
 }
 
 impl Matcher {
+    /// A matcher for `pack` (keeps a copy of it).
     pub fn new(pack: &Pack) -> Matcher {
         let mut literals = Vec::new();
         let mut slotted = Vec::new();
@@ -250,6 +252,7 @@ impl Matcher {
         }
     }
 
+    /// The pack it matches.
     pub fn pack(&self) -> &Pack {
         &self.pack
     }
