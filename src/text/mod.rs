@@ -23,13 +23,13 @@ use serde::{Deserialize, Serialize};
 pub use pinyin_key::{syllable_distance, syllable_of, SyllableDistance};
 
 /// The Chinese characters callqa keeps tables for (CJK Unified Ideographs
-/// and Extension A): every character whisper writes for Mandarin.
-const CJK_FIRST: u32 = 0x3400;
-const CJK_LAST: u32 = 0x9FFF;
+/// and Extension A): every character whisper writes for Mandarin. The one
+/// range every stage uses (the matcher's sound table is indexed by it).
+pub const HAN: std::ops::RangeInclusive<u32> = 0x3400..=0x9FFF;
 
-/// Whether `c` is a Chinese character (see [`CJK_FIRST`]).
+/// Whether `c` is a Chinese character (see [`HAN`]).
 pub fn is_han(c: char) -> bool {
-    (CJK_FIRST..=CJK_LAST).contains(&(c as u32))
+    HAN.contains(&(c as u32))
 }
 
 /// Traditional → simplified for display text (phrase-aware, may change length).
@@ -112,27 +112,22 @@ fn half_width(c: char) -> char {
 pub fn simplified_char(c: char) -> char {
     static TABLE: OnceLock<Vec<char>> = OnceLock::new();
     let code = c as u32;
-    if !(CJK_FIRST..=CJK_LAST).contains(&code) {
+    if !HAN.contains(&code) {
         return c;
     }
     let table = TABLE.get_or_init(|| {
-        let all: String = (CJK_FIRST..=CJK_LAST)
-            .filter_map(char::from_u32)
-            .map(|c| format!("{c}\n"))
-            .collect();
+        let all: String = HAN.filter_map(char::from_u32).map(|c| format!("{c}\n")).collect();
         let converted = zhconv::zhconv(&all, zhconv::Variant::ZhHans);
-        let mut table: Vec<char> = (CJK_FIRST..=CJK_LAST)
-            .map(|c| char::from_u32(c).unwrap_or(' '))
-            .collect();
+        let mut table: Vec<char> = HAN.map(|c| char::from_u32(c).unwrap_or(' ')).collect();
         for (original, line) in all.lines().zip(converted.lines()) {
             let mut simple = line.chars();
             if let (Some(s), None, Some(o)) = (simple.next(), simple.next(), original.chars().next()) {
-                table[(o as u32 - CJK_FIRST) as usize] = s;
+                table[(o as u32 - HAN.start()) as usize] = s;
             }
         }
         table
     });
-    table[(code - CJK_FIRST) as usize]
+    table[(code - HAN.start()) as usize]
 }
 
 /// Chinese numerals; with the ASCII digits, what a `{num}` slot accepts, so

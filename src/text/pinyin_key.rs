@@ -32,22 +32,21 @@ const INITIALS: &[&str] = &[
     "w",
 ];
 
-use super::{CJK_FIRST, CJK_LAST};
+use super::HAN;
 
 /// The fuzzy syllable of a character, or None for non-Chinese characters.
 /// Table lookup: matching asks this for every character of every call.
 pub fn syllable_of(c: char) -> Option<Syllable> {
     static TABLE: std::sync::OnceLock<Vec<Option<Syllable>>> = std::sync::OnceLock::new();
     let code = c as u32;
-    if !(CJK_FIRST..=CJK_LAST).contains(&code) {
+    if !HAN.contains(&code) {
         return compute_syllable(c);
     }
     let table = TABLE.get_or_init(|| {
-        (CJK_FIRST..=CJK_LAST)
-            .map(|code| char::from_u32(code).and_then(compute_syllable))
+        HAN.map(|code| char::from_u32(code).and_then(compute_syllable))
             .collect()
     });
-    table[(code - CJK_FIRST) as usize]
+    table[(code - HAN.start()) as usize]
 }
 
 fn compute_syllable(c: char) -> Option<Syllable> {

@@ -103,8 +103,6 @@ pub struct Matcher {
 }
 
 const NO_SOUND: u16 = u16::MAX;
-const CJK_FIRST: u32 = 0x3400;
-const CJK_LAST: u32 = 0x9FFF;
 
 /// One speaker's speech as one normalised string, with the way back to segments.
 struct Stream<'a> {
@@ -223,7 +221,7 @@ impl Matcher {
         }
         let tolerant =
             (!pieces_bytes.is_empty()).then(|| AhoCorasick::new(&pieces_bytes).expect("sound automaton builds"));
-        let cjk_sound_ids = (CJK_FIRST..=CJK_LAST)
+        let cjk_sound_ids = crate::text::HAN
             .map(|code| {
                 char::from_u32(code)
                     .and_then(|c| sound_ids.get(&sound_key(c)).copied())
@@ -487,8 +485,8 @@ impl Matcher {
                 let code = c as u32;
                 let id = if c == BREAK {
                     0
-                } else if (CJK_FIRST..=CJK_LAST).contains(&code) {
-                    self.cjk_sound_ids[(code - CJK_FIRST) as usize]
+                } else if crate::text::HAN.contains(&code) {
+                    self.cjk_sound_ids[(code - crate::text::HAN.start()) as usize]
                 } else {
                     self.sound_ids.get(&sound_key(c)).copied().unwrap_or(NO_SOUND)
                 };
