@@ -16,12 +16,14 @@ cd "$(dirname "$0")/.."
 # 2-core machine). Set here, before setup.sh builds the binary, so that build
 # is the one the tests use.
 cargo fmt --check
-RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)" || {
-  echo "test: clippy-driver not found (rustup component add clippy)" >&2
-  exit 1
-}
-export RUSTC_WORKSPACE_WRAPPER
-export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+if clippy_driver="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"; then
+  export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
+  export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+else
+  echo "################################################################" >&2
+  echo "test: clippy-driver not found (rustup component add clippy): lints NOT checked" >&2
+  echo "################################################################" >&2
+fi
 
 scripts/setup.sh
 
