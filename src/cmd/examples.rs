@@ -18,7 +18,7 @@ use crate::report::{
     clip_file_name, cut_clips, examples_page, mm_ss, said_of, select_examples, why_not_counted, Example, ExampleFilter,
     ExampleRow, ExamplesPage, Moment,
 };
-use crate::store::{read_calls, read_hits, write_atomic, CallRecord, OutDir};
+use crate::store::{write_atomic, CallRecord, OutDir, ScoredTables};
 
 pub fn run(args: ExamplesArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let out = OutDir::new(&args.out);
@@ -39,11 +39,10 @@ pub fn run(args: ExamplesArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
         kind: args.match_kind.map(Into::into),
         limit: args.limit,
     };
-    let calls = read_calls(&out)?;
+    let tables = ScoredTables::open(&out)?;
+    let calls = tables.calls()?;
     let unknown = CallRecord::default();
-    let hits = read_hits(&out, |hit| {
-        filter.keeps(hit, calls.get(&hit.call_id).unwrap_or(&unknown))
-    })?;
+    let hits = tables.hits(|hit| filter.keeps(hit, calls.get(&hit.call_id).unwrap_or(&unknown)))?;
     let examples = select_examples(hits, &calls, &filter);
     let (clips, failed) = match &args.clips {
         Some(dir) => {

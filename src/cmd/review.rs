@@ -22,8 +22,8 @@ use crate::rules::settings::RULE_IDS;
 use crate::rules::speakers_as_told;
 use crate::scoring::score_archive;
 use crate::store::{
-    create_dir_all, find_transcript, lock_folder, read_calls, read_hits, write_atomic, CallRecord, HitRecord, LockMode,
-    OutDir, TranscriptArchive,
+    create_dir_all, find_transcript, lock_folder, read_calls, write_atomic, CallRecord, HitRecord, LockMode, OutDir,
+    ScoredTables, TranscriptArchive,
 };
 
 pub fn import(args: ReviewImportArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
@@ -90,7 +90,8 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
         pack.privacy.redact = false;
     }
     let out = OutDir::new(&args.out);
-    let calls = read_calls(&out)?;
+    let tables = ScoredTables::open(&out)?;
+    let calls = tables.calls()?;
     let spec = SampleSpec {
         n: args.n,
         per_agent: args.per_agent,
@@ -103,7 +104,7 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
     }
     let wanted: HashSet<&str> = picked.iter().map(String::as_str).collect();
     let mut hits: HashMap<String, Vec<HitRecord>> = HashMap::new();
-    for hit in read_hits(&out, |h| wanted.contains(h.call_id.as_str()))? {
+    for hit in tables.hits(|h| wanted.contains(h.call_id.as_str()))? {
         hits.entry(hit.call_id.clone()).or_default().push(hit);
     }
     let dir = args

@@ -26,7 +26,7 @@ pub use lock::{lock_folder, FolderLock, LockError, LockMode};
 pub use out_dir::{OutDir, UNDATED};
 pub(crate) use tables::read_columns;
 pub use tables::{
-    extra_column_name, read_calls, read_hits, read_scores, CallRecord, HitRecord, HitRow, TableWriter, CALLS_SCHEMA,
+    extra_column_name, read_calls, read_scores, CallRecord, HitRecord, HitRow, ScoredTables, TableWriter, CALLS_SCHEMA,
     HITS_SCHEMA, SCORECARDS_SCHEMA,
 };
 

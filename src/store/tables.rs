@@ -256,6 +256,9 @@ pub struct HitRow<'a> {
 /// full disk or an error midway leaves the old tables as they were.
 pub struct TableWriter {
     out: OutDir,
+    /// Stamped in each of the three tables (Parquet key-value metadata), so
+    /// a reader can tell tables of one scoring from a mix (see [`ScoredTables`]).
+    generation: String,
     hits_file: super::AtomicFile,
     hits: BatchedWriter<std::fs::File>,
     /// calls.parquet gains a column per manifest column, known only once every
@@ -276,8 +279,10 @@ impl TableWriter {
             .try_clone()
             .with_context(|| format!("writing {}", path.display()))?;
         let schema = hits_frame(&[])?.schema().clone();
+        let generation = new_generation();
         let hits = ParquetWriter::new(handle)
             .with_compression(ParquetCompression::Lz4Raw)
+            .with_key_value_metadata(Some(generation_metadata(&generation)))
             .batched(&schema)?;
         let calls_batches = tempfile::Builder::new()
             .prefix(".calls-batches.")
@@ -285,6 +290,7 @@ impl TableWriter {
             .with_context(|| format!("writing in {}", out.root().display()))?;
         Ok(Self {
             out: out.clone(),
+            generation,
             hits_file,
             hits,
             calls_batches,
@@ -356,6 +362,7 @@ impl TableWriter {
         let schema = align(calls_frame(&[])?)?.schema().clone();
         let mut calls = ParquetWriter::new(calls_file.file().try_clone().with_context(context)?)
             .with_compression(ParquetCompression::Lz4Raw)
+            .with_key_value_metadata(Some(generation_metadata(&self.generation)))
             .batched(&schema)?;
         for batch in 0..self.calls_batch_count {
             let path = self.calls_batches.path().join(format!("{batch:08}.parquet"));
@@ -372,18 +379,130 @@ impl TableWriter {
             super::AtomicFile::create(&cards_path).with_context(|| format!("writing {}", cards_path.display()))?;
         ParquetWriter::new(cards_file.file())
             .with_compression(ParquetCompression::Lz4Raw)
+            .with_key_value_metadata(Some(generation_metadata(&self.generation)))
             .finish(&mut scorecards_frame(cards)?)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("writing {}", cards_path.display()))?;
 
-        for (file, path) in [
+        // on disk first, then the three renames back to back: a reader finds
+        // the tables mixed for microseconds, not for the time of an fsync
+        let mut files = [
             (self.hits_file, hits_path),
             (calls_file, calls_path),
             (cards_file, cards_path),
-        ] {
+        ];
+        for (file, path) in &mut files {
+            file.file()
+                .sync_all()
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+        for (file, path) in files {
             file.commit().with_context(|| format!("writing {}", path.display()))?;
         }
         Ok(())
+    }
+}
+
+/// The key of the scoring's stamp in the tables' Parquet metadata.
+const GENERATION_KEY: &str = "callqa.generation";
+
+/// A stamp no other scoring of the folder has: the time to the nanosecond
+/// and the process.
+fn new_generation() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}-{:x}", std::process::id())
+}
+
+fn generation_metadata(generation: &str) -> polars::io::parquet::write::KeyValueMetadata {
+    polars::io::parquet::write::KeyValueMetadata::from_static(vec![(
+        GENERATION_KEY.to_string(),
+        generation.to_string(),
+    )])
+}
+
+/// The scoring stamp of an open table; None for tables of a callqa before stamps.
+fn generation_of(path: &std::path::Path, file: &std::fs::File) -> anyhow::Result<Option<String>> {
+    use anyhow::Context;
+    let context = || format!("reading {}", path.display());
+    let mut reader = ParquetReader::new(file.try_clone().with_context(context)?);
+    let metadata = reader
+        .get_metadata()
+        .map_err(anyhow::Error::from)
+        .with_context(context)?;
+    Ok(metadata.key_value_metadata().as_ref().and_then(|pairs| {
+        pairs
+            .iter()
+            .find(|pair| pair.key == GENERATION_KEY)
+            .and_then(|pair| pair.value.clone())
+    }))
+}
+
+fn open_table(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    use anyhow::Context;
+    std::fs::File::open(path)
+        .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))
+}
+
+/// How long a reader waits for `score` to finish putting its tables in place.
+const MIXED_TABLES_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// calls.parquet and hits.parquet of one scoring, open together. `score`
+/// renames its three tables one after the other, so a reader that opened
+/// calls.parquet, then hits.parquet, could pair new hits with old calls; the
+/// tables carry their scoring's stamp, and these two are open only once both
+/// bear the same one (an open file stays what it was when a new one is
+/// renamed over its name).
+pub struct ScoredTables {
+    out: OutDir,
+    calls: std::fs::File,
+    hits: std::fs::File,
+}
+
+impl ScoredTables {
+    /// Opens both tables of the folder's latest scoring. While `score` is
+    /// putting new tables in place, waits for it (a few seconds at most);
+    /// tables still of two scorings after that (a `score` killed between its
+    /// renames) are an error that says to score again.
+    pub fn open(out: &OutDir) -> anyhow::Result<Self> {
+        Self::open_within(out, MIXED_TABLES_WAIT)
+    }
+
+    fn open_within(out: &OutDir, wait: std::time::Duration) -> anyhow::Result<Self> {
+        let started = std::time::Instant::now();
+        loop {
+            let (calls_path, hits_path) = (out.calls_table(), out.hits_table());
+            let calls = open_table(&calls_path)?;
+            let hits = open_table(&hits_path)?;
+            if generation_of(&calls_path, &calls)? == generation_of(&hits_path, &hits)? {
+                return Ok(Self {
+                    out: out.clone(),
+                    calls,
+                    hits,
+                });
+            }
+            if started.elapsed() >= wait {
+                anyhow::bail!(
+                    "{} and {} are of two different scorings (a `callqa score` stopped while \
+                     putting them in place?): run `callqa score --out {}` to write them again",
+                    calls_path.display(),
+                    hits_path.display(),
+                    out.root().display()
+                );
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// call_id → what calls.parquet says of the call.
+    pub fn calls(&self) -> anyhow::Result<std::collections::HashMap<String, CallRecord>> {
+        calls_of_file(&self.out.calls_table(), &self.calls)
+    }
+
+    /// The hits that `keep` keeps, in table order (see [`read_hits_in_slices`]).
+    pub fn hits(&self, keep: impl FnMut(&HitRecord) -> bool) -> anyhow::Result<Vec<HitRecord>> {
+        read_hits_in_slices(&self.out, &self.hits, 65_536, keep)
     }
 }
 
@@ -483,37 +602,30 @@ pub(crate) fn read_columns(path: &std::path::Path, columns: Option<&[&str]>) -> 
         .with_context(|| format!("reading {}", path.display()))
 }
 
-/// The hits of hits.parquet that `keep` keeps, in table order. The table is
-/// decoded a slice of rows at a time (its row groups are the batches
-/// `score` wrote), so a large table costs the memory of what is kept and of
-/// one slice, never of the whole table.
-pub fn read_hits(out: &OutDir, keep: impl FnMut(&HitRecord) -> bool) -> anyhow::Result<Vec<HitRecord>> {
-    read_hits_in_slices(out, 65_536, keep)
-}
-
+/// The hits of an open hits.parquet that `keep` keeps, in table order. The
+/// table is decoded a slice of rows at a time (its row groups are the
+/// batches `score` wrote), so a large table costs the memory of what is kept
+/// and of one slice, never of the whole table.
 fn read_hits_in_slices(
     out: &OutDir,
+    file: &std::fs::File,
     slice_rows: usize,
     mut keep: impl FnMut(&HitRecord) -> bool,
 ) -> anyhow::Result<Vec<HitRecord>> {
     use anyhow::Context;
     let path = out.hits_table();
+    let context = || format!("reading {}", path.display());
     let open = || -> anyhow::Result<ParquetReader<std::fs::File>> {
-        let file = std::fs::File::open(&path)
-            .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))?;
-        Ok(ParquetReader::new(file))
+        Ok(ParquetReader::new(file.try_clone().with_context(context)?))
     };
-    let rows = open()?
-        .num_rows()
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("reading {}", path.display()))?;
+    let rows = open()?.num_rows().map_err(anyhow::Error::from).with_context(context)?;
     let mut kept = Vec::new();
     for offset in (0..rows.max(1)).step_by(slice_rows) {
         let frame = open()?
             .with_slice(Some((offset, slice_rows)))
             .finish()
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("reading {}", path.display()))?;
+            .with_context(context)?;
         hits_of_frame(out, &frame, &mut keep, &mut kept)?;
     }
     Ok(kept)
@@ -621,9 +733,25 @@ pub fn read_scores(out: &OutDir) -> anyhow::Result<std::collections::HashMap<Str
         .collect())
 }
 
-/// call_id → what calls.parquet says of the call.
+/// call_id → what calls.parquet says of the call (for readers of calls
+/// alone; with hits, [`ScoredTables`]).
 pub fn read_calls(out: &OutDir) -> anyhow::Result<std::collections::HashMap<String, CallRecord>> {
-    let frame = read_frame(&out.calls_table())?;
+    let path = out.calls_table();
+    calls_of_file(&path, &open_table(&path)?)
+}
+
+fn calls_of_file(
+    path: &std::path::Path,
+    file: &std::fs::File,
+) -> anyhow::Result<std::collections::HashMap<String, CallRecord>> {
+    use anyhow::Context;
+    let frame = ParquetReader::new(
+        file.try_clone()
+            .with_context(|| format!("reading {}", path.display()))?,
+    )
+    .finish()
+    .map_err(anyhow::Error::from)
+    .with_context(|| format!("reading {}", path.display()))?;
     let ids = frame.column("call_id")?.str()?;
     let agents = frame.column("agent_id")?.str()?;
     let started = frame.column("started_at")?.str()?;
@@ -917,8 +1045,9 @@ mod tests {
             writer.write_batch(&[], &rows).unwrap();
         }
         writer.finish(&[]).unwrap();
+        let file = open_table(&out.hits_table()).unwrap();
         for slice_rows in [1, 3, 4, 100] {
-            let all = read_hits_in_slices(&out, slice_rows, |_| true).unwrap();
+            let all = read_hits_in_slices(&out, &file, slice_rows, |_| true).unwrap();
             let ids: Vec<&str> = all.iter().map(|h| h.phrase_id.as_str()).collect();
             assert_eq!(
                 ids,
@@ -927,8 +1056,84 @@ mod tests {
             );
             assert_eq!(all[5].verdict.not_counted, Some(NotCounted::CustomersWords));
             assert_eq!(all[6].context, "第6句");
-            let counted = read_hits_in_slices(&out, slice_rows, |h| h.verdict.counted).unwrap();
+            let counted = read_hits_in_slices(&out, &file, slice_rows, |h| h.verdict.counted).unwrap();
             assert_eq!(counted.len(), 4);
         }
+    }
+
+    /// Tables of one scoring of `out`: one call `c1` and one hit of it, the
+    /// hit's context saying which scoring it came from.
+    fn score_tables(out: &OutDir, scoring: &str) {
+        let call = CallResult {
+            call_id: "c1".into(),
+            agent_id: Some("A1".into()),
+            started_at: None,
+            audio_path: Some(format!("{scoring}.wav").into()),
+            duration_s: None,
+            extra: Default::default(),
+            evaluation: Err("not scored".into()),
+            personal_data_s: None,
+        };
+        let hit = Hit {
+            category: "forbidden".into(),
+            role: crate::lexicon::Role::Forbidden,
+            phrase_id: "f.1".into(),
+            phrase: "不知道".into(),
+            matched_text: "不知道".into(),
+            speaker: Speaker::Agent,
+            start_s: 1.0,
+            end_s: 2.0,
+            kind: MatchKind::Exact,
+            score: None,
+            context: scoring.into(),
+            verdict: HitVerdict::counted("forbidden_phrase"),
+        };
+        let row = HitRow {
+            call_id: "c1",
+            agent_id: "A1",
+            call_date: None,
+            hit: &hit,
+        };
+        let mut writer = TableWriter::create(out).unwrap();
+        writer.write_batch(&[call], &[row]).unwrap();
+        writer.finish(&[]).unwrap();
+    }
+
+    #[test]
+    fn readers_pair_calls_and_hits_of_one_scoring() {
+        let (old, new) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (old, new) = (OutDir::new(old.path()), OutDir::new(new.path()));
+        score_tables(&old, "old");
+        score_tables(&new, "new");
+        let read = |out: &OutDir| -> (String, String) {
+            let tables = ScoredTables::open_within(out, std::time::Duration::ZERO).unwrap();
+            let calls = tables.calls().unwrap();
+            let hits = tables.hits(|_| true).unwrap();
+            let wav = calls["c1"].audio_path.clone().unwrap();
+            (wav.display().to_string(), hits[0].context.clone())
+        };
+        assert_eq!(read(&old), ("old.wav".to_string(), "old".to_string()));
+
+        // `score` caught between its renames: new hits beside old calls
+        std::fs::copy(new.hits_table(), old.hits_table()).unwrap();
+        let err = ScoredTables::open_within(&old, std::time::Duration::ZERO)
+            .err()
+            .expect("a mix of two scorings is refused");
+        assert!(format!("{err:#}").contains("callqa score --out"), "{err:#}");
+
+        // a reader that opens the mix waits for the scoring to finish putting
+        // its tables in place, then reads the new calls with the new hits
+        let (finish_from, finish_to) = (new.calls_table(), old.calls_table());
+        let scoring = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            std::fs::copy(&finish_from, finish_to.with_extension("tmp")).unwrap();
+            std::fs::rename(finish_to.with_extension("tmp"), &finish_to).unwrap();
+        });
+        let tables = ScoredTables::open_within(&old, std::time::Duration::from_secs(10)).unwrap();
+        scoring.join().unwrap();
+        let calls = tables.calls().unwrap();
+        let hits = tables.hits(|_| true).unwrap();
+        assert_eq!(calls["c1"].audio_path.as_deref(), Some(std::path::Path::new("new.wav")));
+        assert_eq!(hits[0].context, "new");
     }
 }
