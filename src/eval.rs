@@ -105,7 +105,7 @@ impl PhraseScore {
         score
     }
 
-    /// Found and said over said (1 when nothing was said).
+    /// Occurrences found and said, over those said (0 when nothing was said).
     pub fn recall(&self) -> f64 {
         self.matched as f64 / self.said.max(1) as f64
     }

@@ -155,7 +155,7 @@ pub struct Category {
 /// A validated pack.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pack {
-    /// The pack's `[pack] name`.
+    /// The pack's `name` (the top of pack.toml).
     pub name: String,
     /// Where it came from, for messages.
     pub source: PathBuf,
