@@ -437,7 +437,7 @@ pub struct ReviewSampleArgs {
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
     /// Where the page (index.html) and the calls' audio go.
-    /// Default: <out>/review/seed-<S>.
+    /// Default: the output folder's review/seed-S.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
     /// Where the recordings are now, for the page's audio.

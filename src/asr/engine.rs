@@ -205,7 +205,7 @@ impl Engine {
     /// Transcribes one speaker track. Chunks are decoded in parallel on the
     /// current rayon pool; segments come back in time order. With a
     /// `proposer`, the phrases it finds nearly said in a chunk are checked
-    /// against that chunk's audio ([`super::verify`]) and the checks kept on
+    /// against that chunk's audio (`asr::verify`) and the checks kept on
     /// the segments.
     pub fn transcribe(
         &self,

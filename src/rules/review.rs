@@ -17,7 +17,7 @@ pub(super) fn score_of(deductions: &std::collections::BTreeMap<String, f64>, bon
     (100.0 - deductions.values().sum::<f64>() + bonus).clamp(0.0, 100.0)
 }
 
-/// Applies a call's reviews (oldest first, as [`crate::review::ReviewBook`]
+/// Applies a call's reviews (oldest first, as `review::ReviewBook`
 /// gives them) to its verdict and its hits. Reviews of rules the rubric does
 /// not know are left out (the pack changed since).
 pub fn apply_reviews(evaluation: &mut Evaluation, hits: &mut [Hit], reviews: &[Review], rubric: &Rubric) {

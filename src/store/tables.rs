@@ -500,7 +500,8 @@ impl ScoredTables {
         calls_of_file(&self.out.calls_table(), &self.calls)
     }
 
-    /// The hits that `keep` keeps, in table order (see [`read_hits_in_slices`]).
+    /// The hits that `keep` keeps, in table order, decoded a slice of rows at
+    /// a time: a large table costs the memory of what is kept and of one slice.
     pub fn hits(&self, keep: impl FnMut(&HitRecord) -> bool) -> anyhow::Result<Vec<HitRecord>> {
         read_hits_in_slices(&self.out, &self.hits, 65_536, keep)
     }
