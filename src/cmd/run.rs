@@ -228,7 +228,6 @@ fn worker_plan(args: &RunArgs, console: Console) -> (usize, DecodeSettings) {
         console.say(msg!(console.messages, "run-jobs-capped", jobs = jobs, cores = cores));
     }
     let jobs = jobs.min(cores);
-    // Thread budget: workers × whisper threads per chunk never exceeds the cores.
     let settings = DecodeSettings {
         threads_per_chunk: (cores / jobs).max(1),
         dtw_token_times: args.dtw_timing,

@@ -425,12 +425,11 @@ fn generation_metadata(generation: &str) -> polars::io::parquet::write::KeyValue
 /// The scoring stamp of an open table; None for tables of a callqa before stamps.
 fn generation_of(path: &std::path::Path, file: &std::fs::File) -> anyhow::Result<Option<String>> {
     use anyhow::Context;
-    let context = || format!("reading {}", path.display());
-    let mut reader = ParquetReader::new(file.try_clone().with_context(context)?);
+    let mut reader = reader_of(path, file)?;
     let metadata = reader
         .get_metadata()
         .map_err(anyhow::Error::from)
-        .with_context(context)?;
+        .with_context(|| format!("reading {}", path.display()))?;
     Ok(metadata.key_value_metadata().as_ref().and_then(|pairs| {
         pairs
             .iter()
@@ -443,6 +442,26 @@ fn open_table(path: &std::path::Path) -> anyhow::Result<std::fs::File> {
     use anyhow::Context;
     std::fs::File::open(path)
         .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))
+}
+
+/// A Parquet reader of an open table (each read gets its own handle on the
+/// same file, so every read sees the table that was opened).
+fn reader_of(path: &std::path::Path, file: &std::fs::File) -> anyhow::Result<ParquetReader<std::fs::File>> {
+    use anyhow::Context;
+    let handle = file
+        .try_clone()
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(ParquetReader::new(handle))
+}
+
+/// An open table, whole or only `columns`.
+fn frame_of(path: &std::path::Path, file: &std::fs::File, columns: Option<&[&str]>) -> anyhow::Result<DataFrame> {
+    use anyhow::Context;
+    reader_of(path, file)?
+        .with_columns(columns.map(|names| names.iter().map(|n| n.to_string()).collect()))
+        .finish()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading {}", path.display()))
 }
 
 /// How long a reader waits for `score` to finish putting its tables in place.
@@ -593,14 +612,7 @@ fn read_frame(path: &std::path::Path) -> anyhow::Result<DataFrame> {
 
 /// A Parquet table of the output folder, whole or only `columns`.
 pub(crate) fn read_columns(path: &std::path::Path, columns: Option<&[&str]>) -> anyhow::Result<DataFrame> {
-    use anyhow::Context;
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("opening {} (run `callqa run` or `callqa score` first)", path.display()))?;
-    ParquetReader::new(file)
-        .with_columns(columns.map(|names| names.iter().map(|n| n.to_string()).collect()))
-        .finish()
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("reading {}", path.display()))
+    frame_of(path, &open_table(path)?, columns)
 }
 
 /// The hits of an open hits.parquet that `keep` keeps, in table order. The
@@ -616,13 +628,13 @@ fn read_hits_in_slices(
     use anyhow::Context;
     let path = out.hits_table();
     let context = || format!("reading {}", path.display());
-    let open = || -> anyhow::Result<ParquetReader<std::fs::File>> {
-        Ok(ParquetReader::new(file.try_clone().with_context(context)?))
-    };
-    let rows = open()?.num_rows().map_err(anyhow::Error::from).with_context(context)?;
+    let rows = reader_of(&path, file)?
+        .num_rows()
+        .map_err(anyhow::Error::from)
+        .with_context(context)?;
     let mut kept = Vec::new();
     for offset in (0..rows.max(1)).step_by(slice_rows) {
-        let frame = open()?
+        let frame = reader_of(&path, file)?
             .with_slice(Some((offset, slice_rows)))
             .finish()
             .map_err(anyhow::Error::from)
@@ -745,14 +757,7 @@ fn calls_of_file(
     path: &std::path::Path,
     file: &std::fs::File,
 ) -> anyhow::Result<std::collections::HashMap<String, CallRecord>> {
-    use anyhow::Context;
-    let frame = ParquetReader::new(
-        file.try_clone()
-            .with_context(|| format!("reading {}", path.display()))?,
-    )
-    .finish()
-    .map_err(anyhow::Error::from)
-    .with_context(|| format!("reading {}", path.display()))?;
+    let frame = frame_of(path, file, None)?;
     let ids = frame.column("call_id")?.str()?;
     let agents = frame.column("agent_id")?.str()?;
     let started = frame.column("started_at")?.str()?;
