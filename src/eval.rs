@@ -254,10 +254,12 @@ pub fn check_scripted_stretches(
                 // the phrase heard (the channel, not the verifier, makes it theirs)
                 let said = said_in(matcher, &turn.text);
                 let segments = engine.transcribe_stretch(samples, Speaker::Agent, Some(&proposer))?;
+                let verdicts = matcher.judge_checks(&segments.iter().collect::<Vec<_>>());
                 Ok(segments
                     .into_iter()
-                    .flat_map(|s| s.checks)
-                    .filter_map(|check| {
+                    .zip(verdicts)
+                    .flat_map(|(s, verdicts)| s.checks.into_iter().zip(verdicts))
+                    .filter_map(|(check, verdict)| {
                         let phrase_id = matcher.phrase_of_check(&check)?.to_string();
                         Some(StretchCheck {
                             call_id: call.call_id.clone(),
@@ -269,7 +271,7 @@ pub fn check_scripted_stretches(
                             start_s: start_s.max(0.0),
                             end_s: *end_s,
                             positive: said.contains(&phrase_id),
-                            verdict: matcher.judge_check(&check),
+                            verdict,
                             phrase_id,
                             check,
                         })

@@ -16,4 +16,4 @@ mod engine;
 mod verify;
 
 pub use engine::{model_missing_help, AsrError, DecodeSettings, Engine};
-pub use verify::{PhraseProposer, HOPELESS_GAP_PER_CHAR, RIVAL_REACH};
+pub use verify::{PhraseProposer, HOPELESS_GAP_PER_CHAR, RIVALS_FROM_GAP_PER_CHAR, RIVAL_REACH};

@@ -68,8 +68,9 @@ const TAIL_TOKENS: usize = 2;
 pub const HOPELESS_GAP_PER_CHAR: f32 = -3.0;
 /// Rivals are scored only for a phrase at least this likely (per character):
 /// they decide whether a likely phrase is accepted, and whether a grey one
-/// leaves its rule open; below this, a phrase's rivals are not asked.
-const RIVALS_FROM_GAP_PER_CHAR: f32 = -1.5;
+/// leaves its rule open; below this, a phrase's rivals are not asked (a
+/// pack's `verify.likely_gap_per_char` may not go below it).
+pub const RIVALS_FROM_GAP_PER_CHAR: f32 = -1.5;
 /// A rival this much (total log-likelihood) below the phrase is not followed
 /// further: it cannot come near it (a pack's `verify.accept_margin` may not
 /// exceed it).

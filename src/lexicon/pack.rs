@@ -59,6 +59,16 @@ pub struct VerifySettings {
     pub accept_weakest: f32,
     /// …and it beats every rival phrase at that place by at least this much.
     pub accept_margin: f32,
+    /// Also accepted (with the same margin) when it is at most this much less
+    /// likely per character than what was heard…
+    pub likely_gap_per_char: f32,
+    /// …its own tokens are likely outright: their mean log-probability at
+    /// least this (a phrase read into a customer's or the babble's words
+    /// scores −4 and below here, one the agent said through a bad line −2 and
+    /// above, even where the line garbled it past the gap above)…
+    pub likely_mean: f32,
+    /// …and no token of it is less likely than this.
+    pub likely_weakest: f32,
     /// Not accepted but at least this likely per character (and not beaten by
     /// a rival): neither said nor clearly not said.
     pub uncertain_gap_per_char: f32,
@@ -74,8 +84,11 @@ impl Default for VerifySettings {
             accept_gap_per_char: -0.8,
             accept_weakest: -6.0,
             accept_margin: 1.0,
+            likely_gap_per_char: -1.2,
+            likely_mean: -2.5,
+            likely_weakest: -7.5,
             uncertain_gap_per_char: -2.5,
-            near_budget_per_char: 0.4,
+            near_budget_per_char: 0.55,
         }
     }
 }
@@ -583,6 +596,9 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
     for (key, value) in [
         ("accept_gap_per_char", v.accept_gap_per_char),
         ("accept_weakest", v.accept_weakest),
+        ("likely_gap_per_char", v.likely_gap_per_char),
+        ("likely_mean", v.likely_mean),
+        ("likely_weakest", v.likely_weakest),
         ("uncertain_gap_per_char", v.uncertain_gap_per_char),
     ] {
         if !(value.is_finite() && value <= 0.0) {
@@ -629,6 +645,17 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
                 "verify.accept_margin ({}) is above {}: the audio check stops following a rival that far behind",
                 v.accept_margin,
                 crate::asr::RIVAL_REACH
+            ),
+        );
+    }
+    if v.likely_gap_per_char < crate::asr::RIVALS_FROM_GAP_PER_CHAR {
+        problem(
+            "verify",
+            "likely_gap_per_char",
+            format!(
+                "verify.likely_gap_per_char ({}) is below {}: the audio check scores no rivals for a phrase there",
+                v.likely_gap_per_char,
+                crate::asr::RIVALS_FROM_GAP_PER_CHAR
             ),
         );
     }
@@ -822,6 +849,13 @@ mod tests {
             ("rubric", "nine_do_bonus_cap", "-6.0"),
             ("matching", "tolerant_min_chars", "1"),
             ("rubric", "red_lines", "[\"forbidden_phrase\", \"rude_tone\"]"),
+            ("verify", "accept_gap_per_char", "0.3"),
+            ("verify", "accept_margin", "3.0"),
+            ("verify", "likely_mean", "0.5"),
+            ("verify", "likely_weakest", "nan"),
+            ("verify", "likely_gap_per_char", "-2.0"),
+            ("verify", "uncertain_gap_per_char", "-4.0"),
+            ("verify", "near_budget_per_char", "1.5"),
         ];
         for (section, key, value) in cases {
             let dir = tempfile::tempdir().unwrap();

@@ -54,9 +54,10 @@ fn phone_line_phrases_are_verified_against_the_audio() {
         with.precision(),
         with.differences
     );
-    // measured 0.889 (0.78 before verification; 0.756 before this issue's
-    // chunking changes), precision 0.988
-    assert!(with.recall() >= 0.85, "recall {:.3}", with.recall());
+    // measured 0.922, precision 1.00 (0.889 and 0.988 before the second
+    // acceptance tier and the checks' mutual rivalry; 0.78 before
+    // verification; 0.756 before this chunking changes)
+    assert!(with.recall() >= 0.9, "recall {:.3}", with.recall());
     assert!(
         with.matched >= without.matched + 4,
         "the audio checks add phrases: {} against {}",
@@ -64,13 +65,20 @@ fn phone_line_phrases_are_verified_against_the_audio() {
         without.matched
     );
     assert!(
-        with.precision() >= 0.97,
+        with.precision() >= 0.98,
         "precision {:.3}: {:?}",
         with.precision(),
         with.differences
     );
 
-    // hits.parquet: verified hits carry their score, above the pack's bar
+    // the greeting verdicts: every call opens with one (the bar: 18 of 20)
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    let greeting = calls.column("greeting_ok").unwrap().bool().unwrap().clone();
+    let greeted = (0..calls.height()).filter(|&i| greeting.get(i) == Some(true)).count();
+    assert!(greeted >= 11, "greeting heard in {greeted} of 12 calls");
+
+    // hits.parquet: verified hits carry their score, above the pack's bars
+    let lowest_accepted = f64::from(pack.verify.accept_gap_per_char.min(pack.verify.likely_gap_per_char));
     let hits = read_parquet(&out.path().join("hits.parquet"));
     let kinds = strings(&hits, "match");
     let score_column = hits.column("score").unwrap().f64().unwrap().clone();
@@ -81,7 +89,11 @@ fn phone_line_phrases_are_verified_against_the_audio() {
     assert!(verified.len() >= 4, "{} verified hits", verified.len());
     for (i, kind) in kinds.iter().enumerate() {
         match kind.as_deref() {
-            Some("verified") => assert!(scores[i].is_some_and(|s| s >= -0.8), "row {i}: {:?}", scores[i]),
+            Some("verified") => assert!(
+                scores[i].is_some_and(|s| s >= lowest_accepted),
+                "row {i}: {:?}",
+                scores[i]
+            ),
             Some("uncertain") => assert!(
                 scores[i].is_some_and(|s| (-2.5..0.0).contains(&s)),
                 "row {i}: {:?}",
@@ -139,7 +151,7 @@ fn no_phrase_is_verified_that_was_not_said() {
     let vad = SileroVad::load(&callqa::audio::vad::default_vad_model_path(&model)).unwrap();
     let engine = Engine::load(&model, SpeechDetector::Silero(vad), DecodeSettings::default()).unwrap();
     let mut pack = builtin_pack();
-    pack.verify.near_budget_per_char = 0.7; // the default is 0.4
+    pack.verify.near_budget_per_char = 0.7; // the default is 0.55
     let matcher = Matcher::new(&pack);
     let checks = check_scripted_stretches(&engine, &matcher, &samples().join("lines-b")).unwrap();
     let (positives, negatives): (Vec<_>, Vec<_>) = checks.iter().partition(|c| c.positive);
@@ -162,7 +174,7 @@ fn no_phrase_is_verified_that_was_not_said() {
         false_accepts.len(),
         negatives.len()
     );
-    // measured: 13 of 25 said, 0 of 276 not said
+    // measured: 16 of 25 said, 0 of 274 not said
     assert!(
         negatives.len() >= 200,
         "only {} negatives were put to the audio",

@@ -19,6 +19,7 @@
 mod near;
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, MatchKind as AcMatchKind};
 use regex::Regex;
@@ -410,19 +411,89 @@ impl Matcher {
         self.drop_excluded_and_nested(stream, found)
     }
 
-    /// What an audio check says of its phrase, by the pack's `[verify]`
-    /// thresholds: `Verified` (said), `Uncertain` (neither said nor clearly
-    /// not), or nothing: below both, or a rival phrase fits the audio better.
-    pub fn judge_check(&self, check: &PhraseCheck) -> Option<MatchKind> {
+    /// What the audio checks on consecutive segments of one speaker (a
+    /// chunk's, or a call's) say of their phrases, by the pack's `[verify]`
+    /// thresholds, one verdict per check: `Verified` (said), `Uncertain`
+    /// (neither said nor clearly not), or nothing: below both, or a phrase
+    /// of another category fits the audio better there. That phrase may be
+    /// a rival scored with the check, or another check at the same place:
+    /// a candidate's few rivals are the nearest by sound, and the phrase the
+    /// audio prefers is not always among them (请问还有什么腿包到您 checked
+    /// both as a greeting's 请问有什么可以帮到您 and a closing's
+    /// 请问还有什么可以帮到您: the closing fits better by 3.6).
+    pub fn judge_checks(&self, segments: &[&Segment]) -> Vec<Vec<Option<MatchKind>>> {
+        struct Placed<'a> {
+            check: &'a PhraseCheck,
+            category: Option<&'a str>,
+            span: Range<usize>,
+            total: f32,
+        }
+        let mut placed: Vec<Placed> = Vec::new();
+        let mut offset = 0;
+        for segment in segments {
+            for check in &segment.checks {
+                let start = offset + check.at;
+                let found = self.written.get(&check.phrase);
+                placed.push(Placed {
+                    check,
+                    category: found.map(|&(p, _)| self.pack.phrases[p].category.as_str()),
+                    span: start..start + check.heard.chars().count(),
+                    total: check.gap_per_char * found.map_or(1, |&(p, v)| self.literal_chars(p, v)) as f32,
+                });
+            }
+            offset += segment.text.chars().count();
+        }
+        let mut verdicts: Vec<Vec<Option<MatchKind>>> = Vec::with_capacity(segments.len());
+        let mut placed_checks = placed.iter();
+        for segment in segments {
+            let mut own = Vec::with_capacity(segment.checks.len());
+            for _ in &segment.checks {
+                let this = placed_checks.next().expect("one placement per check");
+                let at_this_place = placed.iter().filter(|o| {
+                    let overlap = o
+                        .span
+                        .end
+                        .min(this.span.end)
+                        .saturating_sub(o.span.start.max(this.span.start));
+                    o.category != this.category && 2 * overlap >= o.span.len().min(this.span.len()).max(1)
+                });
+                let margin = at_this_place
+                    .map(|o| this.total - o.total)
+                    .chain(this.check.margin)
+                    .reduce(f32::min);
+                own.push(self.judge_with_margin(this.check, margin));
+            }
+            verdicts.push(own);
+        }
+        verdicts
+    }
+
+    fn judge_with_margin(&self, check: &PhraseCheck, margin: Option<f32>) -> Option<MatchKind> {
         let v = &self.pack.verify;
-        let beaten = check.margin.is_some_and(|m| m < v.accept_margin);
-        if check.gap_per_char >= v.accept_gap_per_char && check.weakest >= v.accept_weakest && !beaten {
+        let beaten = margin.is_some_and(|m| m < v.accept_margin);
+        let close = check.gap_per_char >= v.accept_gap_per_char && check.weakest >= v.accept_weakest;
+        let likely = check.gap_per_char >= v.likely_gap_per_char
+            && check.mean >= v.likely_mean
+            && check.weakest >= v.likely_weakest;
+        if (close || likely) && !beaten {
             Some(MatchKind::Verified)
-        } else if check.gap_per_char >= v.uncertain_gap_per_char && check.margin.is_none_or(|m| m >= 0.0) {
+        } else if check.gap_per_char >= v.uncertain_gap_per_char && margin.is_none_or(|m| m >= 0.0) {
             Some(MatchKind::Uncertain)
         } else {
             None
         }
+    }
+
+    /// Characters of a variant's literal parts (a slot's words are heard, not the phrase's).
+    fn literal_chars(&self, phrase: usize, variant: usize) -> usize {
+        self.pack.phrases[phrase].variants[variant]
+            .iter()
+            .map(|t| match t {
+                Token::Literal(text) => text.chars().count(),
+                Token::Slot(_) => 0,
+            })
+            .sum::<usize>()
+            .max(1)
     }
 
     /// The phrase id an audio check is about, if the pack still has it.
@@ -442,12 +513,13 @@ impl Matcher {
                 first_of_segment[o.segment] = k;
             }
         }
+        let verdicts = self.judge_checks(&stream.segments);
         for (i, segment) in stream.segments.iter().enumerate() {
-            for check in &segment.checks {
+            for (check, verdict) in segment.checks.iter().zip(&verdicts[i]) {
                 let Some(&(phrase, variant)) = self.written.get(&check.phrase) else {
                     continue; // a phrase the pack no longer has
                 };
-                let Some(kind) = self.judge_check(check) else {
+                let Some(kind) = *verdict else {
                     continue;
                 };
                 let Some(start) = (first_of_segment[i]..stream.chars.len()).find(|&k| {
@@ -535,6 +607,30 @@ impl Matcher {
                 (lo..=hi).any(|s| stream.chars.get(s..s + ex_chars.len()) == Some(ex_chars.as_slice()))
             })
         });
+        // two phrases of one category accepted by the audio at one place (a
+        // category's phrases are no rivals to each other when checked): the
+        // better fit stands
+        let fit = |f: &Found| {
+            (
+                f.score.unwrap_or(0.0),
+                std::cmp::Reverse((f.start, f.phrase, f.variant)),
+            )
+        };
+        let accepted: Vec<&Found> = found.iter().filter(|f| f.kind == MatchKind::Verified).collect();
+        let fits_worse: Vec<bool> = found
+            .iter()
+            .map(|f| {
+                f.kind == MatchKind::Verified
+                    && accepted.iter().any(|o| {
+                        phrases[o.phrase].category == phrases[f.phrase].category
+                            && o.start < f.end
+                            && f.start < o.end
+                            && fit(o) > fit(f)
+                    })
+            })
+            .collect();
+        let mut worse = fits_worse.into_iter();
+        found.retain(|_| !worse.next().unwrap_or(false));
         // longer over shorter, exact over the rest, the better audio check,
         // earlier over later; an unsure phrase after every found one
         found.sort_by(|a, b| {
@@ -970,25 +1066,119 @@ mod tests {
         }
     }
 
+    /// The verdict on one check standing alone in its segment.
+    fn judge_alone(matcher: &Matcher, check: PhraseCheck) -> Option<MatchKind> {
+        let mut segment = Segment::new(Speaker::Agent, 0.0, 1.0, &check.heard);
+        segment.checks.push(check);
+        matcher.judge_checks(&[&segment])[0][0]
+    }
+
     /// The pack's default `[verify]` thresholds: accept at a gap of −0.8 per
-    /// character, a weakest token of −6 and a margin of 1; grey down to −2.5.
+    /// character, a weakest token of −6 and a margin of 1, or, when the
+    /// phrase's own tokens are likely (mean −2.5 and above, none below −7.5),
+    /// at a gap of −1.2; grey down to −2.5.
     #[test]
     fn audio_checks_are_judged_by_the_packs_thresholds() {
         let matcher = Matcher::new(&builtin_pack());
         use MatchKind::{Uncertain, Verified};
+        let likely = |gap, weakest, mean| PhraseCheck {
+            mean,
+            ..check(gap, weakest, None)
+        };
         let cases = [
             (check(-0.3, -2.0, None), Some(Verified)),
             (check(-0.8, -6.0, Some(1.0)), Some(Verified)),
-            (check(-0.3, -7.0, None), Some(Uncertain)), // one sound far off
+            (check(-0.3, -7.0, None), Some(Verified)), // one sound far off, the rest likely
+            (check(-0.3, -8.0, None), Some(Uncertain)), // one sound too far off
             (check(-0.3, -2.0, Some(0.5)), Some(Uncertain)), // a rival nearly as likely
-            (check(-0.3, -2.0, Some(-0.5)), None),      // a rival fits better
-            (check(-0.81, -2.0, None), Some(Uncertain)),
+            (check(-0.3, -2.0, Some(-0.5)), None),     // a rival fits better
+            (check(-0.81, -2.0, None), Some(Verified)), // likely outright (mean −1)
+            (likely(-0.81, -2.0, -3.0), Some(Uncertain)), // not likely outright
+            (likely(-1.2, -7.5, -2.5), Some(Verified)),
+            (likely(-1.21, -2.0, -1.0), Some(Uncertain)),
+            (likely(-1.0, -7.6, -1.0), Some(Uncertain)),
+            (likely(-0.9, -6.0, -5.9), Some(Uncertain)), // 我文道 read as 我不知道 in a customer's words
+            (
+                PhraseCheck {
+                    margin: Some(0.5),
+                    ..likely(-1.0, -2.0, -1.0)
+                },
+                Some(Uncertain),
+            ),
             (check(-2.5, -2.0, None), Some(Uncertain)),
             (check(-2.6, -2.0, None), None),
         ];
         for (c, want) in cases {
-            assert_eq!(matcher.judge_check(&c), want, "{c:?}");
+            assert_eq!(judge_alone(&matcher, c.clone()), want, "{c:?}");
         }
+    }
+
+    /// A phrase the audio fits well is still not said where another
+    /// category's phrase checked at the same place fits it better, whether or
+    /// not the near search made that phrase its rival; a check elsewhere in
+    /// the chunk does not count against it.
+    #[test]
+    fn a_check_is_beaten_by_a_better_fitting_check_of_another_category_at_its_place() {
+        let matcher = Matcher::new(&builtin_pack());
+        let heard = "请问还有什么腿包到您？";
+        let at_once = |greeting_gap: f32, closing_at: usize| {
+            let mut segment = Segment::new(Speaker::Agent, 0.0, 3.0, &format!("{heard}好的"));
+            let checked = |phrase: &str, at: usize, heard: &str, gap| PhraseCheck {
+                phrase: phrase.into(),
+                at,
+                heard: heard.into(),
+                gap_per_char: gap,
+                weakest: -4.3,
+                mean: -1.1,
+                rival: None,
+                margin: None,
+            };
+            segment
+                .checks
+                .push(checked("请问有什么可以帮到您", 0, "请问还有什么腿包到您", greeting_gap));
+            let closing_heard: String = format!("{heard}好的").chars().skip(closing_at).take(10).collect();
+            segment
+                .checks
+                .push(checked("请问还有什么可以帮到您", closing_at, &closing_heard, -0.15));
+            matcher.judge_checks(&[&segment])[0].clone()
+        };
+        use MatchKind::Verified;
+        // measured on lines-a (a-12): the greeting at −0.57 per character (−5.1
+        // in all) against the closing at −0.15 (−1.5)
+        assert_eq!(at_once(-0.57, 0), vec![None, Some(Verified)]);
+        // the greeting the better fit: the closing is the one not said
+        assert_eq!(at_once(-0.05, 0), vec![Some(Verified), None]);
+        // no overlap, no contest
+        assert_eq!(at_once(-0.57, 11), vec![Some(Verified), Some(Verified)]);
+    }
+
+    /// Two phrases of one category accepted at one place are one line said:
+    /// the better fit is the hit (让营酒等了 is a hold return either way).
+    #[test]
+    fn of_two_accepted_phrases_of_a_category_at_one_place_the_better_fit_is_the_hit() {
+        let matcher = Matcher::new(&builtin_pack());
+        let hits = |named_gap: f32| {
+            let mut segment = Segment::new(Speaker::Agent, 3.0, 5.0, "王女士，将营酒等了");
+            segment.checks.push(PhraseCheck {
+                phrase: "{name}女士，让您久等了".into(),
+                heard: "王女士，将营酒等了".into(),
+                ..check(named_gap, -2.0, None)
+            });
+            segment.checks.push(PhraseCheck {
+                at: "王女士，".chars().count(),
+                ..check(-0.3, -2.0, None)
+            });
+            matcher
+                .find(&Transcript::from_segments("t", vec![segment]))
+                .into_iter()
+                .map(|h| (h.phrase_id, h.kind))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hits(-0.1), vec![("hold_return.named".to_string(), MatchKind::Verified)]);
+        assert_eq!(
+            hits(-0.5),
+            vec![("hold_return.kept_waiting".to_string(), MatchKind::Verified)]
+        );
     }
 
     #[test]

@@ -8,13 +8,18 @@
 //! substitutions priced by how alike the two syllables are (the same
 //! syllable in another tone almost free, an initial or rhyme in common a
 //! little, anything else a full character), characters lost or added a full
-//! character each. A stretch within half a character per phrase character
-//! whose sounds agree in at least a third of its characters is proposed.
+//! character each. A stretch within the pack's budget per phrase character
+//! (`verify.near_budget_per_char`) whose sounds agree in at least a third of
+//! its characters is proposed.
 //! Slot phrases are aligned part by part, the slot's words kept as heard.
 //!
 //! Each candidate carries its rivals: the best near alignments, at the same
 //! place, of phrases of other categories (感谢您的来电 for 感谢您的耐心等待),
 //! so the audio is asked which of them it says, not only whether it says one.
+//! A phrase of its own category is no rival: which of two hold returns was
+//! said (让您久等了, 王女士，让您久等了) does not change the category's
+//! verdict, so it must not block the phrase; where both are accepted at one
+//! place, the matcher keeps the one the audio fits better.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -25,7 +30,7 @@ use crate::lexicon::{Pack, Role, Slot};
 use crate::text::{normalize, syllable_distance, SyllableDistance};
 
 /// Bumped when what is proposed changes: transcripts checked before are checked again.
-pub(super) const REVISION: u32 = 2;
+pub(super) const REVISION: u32 = 3;
 /// A two-character phrase may be off by one near sound, no more.
 const SHORT_PHRASE_BUDGET: f32 = 0.65;
 /// At least this share of a candidate's characters sound as the phrase's.
@@ -235,15 +240,19 @@ pub(super) fn candidates(
             .iter()
             .find(|e| e.phrase == c.phrase && e.variant == c.variant)
             .expect("own entry");
+        let other_category = |phrase: usize| category_of(phrase) != category_of(c.phrase);
         let mut rivals: Vec<NearCandidate> = Vec::new();
         for r in &snapshot {
             let overlaps = r.start < c.end && c.start < r.end;
-            if r.phrase != c.phrase && overlaps {
+            if other_category(r.phrase) && overlaps {
                 rivals.push(r.clone());
             }
         }
         let near_start = c.start.saturating_sub(1)..c.start + 2;
-        for entry in entries.iter().filter(|e| e.phrase != c.phrase && listening(e.phrase)) {
+        for entry in entries
+            .iter()
+            .filter(|e| other_category(e.phrase) && listening(e.phrase))
+        {
             let shares_head = entry.head.len() >= 2 && own.head.len() >= 2 && entry.head[..2] == own.head[..2];
             let proposed = rivals
                 .iter()
