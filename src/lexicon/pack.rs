@@ -84,7 +84,7 @@ impl Default for VerifySettings {
             accept_gap_per_char: -0.8,
             accept_weakest: -6.0,
             accept_margin: 1.0,
-            likely_gap_per_char: -1.2,
+            likely_gap_per_char: -1.5,
             likely_mean: -2.5,
             likely_weakest: -7.5,
             uncertain_gap_per_char: -2.5,

@@ -867,7 +867,7 @@ mod tests {
         // a forbidden phrase only nearly heard is never held against the agent
         let mut lines = GOOD_CALL.to_vec();
         lines.push((A, 11.0, 13.0, "我找不到言问。"));
-        let grey = with_check(&lines, 7, "我找不到人问", "我找不到言问", -1.4);
+        let grey = with_check(&lines, 7, "我找不到人问", "我找不到言问", -1.6);
         assert_eq!(grey.uncertain_rules, vec!["forbidden_phrase"]);
         assert_eq!((grey.forbidden_count, grey.score, grey.passed), (0, 100.0, true));
         assert!(grey.red_lines.is_empty());

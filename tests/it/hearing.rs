@@ -32,7 +32,8 @@ fn phone_line_phrases_are_verified_against_the_audio() {
     // recall over what the scripts say, with and without the audio checks
     // (the same transcripts, their checks dropped)
     let pack = builtin_pack();
-    let said = phrase_counts(&scripted_transcripts(&set.join("expected.json")).unwrap(), &pack);
+    let scripts = scripted_transcripts(&set.join("expected.json")).unwrap();
+    let said = phrase_counts(&scripts, &pack);
     let ids: Vec<String> = (1..=12).map(|i| format!("b-{i:02}")).collect();
     let heard: Vec<_> = ids.iter().map(|id| transcript(out.path(), id)).collect();
     let unchecked: Vec<_> = heard
@@ -54,7 +55,7 @@ fn phone_line_phrases_are_verified_against_the_audio() {
         with.precision(),
         with.differences
     );
-    // measured 0.922, precision 1.00 (0.889 and 0.988 before the second
+    // measured 0.933, precision 1.00 (0.889 and 0.988 before the second
     // acceptance tier and the checks' mutual rivalry; 0.78 before
     // verification; 0.756 before this chunking changes)
     assert!(with.recall() >= 0.9, "recall {:.3}", with.recall());
@@ -71,11 +72,20 @@ fn phone_line_phrases_are_verified_against_the_audio() {
         with.differences
     );
 
-    // the greeting verdicts: every call opens with one (the bar: 18 of 20)
+    // the greeting verdicts against the scripts' own (b-03's agent opens with
+    // 喂，什么事, b-08's greets late): the bar is 18 of 20
+    let matcher = Matcher::new(&pack);
     let calls = read_parquet(&out.path().join("calls.parquet"));
     let greeting = calls.column("greeting_ok").unwrap().bool().unwrap().clone();
-    let greeted = (0..calls.height()).filter(|&i| greeting.get(i) == Some(true)).count();
-    assert!(greeted >= 11, "greeting heard in {greeted} of 12 calls");
+    let wrong: Vec<&str> = scripts
+        .iter()
+        .filter(|script| {
+            let scripted = callqa::rules::judge(script, &matcher, &pack).0.greeting_ok;
+            greeting.get(row_of(&calls, &script.call_id)) != Some(scripted)
+        })
+        .map(|script| script.call_id.as_str())
+        .collect();
+    assert!(wrong.len() <= 1, "greeting verdicts unlike the scripts' in {wrong:?}");
 
     // hits.parquet: verified hits carry their score, above the pack's bars
     let lowest_accepted = f64::from(pack.verify.accept_gap_per_char.min(pack.verify.likely_gap_per_char));
@@ -174,7 +184,7 @@ fn no_phrase_is_verified_that_was_not_said() {
         false_accepts.len(),
         negatives.len()
     );
-    // measured: 16 of 25 said, 0 of 274 not said
+    // measured: 18 of 25 said, 0 of 274 not said
     assert!(
         negatives.len() >= 200,
         "only {} negatives were put to the audio",

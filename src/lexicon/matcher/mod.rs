@@ -1076,7 +1076,7 @@ mod tests {
     /// The pack's default `[verify]` thresholds: accept at a gap of −0.8 per
     /// character, a weakest token of −6 and a margin of 1, or, when the
     /// phrase's own tokens are likely (mean −2.5 and above, none below −7.5),
-    /// at a gap of −1.2; grey down to −2.5.
+    /// at a gap of −1.5; grey down to −2.5.
     #[test]
     fn audio_checks_are_judged_by_the_packs_thresholds() {
         let matcher = Matcher::new(&builtin_pack());
@@ -1094,8 +1094,8 @@ mod tests {
             (check(-0.3, -2.0, Some(-0.5)), None),     // a rival fits better
             (check(-0.81, -2.0, None), Some(Verified)), // likely outright (mean −1)
             (likely(-0.81, -2.0, -3.0), Some(Uncertain)), // not likely outright
-            (likely(-1.2, -7.5, -2.5), Some(Verified)),
-            (likely(-1.21, -2.0, -1.0), Some(Uncertain)),
+            (likely(-1.5, -7.5, -2.5), Some(Verified)),
+            (likely(-1.51, -2.0, -1.0), Some(Uncertain)),
             (likely(-1.0, -7.6, -1.0), Some(Uncertain)),
             (likely(-0.9, -6.0, -5.9), Some(Uncertain)), // 我文道 read as 我不知道 in a customer's words
             (
