@@ -850,7 +850,7 @@ mod tests {
         lines[0] = (A, 0.8, 3.0, "拟好，展高心为宁服物，");
         lines[1] = (A, 3.1, 4.5, "嗯。");
         // greeting: grey → open, verified → passed, refuted → failed
-        let grey = with_check(&lines, 0, "您好，很高兴为您服务", "拟好，展高心为宁服物", -1.5);
+        let grey = with_check(&lines, 0, "您好，很高兴为您服务", "拟好，展高心为宁服物", -1.8);
         assert_eq!(grey.uncertain_rules, vec!["greeting_missing"], "{grey:?}");
         assert!(
             !grey.failed_rules.contains(&"greeting_missing".to_string()),
@@ -867,7 +867,7 @@ mod tests {
         // a forbidden phrase only nearly heard is never held against the agent
         let mut lines = GOOD_CALL.to_vec();
         lines.push((A, 11.0, 13.0, "我找不到言问。"));
-        let grey = with_check(&lines, 7, "我找不到人问", "我找不到言问", -1.6);
+        let grey = with_check(&lines, 7, "我找不到人问", "我找不到言问", -1.8);
         assert_eq!(grey.uncertain_rules, vec!["forbidden_phrase"]);
         assert_eq!((grey.forbidden_count, grey.score, grey.passed), (0, 100.0, true));
         assert!(grey.red_lines.is_empty());

@@ -1204,12 +1204,12 @@ mod tests {
             )]
         );
         assert_eq!(
-            found(check(-1.5, -2.0, None)),
+            found(check(-1.8, -2.0, None)),
             vec![(
                 "hold_return.kept_waiting".to_string(),
                 MatchKind::Uncertain,
                 "让营酒等了".to_string(),
-                Some(-1.5)
+                Some(-1.8)
             )]
         );
         assert_eq!(found(check(-2.9, -2.0, None)), vec![]);
