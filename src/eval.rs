@@ -294,16 +294,11 @@ fn said_in(matcher: &Matcher, text: &str) -> std::collections::HashSet<String> {
     for phrase in &matcher.pack().phrases {
         let literal =
             |tokens: &[crate::lexicon::Token]| tokens.iter().all(|t| matches!(t, crate::lexicon::Token::Literal(_)));
-        let inside = phrase.variants.iter().filter(|v| literal(v)).any(|v| {
-            let text: String = v
-                .iter()
-                .filter_map(|t| match t {
-                    crate::lexicon::Token::Literal(s) => Some(s.as_str()),
-                    crate::lexicon::Token::Slot(_) => None,
-                })
-                .collect();
-            words.contains(&text)
-        });
+        let inside = phrase
+            .variants
+            .iter()
+            .filter(|v| literal(v))
+            .any(|v| words.contains(&crate::lexicon::literal_text(v)));
         if inside {
             said.insert(phrase.id.clone());
         }

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 pub use matcher::Matcher;
 pub use pack::{builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Titles, VerifySettings};
-pub use phrase::{Phrase, Slot, Token};
+pub use phrase::{literal_text, Phrase, Slot, Token};
 
 use crate::transcript::Speaker;
 

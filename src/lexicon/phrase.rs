@@ -33,6 +33,18 @@ pub enum Token {
     Slot(Slot),
 }
 
+/// A variant's own words: its literal parts, joined, without its slots
+/// (a slot's words are heard, not the phrase's).
+pub fn literal_text(tokens: &[Token]) -> String {
+    tokens
+        .iter()
+        .filter_map(|t| match t {
+            Token::Literal(text) => Some(text.as_str()),
+            Token::Slot(_) => None,
+        })
+        .collect()
+}
+
 /// A phrase of the pack, with its variants normalised for matching.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Phrase {

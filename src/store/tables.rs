@@ -366,7 +366,7 @@ impl TableWriter {
             .batched(&schema)?;
         for batch in 0..self.calls_batch_count {
             let path = self.calls_batches.path().join(format!("{batch:08}.parquet"));
-            let frame = read_frame(&path)?;
+            let frame = read_columns(&path, None)?;
             calls
                 .write_batch(&align(frame)?)
                 .map_err(anyhow::Error::from)
@@ -604,10 +604,6 @@ pub struct HitRecord {
     /// Whether it counted, under which rule, why not: as the rules decided.
     #[serde(flatten)]
     pub verdict: HitVerdict,
-}
-
-fn read_frame(path: &std::path::Path) -> anyhow::Result<DataFrame> {
-    read_columns(path, None)
 }
 
 /// A Parquet table of the output folder, whole or only `columns`.

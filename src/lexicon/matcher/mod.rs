@@ -24,7 +24,7 @@ use std::ops::Range;
 use aho_corasick::{AhoCorasick, MatchKind as AcMatchKind};
 use regex::Regex;
 
-use super::phrase::{Slot, Token};
+use super::phrase::{literal_text, Slot, Token};
 use super::{CategorySpeaker, Hit, HitVerdict, MatchKind, Pack, Role};
 use crate::text::{normalize_char, syllable_distance, syllable_of, SyllableDistance};
 use crate::transcript::{PhraseCheck, Proposal, Segment, Speaker, Transcript};
@@ -443,29 +443,25 @@ impl Matcher {
             }
             offset += segment.text.chars().count();
         }
-        let mut verdicts: Vec<Vec<Option<MatchKind>>> = Vec::with_capacity(segments.len());
-        let mut placed_checks = placed.iter();
-        for segment in segments {
-            let mut own = Vec::with_capacity(segment.checks.len());
-            for _ in &segment.checks {
-                let this = placed_checks.next().expect("one placement per check");
-                let at_this_place = placed.iter().filter(|o| {
-                    let overlap = o
-                        .span
-                        .end
-                        .min(this.span.end)
-                        .saturating_sub(o.span.start.max(this.span.start));
-                    o.category != this.category && 2 * overlap >= o.span.len().min(this.span.len()).max(1)
-                });
-                let margin = at_this_place
-                    .map(|o| this.total - o.total)
-                    .chain(this.check.margin)
-                    .reduce(f32::min);
-                own.push(self.judge_with_margin(this.check, margin));
-            }
-            verdicts.push(own);
-        }
-        verdicts
+        let mut verdicts = placed.iter().map(|this| {
+            let at_this_place = placed.iter().filter(|o| {
+                let overlap = o
+                    .span
+                    .end
+                    .min(this.span.end)
+                    .saturating_sub(o.span.start.max(this.span.start));
+                o.category != this.category && 2 * overlap >= o.span.len().min(this.span.len()).max(1)
+            });
+            let margin = at_this_place
+                .map(|o| this.total - o.total)
+                .chain(this.check.margin)
+                .reduce(f32::min);
+            self.judge_with_margin(this.check, margin)
+        });
+        segments
+            .iter()
+            .map(|segment| verdicts.by_ref().take(segment.checks.len()).collect())
+            .collect()
     }
 
     fn judge_with_margin(&self, check: &PhraseCheck, margin: Option<f32>) -> Option<MatchKind> {
@@ -484,15 +480,11 @@ impl Matcher {
         }
     }
 
-    /// Characters of a variant's literal parts (a slot's words are heard, not the phrase's).
+    /// Characters of a variant's own words, the unit of a check's gap per character.
     fn literal_chars(&self, phrase: usize, variant: usize) -> usize {
-        self.pack.phrases[phrase].variants[variant]
-            .iter()
-            .map(|t| match t {
-                Token::Literal(text) => text.chars().count(),
-                Token::Slot(_) => 0,
-            })
-            .sum::<usize>()
+        literal_text(&self.pack.phrases[phrase].variants[variant])
+            .chars()
+            .count()
             .max(1)
     }
 
@@ -616,13 +608,13 @@ impl Matcher {
                 std::cmp::Reverse((f.start, f.phrase, f.variant)),
             )
         };
-        let accepted: Vec<&Found> = found.iter().filter(|f| f.kind == MatchKind::Verified).collect();
         let fits_worse: Vec<bool> = found
             .iter()
             .map(|f| {
                 f.kind == MatchKind::Verified
-                    && accepted.iter().any(|o| {
-                        phrases[o.phrase].category == phrases[f.phrase].category
+                    && found.iter().any(|o| {
+                        o.kind == MatchKind::Verified
+                            && phrases[o.phrase].category == phrases[f.phrase].category
                             && o.start < f.end
                             && f.start < o.end
                             && fit(o) > fit(f)

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::{is_particle, Stream, BREAK};
-use crate::lexicon::phrase::Token;
+use crate::lexicon::phrase::{literal_text, Token};
 use crate::lexicon::{Pack, Role, Slot};
 use crate::text::{normalize, syllable_distance, SyllableDistance};
 
@@ -185,15 +185,6 @@ pub(super) fn candidates(
     found: &[(usize, usize, usize)],
 ) -> Vec<NearCandidate> {
     let category_of = |phrase: usize| pack.phrases[phrase].category.as_str();
-    let literal_text = |tokens: &[Token]| -> String {
-        tokens
-            .iter()
-            .filter_map(|t| match t {
-                Token::Literal(text) => Some(text.as_str()),
-                Token::Slot(_) => None,
-            })
-            .collect()
-    };
     let mut all: Vec<NearCandidate> = Vec::new();
     for entry in entries.iter().filter(|e| listening(e.phrase)) {
         let own_text: String = entry.head.iter().collect();
