@@ -38,7 +38,7 @@ use callqa::audio::{decode_file, speaker_tracks};
 use callqa::eval::{phrase_counts, scripted_transcripts, PhraseScore};
 use callqa::input::{discover, DiscoverOptions, DEFAULT_NAME_PATTERN};
 use callqa::lexicon::{builtin_pack, MatchSettings, Matcher, Pack};
-use callqa::pipeline::transcribe_batch;
+use callqa::pipeline::{transcribe_batch, BatchOptions, Workers};
 use callqa::store::OutDir;
 use callqa::transcript::{AgentChannel, Transcript};
 
@@ -108,7 +108,8 @@ fn main() -> anyhow::Result<()> {
         let mut channel_audio_s = 0.0;
         for call in &calls {
             let audio = decode_file(&call.audio_path)?;
-            channel_audio_s += audio.duration_s() * speaker_tracks(&audio, call.agent_channel)?.len() as f64;
+            let duration_s = audio.duration_s();
+            channel_audio_s += duration_s * speaker_tracks(audio, call.agent_channel)?.len() as f64;
         }
 
         let mut contenders = vec![
@@ -140,9 +141,24 @@ fn main() -> anyhow::Result<()> {
             for ((engine, verify), contender) in runs.into_iter().zip(contenders.iter_mut()) {
                 let out = tempfile::tempdir()?;
                 let started = Instant::now();
-                let outcomes = pool.install(|| {
-                    transcribe_batch(engine, "bench", &calls, &OutDir::new(out.path()), true, verify, &|_| {})
-                })?;
+                let options = BatchOptions {
+                    force: true,
+                    verify,
+                    ..BatchOptions::default()
+                };
+                let workers = Workers {
+                    pool: &pool,
+                    calls_at_once: cores,
+                };
+                let outcomes = transcribe_batch(
+                    engine,
+                    "bench",
+                    &calls,
+                    &OutDir::new(out.path()),
+                    options,
+                    workers,
+                    &|_| {},
+                )?;
                 contender.times_s.push(started.elapsed().as_secs_f64());
                 contender.transcripts = outcomes
                     .into_iter()

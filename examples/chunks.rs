@@ -9,7 +9,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let audio = decode_file(std::path::Path::new(&args[1]))?;
     let channel: usize = args[2].parse()?;
-    let tracks = speaker_tracks(&audio, AgentChannel::Left)?;
+    let tracks = speaker_tracks(audio, AgentChannel::Left)?;
     let track = &tracks[channel];
     let vad = SileroVad::load(std::path::Path::new("models/ggml-silero-vad.bin"))?;
     let settings = VadSettings::default();

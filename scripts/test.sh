@@ -27,21 +27,22 @@ fi
 
 scripts/setup.sh
 
-# The browser tests open the HTML report and clip page in headless Chromium.
-browser_pkgs=()
-for pkg in chromium fonts-noto-cjk; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || browser_pkgs+=("$pkg")
+# What the tests need beyond setup: Chromium and CJK fonts (the browser tests
+# open the HTML report, clip and review pages in headless Chromium), and Slurm
+# with munge (a real one-node cluster runs deploy/slurm/nightly.sh).
+test_pkgs=()
+for pkg in chromium fonts-noto-cjk slurm-wlm munge; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || test_pkgs+=("$pkg")
 done
-if ((${#browser_pkgs[@]})); then
-  echo "test: installing Debian packages: ${browser_pkgs[*]}" >&2
+if ((${#test_pkgs[@]})); then
+  echo "test: installing Debian packages: ${test_pkgs[*]}" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${browser_pkgs[@]}" >/dev/null; }; then
-    echo "################################################################" >&2
-    echo "test: could not install ${browser_pkgs[*]}: the browser tests will be SKIPPED" >&2
-    echo "################################################################" >&2
+  if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${test_pkgs[@]}" >/dev/null; }; then
+    echo "test: could not install ${test_pkgs[*]}: the tests that need them will FAIL" >&2
   fi
 fi
-if command -v chromium >/dev/null 2>&1; then
-  export CALLQA_BROWSER_TESTS=required
-fi
+# Required here, so a broken install fails the suite instead of reading green
+# (run alone, `cargo test` skips them with a note when the tools are missing).
+export CALLQA_BROWSER_TESTS=required
+export CALLQA_SLURM_TESTS=required
 cargo test --release

@@ -30,6 +30,11 @@ pub struct Cli {
     /// Parquet columns and JSON keys are the same ids in either.
     #[arg(long, global = true, env = "CALLQA_LANG", value_enum)]
     pub lang: Option<crate::i18n::Lang>,
+    /// Threads callqa computes on, all told (transcription and scoring). Default:
+    /// the scheduler's allocation (SLURM_CPUS_PER_TASK, the container's CPU quota,
+    /// the CPU affinity mask), else every core. `run` names it on its second line.
+    #[arg(long, global = true, env = "CALLQA_THREADS", value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 /// callqa's subcommands, one file each in `cmd/`.
@@ -81,9 +86,15 @@ pub struct RunArgs {
     /// The lexicon pack to score with.
     #[command(flatten)]
     pub lexicons: LexiconArg,
-    /// Calls decoded at once. Default: one per core.
+    /// Calls decoded at once, within the thread budget (`--threads`): each call's
+    /// chunks share the budget's threads, so `--jobs 1` is as fast per call.
+    /// Default: one per thread of the budget.
     #[arg(long, short)]
     pub jobs: Option<usize>,
+    /// whisper.cpp threads per chunk (measuring only: more than one is slower on
+    /// every machine measured, README "Nightly at scale").
+    #[arg(long, hide = true, default_value_t = 1)]
+    pub threads_per_chunk: usize,
     /// Regex naming the parts of a file name, for folders without a manifest. Groups:
     /// agent_id (required), call_id (default: the file stem), date (YYYYMMDD), time (HHMMSS).
     #[arg(long, default_value = crate::input::DEFAULT_NAME_PATTERN)]
@@ -115,6 +126,10 @@ pub struct RunArgs {
     /// Transcribe again even when a transcript of the same audio, model and settings exists.
     #[arg(long)]
     pub force: bool,
+    /// Try again the calls that failed before on the same audio, model and settings
+    /// (by default such a call keeps its failure until its file changes).
+    #[arg(long)]
+    pub retry_failed: bool,
     /// Plain log lines instead of a progress bar (automatic when stderr is not a terminal).
     #[arg(long)]
     pub no_progress: bool,

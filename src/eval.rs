@@ -192,7 +192,7 @@ pub fn check_scripted_stretches(
             .get(&call.call_id)
             .with_context(|| format!("{} is not in {}/expected.json", call.call_id, set_dir.display()))?;
         let audio = decode_file(&call.audio_path)?;
-        let tracks = speaker_tracks(&audio, call.agent_channel)?;
+        let tracks = speaker_tracks(audio, call.agent_channel)?;
         let line = call.extra.get("line").cloned().unwrap_or_default();
         let channel_of = |speaker: Speaker| match (call.agent_channel, speaker) {
             (AgentChannel::Left, Speaker::Customer) | (AgentChannel::Right, Speaker::Agent) => 1,

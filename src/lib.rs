@@ -25,11 +25,13 @@
 
 pub mod asr;
 pub mod audio;
+pub mod budget;
 pub mod cli;
 pub mod cmd;
 pub mod eval;
 pub(crate) mod i18n;
 pub mod input;
+pub mod isolate;
 pub mod lexicon;
 pub(crate) mod model;
 pub mod pipeline;

@@ -6,8 +6,11 @@ use clap::Parser;
 fn main() -> ExitCode {
     callqa::asr::blas::restart_with_cpu_kernels();
     let cli = callqa::cli::Cli::parse();
+    callqa::isolate::install_hook();
     callqa::store::share_with_group(cli.group_readable);
-    match callqa::cmd::dispatch(cli.command, cli.lang) {
+    let budget = callqa::budget::ThreadBudget::of_this_process(cli.threads);
+    budget.apply_to_global_pool();
+    match callqa::cmd::dispatch(cli.command, cli.lang, &budget) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(e) => {
             // colour only for a person at a terminal, never in cron logs

@@ -15,10 +15,11 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::asr::{Engine, PhraseProposer};
-use crate::audio::{decode_file_bytes, print_voices, speaker_tracks, DecodedAudio, SpeakerTrack, VOICE_PRINTS};
+use crate::audio::{decode_file_within, print_voices, speaker_tracks, AudioError, SpeakerTrack, VOICE_PRINTS};
 use crate::input::{CallSpec, FailedItem};
+use crate::isolate::{in_stage, isolated, CallTag, Panicked, Stage};
 use crate::lexicon::Matcher;
-use crate::store::{clear_failure, record_failure, OutDir};
+use crate::store::{clear_failure, read_failure, record_failure, OutDir};
 use crate::transcript::{Fingerprint, Proposal, Speaker, Transcript};
 
 /// How one call went.
@@ -28,13 +29,19 @@ pub struct CallOutcome {
     pub call_id: String,
     /// Its transcript, or why there is none.
     pub result: Result<Transcribed, FailedItem>,
+    /// The failure is an earlier run's, kept: the same audio, model and
+    /// settings failed then (`--retry-failed` tries again).
+    pub failed_before: bool,
 }
 
 /// Why a call went wrong: its own input, or the output folder.
 #[derive(Debug)]
 enum CallError {
-    /// The call's audio (or the engine on it): the call fails, the batch goes on.
-    Call(String),
+    /// The call's audio (or the engine on it), at a stage: the call fails, the batch goes on.
+    Call(Stage, String),
+    /// The same audio failed before, with the same model and settings: the
+    /// earlier failure stands (`--retry-failed` tries again).
+    FailedBefore(Box<FailedItem>),
     /// Writing to the output folder: the batch stops.
     Output(std::io::Error, std::path::PathBuf),
 }
@@ -42,6 +49,16 @@ enum CallError {
 impl CallError {
     fn output(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CallError + '_ {
         move |e| CallError::Output(e, path.to_path_buf())
+    }
+
+    /// The stage an audio error stopped at.
+    fn audio(e: AudioError) -> CallError {
+        let stage = match e {
+            AudioError::Open { .. } | AudioError::EmptyFile { .. } | AudioError::Unsupported { .. } => Stage::Probe,
+            AudioError::Resample { .. } => Stage::Resample,
+            _ => Stage::Decode,
+        };
+        CallError::Call(stage, e.to_string())
     }
 }
 
@@ -104,18 +121,34 @@ impl PhraseProposer for LexiconProposer<'_> {
     }
 }
 
+/// How a batch treats its calls.
+#[derive(Clone, Copy, Default)]
+pub struct BatchOptions<'a> {
+    /// Transcribe again even where a saved transcript fits.
+    pub force: bool,
+    /// Try again the calls whose unchanged audio failed before.
+    pub retry_failed: bool,
+    /// Check the phrases this pack nearly finds against the audio (`asr::verify`).
+    pub verify: Option<&'a Matcher>,
+    /// Refuse a recording longer than this (seconds): `[audio] max_call_minutes`.
+    pub max_call_s: Option<f64>,
+}
+
 /// Transcribes `calls` into the output folder's transcripts on the current rayon pool,
 /// calling `on_done` as each call finishes (for progress). Each call's
 /// failure is noted in `failures/`, and a success clears an older note.
-/// With `verify`, the phrases its pack nearly finds in a chunk are checked
-/// against the chunk's audio (`asr::verify`), and the transcript carries the checks.
+/// A call runs isolated (`isolate`): a panic in any of its stages fails that
+/// call, naming the stage, and the batch goes on. A failure of the call's own
+/// audio is kept with what the attempt was made of (audio, model, settings):
+/// while they stay the same the next run does not try again, unless
+/// `retry_failed` (or `force`) says to.
 pub fn transcribe_batch(
     engine: &Engine,
     model_blake3: &str,
     calls: &[CallSpec],
     out: &OutDir,
-    force: bool,
-    verify: Option<&Matcher>,
+    options: BatchOptions,
+    workers: Workers,
     on_done: &(dyn Fn(&CallOutcome) + Sync),
 ) -> Result<Vec<CallOutcome>, OutputFull> {
     // where a call whose day was corrected since its transcript was written finds it
@@ -131,56 +164,78 @@ pub fn transcribe_batch(
     let stop_batch = |e, path| {
         full_now().get_or_insert((e, path));
     };
-    let outcomes: Vec<CallOutcome> = calls
-        .par_iter()
-        .filter_map(|spec| {
-            if full_now().is_some() {
+    let process = |spec: &CallSpec| -> Option<CallOutcome> {
+        if full_now().is_some() {
+            return None;
+        }
+        let started = Instant::now();
+        let panicked = |p: Panicked| CallError::Call(p.stage, p.to_string());
+        let fingerprint = isolated(&spec.call_id, Stage::Probe, || {
+            fingerprint_of(engine, model_blake3, spec, options)
+        })
+        .unwrap_or_else(|p| Err(panicked(p)));
+        let (fingerprint, result) = match fingerprint {
+            Ok(fingerprint) => {
+                let call = Call {
+                    spec,
+                    fingerprint: &fingerprint,
+                    out,
+                    day_folders: &day_folders,
+                    options,
+                };
+                let result = isolated(&spec.call_id, Stage::Probe, || transcribe_call(engine, &call))
+                    .unwrap_or_else(|p| Err(panicked(p)));
+                (Some(fingerprint), result)
+            }
+            Err(e) => (None, Err(e)),
+        };
+        let result = result.and_then(|(transcript, reused)| {
+            clear_failure(out, &spec.call_id).map_err(CallError::output(&out.failure(&spec.call_id)))?;
+            Ok(Transcribed {
+                transcript,
+                reused,
+                elapsed_s: started.elapsed().as_secs_f64(),
+            })
+        });
+        let location = || spec.audio_path.display().to_string();
+        let failed_before = matches!(result, Err(CallError::FailedBefore(_)));
+        let result = match result {
+            Ok(done) => Ok(done),
+            Err(CallError::FailedBefore(failed)) => Err(*failed),
+            Err(CallError::Call(stage, reason)) => {
+                let mut failed = FailedItem::of_call(spec, location(), reason).at_stage(stage.as_str());
+                // what this attempt was made of, so an unchanged file is not retried every night
+                failed.fingerprint = fingerprint;
+                if let Err(e) = record_failure(out, &failed) {
+                    stop_batch(e, out.failure(failed.key()));
+                }
+                Err(failed)
+            }
+            Err(CallError::Output(e, path)) if stops_the_batch(&e) => {
+                stop_batch(e, path);
                 return None;
             }
-            let started = Instant::now();
-            let result = transcribe_call(engine, model_blake3, spec, out, &day_folders, force, verify).and_then(
-                |(transcript, reused)| {
-                    clear_failure(out, &spec.call_id).map_err(CallError::output(&out.failure(&spec.call_id)))?;
-                    Ok(Transcribed {
-                        transcript,
-                        reused,
-                        elapsed_s: started.elapsed().as_secs_f64(),
-                    })
-                },
-            );
-            let result = match result {
-                Ok(done) => Ok(done),
-                Err(CallError::Call(reason)) => {
-                    let failed = FailedItem::of_call(spec, spec.audio_path.display().to_string(), reason);
-                    if let Err(e) = record_failure(out, &failed) {
+            Err(CallError::Output(e, path)) => {
+                // about this call's file only: the call fails, the night goes on
+                let reason = format!("{}: {e}", path.display());
+                let failed = FailedItem::of_call(spec, location(), reason);
+                if let Err(e) = record_failure(out, &failed) {
+                    if stops_the_batch(&e) {
                         stop_batch(e, out.failure(failed.key()));
                     }
-                    Err(failed)
                 }
-                Err(CallError::Output(e, path)) if stops_the_batch(&e) => {
-                    stop_batch(e, path);
-                    return None;
-                }
-                Err(CallError::Output(e, path)) => {
-                    // about this call's file only: the call fails, the night goes on
-                    let reason = format!("{}: {e}", path.display());
-                    let failed = FailedItem::of_call(spec, spec.audio_path.display().to_string(), reason);
-                    if let Err(e) = record_failure(out, &failed) {
-                        if stops_the_batch(&e) {
-                            stop_batch(e, out.failure(failed.key()));
-                        }
-                    }
-                    Err(failed)
-                }
-            };
-            let outcome = CallOutcome {
-                call_id: spec.call_id.clone(),
-                result,
-            };
-            on_done(&outcome);
-            Some(outcome)
-        })
-        .collect();
+                Err(failed)
+            }
+        };
+        let outcome = CallOutcome {
+            call_id: spec.call_id.clone(),
+            result,
+            failed_before,
+        };
+        on_done(&outcome);
+        Some(outcome)
+    };
+    let outcomes = run_calls(calls, workers, &process);
     match full.into_inner().unwrap_or_else(|p| p.into_inner()) {
         None => Ok(outcomes),
         Some((source, path)) => Err(OutputFull {
@@ -192,28 +247,100 @@ pub fn transcribe_batch(
     }
 }
 
-fn transcribe_call(
+/// Who does a batch's work: `calls_at_once` calls in flight, each run whole
+/// on `pool` (its decoding, its chunks, its tracks), so the pool's threads are
+/// all the batch computes on, whatever the number of calls in flight.
+#[derive(Clone, Copy)]
+pub struct Workers<'a> {
+    /// The threads that compute (the thread budget's).
+    pub pool: &'a rayon::ThreadPool,
+    /// Calls in flight at once (each holds its audio in memory).
+    pub calls_at_once: usize,
+}
+
+/// Runs `process` on each call, `calls_at_once` at a time, in the pool; the
+/// outcomes in the calls' order (a call `process` skips has none).
+fn run_calls<T: Send>(
+    calls: &[CallSpec],
+    workers: Workers,
+    process: &(dyn Fn(&CallSpec) -> Option<T> + Sync),
+) -> Vec<T> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, T)>> = Mutex::new(Vec::with_capacity(calls.len()));
+    // Plain threads take the calls and wait while the pool works on each: a
+    // pool thread waiting on another pool would steal more calls meanwhile.
+    std::thread::scope(|scope| {
+        for _ in 0..workers.calls_at_once.clamp(1, calls.len().max(1)) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(spec) = calls.get(i) else { break };
+                if let Some(outcome) = workers.pool.install(|| process(spec)) {
+                    done.lock().unwrap_or_else(|p| p.into_inner()).push((i, outcome));
+                }
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+/// One call of the batch, and where its transcript goes.
+struct Call<'a> {
+    spec: &'a CallSpec,
+    /// What its transcript would be made of.
+    fingerprint: &'a Fingerprint,
+    out: &'a OutDir,
+    /// Where a call whose day was corrected since finds its old transcript.
+    day_folders: &'a [std::path::PathBuf],
+    options: BatchOptions<'a>,
+}
+
+/// What a transcript of the call would be made of: the audio's bytes (hashed
+/// as a stream: a recording is never read whole into memory), the model, and
+/// the settings that shape the text.
+fn fingerprint_of(
     engine: &Engine,
     model_blake3: &str,
     spec: &CallSpec,
-    out: &OutDir,
-    day_folders: &[std::path::PathBuf],
-    force: bool,
-    verify: Option<&Matcher>,
-) -> Result<(Transcript, bool), CallError> {
-    let bytes = std::fs::read(&spec.audio_path)
-        .map_err(|e| CallError::Call(format!("{}: cannot read: {e}", spec.audio_path.display())))?;
-    let fingerprint = Fingerprint {
-        audio_blake3: blake3::hash(&bytes).to_hex().to_string(),
+    options: BatchOptions,
+) -> Result<Fingerprint, CallError> {
+    let cannot_read =
+        |e: std::io::Error| CallError::Call(Stage::Probe, format!("{}: cannot read: {e}", spec.audio_path.display()));
+    let mut hasher = blake3::Hasher::new();
+    hasher
+        .update_reader(std::fs::File::open(&spec.audio_path).map_err(cannot_read)?)
+        .map_err(cannot_read)?;
+    Ok(Fingerprint {
+        audio_blake3: hasher.finalize().to_hex().to_string(),
         model_blake3: model_blake3.to_string(),
         // the checks depend on the phrases listened for: another pack's phrases, another transcript
         settings: format!(
             "{}:{:?}:{}",
             engine.fingerprint(),
             spec.agent_channel,
-            verify.map_or_else(|| "unverified".to_string(), Matcher::near_fingerprint)
+            options
+                .verify
+                .map_or_else(|| "unverified".to_string(), Matcher::near_fingerprint)
         ),
-    };
+    })
+}
+
+fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), CallError> {
+    let Call {
+        spec,
+        fingerprint,
+        out,
+        day_folders,
+        options,
+    } = *call;
+    if !options.force && !options.retry_failed {
+        if let Some(failed) = read_failure(out, &spec.call_id) {
+            if failed.fingerprint.as_ref() == Some(fingerprint) {
+                return Err(CallError::FailedBefore(Box::new(failed)));
+            }
+        }
+    }
     let path = out.transcript(&spec.call_id, spec.started_at.as_deref());
     // Elsewhere in the archive: under another day when the call's date was
     // corrected since, or in the flat folder of older versions. Found there,
@@ -230,7 +357,7 @@ fn transcribe_call(
     let save = |transcript: &Transcript| -> Result<(), CallError> {
         transcript.write(&path).map_err(|e| match e {
             crate::transcript::TranscriptError::Io { path, source } => CallError::Output(source, path),
-            other => CallError::Call(other.to_string()),
+            other => CallError::Call(Stage::Transcribe, other.to_string()),
         })?;
         for old in &elsewhere {
             match std::fs::remove_file(old) {
@@ -240,12 +367,12 @@ fn transcribe_call(
         }
         Ok(())
     };
-    if !force {
+    if !options.force {
         for found in std::iter::once(&path).chain(&elsewhere) {
             let Ok(mut saved) = Transcript::read(found) else {
                 continue;
             };
-            if saved.fingerprint != fingerprint {
+            if saved.fingerprint != *fingerprint {
                 continue;
             }
             let before = saved.clone();
@@ -255,8 +382,7 @@ fn transcribe_call(
             saved.extra.clone_from(&spec.extra);
             if saved.voice_prints.as_deref() != Some(VOICE_PRINTS) {
                 // printed by an older method, or never: print from the audio, not transcribed again
-                let (_, tracks) = decode(bytes, spec)?;
-                for track in &tracks {
+                for track in &decode(spec, options.max_call_s)?.tracks {
                     print_voices(track, &mut saved.segments);
                 }
                 saved.voice_prints = Some(VOICE_PRINTS.to_string());
@@ -267,17 +393,24 @@ fn transcribe_call(
             return Ok((saved, true));
         }
     }
-    let (audio, tracks) = decode(bytes, spec)?;
-    let proposer = verify.map(LexiconProposer);
+    let Decoded {
+        duration_s,
+        channels,
+        tracks,
+    } = decode(spec, options.max_call_s)?;
+    let proposer = options.verify.map(LexiconProposer);
+    let tag = CallTag::current();
     let per_track: Vec<Vec<crate::transcript::Segment>> = tracks
         .par_iter()
         .map(|track| {
-            let mut segments = engine.transcribe(track, proposer.as_ref().map(|p| p as &dyn PhraseProposer))?;
-            print_voices(track, &mut segments);
-            Ok(segments)
+            tag.enter(|| {
+                let mut segments = engine.transcribe(track, proposer.as_ref().map(|p| p as &dyn PhraseProposer))?;
+                print_voices(track, &mut segments);
+                Ok(segments)
+            })
         })
         .collect::<Result<_, crate::asr::AsrError>>()
-        .map_err(|e| CallError::Call(format!("{}: {e}", spec.audio_path.display())))?;
+        .map_err(|e| CallError::Call(Stage::Transcribe, format!("{}: {e}", spec.audio_path.display())))?;
     let mut segments: Vec<_> = per_track.into_iter().flatten().collect();
     segments.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.speaker.cmp(&b.speaker)));
     let transcript = Transcript {
@@ -285,21 +418,37 @@ fn transcribe_call(
         agent_id: spec.agent_id.clone(),
         audio_path: spec.audio_path.clone(),
         started_at: spec.started_at.clone(),
-        duration_s: audio.duration_s(),
+        duration_s,
         agent_channel: spec.agent_channel,
-        channels: audio.channels.len() as u16,
+        channels,
         segments,
         extra: spec.extra.clone(),
-        fingerprint,
+        fingerprint: fingerprint.clone(),
         voice_prints: Some(VOICE_PRINTS.to_string()),
     };
     save(&transcript)?;
     Ok((transcript, false))
 }
 
-/// The call's audio, and its speakers' tracks at 16 kHz.
-fn decode(bytes: Vec<u8>, spec: &CallSpec) -> Result<(DecodedAudio, Vec<SpeakerTrack>), CallError> {
-    let audio = decode_file_bytes(bytes, &spec.audio_path).map_err(|e| CallError::Call(e.to_string()))?;
-    let tracks = speaker_tracks(&audio, spec.agent_channel).map_err(|e| CallError::Call(e.to_string()))?;
-    Ok((audio, tracks))
+/// A call's recording, ready for whisper.
+struct Decoded {
+    duration_s: f64,
+    /// Channels in the file.
+    channels: u16,
+    /// Its speakers' tracks at 16 kHz.
+    tracks: Vec<SpeakerTrack>,
+}
+
+/// Decodes a call's recording, each step its own stage; a recording over
+/// `max_s` seconds is refused.
+fn decode(spec: &CallSpec, max_s: Option<f64>) -> Result<Decoded, CallError> {
+    let audio = in_stage(Stage::Decode, || decode_file_within(&spec.audio_path, max_s)).map_err(CallError::audio)?;
+    let duration_s = audio.duration_s();
+    let channels = u16::try_from(audio.channels.len()).unwrap_or(u16::MAX);
+    let tracks = in_stage(Stage::Resample, || speaker_tracks(audio, spec.agent_channel)).map_err(CallError::audio)?;
+    Ok(Decoded {
+        duration_s,
+        channels,
+        tracks,
+    })
 }

@@ -17,11 +17,12 @@ use rayon::prelude::*;
 
 use crate::i18n::Messages;
 use crate::input::FailedItem;
+use crate::isolate::{isolated, Stage};
 use crate::lexicon::{Hit, Matcher, Pack};
 use crate::privacy::Redactor;
 use crate::report::{NightReport, Report};
 use crate::review::{AgreementBook, ReviewBook, RuleReview};
-use crate::rules::{apply_reviews, judge, CallResult, ScorecardBook};
+use crate::rules::{apply_reviews, judge, CallFailure, CallResult, ScorecardBook};
 use crate::search::{CallDocuments, DocumentMaker, IndexChange, IndexUpdate, IndexedCalls};
 use crate::store::{
     find_transcript, open_failures, read_calls, write_atomic, write_failure_list, HitRow, OutDir, TableWriter,
@@ -205,13 +206,19 @@ pub fn score_archive_indexing(
 /// reason, no hits.
 fn unprocessed_call(f: &FailedItem) -> (CallResult, (Vec<Hit>, IndexWork)) {
     let call = CallResult {
-        call_id: f.key().to_string(),
+        // the call's own id wherever it was readable (a manifest row whose
+        // file is missing keeps it); the row's place is the location
+        call_id: f.call_id.clone().unwrap_or_else(|| f.location.clone()),
         agent_id: f.agent_id.clone(),
         started_at: f.started_at.clone(),
         audio_path: f.audio_path.clone(),
         duration_s: None,
         extra: f.extra.clone(),
-        evaluation: Err(format!("{}: {}", f.location, f.reason)),
+        evaluation: Err(CallFailure {
+            reason: f.reason.clone(),
+            stage: f.stage.clone(),
+            location: Some(f.location.clone()),
+        }),
         personal_data_s: None,
     };
     (call, (Vec::new(), IndexWork::None))
@@ -351,9 +358,24 @@ fn score_transcript(
                 (Some(index), Some(stamp)) => index.work(&t, path, stamp, matcher, pack),
                 _ => IndexWork::None,
             };
-            // matched and judged on the raw text; only what people read is redacted
-            let (mut evaluation, mut hits) = judge(&t, matcher, pack);
-            apply_reviews(&mut evaluation, &mut hits, reviews.of_call(&t.call_id), &pack.rubric);
+            // matched and judged on the raw text; only what people read is
+            // redacted. A panic judging one call fails that call's row only.
+            let judged = isolated(&t.call_id, Stage::Judge, || {
+                let (mut evaluation, mut hits) = judge(&t, matcher, pack);
+                apply_reviews(&mut evaluation, &mut hits, reviews.of_call(&t.call_id), &pack.rubric);
+                (evaluation, hits)
+            });
+            let (evaluation, mut hits) = match judged {
+                Ok(judged) => judged,
+                Err(panicked) => {
+                    let failure = CallFailure {
+                        reason: panicked.to_string(),
+                        stage: Some(panicked.stage.as_str().to_string()),
+                        location: Some(path.display().to_string()),
+                    };
+                    return (CallResult::failed(t, failure), (Vec::new(), index_work));
+                }
+            };
             if let Some(redactor) = redactor {
                 for hit in &mut hits {
                     if let std::borrow::Cow::Owned(redacted) = redactor.redact(&hit.context) {
@@ -363,14 +385,9 @@ fn score_transcript(
             }
             let personal_data_s = redactor.map(|r| r.times(&t.segments));
             let call = CallResult {
-                call_id: t.call_id,
-                agent_id: Some(t.agent_id),
-                started_at: t.started_at,
-                audio_path: Some(t.audio_path),
-                duration_s: Some(t.duration_s),
-                extra: t.extra,
                 evaluation: Ok(evaluation),
                 personal_data_s,
+                ..CallResult::failed(t, CallFailure::default())
             };
             (call, (hits, index_work))
         }
@@ -386,7 +403,11 @@ fn score_transcript(
                 audio_path: None,
                 duration_s: None,
                 extra: Default::default(),
-                evaluation: Err(e.to_string()),
+                evaluation: Err(CallFailure {
+                    reason: e.to_string(),
+                    stage: None,
+                    location: Some(path.display().to_string()),
+                }),
                 personal_data_s: None,
             },
             (Vec::new(), IndexWork::None),
@@ -426,5 +447,5 @@ pub fn test_against_reviews(out: &OutDir, pack: &Pack) -> anyhow::Result<(Agreem
             Err(id) => missing.push(id),
         }
     }
-    Ok((book.finish(crate::rules::settings::RULE_IDS), missing))
+    Ok((book.finish(crate::rules::RULE_IDS), missing))
 }

@@ -13,6 +13,7 @@ use super::cleanup;
 use super::verify::{check_proposals, decode_past_end, FreeDecode, FreeToken, PhraseProposer, Vocabulary};
 use crate::audio::vad::{SpeechDetector, VadSettings};
 use crate::audio::{SpeakerTrack, WHISPER_RATE_HZ};
+use crate::isolate::{in_stage, CallTag, Stage};
 use crate::model::ggml::{read_header, GgmlHeader};
 use crate::text::to_simplified;
 use crate::transcript::{Segment, Speaker};
@@ -212,18 +213,23 @@ impl Engine {
         track: &SpeakerTrack,
         proposer: Option<&dyn PhraseProposer>,
     ) -> Result<Vec<Segment>, AsrError> {
-        let chunks = self.detector.speech_chunks(&track.samples, &self.settings.vad);
+        let chunks = in_stage(Stage::Vad, || {
+            self.detector.speech_chunks(&track.samples, &self.settings.vad)
+        });
+        let call = CallTag::current();
         let per_chunk: Vec<Vec<Segment>> = chunks
             .par_iter()
             .map(|chunk| {
-                let to_s = |sample: usize| sample as f64 / WHISPER_RATE_HZ as f64;
-                let voiced_s: Vec<(f64, f64)> = chunk.voiced.iter().map(|&(a, b)| (to_s(a), to_s(b))).collect();
-                let audio = ChunkAudio {
-                    samples: &track.samples[chunk.start..chunk.end],
-                    offset_s: to_s(chunk.start),
-                    voiced_s: &voiced_s,
-                };
-                self.transcribe_chunk(&audio, track.speaker, proposer)
+                call.enter(|| {
+                    let to_s = |sample: usize| sample as f64 / WHISPER_RATE_HZ as f64;
+                    let voiced_s: Vec<(f64, f64)> = chunk.voiced.iter().map(|&(a, b)| (to_s(a), to_s(b))).collect();
+                    let audio = ChunkAudio {
+                        samples: &track.samples[chunk.start..chunk.end],
+                        offset_s: to_s(chunk.start),
+                        voiced_s: &voiced_s,
+                    };
+                    self.transcribe_chunk(&audio, track.speaker, proposer)
+                })
             })
             .collect::<Result<_, _>>()?;
         let mut segments: Vec<Segment> = per_chunk.into_iter().flatten().collect();
@@ -303,7 +309,11 @@ impl Engine {
         proposer: Option<&dyn PhraseProposer>,
     ) -> Result<Vec<Segment>, AsrError> {
         let mut state = self.take_state()?;
-        let result = self.decode_chunk(&mut state, chunk, speaker, proposer, true);
+        // A panic inside unwinds past `return_state`: the state, in doubt, is
+        // freed with this frame and the pool makes a fresh one (`isolate`).
+        let result = in_stage(Stage::Transcribe, || {
+            self.decode_chunk(&mut state, chunk, speaker, proposer, true)
+        });
         self.return_state(state);
         result
     }
@@ -407,8 +417,10 @@ impl Engine {
             end_logprob,
         };
         let threads = self.settings.threads_per_chunk.max(1);
-        let checks = check_proposals(state, &self.vocabulary, &free, &texts, &proposals, threads)
-            .map_err(|e| AsrError::Whisper(format!("phrase verification: {e}")))?;
+        let checks = in_stage(Stage::Verify, || {
+            check_proposals(state, &self.vocabulary, &free, &texts, &proposals, threads)
+        })
+        .map_err(|e| AsrError::Whisper(format!("phrase verification: {e}")))?;
         for (clause, check) in checks {
             segments[clause].checks.push(check);
         }
@@ -671,7 +683,7 @@ mod tests {
         );
         let engine = Engine::load(&model, SpeechDetector::Energy, DecodeSettings::default()).expect("model loads");
         let audio = crate::audio::decode_file(&root.join("data-samples/lines-b/b-01.wav")).expect("sample decodes");
-        let tracks = crate::audio::speaker_tracks(&audio, crate::transcript::AgentChannel::Left).expect("stereo call");
+        let tracks = crate::audio::speaker_tracks(audio, crate::transcript::AgentChannel::Left).expect("stereo call");
         let agent = tracks
             .iter()
             .find(|t| t.speaker == Speaker::Agent)

@@ -17,9 +17,29 @@ use std::path::{Path, PathBuf};
 
 use crate::transcript::{AgentChannel, Speaker};
 
-pub use decode::{decode_file, decode_file_bytes};
+pub use decode::{decode_bytes, decode_file, decode_file_within};
 pub use resample::resample;
 pub use voice::{print_voices, VoicePrinter, VOICE_PRINTS};
+
+/// `[audio]` in pack.toml: what a recording may be.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AudioSettings {
+    /// A recording longer than this is not one call (a recorder left
+    /// running, a night's tape uploaded whole): it fails with that reason
+    /// before it takes memory. A call's audio takes about 0.5 GB an hour at
+    /// 16 kHz per two channels, so the default (three hours, which no real
+    /// call reaches) bounds a worker's audio at about 1.4 GB.
+    pub max_call_minutes: f64,
+}
+
+impl Default for AudioSettings {
+    fn default() -> Self {
+        Self {
+            max_call_minutes: 180.0,
+        }
+    }
+}
 
 /// The sample rate whisper expects.
 pub const WHISPER_RATE_HZ: u32 = 16_000;
@@ -111,6 +131,23 @@ pub enum AudioError {
         /// The rate the file declares.
         rate_hz: u32,
     },
+    /// Longer than any call (`[audio] max_call_minutes`): refused before it takes the memory.
+    #[error(
+        "{path}: {} long{}, over the limit for one call ({:.0} minutes, [audio] max_call_minutes in the pack)",
+        long_time(*.found_s),
+        if *.by_header { " by its header" } else { " at least" },
+        .max_s / 60.0
+    )]
+    TooLong {
+        /// The recording.
+        path: PathBuf,
+        /// Seconds it holds (by its header), or decoded before it was stopped.
+        found_s: f64,
+        /// The limit, in seconds.
+        max_s: f64,
+        /// Known from the header, before any decoding.
+        by_header: bool,
+    },
     /// The resampler refused the audio.
     #[error("resampling from {from_hz} Hz failed: {reason}")]
     Resample {
@@ -126,36 +163,43 @@ pub enum AudioError {
 /// Stereo: the agent's channel (left unless told otherwise) and the other one
 /// as the customer. Mono, or `AgentChannel::Mono`: one mixed track, speaker
 /// unknown. Extra channels beyond two are ignored: call recorders put the two
-/// parties first.
-pub fn speaker_tracks(audio: &DecodedAudio, agent_channel: AgentChannel) -> Result<Vec<SpeakerTrack>, AudioError> {
-    let to_16k = |samples: &[f32]| resample(samples, audio.sample_rate_hz, WHISPER_RATE_HZ);
-    if audio.channels.len() < 2 || agent_channel == AgentChannel::Mono {
-        let mixed = mix_down(&audio.channels);
+/// parties first. The recording is consumed: each channel at the file's rate
+/// is freed once resampled, so a long call holds little more than its 16 kHz
+/// tracks.
+pub fn speaker_tracks(audio: DecodedAudio, agent_channel: AgentChannel) -> Result<Vec<SpeakerTrack>, AudioError> {
+    let rate_hz = audio.sample_rate_hz;
+    let to_16k = |samples: Vec<f32>| resample(&samples, rate_hz, WHISPER_RATE_HZ);
+    let mut channels = audio.channels;
+    if channels.len() < 2 || agent_channel == AgentChannel::Mono {
+        let mixed = mix_down(channels);
         return Ok(vec![SpeakerTrack {
             speaker: Speaker::Unknown,
-            samples: to_16k(&mixed)?,
+            samples: to_16k(mixed)?,
         }]);
     }
+    channels.truncate(2);
+    let customer = channels.pop().expect("two channels");
+    let agent = channels.pop().expect("two channels");
     let (agent, customer) = match agent_channel {
-        AgentChannel::Right => (1, 0),
-        _ => (0, 1),
+        AgentChannel::Right => (customer, agent),
+        _ => (agent, customer),
     };
     Ok(vec![
         SpeakerTrack {
             speaker: Speaker::Agent,
-            samples: to_16k(&audio.channels[agent])?,
+            samples: to_16k(agent)?,
         },
         SpeakerTrack {
             speaker: Speaker::Customer,
-            samples: to_16k(&audio.channels[customer])?,
+            samples: to_16k(customer)?,
         },
     ])
 }
 
-fn mix_down(channels: &[Vec<f32>]) -> Vec<f32> {
-    match channels {
-        [] => Vec::new(),
-        [only] => only.clone(),
+fn mix_down(mut channels: Vec<Vec<f32>>) -> Vec<f32> {
+    match channels.len() {
+        0 => Vec::new(),
+        1 => channels.pop().expect("one channel"),
         _ => {
             let n = channels.iter().map(Vec::len).min().unwrap_or(0);
             let scale = 1.0 / channels.len() as f32;
@@ -163,6 +207,15 @@ fn mix_down(channels: &[Vec<f32>]) -> Vec<f32> {
                 .map(|i| channels.iter().map(|c| c[i]).sum::<f32>() * scale)
                 .collect()
         }
+    }
+}
+
+/// A length for a person: hours past an hour, else minutes.
+fn long_time(seconds: f64) -> String {
+    if seconds >= 3600.0 {
+        format!("{:.1} h", seconds / 3600.0)
+    } else {
+        format!("{:.1} min", seconds / 60.0)
     }
 }
 
@@ -193,7 +246,7 @@ mod tests {
         for (agent_channel, agent_level, customer_level) in
             [(AgentChannel::Left, 0.5, -0.25), (AgentChannel::Right, -0.25, 0.5)]
         {
-            let tracks = speaker_tracks(&stereo(0.5, -0.25), agent_channel).unwrap();
+            let tracks = speaker_tracks(stereo(0.5, -0.25), agent_channel).unwrap();
             assert_eq!(tracks.len(), 2);
             assert_eq!(tracks[0].speaker, Speaker::Agent);
             assert_eq!(tracks[1].speaker, Speaker::Customer);
@@ -212,11 +265,11 @@ mod tests {
             channels: vec![vec![0.5; 1600]],
         };
         for (audio, channel) in [(mono, AgentChannel::Left), (stereo(0.5, 0.25), AgentChannel::Mono)] {
-            let tracks = speaker_tracks(&audio, channel).unwrap();
+            let tracks = speaker_tracks(audio, channel).unwrap();
             assert_eq!(tracks.len(), 1);
             assert_eq!(tracks[0].speaker, Speaker::Unknown);
         }
-        let mixed = speaker_tracks(&stereo(0.5, 0.25), AgentChannel::Mono).unwrap();
+        let mixed = speaker_tracks(stereo(0.5, 0.25), AgentChannel::Mono).unwrap();
         assert!((mixed[0].samples[800] - 0.375).abs() < 1e-3);
     }
 }

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use crate::budget::ThreadBudget;
 use crate::cli::{Command, LexiconCommand, ModelCommand, ReviewCommand};
 use crate::i18n::{Lang, Messages};
 use crate::lexicon::{builtin_pack, load_pack, Pack, Titles};
@@ -50,9 +51,10 @@ impl Outcome {
 
 /// Runs `command`; `lang` is the reader's language asked for on the command
 /// line (`--lang`), else the pack's (or the output folder's) decides.
-pub fn dispatch(command: Command, lang: Option<Lang>) -> anyhow::Result<Outcome> {
+/// `budget` is the threads it may compute on (rayon's global pool is that size).
+pub fn dispatch(command: Command, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::Result<Outcome> {
     match command {
-        Command::Run(args) => run::run(args, lang),
+        Command::Run(args) => run::run(args, lang, budget),
         Command::Score(args) => score::run(args, lang),
         Command::Report(args) => report::run(args, lang),
         Command::Examples(args) => examples::run(args, lang),

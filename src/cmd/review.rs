@@ -18,8 +18,8 @@ use crate::report::{
     ReviewPage, ReviewRule,
 };
 use crate::review::{append, pick, read_sheet, Known, SampleSpec};
-use crate::rules::settings::RULE_IDS;
 use crate::rules::speakers_as_told;
+use crate::rules::{Rule, RULE_IDS};
 use crate::scoring::score_archive;
 use crate::store::{
     create_dir_all, find_transcript, lock_folder, read_calls, write_atomic, CallRecord, HitRecord, LockMode, OutDir,
@@ -72,16 +72,6 @@ pub fn import(args: ReviewImportArgs, lang: Option<Lang>) -> anyhow::Result<Outc
         Outcome::Success
     })
 }
-
-/// The rules every reviewed call shows, whatever the machine said: the ones a
-/// QA form always asks about. Failed and open rules are shown too.
-const ALWAYS_REVIEWED: &[&str] = &[
-    "greeting_missing",
-    "closing_missing",
-    "hold_etiquette",
-    "forbidden_phrase",
-    "nine_dont_phrase",
-];
 
 pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let mut pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
@@ -214,10 +204,12 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
 /// machine's verdict and the hits behind it.
 fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles, m: &Messages) -> Vec<ReviewRule> {
     let has = |list: &[String], rule: &str| list.iter().any(|r| r == rule);
+    // every reviewed call shows the rules a QA form always asks about, and
+    // those the machine failed or left open
     RULE_IDS
         .iter()
         .filter(|rule| {
-            ALWAYS_REVIEWED.contains(rule)
+            Rule::parse(rule).is_some_and(Rule::always_reviewed)
                 || has(&call.failed_rules, rule)
                 || has(&call.uncertain_rules, rule)
                 || has(&call.overturned_rules, rule)

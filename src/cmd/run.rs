@@ -16,18 +16,19 @@ use std::collections::HashSet;
 
 use crate::asr::{DecodeSettings, Engine};
 use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
+use crate::budget::{BudgetSource, ThreadBudget};
 use crate::cli::RunArgs;
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome, RunFigures};
-use crate::i18n::Lang;
+use crate::i18n::{Lang, Messages};
 use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::msg;
-use crate::pipeline::{transcribe_batch, CallOutcome};
+use crate::pipeline::{transcribe_batch, BatchOptions, CallOutcome, Workers};
 use crate::scoring::score_archive;
 use crate::shard::Shard;
 use crate::store::{extra_column_name, lock_folder, record_input_problems, LockMode, OutDir, TranscriptArchive};
 use crate::transcript::Transcript;
 
-pub fn run(args: RunArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
+pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     // A broken pack must stop the night before any audio is touched.
     let mut pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
@@ -49,16 +50,18 @@ pub fn run(args: RunArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let options = DiscoverOptions::new(&args.name_pattern, args.agent_channel)?
         .with_zone(args.time_zone.unwrap_or(pack.time_zone));
     let discovery = discover_calls(&args.input, &options, shard, console)?;
-    let (jobs, settings) = worker_plan(&args, console);
+    let plan = worker_plan(&args, budget, console);
     let detector = speech_detector(&args, console)?;
-    let engine = Engine::load(&args.model, detector, settings)?;
+    let engine = Engine::load(&args.model, detector, plan.settings.clone())?;
     let matrices = crate::asr::blas::encoder_matrices();
     console.say(msg!(
         m,
         "run-transcribing",
         model = args.model.display().to_string(),
         vad = engine.detector_name(),
-        jobs = jobs,
+        jobs = plan.calls_at_once,
+        threads = budget.threads,
+        source = budget_source(budget, m),
         matrices = matrices.to_string()
     ));
     let model_blake3 = model_hash(&args.model)?;
@@ -71,22 +74,24 @@ pub fn run(args: RunArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
         console,
     );
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(plan.pool_threads)
+        .thread_name(|i| format!("callqa-whisper-{i}"))
         .build()
         .context("starting worker threads")?;
     let transcribing = Instant::now();
     let matcher = crate::lexicon::Matcher::new(&pack);
-    let verify = (!args.no_verify).then_some(&matcher);
-    let outcomes = pool.install(|| {
-        transcribe_batch(
-            &engine,
-            &model_blake3,
-            &discovery.calls,
-            &out,
-            args.force,
-            verify,
-            &|o| progress.done(o),
-        )
+    let options = BatchOptions {
+        force: args.force,
+        retry_failed: args.retry_failed,
+        verify: (!args.no_verify).then_some(&matcher),
+        max_call_s: Some(pack.audio.max_call_minutes * 60.0),
+    };
+    let workers = Workers {
+        pool: &pool,
+        calls_at_once: plan.calls_at_once,
+    };
+    let outcomes = transcribe_batch(&engine, &model_blake3, &discovery.calls, &out, options, workers, &|o| {
+        progress.done(o)
     });
     progress.finish(transcribing.elapsed().as_secs_f64());
     let outcomes = outcomes?;
@@ -218,22 +223,52 @@ fn discover_calls(
     Ok(discovery)
 }
 
-/// How many calls run at once, and the whisper threads each gets: workers ×
-/// threads never exceed the cores (whisper threads spin: oversubscribing
-/// only slows down).
-fn worker_plan(args: &RunArgs, console: Console) -> (usize, DecodeSettings) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let jobs = args.jobs.unwrap_or(cores).max(1);
-    if jobs > cores {
-        console.say(msg!(console.messages, "run-jobs-capped", jobs = jobs, cores = cores));
+/// How a run spends its thread budget.
+struct WorkerPlan {
+    /// Calls in flight (each holds its audio and transcript in memory).
+    calls_at_once: usize,
+    /// Threads decoding chunks, shared by the calls in flight: the budget
+    /// over the whisper threads each chunk takes.
+    pool_threads: usize,
+    settings: DecodeSettings,
+}
+
+/// The budget's threads decode chunks one whisper thread each (more threads
+/// per chunk only spin between the decoder's small operations: slower on
+/// every machine measured, README "Nightly at scale"), shared by the calls
+/// in flight; `--jobs` says how many calls that is, within the budget.
+fn worker_plan(args: &RunArgs, budget: &ThreadBudget, console: Console) -> WorkerPlan {
+    let threads = budget.threads.max(1);
+    let jobs = args.jobs.unwrap_or(threads).max(1);
+    if jobs > threads {
+        console.say(msg!(
+            console.messages,
+            "run-jobs-capped",
+            jobs = jobs,
+            threads = threads
+        ));
     }
-    let jobs = jobs.min(cores);
-    let settings = DecodeSettings {
-        threads_per_chunk: (cores / jobs).max(1),
-        dtw_token_times: args.dtw_timing,
-        ..DecodeSettings::default()
-    };
-    (jobs, settings)
+    let threads_per_chunk = args.threads_per_chunk.clamp(1, threads);
+    WorkerPlan {
+        calls_at_once: jobs.min(threads),
+        pool_threads: (threads / threads_per_chunk).max(1),
+        settings: DecodeSettings {
+            threads_per_chunk,
+            dtw_token_times: args.dtw_timing,
+            ..DecodeSettings::default()
+        },
+    }
+}
+
+/// Where the budget came from, in the reader's words.
+fn budget_source(budget: &ThreadBudget, m: &Messages) -> String {
+    m.text(match budget.source {
+        BudgetSource::Asked => "budget-source-threads",
+        BudgetSource::Slurm => "budget-source-slurm",
+        BudgetSource::CgroupQuota => "budget-source-cgroup",
+        BudgetSource::Affinity => "budget-source-affinity",
+        BudgetSource::Machine => "budget-source-machine",
+    })
 }
 
 /// The model file's BLAKE3, streamed: a large model is gigabytes, read once
@@ -312,6 +347,12 @@ impl Progress {
                 took = format!("{:.1}", t.elapsed_s),
                 speed = format!("{:.1}", audio_s / t.elapsed_s.max(1e-6)),
                 segments = t.transcript.segments.len()
+            ),
+            Err(f) if outcome.failed_before => msg!(
+                m,
+                "progress-failed-before",
+                call = outcome.call_id.as_str(),
+                reason = f.reason.to_string()
             ),
             Err(f) => msg!(
                 m,

@@ -272,8 +272,13 @@ run-shard-owns = shard { $shard }: { $calls } of the { $listed } calls listed ar
 run-found = { $source }: { $calls } calls to process, { $problems } unusable entries
 run-skipped = { "  " }skipped { $location }: { $reason }
 run-column-renamed = note: the manifest column "{ $column }" is also a column of calls.parquet: it is kept there as "{ $kept_as }"
-run-jobs-capped = note: --jobs { $jobs } is more than the { $cores } cores; using { $cores } (whisper threads spin, oversubscribing only slows down)
-run-transcribing = transcribing with { $model } and the { $vad } VAD on { $jobs } worker(s); encoder matrices by { $matrices }
+run-jobs-capped = note: --jobs { $jobs } is more than the budget of { $threads } threads; using { $threads } (whisper threads spin: more than the budget only slows down)
+run-transcribing = transcribing with { $model } and the { $vad } VAD, { $jobs } call(s) at once on { $threads } thread(s) ({ $source }); encoder matrices by { $matrices }
+budget-source-threads = --threads
+budget-source-slurm = SLURM_CPUS_PER_TASK
+budget-source-cgroup = the container's CPU quota
+budget-source-affinity = the CPU affinity mask
+budget-source-machine = every core of the machine
 run-earlier-calls = { $calls } transcribed calls of earlier runs in { $out } are kept and scored with this night's: the output folder is an archive
 run-items-failed = { $n } item(s) failed (listed above, in { $dir } and, once scored, in { $file })
 run-no-vad = warning: no VAD model at { $path }: finding speech by energy, which is slower and misses more on noisy lines (scripts/setup.sh installs the VAD model)
@@ -282,6 +287,7 @@ progress-audio = { $hours } h audio
 progress-reused = { $call }: done before, transcript reused
 progress-call = { $call }: { $audio } s of audio in { $took } s ({ $speed }× real time), { $segments } segments
 progress-failed = { $call }: FAILED: { $reason }
+progress-failed-before = { $call }: FAILED (as before: the file, model and settings are unchanged; --retry-failed tries again): { $reason }
 progress-finished = processed { $calls } calls, { $audio } of audio, in { $wall }
 
 ## Examples and their clip page, search

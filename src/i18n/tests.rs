@@ -137,10 +137,7 @@ fn names_made_from_data_are_in_both_catalogues() {
         MatchKind::Uncertain,
     ];
     let pack = crate::lexicon::builtin_pack();
-    let mut ids: Vec<String> = crate::rules::settings::RULE_IDS
-        .iter()
-        .map(|r| format!("rule-{r}"))
-        .collect();
+    let mut ids: Vec<String> = crate::rules::RULE_IDS.iter().map(|r| format!("rule-{r}")).collect();
     ids.extend(NotCounted::ALL.iter().map(|r| format!("not-counted-{}", r.as_str())));
     ids.extend(kinds.iter().map(|k| format!("match-{}", k.as_str())));
     ids.extend(["agent", "customer", "unknown"].map(|s| format!("speaker-{s}")));

@@ -241,8 +241,13 @@ run-shard-owns = 分片 { $shard }：清单中 { $listed } 通电话里有 { $ca
 run-found = { $source }：待处理 { $calls } 通电话，无法使用的条目 { $problems } 个
 run-skipped = { "  " }跳过 { $location }：{ $reason }
 run-column-renamed = 注意：清单列“{ $column }”与 calls.parquet 的列同名，在表中保存为“{ $kept_as }”
-run-jobs-capped = 注意：--jobs { $jobs } 多于 { $cores } 个处理器核心；改用 { $cores }（whisper 线程会空转，超额只会更慢）
-run-transcribing = 使用 { $model } 和 { $vad } 语音检测转写，{ $jobs } 个工作线程；编码器矩阵运算：{ $matrices }
+run-jobs-capped = 注意：--jobs { $jobs } 多于线程预算 { $threads }；改用 { $threads }（whisper 线程会空转，超出预算只会更慢）
+run-transcribing = 使用 { $model } 和 { $vad } 语音检测转写，同时 { $jobs } 通电话，共 { $threads } 个线程（{ $source }）；编码器矩阵运算：{ $matrices }
+budget-source-threads = --threads
+budget-source-slurm = SLURM_CPUS_PER_TASK
+budget-source-cgroup = 容器的 CPU 配额
+budget-source-affinity = CPU 亲和性掩码
+budget-source-machine = 本机全部核心
 run-earlier-calls = { $out } 中以前各次运行转写的 { $calls } 通电话会保留，并与今晚的一起评分：输出文件夹是一个档案库
 run-items-failed = { $n } 项失败（见上文，记录在 { $dir }，评分后也在 { $file }）
 run-no-vad = 警告：{ $path } 没有语音检测（VAD）模型：改用能量检测语音，速度更慢，在嘈杂线路上漏得更多（scripts/setup.sh 会安装 VAD 模型）
@@ -251,6 +256,7 @@ progress-audio = 音频 { $hours } 小时
 progress-reused = { $call }：之前已完成，沿用转写结果
 progress-call = { $call }：{ $took } 秒处理 { $audio } 秒音频（{ $speed } 倍实时），{ $segments } 个片段
 progress-failed = { $call }：失败：{ $reason }
+progress-failed-before = { $call }：失败（与上次相同：文件、模型和设置都没有变；--retry-failed 会重试）：{ $reason }
 progress-finished = 已处理 { $calls } 通电话，音频 { $audio }，用时 { $wall }
 
 ## 示例及其片段页面、搜索

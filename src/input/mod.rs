@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use regex::Regex;
 
-use crate::transcript::AgentChannel;
+use crate::transcript::{AgentChannel, Fingerprint};
 
 mod roots;
 
@@ -76,6 +76,15 @@ pub struct FailedItem {
     /// row never stands for the call that holds its id.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub input: bool,
+    /// The stage of the call's journey that failed (`probe`, `decode`,
+    /// `transcribe`…), when it got that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// What the failed attempt was made of (the audio's hash, the model,
+    /// the settings): while they stay the same, a rerun keeps the failure
+    /// rather than trying again every night (`run --retry-failed` tries).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
 }
 
 impl FailedItem {
@@ -90,7 +99,15 @@ impl FailedItem {
             extra: call.extra.clone(),
             reason,
             input: false,
+            stage: None,
+            fingerprint: None,
         }
+    }
+
+    /// The same failure, naming the stage that failed.
+    pub fn at_stage(mut self, stage: &str) -> Self {
+        self.stage = Some(stage.to_string());
+        self
     }
 
     /// What the failure is about: its call id, or where it was found when the
@@ -531,7 +548,12 @@ fn read_manifest(path: &Path, options: &DiscoverOptions) -> Result<Discovery, In
                 call_id: fields.get("call_id").filter(|s| !s.is_empty()).cloned(),
                 agent_id: fields.get("agent_id").filter(|s| !s.is_empty()).cloned(),
                 audio_path: fields.get("path").filter(|s| !s.is_empty()).map(|p| base.join(p)),
-                started_at: fields.get("started_at").filter(|s| !s.is_empty()).cloned(),
+                // on the center's clock when readable, so the failure lands on its day
+                started_at: fields
+                    .get("started_at")
+                    .map(|s| s.trim())
+                    .filter(|s| !s.is_empty())
+                    .map(|s| parse_started_at(s, options.zone).unwrap_or_else(|_| s.to_string())),
                 extra: fields
                     .iter()
                     .filter(|(k, _)| !KNOWN_COLUMNS.contains(&k.as_str()))
@@ -539,6 +561,7 @@ fn read_manifest(path: &Path, options: &DiscoverOptions) -> Result<Discovery, In
                     .collect(),
                 reason,
                 input: true,
+                ..FailedItem::default()
             }),
         }
     }

@@ -7,11 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use super::phrase::{parse_line, Phrase};
 use super::{PackError, PackProblem, Role};
+use crate::audio::AudioSettings;
 use crate::i18n::{Lang, Messages};
 use crate::input::CenterZone;
 use crate::privacy::PrivacySettings;
 use crate::review::ReviewSettings;
-use crate::rules::settings::{RiskSettings, Rubric, RuleSettings, SpeakerSettings, TimingSettings, RULE_IDS};
+use crate::rules::settings::{RiskSettings, Rubric, RuleSettings, SpeakerSettings, TimingSettings};
+use crate::rules::RULE_IDS;
 use crate::text::NormalizeOptions;
 
 /// Whose words a category listens to.
@@ -125,6 +127,8 @@ struct PackToml {
     #[serde(default)]
     center: CenterToml,
     #[serde(default)]
+    audio: AudioSettings,
+    #[serde(default)]
     normalize: NormalizeOptions,
     #[serde(default)]
     matching: MatchSettings,
@@ -176,6 +180,8 @@ pub struct Pack {
     pub time_zone: CenterZone,
     /// What callqa writes may be read by the owner's group (`store::share_with_group`).
     pub group_readable: bool,
+    /// What a recording may be.
+    pub audio: AudioSettings,
     /// How text is made comparable before matching.
     pub normalize: NormalizeOptions,
     /// Sound-alike matching.
@@ -436,6 +442,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         source: dir.to_path_buf(),
         time_zone,
         group_readable: config.center.group_readable,
+        audio: config.audio,
         normalize: config.normalize,
         matching: config.matching,
         verify: config.verify,
@@ -509,6 +516,14 @@ fn check_numbers(config: &PackToml, toml_path: &Path, toml_text: &str, problems:
             message,
         });
     };
+    let max_minutes = config.audio.max_call_minutes;
+    if !(max_minutes.is_finite() && max_minutes > 0.0) {
+        problem(
+            "audio",
+            "max_call_minutes",
+            format!("audio.max_call_minutes must be a number of minutes above 0, not {max_minutes}"),
+        );
+    }
     for (section, key, value) in non_negative {
         if !(value.is_finite() && value >= 0.0) {
             problem(

@@ -282,7 +282,7 @@ mod tests {
         report.add(&rude, &[said]);
         report.add(
             &crate::rules::CallResult {
-                evaluation: Err(SCRIPT.into()),
+                evaluation: Err(crate::rules::CallFailure::because(SCRIPT)),
                 ..call("broken", "A1", 0.0, false)
             },
             &[],

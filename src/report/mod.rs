@@ -403,7 +403,7 @@ impl NightReport {
                 if self.unprocessed.len() < FAILURES_LISTED {
                     self.unprocessed.push(Unprocessed {
                         call_id: call.call_id.clone(),
-                        reason: reason.clone(),
+                        reason: reason.to_string(),
                     });
                 }
                 return;
@@ -665,7 +665,7 @@ impl NightReport {
                 items: self.unprocessed,
                 total: self.unprocessed_total,
             },
-            calibration: self.calibration.finish(crate::rules::settings::RULE_IDS),
+            calibration: self.calibration.finish(crate::rules::RULE_IDS),
             titles: self.titles,
         }
     }

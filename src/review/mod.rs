@@ -129,7 +129,7 @@ impl RuleVerdict {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     pub call_id: String,
-    /// A rule id ([`crate::rules::settings::RULE_IDS`]).
+    /// A rule id ([`crate::rules::RULE_IDS`]).
     pub rule: String,
     pub verdict: RuleVerdict,
     pub reviewer: String,
@@ -155,13 +155,18 @@ impl Review {
         )
     }
 
-    /// The time that orders reviews: the reviewer's, or the import's.
-    fn when(&self) -> &str {
-        if self.reviewed_at.is_empty() {
+    /// The instant that orders reviews: the reviewer's time, or the
+    /// import's, with its offset applied (09:00+08:00 is before 01:30Z).
+    /// None for a time that does not read, which then sorts first.
+    fn when(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let text = if self.reviewed_at.is_empty() {
             &self.imported_at
         } else {
             &self.reviewed_at
-        }
+        };
+        chrono::DateTime::parse_from_rfc3339(text.trim())
+            .ok()
+            .map(|at| at.with_timezone(&chrono::Utc))
     }
 }
 
@@ -331,8 +336,9 @@ impl ReviewBook {
             by_call.entry(review.call_id.clone()).or_default().push(review);
         }
         for reviews in by_call.values_mut() {
-            // oldest first; the file's order breaks ties
-            reviews.sort_by(|a, b| a.when().cmp(b.when()));
+            // oldest first, by instant; the file's order (the order of
+            // import) breaks ties, the sort being stable
+            reviews.sort_by_key(Review::when);
         }
         Self { by_call }
     }

@@ -18,6 +18,7 @@
 
 mod review;
 mod risk;
+mod rule;
 mod scorecard;
 pub mod settings;
 mod speakers;
@@ -30,9 +31,10 @@ use std::path::PathBuf;
 pub use review::apply_reviews;
 use review::score_of;
 pub use risk::{CallRisk, RaisedVoice};
+pub use rule::{Evidence, Rule, RULE_IDS};
 pub use scorecard::{scorecards, Scorecard, ScorecardBook};
 pub use speakers::{Attribution, SpeakersFrom};
-pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY, RULES as TIMING_RULES};
+pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY};
 
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +72,7 @@ pub struct Evaluation {
     pub score: f64,
     /// At least the pass mark and no red line failed.
     pub passed: bool,
-    /// Rule ids (`rules::settings::RULE_IDS`): greeting_missing, greeting_late,
+    /// Rule ids ([`Rule`]): greeting_missing, greeting_late,
     /// closing_missing, hold_etiquette, forbidden_phrase, nine_dont_phrase.
     pub failed_rules: Vec<String>,
     /// The failed rules that are red lines: any one fails the call.
@@ -134,14 +136,68 @@ pub struct CallResult {
     pub duration_s: Option<f64>,
     /// The manifest's other columns.
     pub extra: BTreeMap<String, String>,
-    /// `Err(reason)` when the call could not be processed.
-    pub evaluation: Result<Evaluation, String>,
+    /// Why the call could not be processed, when it could not.
+    pub evaluation: Result<Evaluation, CallFailure>,
     /// When customers' personal data was said (seconds, with a margin), for
     /// clips to hide; None when it was not looked for (`--show-pii`, a failed call).
     pub personal_data_s: Option<Vec<(f64, f64)>>,
 }
 
+/// A call that could not be processed, as its row says it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CallFailure {
+    /// Why, for a person.
+    pub reason: String,
+    /// The stage of the call's journey that failed (`probe`, `decode`,
+    /// `transcribe`, `judge`…), when it got that far.
+    pub stage: Option<String>,
+    /// Where the entry was: a manifest's `file:line`, or the audio file.
+    pub location: Option<String>,
+}
+
+impl CallFailure {
+    /// A failure known only by its reason.
+    pub fn because(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl std::fmt::Display for CallFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl Evaluation {
+    /// Whether the verdict failed `rule`.
+    pub fn failed(&self, rule: Rule) -> bool {
+        self.failed_rules.iter().any(|r| r == rule.id())
+    }
+
+    /// Whether the verdict left `rule` open.
+    pub fn open(&self, rule: Rule) -> bool {
+        self.uncertain_rules.iter().any(|r| r == rule.id())
+    }
+}
+
 impl CallResult {
+    /// The row of a transcribed call that `failure` stopped from being judged.
+    pub fn failed(t: Transcript, failure: CallFailure) -> Self {
+        Self {
+            call_id: t.call_id,
+            agent_id: Some(t.agent_id),
+            started_at: t.started_at,
+            audio_path: Some(t.audio_path),
+            duration_s: Some(t.duration_s),
+            extra: t.extra,
+            evaluation: Err(failure),
+            personal_data_s: None,
+        }
+    }
+
     /// The call's day (`YYYY-MM-DD`, on the center's clock).
     pub fn call_date(&self) -> Option<&str> {
         self.started_at.as_deref().and_then(crate::input::call_day)
@@ -291,9 +347,9 @@ fn evaluate(
             outcomes.add(Outcome::Open(rule));
         }
     }
-    for rule in timing::RULES {
-        if events_of(rule) > 0 {
-            outcomes.add(Outcome::Failed(rule));
+    for rule in Rule::ALL.into_iter().filter(|r| r.evidence() == Evidence::Timing) {
+        if events_of(rule.id()) > 0 {
+            outcomes.add(Outcome::Failed(rule.id()));
         }
     }
     let risk = risk::assess(&of_role(Role::Risk).collect::<Vec<_>>(), &customer_speech, &pack.risk);
@@ -341,7 +397,7 @@ fn evaluate(
         nine_dont_count: said.nine_dont,
         forbidden_count: said.forbidden,
         score,
-        passed: score >= r.pass_mark && red_lines.is_empty(),
+        passed: r.passes(score, &red_lines),
         failed_rules: outcomes.failed,
         red_lines,
         uncertain_rules: outcomes.open,
@@ -551,7 +607,9 @@ struct Said {
     nine_do: u32,
 }
 
-/// What each failed rule costs (a rule left open, on grey evidence, costs nothing).
+/// What each failed rule costs (a rule left open, on grey evidence, costs
+/// nothing): its breaches, capped. A phrase or timing rule costs per
+/// breach; the others once.
 fn deductions(
     r: &settings::Rubric,
     failed_rules: &[String],
@@ -559,75 +617,23 @@ fn deductions(
     said: &Said,
     events_of: impl Fn(&str) -> u32,
 ) -> BTreeMap<String, f64> {
-    let capped = |per: f64, n: u32, cap: f64| (per * f64::from(n)).min(cap);
-    let failed = |rule: &str| failed_rules.iter().any(|f| f == rule);
-    let points = [
-        (
-            "greeting_missing",
-            if failed("greeting_missing") {
-                r.greeting_missing
-            } else {
-                0.0
-            },
-        ),
-        (
-            "greeting_late",
-            if failed("greeting_late") && !failed("greeting_missing") {
-                r.greeting_late
-            } else {
-                0.0
-            },
-        ),
-        (
-            "closing_missing",
-            if failed("closing_missing") {
-                r.closing_missing
-            } else {
-                0.0
-            },
-        ),
-        ("hold_etiquette", capped(r.hold_per_bad_hold, bad_holds, r.hold_cap)),
-        (
-            "forbidden_phrase",
-            capped(r.forbidden_per_hit, said.forbidden, r.forbidden_cap),
-        ),
-        (
-            "nine_dont_phrase",
-            capped(r.nine_dont_per_hit, said.nine_dont, r.nine_dont_cap),
-        ),
-        (
-            "first_response_late",
-            capped(
-                r.first_response_late,
-                events_of("first_response_late"),
-                r.first_response_late,
-            ),
-        ),
-        (
-            "dead_air",
-            capped(r.dead_air_per, events_of("dead_air"), r.dead_air_cap),
-        ),
-        (
-            "talk_over",
-            capped(r.talk_over_per, events_of("talk_over"), r.talk_over_cap),
-        ),
-        (
-            "speech_rate",
-            capped(r.speech_rate, events_of("speech_rate"), r.speech_rate),
-        ),
-        (
-            "hold_checkin",
-            capped(r.hold_checkin_per, events_of("hold_checkin"), r.hold_checkin_cap),
-        ),
-        (
-            "customer_risk",
-            if failed("customer_risk") { r.customer_risk } else { 0.0 },
-        ),
-    ];
-    points
+    let failed = |rule: Rule| failed_rules.iter().any(|f| f == rule.id());
+    Rule::ALL
         .into_iter()
+        .map(|rule| {
+            let breaches = match rule {
+                Rule::HoldEtiquette => bad_holds,
+                Rule::ForbiddenPhrase => said.forbidden,
+                Rule::NineDontPhrase => said.nine_dont,
+                // one deduction for the greeting: missing, or else late
+                Rule::GreetingLate => u32::from(failed(rule) && !failed(Rule::GreetingMissing)),
+                _ if rule.evidence() == Evidence::Timing => events_of(rule.id()),
+                _ => u32::from(failed(rule)),
+            };
+            (rule, rule.deduction(r, breaches))
+        })
         .filter(|&(_, points)| points > 0.0)
-        .map(|(rule, points)| (rule.to_string(), points))
+        .map(|(rule, points)| (rule.id().to_string(), points))
         .collect()
 }
 
@@ -1197,7 +1203,7 @@ mod tests {
         assert_eq!(no_closing.red_lines, ["closing_missing"]);
         assert!(!no_closing.passed);
         for rule in no_closing.failed_rules.iter().chain(&e.failed_rules) {
-            assert!(settings::RULE_IDS.contains(&rule.as_str()), "{rule}");
+            assert!(RULE_IDS.contains(&rule.as_str()), "{rule}");
         }
     }
 
@@ -1376,7 +1382,11 @@ mod tests {
             assert_eq!(t.hold_checkins_missed, case.checkins_missed, "{name}");
             assert_eq!(e.failed_rules, case.failed, "{name}: {t:?}");
             // every failed timing rule has its event, with times, in the hits
-            for rule in case.failed.iter().filter(|r| TIMING_RULES.contains(r)) {
+            for rule in case
+                .failed
+                .iter()
+                .filter(|r| Rule::parse(r).is_some_and(|r| r.evidence() == Evidence::Timing))
+            {
                 let event = events
                     .iter()
                     .find(|h| timing_rule_of(&h.phrase_id) == Some(*rule))

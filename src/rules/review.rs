@@ -8,7 +8,7 @@
 //! passed costs what one breach of it costs in the rubric.
 
 use super::settings::Rubric;
-use super::{Evaluation, Reviewed};
+use super::{Evaluation, Reviewed, Rule};
 use crate::lexicon::{Hit, HitVerdict, NotCounted};
 use crate::review::{Review, ReviewerVerdict, RuleReview, RuleVerdict};
 
@@ -85,8 +85,13 @@ pub fn apply_reviews(evaluation: &mut Evaluation, hits: &mut [Hit], reviews: &[R
             }
         }
     }
+    // every column the reviewed verdicts derive, from them: the row reads
+    // the reviewers' verdict in greeting_ok and closing_ok as in failed_rules
+    for rule in rules.iter().filter_map(|r| Some((Rule::parse(&r.rule)?, r.human))) {
+        rule.0.carry_review(evaluation, rule.1 == RuleVerdict::Pass);
+    }
     evaluation.score = score_of(&evaluation.deductions, evaluation.bonus);
-    evaluation.passed = evaluation.score >= rubric.pass_mark && evaluation.red_lines.is_empty();
+    evaluation.passed = rubric.passes(evaluation.score, &evaluation.red_lines);
     evaluation.review = Some(Reviewed {
         machine_score,
         machine_passed,

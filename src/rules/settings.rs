@@ -194,44 +194,6 @@ pub struct Rubric {
     pub red_lines: Vec<String>,
 }
 
-/// The rules a call is judged by, as they appear in `failed_rules`.
-pub const RULE_IDS: &[&str] = &[
-    "greeting_missing",
-    "greeting_late",
-    "closing_missing",
-    "hold_etiquette",
-    "forbidden_phrase",
-    "nine_dont_phrase",
-    "first_response_late",
-    "dead_air",
-    "talk_over",
-    "speech_rate",
-    "hold_checkin",
-    "customer_risk",
-];
-
-impl Rubric {
-    /// What one breach of `rule` costs (a reviewer failing a rule the machine
-    /// passed); None for a rule the rubric does not know.
-    pub fn breach_points(&self, rule: &str) -> Option<f64> {
-        Some(match rule {
-            "greeting_missing" => self.greeting_missing,
-            "greeting_late" => self.greeting_late,
-            "closing_missing" => self.closing_missing,
-            "hold_etiquette" => self.hold_per_bad_hold,
-            "forbidden_phrase" => self.forbidden_per_hit,
-            "nine_dont_phrase" => self.nine_dont_per_hit,
-            "first_response_late" => self.first_response_late,
-            "dead_air" => self.dead_air_per,
-            "talk_over" => self.talk_over_per,
-            "speech_rate" => self.speech_rate,
-            "hold_checkin" => self.hold_checkin_per,
-            "customer_risk" => self.customer_risk,
-            _ => return None,
-        })
-    }
-}
-
 impl Default for Rubric {
     fn default() -> Self {
         Self {

@@ -98,15 +98,6 @@ pub struct Speech<'a> {
     pub speakers_known: bool,
 }
 
-/// The timing rules, in the order `failed_rules` lists them.
-pub const RULES: [&str; 5] = [
-    "first_response_late",
-    "dead_air",
-    "talk_over",
-    "speech_rate",
-    "hold_checkin",
-];
-
 /// The rule id a timing event's phrase id stands for (`acoustic.dead_air` → `dead_air`).
 pub fn rule_of(phrase_id: &str) -> Option<&str> {
     phrase_id.strip_prefix(CATEGORY)?.strip_prefix('.')

@@ -146,6 +146,13 @@ pub fn record_failure(out: &OutDir, item: &FailedItem) -> std::io::Result<()> {
     write_atomic(&out.failure(item.key()), &json)
 }
 
+/// The call's open failure, if its latest attempt failed (None when the
+/// note cannot be read: the call is then simply tried again).
+pub fn read_failure(out: &OutDir, call_id: &str) -> Option<FailedItem> {
+    let bytes = std::fs::read(out.failure(call_id)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// Replaces the input problems (entries that never became calls) of the
 /// input this run read: `shard` names the part of it, None for all of it.
 /// They belong to that reading: the next run's replaces them, so a fixed
@@ -338,7 +345,7 @@ mod tests {
             started_at: None,
             extra: Default::default(),
             reason: "empty file".into(),
-            input: false,
+            ..FailedItem::default()
         }
     }
 

@@ -19,8 +19,8 @@ use std::io::Write;
 use std::path::Path;
 
 pub use archive::{
-    clear_failure, find_transcript, list_transcripts, open_failures, record_failure, record_input_problems,
-    write_failure_list, TranscriptArchive,
+    clear_failure, find_transcript, list_transcripts, open_failures, read_failure, record_failure,
+    record_input_problems, write_failure_list, TranscriptArchive,
 };
 pub use lock::{lock_folder, FolderLock, LockError, LockMode};
 pub use out_dir::{OutDir, UNDATED};

@@ -70,7 +70,7 @@ fn count(n: u32) -> i32 {
 
 /// The columns of calls.parquet, in order, before the extra manifest
 /// columns: the one list that makes both its schema and its frames.
-const CALL_COLUMNS: [(&str, CallCell); 45] = {
+const CALL_COLUMNS: [(&str, CallCell); 47] = {
     use CallCell::{Bool, Date, Str, F64, I32};
     [
         ("call_id", Str(|c| Some(Cow::Borrowed(&c.call_id)))),
@@ -88,7 +88,15 @@ const CALL_COLUMNS: [(&str, CallCell); 45] = {
         ),
         (
             "error",
-            Str(|c| c.evaluation.as_ref().err().map(|e| Cow::Borrowed(e.as_str()))),
+            Str(|c| c.evaluation.as_ref().err().map(|e| Cow::Borrowed(e.reason.as_str()))),
+        ),
+        (
+            "failed_stage",
+            Str(|c| c.evaluation.as_ref().err()?.stage.as_deref().map(Cow::Borrowed)),
+        ),
+        (
+            "location",
+            Str(|c| c.evaluation.as_ref().err()?.location.as_deref().map(Cow::Borrowed)),
         ),
         ("greeting_ok", Bool(|c| judged(c).map(|e| e.greeting_ok))),
         ("greeting_at_s", F64(|c| judged(c)?.greeting_at_s)),
@@ -979,7 +987,7 @@ mod tests {
                 ("manifest_score".to_string(), "old system's score".to_string()),
             ]
             .into(),
-            evaluation: Err("x.wav: empty file (0 bytes)".into()),
+            evaluation: Err(crate::rules::CallFailure::because("x.wav: empty file (0 bytes)")),
             personal_data_s: None,
         };
         let df = calls_frame(&[call]).unwrap();
@@ -1073,7 +1081,7 @@ mod tests {
             audio_path: Some(format!("{scoring}.wav").into()),
             duration_s: None,
             extra: Default::default(),
-            evaluation: Err("not scored".into()),
+            evaluation: Err(crate::rules::CallFailure::because("not scored")),
             personal_data_s: None,
         };
         let hit = Hit {

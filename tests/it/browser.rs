@@ -4,8 +4,8 @@
 //! console. Screenshots are kept in target/tmp/browser/ as artifacts.
 //!
 //! scripts/test.sh installs Chromium (Debian package `chromium`, with
-//! `fonts-noto-cjk`) and sets CALLQA_BROWSER_TESTS=required, so there a
-//! missing browser fails; elsewhere these tests skip, loudly.
+//! `fonts-noto-cjk`) and sets CALLQA_BROWSER_TESTS=required, so there (and
+//! wherever CI=true) a missing browser fails; elsewhere these tests skip, loudly.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -22,9 +22,11 @@ fn chromium() -> Option<PathBuf> {
                 .find(|p| p.is_file())
         });
     if found.is_none() {
+        let required = std::env::var("CALLQA_BROWSER_TESTS").as_deref() == Ok("required")
+            || std::env::var("CI").as_deref() == Ok("true");
         assert!(
-            std::env::var("CALLQA_BROWSER_TESTS").as_deref() != Ok("required"),
-            "Chromium is required (CALLQA_BROWSER_TESTS=required) but not installed"
+            !required,
+            "Chromium is required (CALLQA_BROWSER_TESTS=required or CI=true) but not installed"
         );
         eprintln!("\n\n######## BROWSER TESTS SKIPPED: no chromium on PATH (apt-get install chromium fonts-noto-cjk) ########\n\n");
     }

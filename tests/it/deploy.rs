@@ -1,6 +1,6 @@
 //! deploy/: the Kubernetes and Slurm files say what callqa reads.
 
-use crate::common::repo;
+use crate::common::*;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(repo().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -38,6 +38,15 @@ fn the_indexed_job_tells_callqa_its_shard_count() {
     }
     let score = read("deploy/kubernetes/score-job.yaml");
     assert!(score.contains("callqa score --out /data/out"));
+    // each pod computes on its CPU request, not on the node's cores
+    for text in [&job, &score] {
+        let budget = text
+            .lines()
+            .skip_while(|l| !l.contains("name: CALLQA_THREADS"))
+            .take(3)
+            .collect::<String>();
+        assert!(budget.contains("resource: requests.cpu"), "{budget}");
+    }
     assert!(
         job.contains("--out /data/out"),
         "shards and score share the output folder"
@@ -113,4 +122,152 @@ fn the_runtime_image_has_the_libraries_the_binary_links() {
             );
         }
     }
+}
+
+/// A real one-node Slurm (scripts/slurm-cluster.sh: slurmctld, slurmd and
+/// munged of their own, in a scratch folder), stopped however the test ends.
+struct SlurmCluster {
+    dir: std::path::PathBuf,
+    conf: std::path::PathBuf,
+}
+
+impl SlurmCluster {
+    fn start(dir: std::path::PathBuf) -> Result<Self, String> {
+        let output = std::process::Command::new(repo().join("scripts/slurm-cluster.sh"))
+            .arg("start")
+            .arg(&dir)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !output.status.success() {
+            return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+        }
+        Ok(Self {
+            conf: dir.join("slurm.conf"),
+            dir,
+        })
+    }
+
+    /// A Slurm command against this cluster.
+    fn command(&self, program: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(program);
+        cmd.env("SLURM_CONF", &self.conf);
+        cmd
+    }
+
+    /// Waits for a job to end; its final state.
+    fn wait(&self, job: &str, timeout: std::time::Duration) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let shown = self.command("scontrol").args(["show", "job", job]).output().unwrap();
+            let text = String::from_utf8_lossy(&shown.stdout);
+            let state = text
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("JobState="))
+                .unwrap_or("UNKNOWN")
+                .to_string();
+            if !matches!(
+                state.as_str(),
+                "PENDING" | "RUNNING" | "CONFIGURING" | "COMPLETING" | "UNKNOWN"
+            ) {
+                return state;
+            }
+            assert!(started.elapsed() < timeout, "job {job} still {state} after {timeout:?}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for SlurmCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(repo().join("scripts/slurm-cluster.sh"))
+            .arg("stop")
+            .arg(&self.dir)
+            .status();
+    }
+}
+
+/// The night as a Slurm site runs it: `deploy/slurm/nightly.sh` with an array
+/// of 3 shards and one CPU per task on a real one-node cluster, then the score
+/// job. The tables equal a single run's, and the night takes at most 3× a
+/// single run's time measured just before (a shard that took the whole node's
+/// threads on one CPU ran at 0.2× real time). scripts/test.sh installs Slurm and
+/// munge and requires this test; elsewhere, without root, it says why it did not run.
+#[test]
+fn a_night_on_a_real_slurm_equals_a_single_run() {
+    let _lock = whisper_lock();
+    let required = std::env::var("CALLQA_SLURM_TESTS").as_deref() == Ok("required")
+        || std::env::var("CI").as_deref() == Ok("true");
+    let dir = workdir();
+    let cluster = match SlurmCluster::start(dir.path().join("slurm")) {
+        Ok(cluster) => cluster,
+        Err(why) if !required => {
+            eprintln!("SKIPPED: no Slurm cluster could be started here (scripts/test.sh installs one): {why}");
+            return;
+        }
+        Err(why) => {
+            panic!("a Slurm cluster is required (CALLQA_SLURM_TESTS=required or CI=true) but did not start: {why}")
+        }
+    };
+
+    let single = dir.path().join("single");
+    let started = std::time::Instant::now();
+    let output = run_samples(&single).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let single_s = started.elapsed().as_secs_f64();
+
+    let shared = dir.path().join("shared");
+    let bin = assert_cmd::cargo::cargo_bin("callqa");
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let started = std::time::Instant::now();
+    let submitted = cluster
+        .command(repo().join("deploy/slurm/nightly.sh").to_str().unwrap())
+        .args(["-c", "1", "--mem=3G", "--array=0-2"])
+        .env("CALLQA_INPUT", samples())
+        .env("CALLQA_OUT", &shared)
+        .env("CALLQA_MODEL", model())
+        .env("CALLQA_LANG", "en")
+        .env("PATH", path)
+        .env_remove("CALLQA_THREADS")
+        .env_remove("CALLQA_LEXICONS")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(submitted.status.success(), "{}", stderr_of(&submitted));
+    let score_job = String::from_utf8_lossy(&submitted.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let state = cluster.wait(&score_job, std::time::Duration::from_secs(600));
+    let slurm_s = started.elapsed().as_secs_f64();
+    let logs: String = [
+        "callqa-shard-0.log",
+        "callqa-shard-1.log",
+        "callqa-shard-2.log",
+        "callqa-score.log",
+    ]
+    .iter()
+    .map(|log| {
+        format!(
+            "== {log}\n{}",
+            std::fs::read_to_string(dir.path().join(log)).unwrap_or_default()
+        )
+    })
+    .collect();
+    assert_eq!(state, "COMPLETED", "{logs}");
+    // each shard computed on the one CPU it was given
+    for shard in 0..3 {
+        let log = std::fs::read_to_string(dir.path().join(format!("callqa-shard-{shard}.log"))).unwrap();
+        assert!(log.contains("on 1 thread(s) (--threads)"), "shard {shard}: {log}");
+    }
+    assert_same_tables(&single, &shared);
+    assert!(
+        slurm_s <= 3.0 * single_s,
+        "the Slurm night took {slurm_s:.1} s, a single run {single_s:.1} s\n{logs}"
+    );
 }

@@ -88,7 +88,7 @@ fn agent_speech_probabilities(
         .find(|p| p.file_stem().is_some_and(|s| s == call_id))
         .unwrap();
     let audio = decode_file(&file).unwrap();
-    let tracks = speaker_tracks(&audio, agent_channel).unwrap();
+    let tracks = speaker_tracks(audio, agent_channel).unwrap();
     let agent = tracks.iter().find(|t| t.speaker == Speaker::Agent).unwrap();
     let probabilities = vad.probabilities(&agent.samples);
     let frame_s = 512.0 / WHISPER_RATE_HZ as f64;
@@ -207,7 +207,7 @@ fn the_vad_network_gives_whisper_cpps_probabilities() {
         } else {
             AgentChannel::Left
         };
-        for track in speaker_tracks(&audio, agent_channel).unwrap() {
+        for track in speaker_tracks(audio, agent_channel).unwrap() {
             reference.detect_speech(&track.samples).unwrap();
             let want = reference.probabilities().to_vec();
             let got = ours.probabilities(&track.samples);

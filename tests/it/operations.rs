@@ -8,14 +8,6 @@ use std::path::Path;
 use crate::common::*;
 use polars::prelude::*;
 
-/// The tables sorted by their key columns (shards and a single run may list
-/// the same rows in another order; the rows themselves must be equal).
-fn sorted_table(path: &Path, by: &[&str]) -> DataFrame {
-    read_parquet(path)
-        .sort(by.iter().map(|s| s.to_string()).collect::<Vec<_>>(), Default::default())
-        .unwrap()
-}
-
 /// N workers at once on one folder, one of them told its shard by a Kubernetes
 /// Indexed Job's environment and one by a Slurm array's, then `score`: every
 /// call transcribed exactly once, and the tables equal a single run's.
@@ -65,17 +57,7 @@ fn shard_workers_then_score_equal_a_single_run() {
 
     let output = callqa().args(["score", "--out"]).arg(&shared).output().unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
-    for (table, key) in [
-        ("calls.parquet", &["call_id"][..]),
-        ("hits.parquet", &["call_id", "start_s", "phrase_id", "speaker"]),
-        ("scorecards.parquet", &["agent_id", "call_date"]),
-    ] {
-        let (a, b) = (
-            sorted_table(&single.join(table), key),
-            sorted_table(&shared.join(table), key),
-        );
-        assert!(a.equals_missing(&b), "{table} differs:\n{a}\n{b}");
-    }
+    assert_same_tables(&single, &shared);
     assert_eq!(
         std::fs::read(single.join("report.md")).unwrap(),
         std::fs::read(shared.join("report.md")).unwrap()

@@ -192,3 +192,79 @@ fn row_of_agent(df: &polars::prelude::DataFrame, agent: &str) -> usize {
         .position(|a| a.as_deref() == Some(agent))
         .unwrap_or_else(|| panic!("no agent {agent}"))
 }
+
+/// A reviewed verdict is whole: the columns derived from a rule and the
+/// agent's rates follow the reviewers, and the later review wins by its
+/// instant, whatever offset each was written in.
+#[test]
+fn a_reviewed_verdict_drives_every_column_and_the_latest_instant_wins() {
+    let out = workdir();
+    write_transcripts(out.path());
+    std::fs::remove_file(out.path().join("transcripts/broken.json")).unwrap();
+    stdout_ok(callqa().args(["score", "--quiet", "--out"]).arg(out.path()));
+    let before = read_parquet(&out.path().join("calls.parquet"));
+    let rude = row_of(&before, "rude");
+    assert_eq!(bools(&before, "closing_ok")[rude], Some(false));
+    assert_eq!(bools(&before, "greeting_ok")[rude], Some(false));
+    let forbidden_before = before.column("forbidden_count").unwrap().i32().unwrap().get(rude);
+    assert!(forbidden_before > Some(0));
+
+    // 09:00+08:00 is 01:00Z, half an hour before 01:30Z: the pass is the later
+    let sheet = out.path().join("sheet.csv");
+    std::fs::write(
+        &sheet,
+        "call_id,rule,verdict,reviewed_at\n\
+         rude,closing_missing,pass,2026-12-05T01:30:00Z\n\
+         rude,closing_missing,fail,2026-12-05T09:00:00+08:00\n\
+         rude,greeting_missing,pass,2026-12-05T01:31:00Z\n\
+         rude,forbidden_phrase,pass,2026-12-05T01:32:00Z\n",
+    )
+    .unwrap();
+    let imported = callqa()
+        .args(["review", "import"])
+        .arg(&sheet)
+        .args(["--by", "王芳", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", stderr_of(&imported));
+
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    let rude = row_of(&calls, "rude");
+    let failed = strings(&calls, "failed_rules")[rude].clone().unwrap_or_default();
+    assert!(
+        !failed.contains("closing_missing"),
+        "the later review passes it: {failed}"
+    );
+    assert_eq!(
+        bools(&calls, "closing_ok")[rude],
+        Some(true),
+        "closing_ok follows the review"
+    );
+    assert_eq!(
+        bools(&calls, "greeting_ok")[rude],
+        Some(true),
+        "greeting_ok follows the review"
+    );
+    assert_eq!(
+        calls.column("forbidden_count").unwrap().i32().unwrap().get(rude),
+        Some(0),
+        "no forbidden phrase counts once the reviewer passed the rule"
+    );
+    assert_eq!(
+        calls.column("machine_passed").unwrap().bool().unwrap().get(rude),
+        Some(false),
+        "the machine's own verdict stays in its column"
+    );
+
+    let cards = read_parquet(&out.path().join("scorecards.parquet"));
+    let a2 = row_of_agent(&cards, "A2");
+    for rate in ["closing_rate", "greeting_rate"] {
+        assert_eq!(
+            floats(&cards, rate)[a2],
+            Some(1.0),
+            "{rate}: the scorecard counts the reviewed verdict"
+        );
+    }
+    assert_eq!(floats(&cards, "forbidden_per_call")[a2], Some(0.0));
+}

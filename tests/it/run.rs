@@ -310,6 +310,92 @@ fn bad_inputs_are_reported_and_the_batch_goes_on() {
         .as_deref()
         .unwrap()
         .contains("truncated"));
+    // a manifest row that failed keeps its call id, agent and day; where it
+    // was is a column of its own
+    let gone = row_of(&calls, "gone");
+    assert_eq!(strings(&calls, "agent_id")[gone].as_deref(), Some("A3"));
+    assert_eq!(
+        strings(&calls, "started_at")[gone].as_deref(),
+        Some("2026-11-20T08:20:00+08:00")
+    );
+    assert!(
+        strings(&calls, "location")[gone]
+            .as_deref()
+            .unwrap()
+            .ends_with("manifest.csv:6"),
+        "{:?}",
+        strings(&calls, "location")[gone]
+    );
+    assert_eq!(
+        strings(&calls, "location")[row_of(&calls, "anonymous")]
+            .as_deref()
+            .map(|l| l.ends_with("manifest.csv:7")),
+        Some(true)
+    );
+    // and a call that failed says at which stage
+    assert_eq!(
+        strings(&calls, "failed_stage")[row_of(&calls, "notes")].as_deref(),
+        Some("probe")
+    );
+    assert_eq!(
+        strings(&calls, "failed_stage")[row_of(&calls, "truncated")].as_deref(),
+        Some("decode")
+    );
+}
+
+/// A panic in any stage of one call is that call's failed row: the night goes
+/// on, exits 1, and names the stage. The failure stands while the file is
+/// unchanged (no retry every night) until `--retry-failed`.
+#[test]
+fn a_panic_in_one_call_is_one_failed_call() {
+    let _lock = whisper_lock();
+    let out = workdir();
+    for stage in ["decode", "vad", "transcribe", "verify"] {
+        // the others are transcribed once and reused; call-003 is tried again each time
+        let output = run_samples(out.path())
+            .arg("--retry-failed")
+            .env("CALLQA_FAILPOINT", format!("{stage}:call-003"))
+            .output()
+            .unwrap();
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{stage}: {stderr}");
+        assert!(
+            !stderr.contains("panicked at"),
+            "{stage}: the panic is the call's, not printed: {stderr}"
+        );
+        let calls = read_parquet(&out.path().join("calls.parquet"));
+        let row = row_of(&calls, "call-003");
+        assert_eq!(strings(&calls, "status")[row].as_deref(), Some("failed"), "{stage}");
+        assert_eq!(strings(&calls, "failed_stage")[row].as_deref(), Some(stage));
+        assert!(
+            strings(&calls, "error")[row]
+                .as_deref()
+                .unwrap()
+                .contains(&format!("panic in {stage}")),
+            "{stage}"
+        );
+        let ok = strings(&calls, "status")
+            .iter()
+            .filter(|s| s.as_deref() == Some("ok"))
+            .count();
+        assert_eq!(ok, 4, "{stage}: the other calls are scored");
+    }
+    // the same file, model and settings: the failure stands, not tried again
+    let again = run_samples(out.path()).output().unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr_of(&again).contains("call-003: FAILED (as before"),
+        "{}",
+        stderr_of(&again)
+    );
+    // tried again on purpose, it goes through
+    let retried = run_samples(out.path()).arg("--retry-failed").output().unwrap();
+    assert!(retried.status.success(), "{}", stderr_of(&retried));
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    assert_eq!(
+        strings(&calls, "status")[row_of(&calls, "call-003")].as_deref(),
+        Some("ok")
+    );
 }
 
 #[test]

@@ -216,3 +216,23 @@ pub fn copy_pack(to: &Path) {
         std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
     }
 }
+
+/// The tables sorted by their key columns (shards and a single run may list
+/// the same rows in another order; the rows themselves must be equal).
+pub fn sorted_table(path: &Path, by: &[&str]) -> DataFrame {
+    read_parquet(path)
+        .sort(by.iter().map(|s| s.to_string()).collect::<Vec<_>>(), Default::default())
+        .unwrap()
+}
+
+/// Two output folders hold the same three tables, row for row.
+pub fn assert_same_tables(a: &Path, b: &Path) {
+    for (table, key) in [
+        ("calls.parquet", &["call_id"][..]),
+        ("hits.parquet", &["call_id", "start_s", "phrase_id", "speaker"]),
+        ("scorecards.parquet", &["agent_id", "call_date"]),
+    ] {
+        let (x, y) = (sorted_table(&a.join(table), key), sorted_table(&b.join(table), key));
+        assert!(x.equals_missing(&y), "{table} differs:\n{x}\n{y}");
+    }
+}
