@@ -37,7 +37,8 @@ use callqa::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector};
 use callqa::audio::{decode_file, speaker_tracks};
 use callqa::eval::{phrase_counts, scripted_transcripts, PhraseScore};
 use callqa::input::{discover, DiscoverOptions, DEFAULT_NAME_PATTERN};
-use callqa::lexicon::{builtin_pack, MatchSettings, Matcher, Pack};
+use callqa::lexicon::{MatchSettings, Matcher};
+use callqa::pack::{builtin_pack, Pack};
 use callqa::pipeline::{transcribe_batch, BatchOptions, Workers};
 use callqa::store::OutDir;
 use callqa::transcript::{AgentChannel, Transcript};
@@ -76,13 +77,11 @@ fn main() -> anyhow::Result<()> {
     let energy = Engine::load(&model, SpeechDetector::Energy, settings)?;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(cores).build()?;
     let pack = builtin_pack();
-    let matcher = Matcher::new(&pack);
-    let exact_pack = Pack {
-        matching: MatchSettings {
-            tolerant: false,
-            ..pack.matching.clone()
-        },
-        ..pack.clone()
+    let matcher = Matcher::new(&pack.lexicon);
+    let mut exact_pack: Pack = pack.clone();
+    exact_pack.lexicon.matching = MatchSettings {
+        tolerant: false,
+        ..pack.lexicon.matching.clone()
     };
 
     println!("{} cores, {rounds} rounds, medians; model {}", cores, model.display());

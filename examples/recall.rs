@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use callqa::eval::{phrase_counts, scripted_transcripts, PhraseScore};
-use callqa::lexicon::builtin_pack;
+use callqa::pack::builtin_pack;
 use callqa::store::{list_transcripts, OutDir};
 use callqa::transcript::Transcript;
 

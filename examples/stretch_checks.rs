@@ -4,15 +4,16 @@
 use callqa::asr::{DecodeSettings, Engine};
 use callqa::audio::vad::{SileroVad, SpeechDetector};
 use callqa::eval::check_scripted_stretches;
-use callqa::lexicon::{builtin_pack, Matcher};
+use callqa::lexicon::Matcher;
+use callqa::pack::builtin_pack;
 
 fn main() -> anyhow::Result<()> {
     callqa::asr::blas::restart_with_cpu_kernels();
     let mut pack = builtin_pack();
     if let Ok(b) = std::env::var("NEAR_BUDGET") {
-        pack.verify.near_budget_per_char = b.parse()?;
+        pack.lexicon.verify.near_budget_per_char = b.parse()?;
     }
-    let matcher = Matcher::new(&pack);
+    let matcher = Matcher::new(&pack.lexicon);
     let vad = SileroVad::load(std::path::Path::new("models/ggml-silero-vad.bin"))?;
     let engine = Engine::load(
         std::path::Path::new("models/ggml-base-q8_0.bin"),

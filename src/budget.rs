@@ -174,7 +174,7 @@ fn cgroup_quota(root: &Path, own_cgroup: Option<&str>) -> Option<f64> {
         } else if controllers.split(',').any(|c| c == "cpu") {
             for base in [root.join("cpu,cpuacct"), root.join("cpu")] {
                 for dir in ancestors(&base.join(relative), &base) {
-                    keep(read_cfs_quota(&dir));
+                    keep(read_cfs_quota(dir));
                 }
             }
         }

@@ -16,7 +16,8 @@ use serde::Deserialize;
 use crate::asr::{Engine, PhraseProposer};
 use crate::audio::{decode_file, speaker_tracks, WHISPER_RATE_HZ};
 use crate::input::{discover, DiscoverOptions, DEFAULT_NAME_PATTERN};
-use crate::lexicon::{MatchKind, Matcher, Pack};
+use crate::lexicon::{MatchKind, Matcher};
+use crate::pack::Pack;
 use crate::transcript::{AgentChannel, PhraseCheck, Proposal, Segment, Speaker, Transcript};
 
 /// (call id, phrase id) → occurrences.
@@ -59,7 +60,7 @@ pub fn scripted_transcripts(expected_json: &Path) -> anyhow::Result<Vec<Transcri
 /// customers' risk words are a pointer for managers, not what the hearing
 /// figures measure (and are never checked against the audio).
 pub fn phrase_counts(transcripts: &[Transcript], pack: &Pack) -> PhraseCounts {
-    let matcher = Matcher::new(pack);
+    let matcher = Matcher::new(&pack.lexicon);
     let mut counts = PhraseCounts::new();
     for t in transcripts {
         let qa_phrase = |h: &crate::lexicon::Hit| h.kind.is_found() && h.role != crate::lexicon::Role::Risk;
@@ -289,9 +290,9 @@ pub fn check_scripted_stretches(
 fn said_in(matcher: &Matcher, text: &str) -> std::collections::HashSet<String> {
     let script = Transcript::from_segments("said", vec![Segment::new(Speaker::Agent, 0.0, 1.0, text)]);
     let mut said: std::collections::HashSet<String> = matcher.find(&script).into_iter().map(|h| h.phrase_id).collect();
-    let options = &matcher.pack().normalize;
+    let options = &matcher.lexicon().normalize;
     let words = crate::text::normalize(text, options).text;
-    for phrase in &matcher.pack().phrases {
+    for phrase in &matcher.lexicon().phrases {
         let literal =
             |tokens: &[crate::lexicon::Token]| tokens.iter().all(|t| matches!(t, crate::lexicon::Token::Literal(_)));
         let inside = phrase
@@ -352,7 +353,7 @@ mod tests {
     #[test]
     fn the_sample_scripts_say_what_the_samples_claim() {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let pack = crate::lexicon::builtin_pack();
+        let pack = crate::pack::builtin_pack();
         for dir in ["data-samples", "data-samples/noisy"] {
             let scripts = scripted_transcripts(&repo.join(dir).join("expected.json")).unwrap();
             assert_eq!(scripts.len(), 5, "{dir}");

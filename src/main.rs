@@ -7,7 +7,7 @@ fn main() -> ExitCode {
     callqa::asr::blas::restart_with_cpu_kernels();
     let cli = callqa::cli::Cli::parse();
     callqa::isolate::install_hook();
-    callqa::store::share_with_group(cli.group_readable);
+    callqa::files::share_with_group(cli.group_readable);
     let budget = callqa::budget::ThreadBudget::of_this_process(cli.threads);
     budget.apply_to_global_pool();
     match callqa::cmd::dispatch(cli.command, cli.lang, &budget) {

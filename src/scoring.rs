@@ -15,18 +15,19 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rayon::prelude::*;
 
+use crate::files::write_atomic;
 use crate::i18n::Messages;
 use crate::input::FailedItem;
 use crate::isolate::{isolated, Stage};
-use crate::lexicon::{Hit, Matcher, Pack};
+use crate::lexicon::{Hit, Matcher};
+use crate::pack::Pack;
 use crate::privacy::Redactor;
 use crate::report::{NightReport, Report};
 use crate::review::{AgreementBook, ReviewBook, RuleReview};
 use crate::rules::{apply_reviews, judge, CallFailure, CallResult, ScorecardBook};
 use crate::search::{CallDocuments, DocumentMaker, IndexChange, IndexUpdate, IndexedCalls};
 use crate::store::{
-    find_transcript, open_failures, read_calls, write_atomic, write_failure_list, HitRow, OutDir, TableWriter,
-    TranscriptArchive,
+    find_transcript, open_failures, read_calls, write_failure_list, HitRow, OutDir, TableWriter, TranscriptArchive,
 };
 use crate::transcript::Transcript;
 
@@ -96,7 +97,7 @@ pub fn score_archive_indexing(
                 .collect()
         }))
     };
-    let matcher = Matcher::new(pack);
+    let matcher = Matcher::new(&pack.lexicon);
     let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
     // QA staff's verdicts overrule the machine's (`callqa review import`)
     let reviews = ReviewBook::open(out)?;
@@ -268,7 +269,7 @@ impl Indexing<'_> {
             return IndexWork::Keep(stamp);
         }
         // the speakers as the rules tell them (a mono call, by voice)
-        let attributed = crate::rules::speakers_as_told(t, matcher, pack);
+        let attributed = crate::rules::speakers_as_told(t, matcher, &pack.rule_book());
         let relative = path.strip_prefix(self.root).unwrap_or(path);
         IndexWork::Replace(self.maker.documents(&attributed, relative, stamp))
     }
@@ -281,7 +282,7 @@ pub fn index_archive(out: &OutDir, pack: &Pack) -> anyhow::Result<IndexChange> {
     let failures = open_failures(out)?;
     let failed_ids: HashSet<&str> = failures.iter().filter(|f| !f.input).map(FailedItem::key).collect();
     let (mut update, indexed, maker) = IndexUpdate::open(&out.search_index())?;
-    let matcher = Matcher::new(pack);
+    let matcher = Matcher::new(&pack.lexicon);
     let index = Indexing {
         indexed: &indexed,
         maker,
@@ -361,8 +362,13 @@ fn score_transcript(
             // matched and judged on the raw text; only what people read is
             // redacted. A panic judging one call fails that call's row only.
             let judged = isolated(&t.call_id, Stage::Judge, || {
-                let (mut evaluation, mut hits) = judge(&t, matcher, pack);
-                apply_reviews(&mut evaluation, &mut hits, reviews.of_call(&t.call_id), &pack.rubric);
+                let (mut evaluation, mut hits) = judge(&t, matcher, &pack.rule_book());
+                apply_reviews(
+                    &mut evaluation,
+                    &mut hits,
+                    reviews.verdicts_of(&t.call_id),
+                    &pack.rubric,
+                );
                 (evaluation, hits)
             });
             let (evaluation, mut hits) = match judged {
@@ -425,7 +431,7 @@ type JudgedAgain = (String, String, Vec<RuleReview>);
 pub fn test_against_reviews(out: &OutDir, pack: &Pack) -> anyhow::Result<(AgreementBook, Vec<String>)> {
     let reviews = ReviewBook::open(out)?;
     let calls = read_calls(out)?;
-    let matcher = Matcher::new(pack);
+    let matcher = Matcher::new(&pack.lexicon);
     let mut ids: Vec<&str> = reviews.calls().collect();
     ids.sort_unstable();
     let judged: Vec<Result<JudgedAgain, String>> = ids
@@ -433,8 +439,8 @@ pub fn test_against_reviews(out: &OutDir, pack: &Pack) -> anyhow::Result<(Agreem
         .map(|&id| {
             let started_at = calls.get(id).and_then(|c| c.started_at.as_deref());
             let transcript = find_transcript(out, id, started_at).ok_or_else(|| id.to_string())?;
-            let (mut evaluation, mut hits) = judge(&transcript, &matcher, pack);
-            apply_reviews(&mut evaluation, &mut hits, reviews.of_call(id), &pack.rubric);
+            let (mut evaluation, mut hits) = judge(&transcript, &matcher, &pack.rule_book());
+            apply_reviews(&mut evaluation, &mut hits, reviews.verdicts_of(id), &pack.rubric);
             let rules = evaluation.review.map(|r| r.rules).unwrap_or_default();
             Ok((id.to_string(), transcript.agent_id, rules))
         })

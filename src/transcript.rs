@@ -255,7 +255,7 @@ impl Transcript {
     /// re-scoring a large archive is bound by reading it.
     pub fn write(&self, path: &Path) -> Result<(), TranscriptError> {
         let json = serde_json::to_vec(self).expect("transcripts always serialise");
-        crate::store::write_atomic(path, &json).map_err(|source| TranscriptError::Io {
+        crate::files::write_atomic(path, &json).map_err(|source| TranscriptError::Io {
             path: path.to_path_buf(),
             source,
         })

@@ -41,6 +41,12 @@ impl Default for AudioSettings {
     }
 }
 
+impl crate::settings::Validate for AudioSettings {
+    fn validate(&self, c: &mut crate::settings::Checks) {
+        c.positive("max_call_minutes", self.max_call_minutes, "minutes");
+    }
+}
+
 /// The sample rate whisper expects.
 pub const WHISPER_RATE_HZ: u32 = 16_000;
 

@@ -10,15 +10,17 @@ use anyhow::Context;
 
 use crate::cli::{ExampleFormat, ExamplesArgs};
 use crate::cmd::{print_out, readers_words, Outcome};
+use crate::files::write_atomic;
 use crate::i18n::{Lang, Messages};
 use crate::input::AudioRoots;
-use crate::lexicon::{MatchKind, Titles};
+use crate::lexicon::MatchKind;
 use crate::msg;
+use crate::pack::Titles;
 use crate::report::{
     clip_file_name, cut_clips, examples_page, mm_ss, said_of, select_examples, why_not_counted, Example, ExampleFilter,
     ExampleRow, ExamplesPage, Moment,
 };
-use crate::store::{write_atomic, CallRecord, OutDir, ScoredTables};
+use crate::store::{CallRecord, OutDir, ScoredTables};
 
 pub fn run(args: ExamplesArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let out = OutDir::new(&args.out);
@@ -154,7 +156,7 @@ fn cut_all(
     roots: &AudioRoots,
     m: &Messages,
 ) -> anyhow::Result<(Vec<Option<String>>, usize)> {
-    crate::store::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::files::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let names: Vec<String> = examples
         .iter()
         .enumerate()

@@ -9,8 +9,8 @@ use std::fmt::Write as _;
 use crate::cmd::examples::text_table;
 use crate::cmd::{load_lexicons, print_out, Outcome};
 use crate::i18n::{Lang, Messages};
-use crate::lexicon::{builtin_pack, load_pack, Pack};
 use crate::msg;
+use crate::pack::{builtin_pack, load_pack, Pack};
 use crate::review::Shortfall;
 use crate::store::OutDir;
 
@@ -37,8 +37,13 @@ pub fn check(dir: Option<&Path>) -> anyhow::Result<Outcome> {
 
 fn describe(pack: &Pack) -> String {
     let mut out = format!("{}: ok ({})\n", pack.source.display(), pack.name);
-    for category in &pack.categories {
-        let phrases: Vec<_> = pack.phrases.iter().filter(|p| p.category == category.name).collect();
+    for category in &pack.lexicon.categories {
+        let phrases: Vec<_> = pack
+            .lexicon
+            .phrases
+            .iter()
+            .filter(|p| p.category == category.name)
+            .collect();
         let variants: usize = phrases.iter().map(|p| p.variants.len()).sum();
         let _ = writeln!(
             out,

@@ -16,8 +16,8 @@ use anyhow::Context;
 use crate::budget::ThreadBudget;
 use crate::cli::{Command, LexiconCommand, ModelCommand, ReviewCommand};
 use crate::i18n::{Lang, Messages};
-use crate::lexicon::{builtin_pack, load_pack, Pack, Titles};
 use crate::msg;
+use crate::pack::{builtin_pack, load_pack, Pack, Titles};
 
 /// Writes `text` to stdout. A reader that went away (`callqa report | head`)
 /// is not an error: what it did not read is simply not printed.
@@ -337,7 +337,7 @@ pub(crate) fn load_lexicons(dir: Option<&Path>, lang: Option<Lang>) -> anyhow::R
         }
     };
     if pack.group_readable {
-        crate::store::share_with_group(true);
+        crate::files::share_with_group(true);
     }
     if let Some(lang) = lang {
         pack.language = lang;

@@ -5,10 +5,11 @@ use anyhow::Context;
 
 use crate::cli::ReportArgs;
 use crate::cmd::{print_out, Outcome};
+use crate::files::write_atomic;
 use crate::i18n::{Lang, Messages};
 use crate::msg;
 use crate::report::{page_of_folder, Report};
-use crate::store::{write_atomic, OutDir};
+use crate::store::OutDir;
 
 const FIRST: &str = "run `callqa run` or `callqa score` first";
 

@@ -8,10 +8,12 @@ use anyhow::Context;
 
 use crate::cli::{ReviewImportArgs, ReviewSampleArgs};
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
+use crate::files::{create_dir_all, lock_folder, write_atomic, LockMode};
 use crate::i18n::{Lang, Messages};
 use crate::input::AudioRoots;
-use crate::lexicon::{Matcher, Titles};
+use crate::lexicon::Matcher;
 use crate::msg;
+use crate::pack::Titles;
 use crate::privacy::Redactor;
 use crate::report::{
     clip_file_name, cut_clips, review_page, said_of, why_not_counted, Moment, ReviewCall, ReviewEvidence, ReviewLine,
@@ -21,10 +23,7 @@ use crate::review::{append, pick, read_sheet, Known, SampleSpec};
 use crate::rules::speakers_as_told;
 use crate::rules::{Rule, RULE_IDS};
 use crate::scoring::score_archive;
-use crate::store::{
-    create_dir_all, find_transcript, lock_folder, read_calls, write_atomic, CallRecord, HitRecord, LockMode, OutDir,
-    ScoredTables, TranscriptArchive,
-};
+use crate::store::{find_transcript, read_calls, CallRecord, HitRecord, OutDir, ScoredTables, TranscriptArchive};
 
 pub fn import(args: ReviewImportArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
@@ -39,7 +38,7 @@ pub fn import(args: ReviewImportArgs, lang: Option<Lang>) -> anyhow::Result<Outc
         );
     }
     // alone on the folder: no score may read reviews.parquet half-replaced
-    let _lock = lock_folder(&out, LockMode::Exclusive, "callqa review import")?;
+    let _lock = lock_folder(out.root(), LockMode::Exclusive, "callqa review import")?;
     let calls: HashSet<String> = read_calls(&out)
         .with_context(|| format!("reading {}", out.calls_table().display()))?
         .into_keys()
@@ -103,7 +102,7 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
         .unwrap_or_else(|| out.root().join("review").join(format!("seed-{}", args.seed)));
     let audio_dir = dir.join("audio");
     create_dir_all(&audio_dir).with_context(|| format!("creating {}", audio_dir.display()))?;
-    let matcher = Matcher::new(&pack);
+    let matcher = Matcher::new(&pack.lexicon);
     let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
     let roots = args.audio_roots.roots();
     let mut failed = 0;
@@ -119,7 +118,7 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
             }
         };
         let lines = match find_transcript(&out, call_id, call.started_at.as_deref()) {
-            Some(t) => speakers_as_told(&t, &matcher, &pack)
+            Some(t) => speakers_as_told(&t, &matcher, &pack.rule_book())
                 .segments
                 .iter()
                 .map(|s| ReviewLine {
@@ -278,7 +277,7 @@ mod tests {
             ..CallRecord::default()
         };
         let zh = Messages::of(Lang::Zh);
-        let rules = rules_to_review(&call, &[], &crate::lexicon::builtin_pack().titles, zh);
+        let rules = rules_to_review(&call, &[], &crate::pack::builtin_pack().titles, zh);
         let machine = |id: &str| rules.iter().find(|r| r.rule == id).map(|r| r.machine);
         assert_eq!(machine("forbidden_phrase"), Some("fail"));
         assert_eq!(machine("closing_missing"), Some("fail"));

@@ -19,13 +19,14 @@ use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadEr
 use crate::budget::{BudgetSource, ThreadBudget};
 use crate::cli::RunArgs;
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome, RunFigures};
+use crate::files::{lock_folder, LockMode};
 use crate::i18n::{Lang, Messages};
 use crate::input::{discover, DiscoverOptions, FailedItem};
 use crate::msg;
 use crate::pipeline::{transcribe_batch, BatchOptions, CallOutcome, Workers};
 use crate::scoring::score_archive;
 use crate::shard::Shard;
-use crate::store::{extra_column_name, lock_folder, record_input_problems, LockMode, OutDir, TranscriptArchive};
+use crate::store::{extra_column_name, record_input_problems, OutDir, TranscriptArchive};
 use crate::transcript::Transcript;
 
 pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::Result<Outcome> {
@@ -46,7 +47,7 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
         Some(shard) => (LockMode::Shared, format!("callqa run --shard {shard}")),
         None => (LockMode::Exclusive, "callqa run".to_string()),
     };
-    let _lock = lock_folder(&out, mode, &holder)?;
+    let _lock = lock_folder(out.root(), mode, &holder)?;
     let options = DiscoverOptions::new(&args.name_pattern, args.agent_channel)?
         .with_zone(args.time_zone.unwrap_or(pack.time_zone));
     let discovery = discover_calls(&args.input, &options, shard, console)?;
@@ -79,7 +80,7 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
         .build()
         .context("starting worker threads")?;
     let transcribing = Instant::now();
-    let matcher = crate::lexicon::Matcher::new(&pack);
+    let matcher = crate::lexicon::Matcher::new(&pack.lexicon);
     let options = BatchOptions {
         force: args.force,
         retry_failed: args.retry_failed,
@@ -262,13 +263,13 @@ fn worker_plan(args: &RunArgs, budget: &ThreadBudget, console: Console) -> Worke
 
 /// Where the budget came from, in the reader's words.
 fn budget_source(budget: &ThreadBudget, m: &Messages) -> String {
-    m.text(match budget.source {
-        BudgetSource::Asked => "budget-source-threads",
-        BudgetSource::Slurm => "budget-source-slurm",
-        BudgetSource::CgroupQuota => "budget-source-cgroup",
-        BudgetSource::Affinity => "budget-source-affinity",
-        BudgetSource::Machine => "budget-source-machine",
-    })
+    match budget.source {
+        BudgetSource::Asked => m.text("budget-source-threads"),
+        BudgetSource::Slurm => m.text("budget-source-slurm"),
+        BudgetSource::CgroupQuota => m.text("budget-source-cgroup"),
+        BudgetSource::Affinity => m.text("budget-source-affinity"),
+        BudgetSource::Machine => m.text("budget-source-machine"),
+    }
 }
 
 /// The model file's BLAKE3, streamed: a large model is gigabytes, read once

@@ -4,9 +4,10 @@
 
 use crate::cli::ScoreArgs;
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
+use crate::files::{lock_folder, LockMode};
 use crate::i18n::Lang;
 use crate::scoring::{score_archive_indexing, SearchIndexing};
-use crate::store::{lock_folder, LockMode, OutDir, TranscriptArchive};
+use crate::store::{OutDir, TranscriptArchive};
 
 pub fn run(args: ScoreArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
@@ -22,7 +23,7 @@ pub fn run(args: ScoreArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
             out.root().display()
         );
     }
-    let _lock = lock_folder(&out, LockMode::Exclusive, "callqa score")?;
+    let _lock = lock_folder(out.root(), LockMode::Exclusive, "callqa score")?;
     let indexing = if args.no_index {
         SearchIndexing::Skip
     } else {

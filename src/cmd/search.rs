@@ -10,13 +10,14 @@ use serde::Serialize;
 use crate::cli::{ExampleFormat, SearchArgs, SearchMatch, SearchOrder};
 use crate::cmd::examples::{text_table, ClipFolder};
 use crate::cmd::{load_lexicons, print_out, Outcome};
+use crate::files::{lock_folder, LockMode};
 use crate::i18n::{Lang, Messages};
 use crate::lexicon::{HitVerdict, MatchKind};
 use crate::msg;
 use crate::privacy::Redactor;
 use crate::report::{mm_ss, Example};
 use crate::search::{call_key, Found, Query, ScoreOf, SearchError, SearchFilter, SearchIndex};
-use crate::store::{lock_folder, read_calls, read_scores, CallRecord, HitRecord, LockMode, OutDir};
+use crate::store::{read_calls, read_scores, CallRecord, HitRecord, OutDir};
 
 /// One clause found, as printed.
 #[derive(Debug, Serialize)]
@@ -54,7 +55,7 @@ pub fn run(args: SearchArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
                 "{}",
                 msg!(m, "search-building-index", dir = out.root().display().to_string())
             );
-            let _lock = lock_folder(&out, LockMode::Exclusive, "callqa search (building its index)")?;
+            let _lock = lock_folder(out.root(), LockMode::Exclusive, "callqa search (building its index)")?;
             crate::scoring::index_archive(&out, &pack)?;
             SearchIndex::open(&out)?
         }

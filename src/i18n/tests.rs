@@ -136,13 +136,13 @@ fn names_made_from_data_are_in_both_catalogues() {
         MatchKind::Verified,
         MatchKind::Uncertain,
     ];
-    let pack = crate::lexicon::builtin_pack();
+    let pack = crate::pack::builtin_pack();
     let mut ids: Vec<String> = crate::rules::RULE_IDS.iter().map(|r| format!("rule-{r}")).collect();
     ids.extend(NotCounted::ALL.iter().map(|r| format!("not-counted-{}", r.as_str())));
     ids.extend(kinds.iter().map(|k| format!("match-{}", k.as_str())));
     ids.extend(["agent", "customer", "unknown"].map(|s| format!("speaker-{s}")));
     ids.extend(["fail", "pass", "open"].map(|v| format!("verdict-{v}")));
-    ids.extend(pack.categories.iter().map(|c| format!("category-{}", c.name)));
+    ids.extend(pack.lexicon.categories.iter().map(|c| format!("category-{}", c.name)));
     for lang in Lang::ALL {
         let m = Messages::of(lang);
         for id in &ids {

@@ -1,4 +1,5 @@
-//! Lexicon packs: the phrases QA listens for, and the pack's rule settings.
+//! The lexicon: the phrases QA listens for, and the matcher that finds them
+//! in a transcript (exact, by sound, and near enough to check against the audio).
 //!
 //! A pack is a folder: `pack.toml` (categories, rules, rubric) plus one plain
 //! text file per category, one phrase per line:
@@ -14,20 +15,19 @@
 //! it; `!not` lists longer phrases inside which a hit does not count. Slots
 //! stand for the handbooks' placeholders: `{num}` a number in Chinese or Arabic
 //! numerals (XX分钟), `{name}` one to three characters (X先生), `{any}` up to
-//! twelve characters. [`load_pack`] reports every mistake with its file and
-//! line and refuses the pack, so a broken pack never scores calls.
+//! twelve characters. The pack loader (`pack::load_pack`) reads the files and
+//! hands the lexicon its part ([`Lexicon`]): categories, phrases, and the
+//! `[normalize]`, `[matching]` and `[verify]` settings.
 
 mod matcher;
-mod pack;
 mod phrase;
-
-use std::path::PathBuf;
+mod settings;
 
 use serde::{Deserialize, Serialize};
 
 pub use matcher::Matcher;
-pub use pack::{builtin_pack, load_pack, Category, CategorySpeaker, MatchSettings, Pack, Titles, VerifySettings};
-pub use phrase::{literal_text, Phrase, Slot, Token};
+pub use phrase::{literal_text, parse_line, Phrase, Slot, Token};
+pub use settings::{Category, CategorySpeaker, Lexicon, MatchSettings, VerifySettings};
 
 use crate::transcript::Speaker;
 
@@ -297,34 +297,4 @@ impl NotCounted {
     pub fn parse(id: &str) -> Option<NotCounted> {
         NotCounted::ALL.into_iter().find(|n| n.as_str() == id)
     }
-}
-
-/// One mistake in a pack, pointing at the file and line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackProblem {
-    /// The pack file.
-    pub file: PathBuf,
-    /// Its line, when the problem is on one.
-    pub line: Option<usize>,
-    /// What is wrong, for the person who edits the pack.
-    pub message: String,
-}
-
-impl std::fmt::Display for PackProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.file.display(), self.message),
-            None => write!(f, "{}: {}", self.file.display(), self.message),
-        }
-    }
-}
-
-/// A pack that failed validation: all its problems, not just the first.
-#[derive(Debug, thiserror::Error)]
-#[error("lexicon pack {dir} has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
-pub struct PackError {
-    /// The pack folder.
-    pub dir: PathBuf,
-    /// Every problem found, in file order.
-    pub problems: Vec<PackProblem>,
 }

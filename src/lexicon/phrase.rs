@@ -64,7 +64,7 @@ pub struct Phrase {
 
 /// Parses `id  phrase [| variant…] [!not exclusion | …]`. Comments and blank
 /// lines give `Ok(None)`.
-pub(super) fn parse_line(
+pub fn parse_line(
     line: &str,
     line_no: usize,
     category: &str,

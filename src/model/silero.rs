@@ -109,7 +109,7 @@ pub fn convert_silero_to_ggml(source: &Path, out: &Path) -> Result<VadConversion
 
     let mut buffer = Vec::new();
     write_model(&mut buffer, &tensors, &report, version).map_err(io(out))?;
-    crate::store::write_atomic(out, &buffer).map_err(io(out))?;
+    crate::files::write_atomic(out, &buffer).map_err(io(out))?;
     Ok(VadConversionReport {
         bytes_written: buffer.len() as u64,
         ..report

@@ -82,7 +82,7 @@ pub fn convert_ct2_to_ggml_as(
         path: out.to_path_buf(),
         source,
     };
-    crate::store::write_atomic_with(out, |file| {
+    crate::files::write_atomic_with(out, |file| {
         let mut w = BufWriter::new(file);
         write_header(&mut w, &hparams, &tokens, weights)?;
         for tensor in &tensors {

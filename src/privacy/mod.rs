@@ -88,6 +88,17 @@ pub struct PrivacySettings {
     pub safe_after: Vec<String>,
 }
 
+impl crate::settings::Validate for PrivacySettings {
+    fn validate(&self, c: &mut crate::settings::Checks) {
+        if self.safe_after.iter().any(|word| word.trim().is_empty()) {
+            c.problem(
+                "safe_after",
+                "privacy.safe_after: an empty word would make every number safe".into(),
+            );
+        }
+    }
+}
+
 impl Default for PrivacySettings {
     fn default() -> Self {
         Self {

@@ -82,7 +82,7 @@ pub fn cut_clips(audio_path: &Path, hits: &[Moment], context_s: f64, dir: &Path)
             .iter()
             .map(|&(start, end)| ((start.max(0.0) * rate) as usize, (end.max(0.0) * rate).ceil() as usize))
             .collect();
-        crate::store::write_atomic_with(&path, |file| {
+        crate::files::write_atomic_with(&path, |file| {
             let mut writer =
                 hound::WavWriter::new(std::io::BufWriter::new(file), spec).map_err(std::io::Error::other)?;
             for i in from..to.max(from) {

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::i18n::Messages;
-use crate::lexicon::{MatchKind, Titles};
+use crate::lexicon::MatchKind;
 use crate::msg;
+use crate::pack::Titles;
 use crate::store::{CallRecord, HitRecord};
 use crate::transcript::Speaker;
 
@@ -303,7 +304,7 @@ mod tests {
             from: Some("2026-11-01".into()),
             ..Default::default()
         };
-        let titles = crate::lexicon::builtin_pack().titles;
+        let titles = crate::pack::builtin_pack().titles;
         let en = Messages::of(crate::i18n::Lang::En);
         assert_eq!(
             filter.describe(en, &titles),

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{charts, mm_ss, Example, Report, RuleCount};
 use crate::i18n::Messages;
-use crate::lexicon::Titles;
+use crate::pack::Titles;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportPageError {

@@ -28,8 +28,9 @@ pub use html::{
 };
 
 use crate::i18n::Messages;
-use crate::lexicon::{Hit, Role, Titles};
+use crate::lexicon::{Hit, Role};
 use crate::msg;
+use crate::pack::Titles;
 use crate::review::AgreementBook;
 use crate::rules::{Attribution, CallResult, CallRisk, Evaluation, Scorecard, ScorecardBook, SpeakersFrom};
 use crate::transcript::Speaker;

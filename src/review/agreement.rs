@@ -5,29 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::RuleVerdict;
+use crate::rules::{RuleReview, RuleVerdict};
 
 /// How many disputed verdicts the report lists (every one is in reviews.parquet).
 const DISPUTES_LISTED: usize = 50;
-
-/// One rule of one reviewed call: the machine's verdict and the reviewers'.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RuleReview {
-    pub rule: String,
-    /// None when the machine left the rule open (grey evidence).
-    pub machine: Option<RuleVerdict>,
-    /// The verdict that stands: the latest review's.
-    pub human: RuleVerdict,
-    /// Each reviewer's latest verdict, by name.
-    pub by_reviewer: Vec<ReviewerVerdict>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReviewerVerdict {
-    pub reviewer: String,
-    pub verdict: RuleVerdict,
-    pub note: String,
-}
 
 /// One rule's record against the reviews.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -23,7 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::store::OutDir;
 
-pub use agreement::{Agreement, AgreementBook, Dispute, ReviewerVerdict, RuleReview};
+use crate::rules::HumanVerdict;
+pub use crate::rules::{RuleReview, RuleVerdict};
+pub use agreement::{Agreement, AgreementBook, Dispute};
 pub use sample::{pick, SampleSpec};
 
 /// `[review]` in pack.toml: how far a rule must agree with the reviewers
@@ -46,6 +48,13 @@ impl Default for ReviewSettings {
             min_recall: 0.7,
             min_reviewed: 5,
         }
+    }
+}
+
+impl crate::settings::Validate for ReviewSettings {
+    fn validate(&self, c: &mut crate::settings::Checks) {
+        c.share("min_precision", self.min_precision);
+        c.share("min_recall", self.min_recall);
     }
 }
 
@@ -90,46 +99,11 @@ impl std::fmt::Display for Shortfall {
     }
 }
 
-/// A reviewer's verdict on one rule of one call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleVerdict {
-    /// The agent kept the rule.
-    Pass,
-    /// The agent broke it.
-    Fail,
-}
-
-impl RuleVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuleVerdict::Pass => "pass",
-            RuleVerdict::Fail => "fail",
-        }
-    }
-
-    /// The words a review sheet may use: English, or the 合格/不合格 of QA forms.
-    pub fn parse(text: &str) -> Option<Self> {
-        match text.trim().to_lowercase().as_str() {
-            "pass" | "passed" | "ok" | "通过" | "合格" | "达标" | "无违规" => Some(RuleVerdict::Pass),
-            "fail" | "failed" | "不通过" | "不合格" | "未达标" | "违规" => Some(RuleVerdict::Fail),
-            _ => None,
-        }
-    }
-
-    fn opposite(self) -> Self {
-        match self {
-            RuleVerdict::Pass => RuleVerdict::Fail,
-            RuleVerdict::Fail => RuleVerdict::Pass,
-        }
-    }
-}
-
 /// One line of a review: who said what of which rule of which call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Review {
     pub call_id: String,
-    /// A rule id ([`crate::rules::RULE_IDS`]).
+    /// A rule id (`rules::Rule`).
     pub rule: String,
     pub verdict: RuleVerdict,
     pub reviewer: String,
@@ -348,6 +322,16 @@ impl ReviewBook {
         self.by_call.get(call_id).map_or(&[], Vec::as_slice)
     }
 
+    /// A call's verdicts as the rules apply them, oldest first.
+    pub fn verdicts_of(&self, call_id: &str) -> impl Iterator<Item = HumanVerdict<'_>> {
+        self.of_call(call_id).iter().map(|r| HumanVerdict {
+            rule: &r.rule,
+            verdict: r.verdict,
+            reviewer: &r.reviewer,
+            note: &r.note,
+        })
+    }
+
     /// The reviewed calls' ids, in no particular order.
     pub fn calls(&self) -> impl Iterator<Item = &str> {
         self.by_call.keys().map(String::as_str)
@@ -415,7 +399,7 @@ fn write_reviews(path: &Path, reviews: &[Review]) -> anyhow::Result<()> {
     .map(|(column, (name, _))| column.with_name((*name).into()))
     .collect();
     let mut frame = DataFrame::new(reviews.len(), columns)?;
-    let mut file = crate::store::AtomicFile::create(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut file = crate::files::AtomicFile::create(path).with_context(|| format!("writing {}", path.display()))?;
     ParquetWriter::new(file.file())
         .with_compression(ParquetCompression::Lz4Raw)
         .finish(&mut frame)

@@ -2,6 +2,7 @@ use std::collections::HashSet;
 
 use super::agreement::{cohen_kappa, ReviewerAgreement};
 use super::*;
+use crate::rules::ReviewerVerdict;
 
 const RULES: &[&str] = &["greeting_missing", "nine_dont_phrase", "closing_missing"];
 

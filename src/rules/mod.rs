@@ -28,8 +28,8 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub use review::apply_reviews;
 use review::score_of;
+pub use review::{apply_reviews, HumanVerdict, ReviewerVerdict, RuleReview, RuleVerdict};
 pub use risk::{CallRisk, RaisedVoice};
 pub use rule::{Evidence, Rule, RULE_IDS};
 pub use scorecard::{scorecards, Scorecard, ScorecardBook};
@@ -38,8 +38,7 @@ pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY}
 
 use serde::{Deserialize, Serialize};
 
-use crate::lexicon::{CategorySpeaker, Hit, HitVerdict, Matcher, NotCounted, Pack, Role};
-use crate::review::RuleReview;
+use crate::lexicon::{Category, CategorySpeaker, Hit, HitVerdict, Lexicon, Matcher, NotCounted, Role};
 use crate::transcript::{Segment, Speaker, Transcript};
 use settings::UnknownSpeaker;
 
@@ -48,6 +47,32 @@ use settings::UnknownSpeaker;
 const HOLD_MAX_CUSTOMER_SPEECH_S: f64 = 1.5;
 /// Slack for timestamps around a hold's edges.
 const HOLD_EDGE_SLACK_S: f64 = 1.0;
+
+/// What the rules judge a call by: the pack's rule settings, and its
+/// categories (whose words each one hears). The pack loader hands it over
+/// (`pack::Pack::rule_book`).
+#[derive(Debug, Clone, Copy)]
+pub struct RuleBook<'a> {
+    /// The categories and phrases.
+    pub lexicon: &'a Lexicon,
+    /// Where required phrases belong and what a hold is (`[rules]`).
+    pub rules: &'a settings::RuleSettings,
+    /// What a call's timing must meet.
+    pub timing: &'a settings::TimingSettings,
+    /// Telling agent from customer on mono calls.
+    pub speakers: &'a settings::SpeakerSettings,
+    /// What each failed rule costs.
+    pub rubric: &'a settings::Rubric,
+    /// When a call is at risk of a complaint.
+    pub risk: &'a settings::RiskSettings,
+}
+
+impl RuleBook<'_> {
+    /// The category of that id, if the pack has it.
+    pub fn category(&self, name: &str) -> Option<&Category> {
+        self.lexicon.category(name)
+    }
+}
 
 /// The verdict on one transcribed call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,35 +232,39 @@ impl CallResult {
 /// Judges one call: finds its phrases, tells who spoke on a mono call, and
 /// gives the verdict with every hit behind it (the phrases, then the timing
 /// events: dead air, talk-over…, category `acoustic`).
-pub fn judge(transcript: &Transcript, matcher: &Matcher, pack: &Pack) -> (Evaluation, Vec<Hit>) {
+pub fn judge(transcript: &Transcript, matcher: &Matcher, book: &RuleBook) -> (Evaluation, Vec<Hit>) {
     let hits = matcher.find(transcript);
-    let (attributed, attribution) = tell_speakers(transcript, &hits, pack);
+    let (attributed, attribution) = tell_speakers(transcript, &hits, book);
     match attributed {
-        Cow::Borrowed(same) => with_events(evaluate(same, hits, pack, attribution)),
+        Cow::Borrowed(same) => with_events(evaluate(same, hits, book, attribution)),
         // speakers changed: the hits carry them, so find them again
         Cow::Owned(attributed) => {
             let hits = matcher.find(&attributed);
-            with_events(evaluate(&attributed, hits, pack, attribution))
+            with_events(evaluate(&attributed, hits, book, attribution))
         }
     }
 }
 
 /// The call with its speakers as the rules tell them (a mono call's by voice),
 /// for what shows or indexes who said what.
-pub fn speakers_as_told<'a>(transcript: &'a Transcript, matcher: &Matcher, pack: &Pack) -> Cow<'a, Transcript> {
-    tell_speakers(transcript, &matcher.find(transcript), pack).0
+pub fn speakers_as_told<'a>(transcript: &'a Transcript, matcher: &Matcher, book: &RuleBook) -> Cow<'a, Transcript> {
+    tell_speakers(transcript, &matcher.find(transcript), book).0
 }
 
 /// The call as the rules see it: on a mono call attributed surely enough
 /// (`[speakers]` in the pack), its mixed segments given to agent or customer
 /// (a copy); otherwise the call as it is. `hits` are the phrases found in it
 /// as it is: agent-only lines tell which voice is the agent.
-pub fn tell_speakers<'a>(transcript: &'a Transcript, hits: &[Hit], pack: &Pack) -> (Cow<'a, Transcript>, Attribution) {
+pub fn tell_speakers<'a>(
+    transcript: &'a Transcript,
+    hits: &[Hit],
+    book: &RuleBook,
+) -> (Cow<'a, Transcript>, Attribution) {
     if !transcript.is_mixed() {
         return (Cow::Borrowed(transcript), Attribution::channels());
     }
-    let (speakers, mut attribution) = speakers::attribute(transcript, hits, pack);
-    let min = pack.speakers.min_call_confidence;
+    let (speakers, mut attribution) = speakers::attribute(transcript, hits, book);
+    let min = book.speakers.min_call_confidence;
     match attribution.confidence {
         Some(sure) if attribution.from == SpeakersFrom::Voice && sure >= min => {
             let mut attributed = transcript.clone();
@@ -267,11 +296,11 @@ fn with_events((evaluation, mut hits, events): (Evaluation, Vec<Hit>, Vec<Hit>))
 fn evaluate(
     transcript: &Transcript,
     hits: Vec<Hit>,
-    pack: &Pack,
+    book: &RuleBook,
     attribution: Attribution,
 ) -> (Evaluation, Vec<Hit>, Vec<Hit>) {
-    let rules = &pack.rules;
-    let hearing = Hearing::of(pack, &attribution);
+    let rules = book.rules;
+    let hearing = Hearing::of(book, &attribution);
     let heard = |hit: &&Hit| hearing.not_heard_from(hit).is_none();
     let counted: Vec<&Hit> = hits.iter().filter(|h| h.kind.is_found() && heard(h)).collect();
     let of_role = |role: Role| counted.iter().copied().filter(move |h| h.role == role);
@@ -322,7 +351,7 @@ fn evaluate(
         speakers_known: attribution.from == SpeakersFrom::Channels
             || transcript.segments.iter().any(|s| s.speaker != Speaker::Unknown),
     };
-    let (timing, timing_events) = timing::measure(&speech, &holds.declared(&counted), &pack.timing);
+    let (timing, timing_events) = timing::measure(&speech, &holds.declared(&counted), book.timing);
     let events_of = |rule: &str| {
         timing_events
             .iter()
@@ -352,13 +381,13 @@ fn evaluate(
             outcomes.add(Outcome::Failed(rule.id()));
         }
     }
-    let risk = risk::assess(&of_role(Role::Risk).collect::<Vec<_>>(), &customer_speech, &pack.risk);
-    let risk_is_a_rule = pack.risk.counts_against_agent;
+    let risk = risk::assess(&of_role(Role::Risk).collect::<Vec<_>>(), &customer_speech, book.risk);
+    let risk_is_a_rule = book.risk.counts_against_agent;
     if risk.at_risk && risk_is_a_rule {
         outcomes.add(Outcome::Failed("customer_risk"));
     }
 
-    let r = &pack.rubric;
+    let r = book.rubric;
     let deductions = deductions(r, &outcomes.failed, hold_tally.bad, &said, events_of);
     let bonus = (r.nine_do_bonus_per_hit * f64::from(said.nine_do)).min(r.nine_do_bonus_cap);
     let score = score_of(&deductions, bonus);
@@ -439,30 +468,30 @@ impl Outcomes {
 
 /// Whose words each category hears on this call.
 struct Hearing<'a> {
-    pack: &'a Pack,
+    book: &'a RuleBook<'a>,
     /// How surely a mono call's voices were told apart (None on stereo).
     voice_confidence: Option<f64>,
 }
 
 impl<'a> Hearing<'a> {
-    fn of(pack: &'a Pack, attribution: &Attribution) -> Self {
+    fn of(book: &'a RuleBook<'a>, attribution: &Attribution) -> Self {
         let voice_confidence = match attribution.from {
             SpeakersFrom::Voice => attribution.confidence,
             _ => None,
         };
-        Self { pack, voice_confidence }
+        Self { book, voice_confidence }
     }
 
     /// None when the hit's speaker is one its category listens to, else why not.
     fn not_heard_from(&self, hit: &Hit) -> Option<NotCounted> {
-        let category = self.pack.category(&hit.category);
+        let category = self.book.category(&hit.category);
         let listens_to = category.map_or(CategorySpeaker::Agent, |c| c.speaker);
         // a category can ask for surer attribution than the call has: then
         // the call's speech is unknown to it, as on a mono call without prints
         let requires = category.and_then(|c| c.min_speaker_confidence);
         let unsure = matches!((self.voice_confidence, requires), (Some(sure), Some(min)) if sure < min);
         let speaker = if unsure { Speaker::Unknown } else { hit.speaker };
-        let unknown_is_agent = self.pack.rules.unknown_speaker == UnknownSpeaker::Agent;
+        let unknown_is_agent = self.book.rules.unknown_speaker == UnknownSpeaker::Agent;
         match (listens_to, speaker) {
             (CategorySpeaker::Any, _) => None,
             (CategorySpeaker::Customer, Speaker::Customer) => None,
@@ -760,7 +789,8 @@ fn find_holds(agent: &[&Segment], customer: &[&Segment], min_s: f64) -> Vec<(f64
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexicon::{builtin_pack, Matcher};
+    use crate::lexicon::Matcher;
+    use crate::pack::{builtin_pack, Pack};
 
     type Line<'a> = (Speaker, f64, f64, &'a str);
 
@@ -773,7 +803,7 @@ mod tests {
 
     fn judge_with(pack: &Pack, lines: &[Line]) -> Evaluation {
         let transcript = Transcript::from_segments("c", segments_of(lines));
-        super::judge(&transcript, &Matcher::new(pack), pack).0
+        super::judge(&transcript, &Matcher::new(&pack.lexicon), &pack.rule_book()).0
     }
 
     fn judge(lines: &[Line]) -> Evaluation {
@@ -844,7 +874,12 @@ mod tests {
             rival: None,
             margin: None,
         });
-        super::judge(&Transcript::from_segments("c", segments), &Matcher::new(&pack), &pack).0
+        super::judge(
+            &Transcript::from_segments("c", segments),
+            &Matcher::new(&pack.lexicon),
+            &pack.rule_book(),
+        )
+        .0
     }
 
     /// Grey evidence (issue 20) neither fails nor passes a rule: the rule is
@@ -997,7 +1032,7 @@ mod tests {
 
     fn verdicts_with(pack: &Pack, lines: &[Line]) -> Vec<(String, HitVerdict)> {
         let transcript = Transcript::from_segments("c", segments_of(lines));
-        super::judge(&transcript, &Matcher::new(pack), pack)
+        super::judge(&transcript, &Matcher::new(&pack.lexicon), &pack.rule_book())
             .1
             .into_iter()
             .map(|h| (h.phrase_id, h.verdict))
@@ -1129,33 +1164,30 @@ mod tests {
     /// but the default pack makes forbidden phrases a red line.
     #[test]
     fn a_reviewers_verdict_overrules_the_machines_and_the_machines_is_kept() {
-        use crate::review::{Review, RuleVerdict};
+        use super::{HumanVerdict, RuleVerdict};
         let mut lines = GOOD_CALL.to_vec();
         lines.push((A, 11.0, 12.0, "我不大清楚。"));
         lines.push((A, 12.5, 14.0, "你选吧，我也不懂。"));
         let pack = builtin_pack();
         let transcript = Transcript::from_segments("c", segments_of(&lines));
-        let (machine, machine_hits) = super::judge(&transcript, &Matcher::new(&pack), &pack);
+        let (machine, machine_hits) = super::judge(&transcript, &Matcher::new(&pack.lexicon), &pack.rule_book());
         assert_eq!((machine.score, machine.passed), (80.0, false));
-        let review = |rule: &str, verdict, at: &str| Review {
-            call_id: "c".into(),
-            rule: rule.into(),
+        let review = |rule, verdict| HumanVerdict {
+            rule,
             verdict,
-            reviewer: "王芳".into(),
-            note: String::new(),
-            reviewed_at: at.into(),
-            imported_at: String::new(),
-            source: String::new(),
+            reviewer: "王芳",
+            note: "",
         };
+        // oldest first
         let reviews = [
             // changed her mind: the later review stands
-            review("forbidden_phrase", RuleVerdict::Fail, "2026-11-21T09:00:00+08:00"),
-            review("forbidden_phrase", RuleVerdict::Pass, "2026-11-21T10:00:00+08:00"),
-            review("closing_missing", RuleVerdict::Fail, "2026-11-21T10:01:00+08:00"),
-            review("no_such_rule", RuleVerdict::Fail, "2026-11-21T10:02:00+08:00"),
+            review("forbidden_phrase", RuleVerdict::Fail),
+            review("forbidden_phrase", RuleVerdict::Pass),
+            review("closing_missing", RuleVerdict::Fail),
+            review("no_such_rule", RuleVerdict::Fail),
         ];
         let (mut e, mut hits) = (machine.clone(), machine_hits.clone());
-        apply_reviews(&mut e, &mut hits, &reviews, &pack.rubric);
+        apply_reviews(&mut e, &mut hits, reviews, &pack.rubric);
         // the forbidden phrases' 20 points back, the closing's 10 off
         assert_eq!(e.score, 90.0);
         assert!(e.passed, "the red line was the forbidden phrase's");
@@ -1179,7 +1211,7 @@ mod tests {
         }
         // no reviews: nothing changes
         let (mut same, mut same_hits) = (machine.clone(), machine_hits.clone());
-        apply_reviews(&mut same, &mut same_hits, &[], &pack.rubric);
+        apply_reviews(&mut same, &mut same_hits, [], &pack.rubric);
         assert_eq!((same, same_hits), (machine, machine_hits));
     }
 
@@ -1217,7 +1249,7 @@ mod tests {
                 .map(|&(who, start, end, text)| Segment::new(who, start, end, text))
                 .collect(),
         );
-        let (evaluation, hits) = super::judge(&transcript, &Matcher::new(&pack), &pack);
+        let (evaluation, hits) = super::judge(&transcript, &Matcher::new(&pack.lexicon), &pack.rule_book());
         (
             evaluation,
             hits.into_iter().filter(|h| h.role == Role::Acoustic).collect(),

@@ -2,10 +2,13 @@
 //! a call's timing must meet, how mono calls are told apart, and what each
 //! failed rule costs, and when a call is at risk of a complaint. They are read
 //! from pack.toml (`[rules]`, `[timing]`, `[speakers]`, `[rubric]`, `[risk]`), which stays one file for the people who edit
-//! it; the pack's loader (`lexicon::load_pack`) hands them to the rules, the
-//! only stage that reads them.
+//! it; the pack's loader (`pack::load_pack`) hands them to the rules, the
+//! only stage that reads them. Each validates its own numbers here.
 
 use serde::{Deserialize, Serialize};
+
+use super::{Rule, RULE_IDS};
+use crate::settings::{Checks, Validate};
 
 /// What mono calls (speaker unknown) mean for the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -219,6 +222,101 @@ impl Default for Rubric {
             hold_checkin_cap: 10.0,
             customer_risk: 10.0,
             red_lines: Vec::new(),
+        }
+    }
+}
+
+impl Validate for RuleSettings {
+    fn validate(&self, c: &mut Checks) {
+        c.non_negative("greeting_within_s", self.greeting_within_s);
+        c.non_negative("closing_within_s", self.closing_within_s);
+        c.non_negative("hold_min_silence_s", self.hold_min_silence_s);
+        c.non_negative("hold_request_window_s", self.hold_request_window_s);
+        c.non_negative("hold_return_window_s", self.hold_return_window_s);
+        c.non_negative("utterance_gap_s", self.utterance_gap_s);
+    }
+}
+
+impl Validate for TimingSettings {
+    fn validate(&self, c: &mut Checks) {
+        c.non_negative("first_response_within_s", self.first_response_within_s);
+        c.non_negative("dead_air_min_s", self.dead_air_min_s);
+        c.non_negative("talk_over_min_s", self.talk_over_min_s);
+        c.non_negative("speech_rate_min_cpm", self.speech_rate_min_cpm);
+        c.non_negative("speech_rate_max_cpm", self.speech_rate_max_cpm);
+        c.non_negative("speech_rate_min_speech_s", self.speech_rate_min_speech_s);
+        c.non_negative("hold_checkin_max_gap_s", self.hold_checkin_max_gap_s);
+        if self.speech_rate_min_cpm > self.speech_rate_max_cpm {
+            c.problem(
+                "speech_rate_min_cpm",
+                format!(
+                    "timing.speech_rate_min_cpm ({}) is above speech_rate_max_cpm ({})",
+                    self.speech_rate_min_cpm, self.speech_rate_max_cpm
+                ),
+            );
+        }
+    }
+}
+
+impl Validate for SpeakerSettings {
+    fn validate(&self, c: &mut Checks) {
+        c.share("min_segment_confidence", self.min_segment_confidence);
+        c.share("min_call_confidence", self.min_call_confidence);
+    }
+}
+
+impl Validate for RiskSettings {
+    fn validate(&self, c: &mut Checks) {
+        c.non_negative("voice_baseline_s", self.voice_baseline_s);
+        c.non_negative("voice_louder_db", self.voice_louder_db);
+        c.non_negative("voice_higher_octaves", self.voice_higher_octaves);
+        c.non_negative("voice_min_raised_s", self.voice_min_raised_s);
+    }
+}
+
+impl Validate for Rubric {
+    fn validate(&self, c: &mut Checks) {
+        // points are out of 100: no deduction or bonus beyond that means anything
+        let points = [
+            ("greeting_missing", self.greeting_missing),
+            ("greeting_late", self.greeting_late),
+            ("closing_missing", self.closing_missing),
+            ("hold_per_bad_hold", self.hold_per_bad_hold),
+            ("hold_cap", self.hold_cap),
+            ("forbidden_per_hit", self.forbidden_per_hit),
+            ("forbidden_cap", self.forbidden_cap),
+            ("nine_dont_per_hit", self.nine_dont_per_hit),
+            ("nine_dont_cap", self.nine_dont_cap),
+            ("nine_do_bonus_per_hit", self.nine_do_bonus_per_hit),
+            ("nine_do_bonus_cap", self.nine_do_bonus_cap),
+            ("first_response_late", self.first_response_late),
+            ("dead_air_per", self.dead_air_per),
+            ("dead_air_cap", self.dead_air_cap),
+            ("talk_over_per", self.talk_over_per),
+            ("talk_over_cap", self.talk_over_cap),
+            ("speech_rate", self.speech_rate),
+            ("hold_checkin_per", self.hold_checkin_per),
+            ("hold_checkin_cap", self.hold_checkin_cap),
+            ("customer_risk", self.customer_risk),
+        ];
+        for (key, value) in points {
+            c.non_negative(key, value);
+            c.at_most(key, value, 100.0);
+        }
+        if !(self.pass_mark.is_finite() && (0.0..=100.0).contains(&self.pass_mark)) {
+            c.problem(
+                "pass_mark",
+                format!("rubric.pass_mark must be between 0 and 100, not {}", self.pass_mark),
+            );
+        }
+        for rule in self.red_lines.iter().filter(|r| Rule::parse(r).is_none()) {
+            c.problem(
+                "red_lines",
+                format!(
+                    "rubric.red_lines: {rule:?} is not a rule; the rules are {}",
+                    RULE_IDS.join(", ")
+                ),
+            );
         }
     }
 }

@@ -27,7 +27,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::lexicon::{CategorySpeaker, Hit, Pack, Role};
+use super::RuleBook;
+use crate::lexicon::{CategorySpeaker, Hit, Role};
 use crate::transcript::{Segment, Speaker, Transcript};
 
 /// Anchor lines shorter than this (normalised characters) do not vote.
@@ -113,7 +114,7 @@ impl Default for Attribution {
 
 /// Attributes the mixed segments of `transcript`, given the hits found in it
 /// before attribution. Stereo calls come back as they are.
-pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Speaker>, Attribution) {
+pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec<Speaker>, Attribution) {
     let speakers: Vec<Speaker> = transcript.segments.iter().map(|s| s.speaker).collect();
     if !transcript.is_mixed() {
         return (speakers, Attribution::channels());
@@ -124,7 +125,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Spe
         .enumerate()
         .filter(|(_, s)| s.speaker == Speaker::Unknown && s.voice.is_some())
         .collect();
-    let why_not = if !pack.speakers.attribute_mono {
+    let why_not = if !book.speakers.attribute_mono {
         Some("attribution switched off ([speakers] attribute_mono)")
     } else if transcript.voice_prints.is_none() {
         Some("no voice prints: transcribed by an older callqa; `callqa run` adds them")
@@ -154,7 +155,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Spe
     let groups = PitchGroups::of(&pitches, &weights);
     // per printed segment: pitch evidence that it is the higher voice
     let higher: Vec<f64> = pitches.iter().map(|&p| groups.log_odds_higher(p)).collect();
-    let anchors = agent_lines(transcript, hits, pack);
+    let anchors = agent_lines(transcript, hits, book);
     let anchored: Vec<bool> = printed.iter().map(|(index, _)| anchors.contains(index)).collect();
 
     // each segment's evidence under either answer to "is the higher voice
@@ -190,7 +191,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Spe
     let higher_is_agent = sigmoid(fit_higher - fit_lower);
 
     let mut out = speakers;
-    let min = pack.speakers.min_segment_confidence;
+    let min = book.speakers.min_segment_confidence;
     let (mut sure_sum, mut weight_sum) = (0.0, 0.0);
     for (k, (index, segment)) in printed.iter().enumerate() {
         let agent = higher_is_agent * if_higher[k] + (1.0 - higher_is_agent) * if_lower[k];
@@ -238,12 +239,12 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> (Vec<Spe
 
 /// Indices of segments that carry an agent-only line: hits of the agent's
 /// greeting, closing, hold and nine-do categories, long enough to be telling.
-fn agent_lines(transcript: &Transcript, hits: &[Hit], pack: &Pack) -> Vec<usize> {
+fn agent_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<usize> {
     let telling = |hit: &&Hit| {
         matches!(
             hit.role,
             Role::Greeting | Role::Closing | Role::HoldRequest | Role::HoldReturn | Role::HoldCheckin | Role::NineDo
-        ) && pack
+        ) && book
             .category(&hit.category)
             .is_some_and(|c| c.speaker == CategorySpeaker::Agent)
             && hit.matched_text.chars().filter(|c| c.is_alphanumeric()).count() >= ANCHOR_MIN_CHARS
@@ -403,7 +404,8 @@ fn sigmoid(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexicon::{builtin_pack, Matcher};
+    use crate::lexicon::Matcher;
+    use crate::pack::builtin_pack;
     use crate::transcript::VoicePrint;
 
     /// A mono call: (pitch in octaves above 100 Hz or none, text).
@@ -429,7 +431,7 @@ mod tests {
 
     fn attributed(t: &Transcript) -> (Vec<Speaker>, Attribution) {
         let pack = builtin_pack();
-        attribute(t, &Matcher::new(&pack).find(t), &pack)
+        attribute(t, &Matcher::new(&pack.lexicon).find(t), &pack.rule_book())
     }
 
     use Speaker::{Agent as A, Customer as C, Unknown as U};

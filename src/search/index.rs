@@ -239,7 +239,7 @@ impl IndexUpdate {
                     }
                     _ => {}
                 }
-                crate::store::create_dir_all(dir).map_err(|source| SearchError::Io {
+                crate::files::create_dir_all(dir).map_err(|source| SearchError::Io {
                     path: dir.to_path_buf(),
                     source,
                 })?;
@@ -321,7 +321,7 @@ impl IndexUpdate {
             call_key(&format!("{:?}{}", std::time::SystemTime::now(), self.now.len()))
         );
         let stamps_path = self.dir.join(stamps_file(&generation));
-        crate::store::write_atomic(&stamps_path, &encode_stamps(&self.now)).map_err(|source| SearchError::Io {
+        crate::files::write_atomic(&stamps_path, &encode_stamps(&self.now)).map_err(|source| SearchError::Io {
             path: stamps_path.clone(),
             source,
         })?;
@@ -355,7 +355,7 @@ impl IndexUpdate {
 /// The index holds what customers said: its files get callqa's modes, as
 /// every output does (tantivy creates them with the process umask's).
 fn keep_private(dir: &Path) -> Result<(), SearchError> {
-    crate::store::set_modes(dir).map_err(|source| SearchError::Io {
+    crate::files::set_modes(dir).map_err(|source| SearchError::Io {
         path: dir.to_path_buf(),
         source,
     })

@@ -2,7 +2,7 @@
 //! query language, filters, sounds, and an index that follows the archive.
 
 use super::*;
-use crate::lexicon::builtin_pack;
+use crate::pack::builtin_pack;
 use crate::scoring::{index_archive, score_archive};
 use crate::store::TranscriptArchive;
 use crate::transcript::AgentChannel;

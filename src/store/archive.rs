@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{write_atomic, OutDir};
+use super::OutDir;
+use crate::files::write_atomic;
 use crate::input::FailedItem;
 use crate::transcript::Transcript;
 
@@ -159,7 +160,7 @@ pub fn read_failure(out: &OutDir, call_id: &str) -> Option<FailedItem> {
 /// manifest row or folder leaves no ghost behind.
 pub fn record_input_problems(out: &OutDir, shard: Option<&str>, items: &[FailedItem]) -> std::io::Result<()> {
     let dir = out.input_problems_dir();
-    super::create_dir_all(&dir)?;
+    crate::files::create_dir_all(&dir)?;
     let own = format!(
         "{}.json",
         shard.map_or("all".to_string(), |s| format!("shard-{}", s.replace('/', "-of-")))
@@ -197,7 +198,7 @@ pub fn clear_failure(out: &OutDir, key: &str) -> std::io::Result<()> {
 /// scripts. From then on the folder is in this layout: `failures/` is the
 /// truth even while empty, and failures.json is never adopted again.
 pub fn write_failure_list(out: &OutDir, failures: &[FailedItem]) -> std::io::Result<()> {
-    super::create_dir_all(out.failures_dir())?;
+    crate::files::create_dir_all(out.failures_dir())?;
     write_atomic(
         &out.failures(),
         &serde_json::to_vec_pretty(failures).expect("failures serialise"),
@@ -270,7 +271,7 @@ fn adopt_failure_list(out: &OutDir) -> anyhow::Result<()> {
         .tempdir_in(out.root())
         .with_context(|| format!("writing in {}", out.root().display()))?;
     let staged = OutDir::new(scratch.path().join("staged"));
-    super::create_dir_all(staged.failures_dir())?;
+    crate::files::create_dir_all(staged.failures_dir())?;
     for item in &items {
         record_failure(&staged, item).with_context(|| format!("writing in {}", scratch.path().display()))?;
     }

@@ -141,9 +141,9 @@ impl OutDir {
         self.root.join("search-index")
     }
 
-    /// The file `run`, `score` and shard workers lock (see `store::lock`).
+    /// The file `run`, `score` and shard workers lock (see `files::lock_folder`).
     pub fn lock_file(&self) -> PathBuf {
-        self.root.join(".callqa.lock")
+        self.root.join(crate::files::LOCK_FILE)
     }
 }
 

@@ -267,7 +267,7 @@ pub struct TableWriter {
     /// Stamped in each of the three tables (Parquet key-value metadata), so
     /// a reader can tell tables of one scoring from a mix (see [`ScoredTables`]).
     generation: String,
-    hits_file: super::AtomicFile,
+    hits_file: crate::files::AtomicFile,
     hits: BatchedWriter<std::fs::File>,
     /// calls.parquet gains a column per manifest column, known only once every
     /// call is read: its batches wait here, and are joined under one schema at the end.
@@ -281,7 +281,8 @@ impl TableWriter {
     pub fn create(out: &OutDir) -> anyhow::Result<Self> {
         use anyhow::Context;
         let path = out.hits_table();
-        let mut hits_file = super::AtomicFile::create(&path).with_context(|| format!("writing {}", path.display()))?;
+        let mut hits_file =
+            crate::files::AtomicFile::create(&path).with_context(|| format!("writing {}", path.display()))?;
         let handle = hits_file
             .file()
             .try_clone()
@@ -355,7 +356,7 @@ impl TableWriter {
 
         let calls_path = self.out.calls_table();
         let context = || format!("writing {}", calls_path.display());
-        let mut calls_file = super::AtomicFile::create(&calls_path).with_context(context)?;
+        let mut calls_file = crate::files::AtomicFile::create(&calls_path).with_context(context)?;
         let mut columns: Vec<String> = CALLS_SCHEMA.iter().map(|(name, _)| name.to_string()).collect();
         columns.extend(self.extra_names.iter().map(|name| extra_column_name(name)));
         let align = |mut frame: DataFrame| -> PolarsResult<DataFrame> {
@@ -383,8 +384,8 @@ impl TableWriter {
         calls.finish().map_err(anyhow::Error::from).with_context(context)?;
 
         let cards_path = self.out.scorecards_table();
-        let mut cards_file =
-            super::AtomicFile::create(&cards_path).with_context(|| format!("writing {}", cards_path.display()))?;
+        let mut cards_file = crate::files::AtomicFile::create(&cards_path)
+            .with_context(|| format!("writing {}", cards_path.display()))?;
         ParquetWriter::new(cards_file.file())
             .with_compression(ParquetCompression::Lz4Raw)
             .with_key_value_metadata(Some(generation_metadata(&self.generation)))

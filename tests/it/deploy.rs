@@ -260,6 +260,7 @@ fn a_night_on_a_real_slurm_equals_a_single_run() {
     })
     .collect();
     assert_eq!(state, "COMPLETED", "{logs}");
+    eprintln!("a single run: {single_s:.1} s; the Slurm night (3 shards, 1 CPU each, then score): {slurm_s:.1} s");
     // each shard computed on the one CPU it was given
     for shard in 0..3 {
         let log = std::fs::read_to_string(dir.path().join(format!("callqa-shard-{shard}.log"))).unwrap();

@@ -8,7 +8,8 @@ use crate::common::*;
 use callqa::asr::{DecodeSettings, Engine};
 use callqa::audio::vad::{SileroVad, SpeechDetector};
 use callqa::eval::{check_scripted_stretches, phrase_counts, scripted_transcripts, PhraseScore};
-use callqa::lexicon::{builtin_pack, MatchKind, Matcher};
+use callqa::lexicon::{MatchKind, Matcher};
+use callqa::pack::builtin_pack;
 
 /// The whole path, run as a user runs it: the night's calls through
 /// `callqa run`, then the tables, the report and `examples`.
@@ -74,13 +75,13 @@ fn phone_line_phrases_are_verified_against_the_audio() {
 
     // the greeting verdicts against the scripts' own (b-03's agent opens with
     // 喂，什么事, b-08's greets late): the bar is 18 of 20
-    let matcher = Matcher::new(&pack);
+    let matcher = Matcher::new(&pack.lexicon);
     let calls = read_parquet(&out.path().join("calls.parquet"));
     let greeting = calls.column("greeting_ok").unwrap().bool().unwrap().clone();
     let wrong: Vec<&str> = scripts
         .iter()
         .filter(|script| {
-            let scripted = callqa::rules::judge(script, &matcher, &pack).0.greeting_ok;
+            let scripted = callqa::rules::judge(script, &matcher, &pack.rule_book()).0.greeting_ok;
             greeting.get(row_of(&calls, &script.call_id)) != Some(scripted)
         })
         .map(|script| script.call_id.as_str())
@@ -88,7 +89,12 @@ fn phone_line_phrases_are_verified_against_the_audio() {
     assert!(wrong.len() <= 1, "greeting verdicts unlike the scripts' in {wrong:?}");
 
     // hits.parquet: verified hits carry their score, above the pack's bars
-    let lowest_accepted = f64::from(pack.verify.accept_gap_per_char.min(pack.verify.likely_gap_per_char));
+    let lowest_accepted = f64::from(
+        pack.lexicon
+            .verify
+            .accept_gap_per_char
+            .min(pack.lexicon.verify.likely_gap_per_char),
+    );
     let hits = read_parquet(&out.path().join("hits.parquet"));
     let kinds = strings(&hits, "match");
     let score_column = hits.column("score").unwrap().f64().unwrap().clone();
@@ -161,8 +167,8 @@ fn no_phrase_is_verified_that_was_not_said() {
     let vad = SileroVad::load(&callqa::audio::vad::default_vad_model_path(&model)).unwrap();
     let engine = Engine::load(&model, SpeechDetector::Silero(vad), DecodeSettings::default()).unwrap();
     let mut pack = builtin_pack();
-    pack.verify.near_budget_per_char = 0.7; // the default is 0.55
-    let matcher = Matcher::new(&pack);
+    pack.lexicon.verify.near_budget_per_char = 0.7; // the default is 0.55
+    let matcher = Matcher::new(&pack.lexicon);
     let checks = check_scripted_stretches(&engine, &matcher, &samples().join("lines-b")).unwrap();
     let (positives, negatives): (Vec<_>, Vec<_>) = checks.iter().partition(|c| c.positive);
     let accepted =

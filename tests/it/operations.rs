@@ -6,7 +6,6 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::common::*;
-use polars::prelude::*;
 
 /// N workers at once on one folder, one of them told its shard by a Kubernetes
 /// Indexed Job's environment and one by a Slurm array's, then `score`: every

@@ -300,7 +300,7 @@ fn clips_play_a_tone_over_personal_data() {
 #[test]
 fn spoken_personal_numbers_are_hidden_and_others_kept() {
     use callqa::privacy::{digit_of, Redactor};
-    let redactor = Redactor::new(&callqa::lexicon::builtin_pack().privacy);
+    let redactor = Redactor::new(&callqa::pack::builtin_pack().privacy);
     // (set, at least this share hidden in text and in audio, at most this share of other numbers hidden)
     // (floors a little under the README's figures: whisper's threads may decode a digit differently)
     for (set, min_text, min_audio, max_wrong) in [("clean", 0.95, 0.95, 0.02), ("line", 0.93, 0.93, 0.04)] {

@@ -546,7 +546,7 @@ fn phone_line_calls_are_heard_without_inventions() {
         "the Silero VAD is installed and used: {stderr}"
     );
 
-    let pack = callqa::lexicon::builtin_pack();
+    let pack = callqa::pack::builtin_pack();
     let said = callqa::eval::phrase_counts(
         &callqa::eval::scripted_transcripts(&noisy.join("expected.json")).unwrap(),
         &pack,
@@ -1008,7 +1008,8 @@ fn timing_rules_measure_calls_built_for_them() {
 /// stereo original, and callqa tells it from the voices.
 #[test]
 fn mono_calls_are_attributed_to_agent_and_customer() {
-    use callqa::lexicon::{builtin_pack, Matcher};
+    use callqa::lexicon::Matcher;
+    use callqa::pack::builtin_pack;
     let mono = samples().join("mono");
     let out = workdir();
     let run = run_folder(&mono, out.path(), &["--no-progress"]);
@@ -1016,7 +1017,7 @@ fn mono_calls_are_attributed_to_agent_and_customer() {
     let expected: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(mono.join("expected.json")).unwrap()).unwrap();
     let pack = builtin_pack();
-    let matcher = Matcher::new(&pack);
+    let matcher = Matcher::new(&pack.lexicon);
     let calls = read_parquet(&out.path().join("calls.parquet"));
     let (mut right, mut wrong, mut unsure) = (0, 0, 0);
     let mut report = String::new();
@@ -1042,7 +1043,7 @@ fn mono_calls_are_attributed_to_agent_and_customer() {
         let transcript = transcript(out.path(), call_id);
         assert!(transcript.voice_prints.is_some(), "{call_id}: no voice prints");
         let hits = matcher.find(&transcript);
-        let (attributed, attribution) = callqa::rules::tell_speakers(&transcript, &hits, &pack);
+        let (attributed, attribution) = callqa::rules::tell_speakers(&transcript, &hits, &pack.rule_book());
         let (mut call_right, mut call_n) = (0, 0);
         for segment in &attributed.segments {
             let Some(truth) = who_said(segment, &turns) else {

@@ -25,7 +25,7 @@ use aho_corasick::{AhoCorasick, MatchKind as AcMatchKind};
 use regex::Regex;
 
 use super::phrase::{literal_text, Slot, Token};
-use super::{CategorySpeaker, Hit, HitVerdict, MatchKind, Pack, Role};
+use super::{CategorySpeaker, Hit, HitVerdict, Lexicon, MatchKind, Role};
 use crate::text::{normalize_char, syllable_distance, syllable_of, SyllableDistance};
 use crate::transcript::{PhraseCheck, Proposal, Segment, Speaker, Transcript};
 
@@ -84,7 +84,7 @@ struct TolerantPiece {
 
 /// A pack's phrases, ready to be found in transcripts: exact (Aho-Corasick over the normalised variants), tolerant (by sound) and near (for the audio check).
 pub struct Matcher {
-    pack: Pack,
+    lexicon: Lexicon,
     literals: Vec<Variant>,
     exact: AhoCorasick,
     slotted: Vec<SlotPattern>,
@@ -155,17 +155,17 @@ impl Found {
 
 impl Matcher {
     /// A matcher for `pack` (keeps a copy of it).
-    pub fn new(pack: &Pack) -> Matcher {
+    pub fn new(lexicon: &Lexicon) -> Matcher {
         let mut literals = Vec::new();
         let mut slotted = Vec::new();
         let mut anchors = Vec::new();
         let mut tolerant_entries = Vec::new();
-        for (pi, phrase) in pack.phrases.iter().enumerate() {
+        for (pi, phrase) in lexicon.phrases.iter().enumerate() {
             for (vi, tokens) in phrase.variants.iter().enumerate() {
                 match tokens.as_slice() {
                     [Token::Literal(text)] => {
                         let chars: Vec<char> = text.chars().collect();
-                        if pack.matching.tolerant && chars.len() >= pack.matching.tolerant_min_chars {
+                        if lexicon.matching.tolerant && chars.len() >= lexicon.matching.tolerant_min_chars {
                             tolerant_entries.push(Variant {
                                 phrase: pi,
                                 variant: vi,
@@ -229,7 +229,7 @@ impl Matcher {
                     .unwrap_or(NO_SOUND)
             })
             .collect();
-        let written = pack
+        let written = lexicon
             .phrases
             .iter()
             .enumerate()
@@ -237,8 +237,8 @@ impl Matcher {
             .collect();
         Matcher {
             written,
-            near_entries: near::entries(pack),
-            pack: pack.clone(),
+            near_entries: near::entries(lexicon),
+            lexicon: lexicon.clone(),
             literals,
             exact,
             slotted,
@@ -251,9 +251,9 @@ impl Matcher {
         }
     }
 
-    /// The pack it matches.
-    pub fn pack(&self) -> &Pack {
-        &self.pack
+    /// The lexicon it matches.
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
     }
 
     /// All hits in a transcript, in time order.
@@ -264,7 +264,7 @@ impl Matcher {
             if segments.is_empty() {
                 continue;
             }
-            let stream = Stream::new(speaker, segments, &self.pack.normalize);
+            let stream = Stream::new(speaker, segments, &self.lexicon.normalize);
             let found = self.find_in(&stream);
             hits.extend(found.into_iter().map(|f| self.to_hit(&stream, f)));
         }
@@ -282,12 +282,12 @@ impl Matcher {
     pub fn near_fingerprint(&self) -> String {
         let mut key = format!("near{}", near::REVISION);
         for phrase in self
-            .pack
+            .lexicon
             .phrases
             .iter()
-            .filter(|p| near::is_checked(&self.pack, &p.category))
+            .filter(|p| near::is_checked(&self.lexicon, &p.category))
         {
-            let speaker = self.pack.category(&phrase.category).map(|c| c.speaker);
+            let speaker = self.lexicon.category(&phrase.category).map(|c| c.speaker);
             key.push_str(&format!(
                 "|{}:{speaker:?}:{}",
                 phrase.category,
@@ -304,7 +304,7 @@ impl Matcher {
     /// characters over all of them.
     pub fn near_candidates(&self, speaker: Speaker, clauses: &[&str]) -> Vec<Proposal> {
         let segments: Vec<Segment> = clauses.iter().map(|t| Segment::new(speaker, 0.0, 0.0, t)).collect();
-        let stream = Stream::new(speaker, segments.iter().collect(), &self.pack.normalize);
+        let stream = Stream::new(speaker, segments.iter().collect(), &self.lexicon.normalize);
         let found: Vec<(usize, usize, usize)> = self
             .find_in(&stream)
             .into_iter()
@@ -312,8 +312,8 @@ impl Matcher {
             .collect();
         let listening = |phrase: usize| {
             let listens_to = self
-                .pack
-                .category(&self.pack.phrases[phrase].category)
+                .lexicon
+                .category(&self.lexicon.phrases[phrase].category)
                 .map_or(CategorySpeaker::Agent, |c| c.speaker);
             match listens_to {
                 CategorySpeaker::Any => true,
@@ -328,7 +328,7 @@ impl Matcher {
             total += clause.chars().count();
         }
         let chunk: Vec<char> = clauses.iter().flat_map(|t| t.chars()).collect();
-        near::candidates(&self.near_entries, &self.pack, &stream, listening, &found)
+        near::candidates(&self.near_entries, &self.lexicon, &stream, listening, &found)
             .iter()
             .map(|c| self.proposal(c, &stream, &offsets, &chunk))
             .collect()
@@ -365,7 +365,7 @@ impl Matcher {
         Proposal {
             span,
             rewrite,
-            phrase: self.pack.phrases[c.phrase].written[c.variant].clone(),
+            phrase: self.lexicon.phrases[c.phrase].written[c.variant].clone(),
             phrase_chars: c.phrase_chars,
             rivals: c
                 .rivals
@@ -436,7 +436,7 @@ impl Matcher {
                 let found = self.written.get(&check.phrase);
                 placed.push(Placed {
                     check,
-                    category: found.map(|&(p, _)| self.pack.phrases[p].category.as_str()),
+                    category: found.map(|&(p, _)| self.lexicon.phrases[p].category.as_str()),
                     span: start..start + check.heard.chars().count(),
                     total: check.gap_per_char * found.map_or(1, |&(p, v)| self.literal_chars(p, v)) as f32,
                 });
@@ -465,7 +465,7 @@ impl Matcher {
     }
 
     fn judge_with_margin(&self, check: &PhraseCheck, margin: Option<f32>) -> Option<MatchKind> {
-        let v = &self.pack.verify;
+        let v = &self.lexicon.verify;
         let beaten = margin.is_some_and(|m| m < v.accept_margin);
         let close = check.gap_per_char >= v.accept_gap_per_char && check.weakest >= v.accept_weakest;
         let likely = check.gap_per_char >= v.likely_gap_per_char
@@ -482,7 +482,7 @@ impl Matcher {
 
     /// Characters of a variant's own words, the unit of a check's gap per character.
     fn literal_chars(&self, phrase: usize, variant: usize) -> usize {
-        literal_text(&self.pack.phrases[phrase].variants[variant])
+        literal_text(&self.lexicon.phrases[phrase].variants[variant])
             .chars()
             .count()
             .max(1)
@@ -492,7 +492,7 @@ impl Matcher {
     pub fn phrase_of_check(&self, check: &PhraseCheck) -> Option<&str> {
         self.written
             .get(&check.phrase)
-            .map(|&(p, _)| self.pack.phrases[p].id.as_str())
+            .map(|&(p, _)| self.lexicon.phrases[p].id.as_str())
     }
 
     /// The phrases checked against the audio at transcription (the
@@ -522,7 +522,7 @@ impl Matcher {
                 let len = check
                     .heard
                     .chars()
-                    .filter(|&c| normalize_char(c, &self.pack.normalize).is_some())
+                    .filter(|&c| normalize_char(c, &self.lexicon.normalize).is_some())
                     .count();
                 let end = start + len;
                 if len == 0 || end > stream.chars.len() || stream.chars[start..end].contains(&BREAK) {
@@ -590,7 +590,7 @@ impl Matcher {
     }
 
     fn drop_excluded_and_nested(&self, stream: &Stream, mut found: Vec<Found>) -> Vec<Found> {
-        let phrases = &self.pack.phrases;
+        let phrases = &self.lexicon.phrases;
         found.retain(|f| {
             !phrases[f.phrase].exclusions.iter().any(|ex| {
                 let ex_chars: Vec<char> = ex.chars().collect();
@@ -661,8 +661,8 @@ impl Matcher {
     }
 
     fn to_hit(&self, stream: &Stream, f: Found) -> Hit {
-        let phrase = &self.pack.phrases[f.phrase];
-        let category = self.pack.category(&phrase.category);
+        let phrase = &self.lexicon.phrases[f.phrase];
+        let category = self.lexicon.category(&phrase.category);
         let first = stream.position[f.start].expect("matches never start on a break");
         let last = stream.position[f.end - 1].expect("matches never end on a break");
         let (first_seg, last_seg) = (first.segment, last.segment);
@@ -821,7 +821,7 @@ fn slot_regex(tokens: &[Token]) -> Regex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexicon::builtin_pack;
+    use crate::pack::builtin_pack;
 
     fn transcript(segments: &[(Speaker, f64, f64, &str)]) -> Transcript {
         Transcript::from_segments(
@@ -834,7 +834,7 @@ mod tests {
     }
 
     fn agent_hits(text: &str) -> Vec<(String, MatchKind)> {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         matcher
             .find(&transcript(&[(Speaker::Agent, 0.0, 4.0, text)]))
             .into_iter()
@@ -901,7 +901,7 @@ mod tests {
 
     #[test]
     fn hits_carry_speaker_time_text_and_context() {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         let hits = matcher.find(&transcript(&[
             (Speaker::Agent, 10.0, 12.0, "好的，"),
             (Speaker::Agent, 12.0, 16.0, "我不知道，你自己去问。"),
@@ -936,7 +936,7 @@ mod tests {
 
     #[test]
     fn phrases_do_not_span_long_pauses_but_do_span_clauses() {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         let ids = |segments: &[(Speaker, f64, f64, &str)]| -> Vec<String> {
             matcher
                 .find(&transcript(segments))
@@ -955,7 +955,7 @@ mod tests {
         // every phrase of the pack, cut anywhere by a pause of 3 s: never found,
         // exactly or by sound, however long the phrase (the pause is not a slip)
         let pack = builtin_pack();
-        for phrase in &pack.phrases {
+        for phrase in &pack.lexicon.phrases {
             for tokens in &phrase.variants {
                 let [crate::lexicon::Token::Literal(text)] = tokens.as_slice() else {
                     continue;
@@ -986,7 +986,7 @@ mod tests {
     /// rewritten over the heard span.
     #[test]
     fn near_candidates_are_proposed_where_the_slips_are() {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         let cases: &[(&[&str], &str)] = &[
             (&["让营酒等了"], "让您久等了"),
             (&["将您求等来"], "让您久等了"),
@@ -1023,7 +1023,7 @@ mod tests {
 
     #[test]
     fn near_candidates_skip_what_is_found_and_who_is_not_listened_to() {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         let phrases = |speaker, clauses: &[&str]| -> Vec<String> {
             matcher
                 .near_candidates(speaker, clauses)
@@ -1071,7 +1071,7 @@ mod tests {
     /// at a gap of −1.5; grey down to −2.5.
     #[test]
     fn audio_checks_are_judged_by_the_packs_thresholds() {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         use MatchKind::{Uncertain, Verified};
         let likely = |gap, weakest, mean| PhraseCheck {
             mean,
@@ -1111,7 +1111,7 @@ mod tests {
     /// the chunk does not count against it.
     #[test]
     fn a_check_is_beaten_by_a_better_fitting_check_of_another_category_at_its_place() {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         let heard = "请问还有什么腿包到您？";
         let at_once = |greeting_gap: f32, closing_at: usize| {
             let mut segment = Segment::new(Speaker::Agent, 0.0, 3.0, &format!("{heard}好的"));
@@ -1148,7 +1148,7 @@ mod tests {
     /// the better fit is the hit (让营酒等了 is a hold return either way).
     #[test]
     fn of_two_accepted_phrases_of_a_category_at_one_place_the_better_fit_is_the_hit() {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         let hits = |named_gap: f32| {
             let mut segment = Segment::new(Speaker::Agent, 3.0, 5.0, "王女士，将营酒等了");
             segment.checks.push(PhraseCheck {
@@ -1175,7 +1175,7 @@ mod tests {
 
     #[test]
     fn checked_phrases_become_hits_with_their_score() {
-        let matcher = Matcher::new(&builtin_pack());
+        let matcher = Matcher::new(&builtin_pack().lexicon);
         let found = |c: PhraseCheck| {
             let mut segment = Segment::new(Speaker::Agent, 3.0, 5.0, "好的，让营酒等了");
             let heard_at = "好的，".chars().count();
@@ -1228,7 +1228,7 @@ mod tests {
                 0..8,
             ),
         ) {
-            let matcher = Matcher::new(&builtin_pack());
+            let matcher = Matcher::new(&builtin_pack().lexicon);
             let mut at = 0.0;
             let mut segments = Vec::new();
             for (text, pause_s, length_s) in &clauses {

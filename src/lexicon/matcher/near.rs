@@ -26,7 +26,7 @@ use std::ops::Range;
 
 use super::{is_particle, Stream, BREAK};
 use crate::lexicon::phrase::{literal_text, Token};
-use crate::lexicon::{Pack, Role, Slot};
+use crate::lexicon::{Lexicon, Role, Slot};
 use crate::text::{normalize, syllable_distance, SyllableDistance};
 
 /// Bumped when what is proposed changes: transcripts checked before are checked again.
@@ -100,18 +100,18 @@ struct Alignment {
 /// Whether a category's phrases are checked against the audio when nearly
 /// heard. Risk words are not: a risk flag points a manager at a call, it is
 /// no verdict on the agent, and the check costs decoding on every customer turn.
-pub(super) fn is_checked(pack: &Pack, category: &str) -> bool {
-    pack.category(category).is_none_or(|c| c.role != Role::Risk)
+pub(super) fn is_checked(lexicon: &Lexicon, category: &str) -> bool {
+    lexicon.category(category).is_none_or(|c| c.role != Role::Risk)
 }
 
-pub(super) fn entries(pack: &Pack) -> Vec<NearEntry> {
+pub(super) fn entries(lexicon: &Lexicon) -> Vec<NearEntry> {
     let mut out = Vec::new();
-    for (pi, phrase) in pack.phrases.iter().enumerate() {
-        if !is_checked(pack, &phrase.category) {
+    for (pi, phrase) in lexicon.phrases.iter().enumerate() {
+        if !is_checked(lexicon, &phrase.category) {
             continue;
         }
         for (vi, tokens) in phrase.variants.iter().enumerate() {
-            let written = written_literals(&phrase.written[vi], &pack.normalize);
+            let written = written_literals(&phrase.written[vi], &lexicon.normalize);
             let mut literals = written.into_iter();
             let mut parts = Vec::new();
             let mut head = Vec::new();
@@ -179,16 +179,16 @@ fn written_literals(written: &str, options: &crate::text::NormalizeOptions) -> V
 /// text says another category's phrase.
 pub(super) fn candidates(
     entries: &[NearEntry],
-    pack: &Pack,
+    lexicon: &Lexicon,
     stream: &Stream,
     listening: impl Fn(usize) -> bool,
     found: &[(usize, usize, usize)],
 ) -> Vec<NearCandidate> {
-    let category_of = |phrase: usize| pack.phrases[phrase].category.as_str();
+    let category_of = |phrase: usize| lexicon.phrases[phrase].category.as_str();
     let mut all: Vec<NearCandidate> = Vec::new();
     for entry in entries.iter().filter(|e| listening(e.phrase)) {
         let own_text: String = entry.head.iter().collect();
-        for candidate in align_entry(entry, &stream.chars, None, pack.verify.near_budget_per_char) {
+        for candidate in align_entry(entry, &stream.chars, None, lexicon.verify.near_budget_per_char) {
             let said_otherwise = found.iter().any(|&(p, s, e)| {
                 let overlap = e.min(candidate.end).saturating_sub(s.max(candidate.start));
                 if overlap == 0 {
@@ -198,7 +198,7 @@ pub(super) fn candidates(
                     return 2 * overlap >= candidate.end - candidate.start;
                 }
                 p == entry.phrase
-                    || pack.phrases[p]
+                    || lexicon.phrases[p]
                         .variants
                         .iter()
                         .any(|v| literal_text(v).contains(own_text.as_str()))

@@ -9,9 +9,10 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::OutDir;
+/// The lock file's name inside the folder it locks.
+pub const LOCK_FILE: &str = ".callqa.lock";
 
 /// Who may share the folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,20 +50,21 @@ pub struct FolderLock {
     _file: File,
 }
 
-/// Locks `out` (creating it) without waiting: a second process refuses at once.
-/// `holder` says what this process is doing, for the message a refused one shows.
-pub fn lock_folder(out: &OutDir, mode: LockMode, holder: &str) -> Result<FolderLock, LockError> {
+/// Locks the folder `root` (creating it) without waiting: a second process
+/// refuses at once. `holder` says what this process is doing, for the message
+/// a refused one shows.
+pub fn lock_folder(root: &Path, mode: LockMode, holder: &str) -> Result<FolderLock, LockError> {
     let unwritable = |source| LockError::Unwritable {
-        folder: out.root().to_path_buf(),
+        folder: root.to_path_buf(),
         source,
     };
-    super::create_dir_all(out.root()).map_err(unwritable)?;
+    super::create_dir_all(root).map_err(unwritable)?;
     // a folder made by an older callqa (or by hand) is made the owner's too;
     // one that is not ours to change keeps its mode
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(out.root(), std::fs::Permissions::from_mode(super::folder_mode()));
+        let _ = std::fs::set_permissions(root, std::fs::Permissions::from_mode(super::folder_mode()));
     }
     let mut options = OpenOptions::new();
     #[cfg(unix)]
@@ -72,7 +74,7 @@ pub fn lock_folder(out: &OutDir, mode: LockMode, holder: &str) -> Result<FolderL
         .write(true)
         .create(true)
         .truncate(false)
-        .open(out.lock_file())
+        .open(root.join(LOCK_FILE))
         .map_err(unwritable)?;
     // as every file callqa writes, whatever the umask (one made by someone else keeps its mode)
     #[cfg(unix)]
@@ -91,7 +93,7 @@ pub fn lock_folder(out: &OutDir, mode: LockMode, holder: &str) -> Result<FolderL
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
             return Err(LockError::Held {
-                folder: out.root().to_path_buf(),
+                folder: root.to_path_buf(),
                 holder: if holder.is_empty() {
                     "a process that has not said who it is yet".to_string()
                 } else {
@@ -124,7 +126,7 @@ mod tests {
     #[test]
     fn exclusive_excludes_everyone_shared_only_exclusive() {
         let dir = tempfile::tempdir().unwrap();
-        let out = OutDir::new(dir.path().join("out"));
+        let out = dir.path().join("out");
         let held = lock_folder(&out, LockMode::Exclusive, "callqa score").unwrap();
         let refused = lock_folder(&out, LockMode::Exclusive, "callqa run").unwrap_err();
         let message = refused.to_string();
