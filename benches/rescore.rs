@@ -260,6 +260,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
             confidence: 0.9,
             voice: None,
             checks: Vec::new(),
+            prompt: None,
         });
         t += length + 0.3 + if next(20) == 0 { 8.0 } else { 0.0 };
     }
@@ -275,6 +276,8 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
         extra: Default::default(),
         fingerprint: Fingerprint::default(),
         voice_prints: None,
+        sounds: Vec::new(),
+        prompts_checked: None,
     };
     let path = callqa::store::OutDir::new(out).transcript(&transcript.call_id, transcript.started_at.as_deref());
     transcript.write(&path)?;

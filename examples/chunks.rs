@@ -37,7 +37,12 @@ fn main() -> anyhow::Result<()> {
         SpeechDetector::Silero(vad),
         DecodeSettings::default(),
     )?;
-    for s in engine.transcribe(track, None)? {
+    let chunks = engine.find_speech(&track.samples);
+    let plan = callqa::audio::plan::plan_track(track, chunks, &Default::default());
+    for s in &plan.sounds {
+        println!("  sound {:?} {:.2}-{:.2}", s.kind, s.start, s.end);
+    }
+    for s in engine.transcribe(track, &plan.chunks, None)? {
         println!("  {:.2}-{:.2} {}", s.start, s.end, s.text);
     }
     Ok(())

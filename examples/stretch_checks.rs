@@ -20,11 +20,11 @@ fn main() -> anyhow::Result<()> {
         SpeechDetector::Silero(vad),
         DecodeSettings::default(),
     )?;
-    println!("set\tcall\tsnr\tstretch\tpositive\tphrase\theard\tgap\tweakest\tmean\tmargin\trival\tverdict\tsaid\tchannel\tstart_s\tend_s\tchecked");
+    println!("set\tcall\tsnr\tstretch\tpositive\tphrase\theard\tgap\tweakest\tmean\tmargin\trival\tverdict\tsaid\tchannel\tstart_s\tend_s\tchecked\theard_mean");
     for set in std::env::args().skip(1) {
         for c in check_scripted_stretches(&engine, &matcher, std::path::Path::new(&set))? {
             println!(
-                "{set}\t{}\t{}\t{:?}\t{}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}\t{:?}\t{}\t{}\t{:.2}\t{:.2}\t{}",
+                "{set}\t{}\t{}\t{:?}\t{}\t{}\t{}\t{:.3}\t{:.3}\t{:.3}\t{}\t{}\t{:?}\t{}\t{}\t{:.2}\t{:.2}\t{}\t{}",
                 c.call_id,
                 c.snr_db.map_or("clean".into(), |s| s.to_string()),
                 c.stretch,
@@ -41,7 +41,8 @@ fn main() -> anyhow::Result<()> {
                 c.channel,
                 c.start_s,
                 c.end_s,
-                c.check.phrase
+                c.check.phrase,
+                c.check.heard_mean.map_or("".into(), |m| format!("{m:.3}"))
             );
         }
     }

@@ -512,6 +512,18 @@ pub enum LexiconCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List the recorded prompts an output folder's runs found in the calls'
+    /// audio (their id, text, calls) and, with `--to`, add their words to a
+    /// pack's system lexicon, so that a prompt is known by its words too.
+    Prompts {
+        /// Output folder whose `prompts/` library is listed.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Pack folder whose `[categories.system]` phrase file gets one line
+        /// per prompt not yet in it (the clauses no person's phrase holds).
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
 }
 
 /// `callqa model`: make the model files whisper.cpp loads.

@@ -71,6 +71,30 @@ pub fn phrase_counts(transcripts: &[Transcript], pack: &Pack) -> PhraseCounts {
     counts
 }
 
+/// The phrases the agent said, per call: in a script, the agent's turns; in
+/// a transcript, the lines the rules take for the agent's (speakers as told:
+/// recorded prompts are the system's, a mono call's voices told apart, its
+/// unknown speech the agent's as the default pack takes it). What the IVR
+/// sets measure: a prompt's phrase credited to the agent is a false one.
+pub fn agent_phrase_counts(transcripts: &[Transcript], pack: &Pack) -> PhraseCounts {
+    let matcher = Matcher::new(&pack.lexicon);
+    let book = pack.rule_book();
+    let mut counts = PhraseCounts::new();
+    for t in transcripts {
+        let (_, _, hits) = crate::rules::speakers_as_told(t, &matcher, &book);
+        let agents = |h: &crate::lexicon::Hit| {
+            h.kind.is_found()
+                && h.role != crate::lexicon::Role::Risk
+                && h.role != crate::lexicon::Role::System
+                && matches!(h.speaker, Speaker::Agent | Speaker::Unknown)
+        };
+        for hit in hits.into_iter().filter(agents) {
+            *counts.entry((t.call_id.clone(), hit.phrase_id)).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
 /// How found phrases compare with said ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PhraseScore {

@@ -27,7 +27,8 @@ use crate::review::{AgreementBook, ReviewBook, RuleReview};
 use crate::rules::{apply_reviews, judge, CallFailure, CallResult, ScorecardBook};
 use crate::search::{CallDocuments, DocumentMaker, IndexChange, IndexUpdate, IndexedCalls};
 use crate::store::{
-    find_transcript, open_failures, read_calls, write_failure_list, HitRow, OutDir, TableWriter, TranscriptArchive,
+    find_transcript, open_failures, read_calls, read_prompts, write_failure_list, HitRow, OutDir, TableWriter,
+    TranscriptArchive,
 };
 use crate::transcript::Transcript;
 
@@ -62,6 +63,34 @@ pub enum SearchIndexing {
     Keep,
     /// Left as it is (a bench's baseline; `callqa score --no-index`).
     Skip,
+}
+
+/// What the judging found for the search index, call by call, applied.
+fn apply_index_work(update: &mut IndexUpdate, calls: &[CallResult], work: Vec<IndexWork>) -> anyhow::Result<()> {
+    for (call, work) in calls.iter().zip(work) {
+        match work {
+            IndexWork::None => {}
+            IndexWork::Keep(stamp) => update.keep(&call.call_id, stamp),
+            IndexWork::Replace(documents) => update.replace(documents)?,
+        }
+    }
+    Ok(())
+}
+
+/// hits.parquet's rows of a batch: each hit with its call's identity.
+fn hit_rows<'a>(calls: &'a [CallResult], hits: &'a [Vec<Hit>]) -> Vec<HitRow<'a>> {
+    calls
+        .iter()
+        .zip(hits)
+        .flat_map(|(call, hits)| {
+            hits.iter().map(move |hit| HitRow {
+                call_id: &call.call_id,
+                agent_id: call.agent_id.as_deref().unwrap_or_default(),
+                call_date: call.call_date(),
+                hit,
+            })
+        })
+        .collect()
 }
 
 /// [`score_archive`], keeping the search index or not.
@@ -118,30 +147,14 @@ pub fn score_archive_indexing(
     let mut cards = ScorecardBook::by_agent_and_day();
     let mut report = NightReport::new(pack.rubric.pass_mark)
         .showing_personal_data(!pack.privacy.redact)
-        .with_titles(pack.titles.clone());
+        .with_titles(pack.titles.clone())
+        .with_prompts(&read_prompts(out)?);
     let mut hit_count = 0;
     let mut absorb = |(calls, (hits, index_work)): ScoredBatch, tables: &mut TableWriter| -> anyhow::Result<()> {
         if let Some(update) = index_update.as_mut() {
-            for (call, work) in calls.iter().zip(index_work) {
-                match work {
-                    IndexWork::None => {}
-                    IndexWork::Keep(stamp) => update.keep(&call.call_id, stamp),
-                    IndexWork::Replace(documents) => update.replace(documents)?,
-                }
-            }
+            apply_index_work(update, &calls, index_work)?;
         }
-        let rows: Vec<HitRow> = calls
-            .iter()
-            .zip(&hits)
-            .flat_map(|(call, hits)| {
-                hits.iter().map(move |hit| HitRow {
-                    call_id: &call.call_id,
-                    agent_id: call.agent_id.as_deref().unwrap_or_default(),
-                    call_date: call.call_date(),
-                    hit,
-                })
-            })
-            .collect();
+        let rows = hit_rows(&calls, &hits);
         hit_count += rows.len();
         tables.write_batch(&calls, &rows)?;
         for (call, hits) in calls.iter().zip(&hits) {
@@ -269,7 +282,7 @@ impl Indexing<'_> {
             return IndexWork::Keep(stamp);
         }
         // the speakers as the rules tell them (a mono call, by voice)
-        let attributed = crate::rules::speakers_as_told(t, matcher, &pack.rule_book());
+        let (attributed, _, _) = crate::rules::speakers_as_told(t, matcher, &pack.rule_book());
         let relative = path.strip_prefix(self.root).unwrap_or(path);
         IndexWork::Replace(self.maker.documents(&attributed, relative, stamp))
     }

@@ -21,6 +21,10 @@ pub enum Speaker {
     Customer,
     /// A mono call's speech not told apart.
     Unknown,
+    /// A recorded prompt (the IVR's welcome, a hold announcement, the survey):
+    /// the system's words, never a person's. Decided at scoring, from the
+    /// audio (a segment's `prompt`) or the pack's listed prompts.
+    System,
 }
 
 impl Speaker {
@@ -30,8 +34,77 @@ impl Speaker {
             Speaker::Agent => "agent",
             Speaker::Customer => "customer",
             Speaker::Unknown => "unknown",
+            Speaker::System => "system",
         }
     }
+
+    /// One letter for the speaker, in compact lists (`a`, `c`, `u`, `s`).
+    pub fn letter(self) -> char {
+        match self {
+            Speaker::Agent => 'a',
+            Speaker::Customer => 'c',
+            Speaker::Unknown => 'u',
+            Speaker::System => 's',
+        }
+    }
+
+    /// The speaker of a [`Speaker::letter`] (unknown for any other letter).
+    pub fn of_letter(letter: char) -> Speaker {
+        match letter {
+            'a' => Speaker::Agent,
+            'c' => Speaker::Customer,
+            's' => Speaker::System,
+            _ => Speaker::Unknown,
+        }
+    }
+}
+
+/// What a sound span is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SoundKind {
+    /// Hold music (or any music).
+    Music,
+    /// The ringing a caller hears until someone picks up (450 Hz, 1 s on / 4 s off).
+    Ringback,
+    /// The busy tone (450 Hz, 0.35 s on / off).
+    Busy,
+    /// A key pressed on the phone (its DTMF digit in the span's `key`).
+    Dtmf,
+}
+
+impl SoundKind {
+    /// The id in transcripts and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SoundKind::Music => "music",
+            SoundKind::Ringback => "ringback",
+            SoundKind::Busy => "busy",
+            SoundKind::Dtmf => "dtmf",
+        }
+    }
+
+    /// A network tone rather than music.
+    pub fn is_tone(self) -> bool {
+        self != SoundKind::Music
+    }
+}
+
+/// A stretch of one track that is a sound, not speech, in seconds: found
+/// in the audio (`audio::sounds`), never given to whisper.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SoundSpan {
+    /// The track it was heard on (the agent's or customer's channel, or the mixed one).
+    pub speaker: Speaker,
+    /// What it is.
+    pub kind: SoundKind,
+    /// Seconds from the recording's start.
+    pub start: f64,
+    /// Where it ends.
+    pub end: f64,
+    /// The key of a DTMF tone (`0`–`9`, `*`, `#`, `A`–`D`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<char>,
 }
 
 /// Which channel of a recording carries the agent.
@@ -81,6 +154,11 @@ pub struct Segment {
     /// Phrases the text nearly holds, checked against the audio at transcription.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<PhraseCheck>,
+    /// The recorded prompt this stretch of audio is (`audio::landmarks`): the
+    /// same waveform recurs in the center's other calls. Evidence for scoring,
+    /// which makes such a segment the system's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
 }
 
 impl Segment {
@@ -94,6 +172,7 @@ impl Segment {
             confidence: 1.0,
             voice: None,
             checks: Vec::new(),
+            prompt: None,
         }
     }
 }
@@ -142,6 +221,12 @@ pub struct PhraseCheck {
     /// Log-likelihood of the phrase's decode minus the best rival's (positive: the phrase fits better).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub margin: Option<f32>,
+    /// How sure the free decode was of what it wrote there: the mean
+    /// log-probability of its own tokens over the heard text (None: checked
+    /// before this was kept). Words heard surely are evidence against a
+    /// phrase that only nearly fits, not a doubt about it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heard_mean: Option<f32>,
 }
 
 /// A segment's voice, summarised (`audio::VoicePrinter`).
@@ -188,6 +273,10 @@ pub struct Transcript {
     pub channels: u16,
     /// What was said, in time order (both speakers interleaved).
     pub segments: Vec<Segment>,
+    /// The sounds that are not a person (hold music, ringback, busy tone,
+    /// keys), per track, in time order: never given to whisper.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sounds: Vec<SoundSpan>,
     /// Extra manifest columns, carried through to the tables.
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
@@ -200,6 +289,11 @@ pub struct Transcript {
     /// the audio, without transcribing again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice_prints: Option<String>,
+    /// The prompt library (`audio::landmarks::PromptLibrary::stamp`) its
+    /// audio was checked against for recorded prompts and sounds; a run with
+    /// another library checks it again from the audio, without transcribing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompts_checked: Option<String>,
 }
 
 impl Transcript {
@@ -215,9 +309,11 @@ impl Transcript {
             agent_channel: AgentChannel::Left,
             channels: 2,
             segments,
+            sounds: Vec::new(),
             extra: BTreeMap::new(),
             fingerprint: Fingerprint::default(),
             voice_prints: None,
+            prompts_checked: None,
         }
     }
 

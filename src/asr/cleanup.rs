@@ -275,6 +275,7 @@ pub(super) fn finish(
             confidence: clause.confidence,
             voice: None,
             checks: Vec::new(),
+            prompt: None,
         });
     }
     drop_short_loops(&mut out);

@@ -11,7 +11,8 @@ use whisper_rs::{
 use super::bpe::Bpe;
 use super::cleanup;
 use super::verify::{check_proposals, decode_past_end, FreeDecode, FreeToken, PhraseProposer, Vocabulary};
-use crate::audio::vad::{SpeechDetector, VadSettings};
+use crate::audio::plan::PlannedChunk;
+use crate::audio::vad::{SpeechChunk, SpeechDetector, VadSettings};
 use crate::audio::{SpeakerTrack, WHISPER_RATE_HZ};
 use crate::isolate::{in_stage, CallTag, Stage};
 use crate::model::ggml::{read_header, GgmlHeader};
@@ -203,24 +204,30 @@ impl Engine {
         format!("{}:{}", self.settings.fingerprint(), self.detector_id)
     }
 
-    /// Transcribes one speaker track. Chunks are decoded in parallel on the
-    /// current rayon pool; segments come back in time order. With a
-    /// `proposer`, the phrases it finds nearly said in a chunk are checked
-    /// against that chunk's audio (`asr::verify`) and the checks kept on
-    /// the segments.
+    /// Where on a track someone speaks: the speech detector's chunks (the
+    /// audio stage then carves them around sounds and prompts, `audio::plan`).
+    pub fn find_speech(&self, samples: &[f32]) -> Vec<SpeechChunk> {
+        in_stage(Stage::Vad, || self.detector.speech_chunks(samples, &self.settings.vad))
+    }
+
+    /// Transcribes one speaker track's planned chunks. Chunks are decoded in
+    /// parallel on the current rayon pool; segments come back in time order.
+    /// With a `proposer`, the phrases it finds nearly said in a chunk are
+    /// checked against that chunk's audio (`asr::verify`) and the checks kept
+    /// on the segments; a prompt's chunk is never checked (its words are the
+    /// system's), and its segments carry the prompt.
     pub fn transcribe(
         &self,
         track: &SpeakerTrack,
+        chunks: &[PlannedChunk],
         proposer: Option<&dyn PhraseProposer>,
     ) -> Result<Vec<Segment>, AsrError> {
-        let chunks = in_stage(Stage::Vad, || {
-            self.detector.speech_chunks(&track.samples, &self.settings.vad)
-        });
         let call = CallTag::current();
         let per_chunk: Vec<Vec<Segment>> = chunks
             .par_iter()
-            .map(|chunk| {
+            .map(|planned| {
                 call.enter(|| {
+                    let chunk = &planned.chunk;
                     let to_s = |sample: usize| sample as f64 / WHISPER_RATE_HZ as f64;
                     let voiced_s: Vec<(f64, f64)> = chunk.voiced.iter().map(|&(a, b)| (to_s(a), to_s(b))).collect();
                     let audio = ChunkAudio {
@@ -228,7 +235,12 @@ impl Engine {
                         offset_s: to_s(chunk.start),
                         voiced_s: &voiced_s,
                     };
-                    self.transcribe_chunk(&audio, track.speaker, proposer)
+                    let proposer = proposer.filter(|_| planned.prompt.is_none());
+                    let mut segments = self.transcribe_chunk(&audio, track.speaker, proposer)?;
+                    for s in &mut segments {
+                        s.prompt.clone_from(&planned.prompt);
+                    }
+                    Ok(segments)
                 })
             })
             .collect::<Result<_, _>>()?;

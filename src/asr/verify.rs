@@ -102,6 +102,8 @@ struct Rewritten {
     tokens: Vec<i32>,
     /// How many of `tokens` (from the start) are the rewritten span.
     span_tokens: usize,
+    /// The free decode's tokens the span replaces.
+    replaced: std::ops::Range<usize>,
 }
 
 /// The outcome of scoring one rewritten sequence.
@@ -144,6 +146,12 @@ pub(super) fn check_proposals(
     // rivals, which are scored only for a phrase that stands a chance.
     sequences.sort_by_key(|s| (std::cmp::Reverse(s.first_token), s.owner.1));
     let mut scores: Vec<Vec<Option<Scored>>> = proposals.iter().map(|p| vec![None; 1 + p.rivals.len()]).collect();
+    // how sure the free decode was of the words each phrase would replace
+    let mut heard_means: Vec<Option<f32>> = vec![None; proposals.len()];
+    for seq in sequences.iter().filter(|s| s.owner.1 == 0 && !s.replaced.is_empty()) {
+        let replaced = &free.tokens[seq.replaced.clone()];
+        heard_means[seq.owner.0] = Some(replaced.iter().map(|t| t.logprob).sum::<f32>() / replaced.len() as f32);
+    }
     for seq in &sequences {
         let (p, r) = seq.owner;
         let own = scores[p][0];
@@ -168,7 +176,7 @@ pub(super) fn check_proposals(
         scores[p][r] = Some(score_rewrite(state, vocabulary, free, seq, give_up_below, threads)?);
     }
     let mut checks = Vec::new();
-    for (proposal, scored) in proposals.iter().zip(&scores) {
+    for ((proposal, scored), heard_mean) in proposals.iter().zip(&scores).zip(heard_means) {
         let Some(own) = scored[0] else { continue };
         let Some((clause, at)) = layout.clause_position(clause_texts, proposal.span.start) else {
             continue;
@@ -191,6 +199,7 @@ pub(super) fn check_proposals(
                 mean: own.span_mean,
                 rival: best_rival.map(|(r, _)| r.phrase.clone()),
                 margin: best_rival.map(|(_, s)| own.gap - s.gap),
+                heard_mean,
             },
         ));
     }
@@ -461,6 +470,7 @@ impl TextLayout {
             first_token,
             tokens: new_tokens,
             span_tokens,
+            replaced: first_token..last_token + 1,
         })
     }
 

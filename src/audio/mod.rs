@@ -8,8 +8,11 @@
 //! transcript.
 
 mod decode;
+pub mod landmarks;
+pub mod plan;
 mod resample;
 mod silero;
+pub mod sounds;
 pub mod vad;
 mod voice;
 
@@ -19,7 +22,7 @@ use crate::transcript::{AgentChannel, Speaker};
 
 pub use decode::{decode_bytes, decode_file, decode_file_within};
 pub use resample::resample;
-pub use voice::{print_voices, VoicePrinter, VOICE_PRINTS};
+pub use voice::{print_voices, VoicePrinter, CONTOUR_FRAME_S, VOICE_PRINTS};
 
 /// `[audio]` in pack.toml: what a recording may be.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -30,6 +30,8 @@ pub const VOICE_PRINTS: &str = "pitch+level/3";
 
 /// Frames step 10 ms.
 const HOP: usize = 160;
+/// Seconds per frame of [`VoicePrinter::pitch_contour`].
+pub const CONTOUR_FRAME_S: f64 = HOP as f64 / WHISPER_RATE_HZ as f64;
 /// Energy frames are 25 ms.
 const FRAME: usize = 400;
 /// Pitch frames are 40 ms: two periods of the lowest pitch searched.
@@ -78,33 +80,7 @@ impl<'a> VoicePrinter<'a> {
     /// The voice print of the speech between `start_s` and `end_s`, or `None`
     /// when the stretch holds too little voiced speech to tell.
     pub fn voice_print(&self, start_s: f64, end_s: f64) -> Option<VoicePrint> {
-        let frames = self.samples.len() / HOP;
-        let frame_of = |s: f64| ((s.max(0.0) * WHISPER_RATE_HZ as f64) as usize / HOP).min(frames);
-        let (first, last) = (frame_of(start_s), frame_of(end_s));
-        if last <= first {
-            return None;
-        }
-        let energy_db: Vec<f32> = (first..last)
-            .map(|f| {
-                let energy: f32 = window_at(self.samples, f * HOP, FRAME).map(|x| x * x).sum();
-                10.0 * (energy / FRAME as f32 + 1e-10).log10()
-            })
-            .collect();
-        let loudest = energy_db.iter().copied().fold(f32::MIN, f32::max);
-        let gate = (loudest - SPEECH_WITHIN_DB).max(MIN_SPEECH_DB);
-        let mut scratch = self.pitch.scratch();
-        // (pitch, level) of each voiced speech frame
-        let (mut pitch, mut level): (Vec<f32>, Vec<f32>) = (first..last)
-            .zip(&energy_db)
-            .filter(|&(_, &db)| db >= gate)
-            .map(|(f, &db)| {
-                let pitch = self
-                    .pitch
-                    .frame(window_at(self.samples, f * HOP, PITCH_FRAME), &mut scratch);
-                (pitch, db)
-            })
-            .filter(|(p, _)| !p.is_nan())
-            .unzip();
+        let (mut pitch, mut level) = self.voiced_frames(start_s, end_s);
         if pitch.len() < MIN_VOICED_FRAMES {
             return None;
         }
@@ -117,6 +93,70 @@ impl<'a> VoicePrinter<'a> {
             voiced_s: round(pitch.len() as f32 * HOP as f32 / WHISPER_RATE_HZ as f32),
             level_db: Some((level[level.len() / 2] * 10.0).round() / 10.0),
         })
+    }
+
+    /// The pitch (octaves above 100 Hz) of every voiced speech frame (10 ms)
+    /// between `start_s` and `end_s`: whose voice a stretch is, frame by frame.
+    pub fn pitch_frames(&self, start_s: f64, end_s: f64) -> Vec<f32> {
+        self.voiced_frames(start_s, end_s).0
+    }
+
+    /// The pitch (octaves above 100 Hz) of every 10 ms frame of the track, NaN
+    /// where it is not voiced speech (unvoiced, or 25 dB below the track's
+    /// loudest): whose voice each moment is, for telling a recorded prompt's
+    /// voice from the people's.
+    pub fn pitch_contour(&self) -> Vec<f32> {
+        let frames = self.samples.len() / HOP;
+        let energy_db: Vec<f32> = (0..frames)
+            .map(|f| {
+                let energy: f32 = window_at(self.samples, f * HOP, FRAME).map(|x| x * x).sum();
+                10.0 * (energy / FRAME as f32 + 1e-10).log10()
+            })
+            .collect();
+        let loudest = energy_db.iter().copied().fold(f32::MIN, f32::max);
+        let gate = (loudest - SPEECH_WITHIN_DB).max(MIN_SPEECH_DB);
+        let mut scratch = self.pitch.scratch();
+        (0..frames)
+            .map(|f| {
+                if energy_db[f] < gate {
+                    f32::NAN
+                } else {
+                    self.pitch
+                        .frame(window_at(self.samples, f * HOP, PITCH_FRAME), &mut scratch)
+                }
+            })
+            .collect()
+    }
+
+    /// (pitch, level dB) of the voiced speech frames of a stretch.
+    fn voiced_frames(&self, start_s: f64, end_s: f64) -> (Vec<f32>, Vec<f32>) {
+        let frames = self.samples.len() / HOP;
+        let frame_of = |s: f64| ((s.max(0.0) * WHISPER_RATE_HZ as f64) as usize / HOP).min(frames);
+        let (first, last) = (frame_of(start_s), frame_of(end_s));
+        if last <= first {
+            return (Vec::new(), Vec::new());
+        }
+        let energy_db: Vec<f32> = (first..last)
+            .map(|f| {
+                let energy: f32 = window_at(self.samples, f * HOP, FRAME).map(|x| x * x).sum();
+                10.0 * (energy / FRAME as f32 + 1e-10).log10()
+            })
+            .collect();
+        let loudest = energy_db.iter().copied().fold(f32::MIN, f32::max);
+        let gate = (loudest - SPEECH_WITHIN_DB).max(MIN_SPEECH_DB);
+        let mut scratch = self.pitch.scratch();
+        // (pitch, level) of each voiced speech frame
+        (first..last)
+            .zip(&energy_db)
+            .filter(|&(_, &db)| db >= gate)
+            .map(|(f, &db)| {
+                let pitch = self
+                    .pitch
+                    .frame(window_at(self.samples, f * HOP, PITCH_FRAME), &mut scratch);
+                (pitch, db)
+            })
+            .filter(|(p, _)| !p.is_nan())
+            .unzip()
     }
 }
 

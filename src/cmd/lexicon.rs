@@ -1,6 +1,8 @@
 //! `callqa lexicon check`: validate a pack, every mistake with file and line.
 //! `callqa lexicon test`: what a pack does to each rule's agreement with QA
 //! staff's reviews.
+//! `callqa lexicon prompts`: the recorded prompts found in the calls' audio,
+//! and their words added to a pack's system lexicon.
 
 use std::path::Path;
 
@@ -152,4 +154,108 @@ pub fn test(out: &Path, lexicons: Option<&Path>, json: bool, lang: Option<Lang>)
     } else {
         Outcome::SomeFailed
     })
+}
+
+/// Lists the folder's learned prompts; with `to`, appends a line per new
+/// prompt to the pack's system phrase file.
+pub fn prompts(out: &Path, to: Option<&Path>) -> anyhow::Result<Outcome> {
+    let library = crate::store::read_prompts(&OutDir::new(out))?;
+    let mut listed = String::new();
+    for p in &library {
+        let text = if p.text.is_empty() {
+            "(not transcribed yet)"
+        } else {
+            p.text.as_str()
+        };
+        let _ = writeln!(listed, "{}\t{:.1} s\t{} calls\t{text}", p.id, p.duration_s, p.calls);
+    }
+    if library.is_empty() {
+        let _ = writeln!(listed, "{}: no recorded prompt found yet", out.display());
+    }
+    print_out(&listed)?;
+    let Some(dir) = to else { return Ok(Outcome::Success) };
+    let pack = load_pack(dir)
+        .map_err(|e| anyhow::anyhow!("{}: {} problem(s) in the pack", dir.display(), e.problems.len()))?;
+    let file = dir.join(system_file(dir)?);
+    let existing = std::fs::read_to_string(&file).unwrap_or_default();
+    let mut added = String::new();
+    for p in library.iter().filter(|p| !p.text.is_empty()) {
+        let id = format!("system.{}", p.id.replace('-', "_"));
+        if existing
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some(id.as_str()))
+        {
+            continue;
+        }
+        let clauses = machine_clauses(&p.text, &pack);
+        if !clauses.is_empty() {
+            let _ = writeln!(added, "{id:<24} {}", clauses.join(" | "));
+        }
+    }
+    if added.is_empty() {
+        print_out(format!("{}: nothing to add\n", file.display()))?;
+        return Ok(Outcome::Success);
+    }
+    let mut text = existing;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text += "# learned from the calls' audio (callqa lexicon prompts)\n";
+    text += &added;
+    crate::files::write_atomic(&file, text.as_bytes())?;
+    print_out(format!("{}: added\n{added}", file.display()))?;
+    Ok(Outcome::Success)
+}
+
+/// The phrase file of the pack's `[categories.system]`.
+fn system_file(dir: &Path) -> anyhow::Result<String> {
+    let toml_path = dir.join("pack.toml");
+    let text = std::fs::read_to_string(&toml_path).map_err(|e| anyhow::anyhow!("{}: {e}", toml_path.display()))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", toml_path.display()))?;
+    doc.get("categories")
+        .and_then(|c| c.get("system"))
+        .and_then(|c| c.get("file"))
+        .and_then(|f| f.as_str())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: no [categories.system] with a file: add one (role = \"system\") to keep the center's prompts",
+                toml_path.display()
+            )
+        })
+}
+
+/// The clauses of a prompt's text that hold no person's phrase of `pack`:
+/// the welcome's 欢迎致电… is the machine's alone, its 请问有什么可以帮您 is
+/// every agent's greeting too, and must stay theirs when an agent says it.
+fn machine_clauses(text: &str, pack: &Pack) -> Vec<String> {
+    use crate::lexicon::{Matcher, Role};
+    use crate::transcript::{Segment, Speaker, Transcript};
+    let matcher = Matcher::new(&pack.lexicon);
+    let system_words: Vec<&str> = pack
+        .lexicon
+        .phrases
+        .iter()
+        .filter(|p| {
+            pack.lexicon
+                .category(&p.category)
+                .is_some_and(|c| c.role == Role::System)
+        })
+        .flat_map(|p| p.written.iter().map(String::as_str))
+        .collect();
+    text.split(|c: char| "，。？！、；,.?!; ".contains(c))
+        .map(str::trim)
+        .filter(|clause| clause.chars().count() >= 4)
+        .filter(|clause| {
+            // nor any that is near one by sound: whisper garbles a person's
+            // line as it garbled the prompt (请问有什么可疑方言)
+            let said = Transcript::from_segments("prompt", vec![Segment::new(Speaker::Agent, 0.0, 1.0, clause)]);
+            let found = matcher.find(&said).iter().all(|h| h.role == Role::System);
+            let near = matcher.near_candidates(Speaker::Agent, &[clause]);
+            found && near.iter().all(|p| system_words.contains(&p.phrase.as_str()))
+        })
+        .map(str::to_string)
+        .collect()
 }

@@ -62,6 +62,7 @@ pub fn dispatch(command: Command, lang: Option<Lang>, budget: &ThreadBudget) -> 
         Command::Review(ReviewCommand::Import(args)) => review::import(args, lang),
         Command::Review(ReviewCommand::Sample(args)) => review::sample(args, lang),
         Command::Lexicon(LexiconCommand::Check { dir }) => lexicon::check(dir.as_deref()),
+        Command::Lexicon(LexiconCommand::Prompts { out, to }) => lexicon::prompts(&out, to.as_deref()),
         Command::Lexicon(LexiconCommand::Test { out, lexicons, json }) => {
             lexicon::test(&out, lexicons.lexicons.as_deref(), json, lang)
         }

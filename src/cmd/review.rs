@@ -24,6 +24,7 @@ use crate::rules::speakers_as_told;
 use crate::rules::{Rule, RULE_IDS};
 use crate::scoring::score_archive;
 use crate::store::{find_transcript, read_calls, CallRecord, HitRecord, OutDir, ScoredTables, TranscriptArchive};
+use crate::transcript::{Speaker, Transcript};
 
 pub fn import(args: ReviewImportArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
@@ -118,18 +119,7 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
             }
         };
         let lines = match find_transcript(&out, call_id, call.started_at.as_deref()) {
-            Some(t) => speakers_as_told(&t, &matcher, &pack.rule_book())
-                .segments
-                .iter()
-                .map(|s| ReviewLine {
-                    speaker: s.speaker.as_str(),
-                    start_s: s.start,
-                    text: match &redactor {
-                        Some(r) => r.redact(&s.text).into_owned(),
-                        None => s.text.clone(),
-                    },
-                })
-                .collect(),
+            Some(t) => review_lines(&speakers_as_told(&t, &matcher, &pack.rule_book()).0, redactor.as_ref()),
             None => {
                 eprintln!(
                     "{}",
@@ -201,6 +191,29 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
 
 /// The rules a call is reviewed on, in the pack's order, each with the
 /// machine's verdict and the hits behind it.
+/// A call's lines for the review page: its segments, by their decided
+/// speaker (a system line keeps its prompt id), with its music and tones
+/// between them, in time order.
+fn review_lines(transcript: &Transcript, redactor: Option<&Redactor>) -> Vec<ReviewLine> {
+    let words = transcript.segments.iter().map(|s| ReviewLine {
+        speaker: s.speaker.as_str(),
+        start_s: s.start,
+        text: redactor.map_or_else(|| s.text.clone(), |r| r.redact(&s.text).into_owned()),
+        prompt: s.prompt.clone(),
+        sound: None,
+    });
+    let sounds = transcript.sounds.iter().map(|s| ReviewLine {
+        speaker: Speaker::System.as_str(),
+        start_s: s.start,
+        text: String::new(),
+        prompt: None,
+        sound: Some(s.kind.as_str()),
+    });
+    let mut lines: Vec<ReviewLine> = words.chain(sounds).collect();
+    lines.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    lines
+}
+
 fn rules_to_review(call: &CallRecord, hits: &[HitRecord], titles: &Titles, m: &Messages) -> Vec<ReviewRule> {
     let has = |list: &[String], rule: &str| list.iter().any(|r| r == rule);
     // every reviewed call shows the rules a QA form always asks about, and

@@ -15,18 +15,22 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
 
 use crate::asr::{DecodeSettings, Engine};
+use crate::audio::landmarks::{Prompt, PromptLibrary};
 use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
 use crate::budget::{BudgetSource, ThreadBudget};
 use crate::cli::RunArgs;
 use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome, RunFigures};
 use crate::files::{lock_folder, LockMode};
 use crate::i18n::{Lang, Messages};
-use crate::input::{discover, DiscoverOptions, FailedItem};
+use crate::input::{discover, CallSpec, DiscoverOptions, FailedItem};
 use crate::msg;
-use crate::pipeline::{transcribe_batch, BatchOptions, CallOutcome, Workers};
+use crate::pack::Pack;
+use crate::pipeline::{
+    fill_prompt_texts, learn_prompts, transcribe_batch, BatchOptions, CallOutcome, Workers, PROMPT_MIN_CALLS,
+};
 use crate::scoring::score_archive;
 use crate::shard::Shard;
-use crate::store::{extra_column_name, record_input_problems, OutDir, TranscriptArchive};
+use crate::store::{extra_column_name, read_prompts, record_input_problems, write_prompts, OutDir, TranscriptArchive};
 use crate::transcript::Transcript;
 
 pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::Result<Outcome> {
@@ -80,12 +84,16 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
         .build()
         .context("starting worker threads")?;
     let transcribing = Instant::now();
+    let max_call_s = Some(pack.audio.max_call_minutes * 60.0);
+    let mut prompts = pool.install(|| center_prompts(&engine, &discovery.calls, &out, max_call_s, console))?;
+    let library = PromptLibrary::of(prompts.clone());
     let matcher = crate::lexicon::Matcher::new(&pack.lexicon);
     let options = BatchOptions {
         force: args.force,
         retry_failed: args.retry_failed,
         verify: (!args.no_verify).then_some(&matcher),
-        max_call_s: Some(pack.audio.max_call_minutes * 60.0),
+        max_call_s,
+        prompts: Some(&library),
     };
     let workers = Workers {
         pool: &pool,
@@ -96,30 +104,22 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
     });
     progress.finish(transcribing.elapsed().as_secs_f64());
     let outcomes = outcomes?;
+    let heard: Vec<&Transcript> = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok().map(|t| &t.transcript))
+        .collect();
+    fill_prompt_texts(&mut prompts, &heard);
+    let writer = shard.map_or("all".to_string(), |s| {
+        format!("shard-{}", s.to_string().replace('/', "-of-"))
+    });
+    write_prompts(&out, &writer, &prompts).with_context(|| format!("writing {}", out.prompts_dir().display()))?;
 
-    let (mut transcribed, mut reused, mut audio_s, mut transcribed_s) = (0, 0, 0.0, 0.0);
-    for outcome in &outcomes {
-        if let Ok(t) = &outcome.result {
-            audio_s += t.transcript.duration_s;
-            if t.reused {
-                reused += 1;
-            } else {
-                transcribed += 1;
-                transcribed_s += t.transcript.duration_s;
-            }
-        }
-    }
+    let run = run_figures(&outcomes, discovery.calls.len(), transcribing.elapsed().as_secs_f64());
     let mut failures: Vec<FailedItem> = discovery.problems;
     failures.extend(outcomes.into_iter().filter_map(|o: CallOutcome| o.result.err()));
-    let transcribing_s = transcribing.elapsed().as_secs_f64().max(1e-6);
     let run = RunFigures {
-        calls: discovery.calls.len(),
-        transcribed,
-        reused,
         failed: failures.len(),
-        audio_hours: audio_s / 3600.0,
-        times_real_time: transcribed_s / transcribing_s,
-        calls_per_hour: transcribed as f64 * 3600.0 / transcribing_s,
+        ..run
     };
 
     let summary = match shard {
@@ -130,23 +130,7 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
             ..BatchSummary::new("run", &out, started.elapsed().as_secs_f64())
         },
         None => {
-            let archive = TranscriptArchive::open(&out)?;
-            let this_run: HashSet<String> = discovery
-                .calls
-                .iter()
-                .map(|c| Transcript::file_name(&c.call_id))
-                .filter(|name| archive.holds(name))
-                .collect();
-            let earlier = archive.len() - this_run.len();
-            if earlier > 0 {
-                console.say(msg!(
-                    m,
-                    "run-earlier-calls",
-                    calls = earlier,
-                    out = out.root().display().to_string()
-                ));
-            }
-            let scored = score_archive(&out, &archive, &pack)?;
+            let scored = score_this_folder(&out, &discovery.calls, &pack, console)?;
             BatchSummary {
                 run: Some(run),
                 ..BatchSummary::new("run", &out, started.elapsed().as_secs_f64())
@@ -167,6 +151,57 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
         ));
         Ok(Outcome::SomeFailed)
     }
+}
+
+/// The run's figures from its calls' outcomes (`failed` left to the caller,
+/// who adds the input's problems).
+fn run_figures(outcomes: &[CallOutcome], calls: usize, transcribing_s: f64) -> RunFigures {
+    let (mut transcribed, mut reused, mut audio_s, mut transcribed_s) = (0, 0, 0.0, 0.0);
+    for t in outcomes.iter().filter_map(|o| o.result.as_ref().ok()) {
+        audio_s += t.transcript.duration_s;
+        if t.reused {
+            reused += 1;
+        } else {
+            transcribed += 1;
+            transcribed_s += t.transcript.duration_s;
+        }
+    }
+    let transcribing_s = transcribing_s.max(1e-6);
+    RunFigures {
+        calls,
+        transcribed,
+        reused,
+        failed: 0,
+        audio_hours: audio_s / 3600.0,
+        times_real_time: transcribed_s / transcribing_s,
+        calls_per_hour: transcribed as f64 * 3600.0 / transcribing_s,
+    }
+}
+
+/// An unsharded run scores the whole folder: this night's calls and those
+/// kept from earlier runs, which it says.
+fn score_this_folder(
+    out: &OutDir,
+    calls: &[CallSpec],
+    pack: &Pack,
+    console: Console,
+) -> anyhow::Result<crate::scoring::ScoreSummary> {
+    let archive = TranscriptArchive::open(out)?;
+    let this_run: HashSet<String> = calls
+        .iter()
+        .map(|c| Transcript::file_name(&c.call_id))
+        .filter(|name| archive.holds(name))
+        .collect();
+    let earlier = archive.len() - this_run.len();
+    if earlier > 0 {
+        console.say(msg!(
+            console.messages,
+            "run-earlier-calls",
+            calls = earlier,
+            out = out.root().display().to_string()
+        ));
+    }
+    score_archive(out, &archive, pack)
 }
 
 /// The calls of the input (a folder or a manifest) this worker processes,
@@ -222,6 +257,32 @@ fn discover_calls(
         ));
     }
     Ok(discovery)
+}
+
+/// The center's recorded prompts: those the folder's runs learned, and any
+/// new ones this night's calls hold (`pipeline::learn_prompts`), said.
+fn center_prompts(
+    engine: &Engine,
+    calls: &[crate::input::CallSpec],
+    out: &OutDir,
+    max_call_s: Option<f64>,
+    console: Console,
+) -> anyhow::Result<Vec<Prompt>> {
+    let mut prompts = read_prompts(out)?;
+    let learned = learn_prompts(engine, calls, &PromptLibrary::of(prompts.clone()), max_call_s);
+    let m = console.messages;
+    if !learned.is_empty() {
+        let ids: Vec<&str> = learned.iter().map(|p| p.id.as_str()).collect();
+        console.say(msg!(
+            m,
+            "run-prompts-learned",
+            n = learned.len(),
+            ids = m.list(&ids),
+            min = PROMPT_MIN_CALLS
+        ));
+    }
+    prompts.extend(learned);
+    Ok(prompts)
 }
 
 /// How a run spends its thread budget.

@@ -206,6 +206,16 @@ impl Messages {
         }
     }
 
+    /// A stretch of time as a reader takes it in: seconds under a minute,
+    /// then minutes, then hours.
+    pub fn duration(&self, seconds: f64) -> String {
+        if seconds < 60.0 {
+            self.seconds(seconds)
+        } else {
+            self.hours(seconds / 3600.0)
+        }
+    }
+
     /// Seconds, one decimal: `3.2 秒`.
     pub fn seconds(&self, seconds: f64) -> String {
         msg!(self, "fmt-seconds", seconds = format!("{seconds:.1}"))

@@ -87,6 +87,7 @@ const MADE_AT_RUN_TIME: &[&str] = &[
     "category-",
     "not-counted-",
     "speaker-",
+    "sound-",
     "match-",
     "verdict-",
     "col-precision",
@@ -140,8 +141,11 @@ fn names_made_from_data_are_in_both_catalogues() {
     let mut ids: Vec<String> = crate::rules::RULE_IDS.iter().map(|r| format!("rule-{r}")).collect();
     ids.extend(NotCounted::ALL.iter().map(|r| format!("not-counted-{}", r.as_str())));
     ids.extend(kinds.iter().map(|k| format!("match-{}", k.as_str())));
-    ids.extend(["agent", "customer", "unknown"].map(|s| format!("speaker-{s}")));
+    ids.extend(["agent", "customer", "unknown", "system"].map(|s| format!("speaker-{s}")));
     ids.extend(["fail", "pass", "open"].map(|v| format!("verdict-{v}")));
+    use crate::transcript::SoundKind;
+    let sounds = [SoundKind::Music, SoundKind::Ringback, SoundKind::Busy, SoundKind::Dtmf];
+    ids.extend(sounds.iter().map(|k| format!("sound-{}", k.as_str())));
     ids.extend(pack.lexicon.categories.iter().map(|c| format!("category-{}", c.name)));
     for lang in Lang::ALL {
         let m = Messages::of(lang);

@@ -60,11 +60,15 @@ pub enum Role {
     /// A timing event the rules found (dead air, talk-over…), not a phrase: no
     /// pack category has this role.
     Acoustic,
+    /// The center's recorded prompts, as the pack lists them (the IVR's menu,
+    /// the queue's announcements, the survey): an utterance with one of these
+    /// lines is the system's, never a person's.
+    System,
 }
 
 impl Role {
     /// The roles a pack's category can have.
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Greeting,
         Role::Closing,
         Role::NineDo,
@@ -75,6 +79,7 @@ impl Role {
         Role::HoldCheckin,
         Role::Watch,
         Role::Risk,
+        Role::System,
     ];
 
     /// The id used in pack.toml and the tables.
@@ -91,6 +96,7 @@ impl Role {
             Role::Watch => "watch",
             Role::Risk => "risk",
             Role::Acoustic => "acoustic",
+            Role::System => "system",
         }
     }
 
@@ -256,11 +262,13 @@ pub enum NotCounted {
     RiskSignal,
     /// A reviewer listened and found the agent kept its rule.
     OverturnedByReview,
+    /// A recorded prompt said it (the IVR, a hold announcement), not a person.
+    SystemPrompt,
 }
 
 impl NotCounted {
     /// Every reason there is.
-    pub const ALL: [NotCounted; 12] = [
+    pub const ALL: [NotCounted; 13] = [
         NotCounted::NotJudged,
         NotCounted::CustomersWords,
         NotCounted::AgentsWords,
@@ -273,6 +281,7 @@ impl NotCounted {
         NotCounted::NoRule,
         NotCounted::RiskSignal,
         NotCounted::OverturnedByReview,
+        NotCounted::SystemPrompt,
     ];
 
     /// The id used in hits.parquet's `not_counted` column.
@@ -290,6 +299,7 @@ impl NotCounted {
             NotCounted::NoRule => "no_rule",
             NotCounted::RiskSignal => "risk_signal",
             NotCounted::OverturnedByReview => "overturned_by_review",
+            NotCounted::SystemPrompt => "system_prompt",
         }
     }
 

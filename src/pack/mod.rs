@@ -226,6 +226,7 @@ pub fn builtin_pack() -> Pack {
         ("hold_return.txt", include_str!("../../lexicons/hold_return.txt")),
         ("hold_checkin.txt", include_str!("../../lexicons/hold_checkin.txt")),
         ("risk.txt", include_str!("../../lexicons/risk.txt")),
+        ("system.txt", include_str!("../../lexicons/system.txt")),
     ];
     let files: HashMap<&str, &str> = FILES.iter().copied().collect();
     load_from(Path::new("<built-in lexicons>"), |name| {

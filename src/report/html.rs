@@ -230,11 +230,17 @@ pub struct ReviewCall {
     pub rules: Vec<ReviewRule>,
 }
 
+/// One line of a call as the review page lists it: a person's or the
+/// system's words, or a sound (music, a tone) where nobody spoke.
 #[derive(Debug, Serialize)]
 pub struct ReviewLine {
     pub speaker: &'static str,
     pub start_s: f64,
     pub text: String,
+    /// The recorded prompt's id, on a system line the audio matched.
+    pub prompt: Option<String>,
+    /// `music`, `ringback`, `busy` or `dtmf` on a sound's line (its text empty).
+    pub sound: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]

@@ -222,6 +222,50 @@ pub struct Report {
     /// The pack's names for rules and categories (ids where it gives none).
     #[serde(default)]
     pub titles: Titles,
+    /// The scored calls' time that was nobody's words, summed by kind.
+    #[serde(default)]
+    pub non_talk: NonTalkTotals,
+    /// The recorded prompts the calls played, most heard first.
+    #[serde(default)]
+    pub prompts: Vec<HeardPrompt>,
+}
+
+/// Seconds of the scored calls that were nobody's words, by kind (summed
+/// from each call's `rules::sources::NonTalk`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NonTalkTotals {
+    /// Calls with any system audio, music or tone.
+    pub calls: usize,
+    pub ivr_s: f64,
+    pub ringing_s: f64,
+    pub hold_music_s: f64,
+    pub announcement_s: f64,
+    pub silence_s: f64,
+}
+
+impl NonTalkTotals {
+    fn add(&mut self, n: &crate::rules::NonTalk) {
+        let sounded = n.ivr_s + n.ringing_s + n.hold_music_s + n.announcement_s > 0.0;
+        self.calls += usize::from(sounded);
+        self.ivr_s += n.ivr_s;
+        self.ringing_s += n.ringing_s;
+        self.hold_music_s += n.hold_music_s;
+        self.announcement_s += n.announcement_s;
+        self.silence_s += n.silence_s;
+    }
+}
+
+/// A recorded prompt the night's calls played.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeardPrompt {
+    /// Its id (as in calls.parquet's `prompts` and the transcripts).
+    pub id: String,
+    /// What whisper heard in it (empty until a call with it was transcribed).
+    pub text: String,
+    /// Scored calls it played in.
+    pub calls: u32,
+    /// Its length, seconds.
+    pub duration_s: f64,
 }
 
 /// The `n` smallest items by `key`, kept in bounded memory.
@@ -337,6 +381,11 @@ pub struct NightReport {
     unprocessed_total: usize,
     calibration: AgreementBook,
     titles: Titles,
+    non_talk: NonTalkTotals,
+    /// Calls per prompt id.
+    prompt_calls: BTreeMap<String, u32>,
+    /// The folder's prompt library: id → (text, length).
+    prompt_library: HashMap<String, (String, f64)>,
 }
 
 /// A hit with nothing in it, to compare a moment by its time before copying the real one.
@@ -391,7 +440,20 @@ impl NightReport {
             unprocessed_total: 0,
             calibration: AgreementBook::default(),
             titles: Titles::default(),
+            non_talk: NonTalkTotals::default(),
+            prompt_calls: BTreeMap::new(),
+            prompt_library: HashMap::new(),
         }
+    }
+
+    /// The prompts the folder learned or was given (`prompts/`), for their
+    /// text and length in the list of prompts heard.
+    pub fn with_prompts(self, library: &[crate::audio::landmarks::Prompt]) -> Self {
+        let prompt_library = library
+            .iter()
+            .map(|p| (p.id.clone(), (p.text.clone(), p.duration_s)))
+            .collect();
+        Self { prompt_library, ..self }
     }
 
     pub fn add(&mut self, call: &CallResult, hits: &[Hit]) {
@@ -411,6 +473,10 @@ impl NightReport {
             }
         };
         self.scored += 1;
+        self.non_talk.add(&evaluation.non_talk);
+        for id in &evaluation.non_talk.prompts {
+            *self.prompt_calls.entry(id.clone()).or_default() += 1;
+        }
         if let Some(review) = &evaluation.review {
             let agent = call.agent_id.as_deref().unwrap_or_default();
             self.calibration.add(&call.call_id, agent, &review.rules);
@@ -668,8 +734,28 @@ impl NightReport {
             },
             calibration: self.calibration.finish(crate::rules::RULE_IDS),
             titles: self.titles,
+            non_talk: self.non_talk,
+            prompts: heard_prompts(self.prompt_calls, &self.prompt_library),
         }
     }
+}
+
+/// The prompts heard, most heard first, with their text from the library.
+fn heard_prompts(calls: BTreeMap<String, u32>, library: &HashMap<String, (String, f64)>) -> Vec<HeardPrompt> {
+    let mut heard: Vec<HeardPrompt> = calls
+        .into_iter()
+        .map(|(id, calls)| {
+            let (text, duration_s) = library.get(&id).cloned().unwrap_or_default();
+            HeardPrompt {
+                id,
+                text,
+                calls,
+                duration_s,
+            }
+        })
+        .collect();
+    heard.sort_by(|a, b| b.calls.cmp(&a.calls).then_with(|| a.id.cmp(&b.id)));
+    heard
 }
 
 impl Report {
@@ -943,6 +1029,7 @@ pub(crate) mod tests {
                 red_lines: if red { vec!["forbidden_phrase".into()] } else { vec![] },
                 uncertain_rules: vec![],
                 timing: Default::default(),
+                non_talk: Default::default(),
                 speakers: Default::default(),
                 risk: Default::default(),
                 deductions: Default::default(),

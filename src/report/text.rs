@@ -19,6 +19,19 @@ impl Report {
             let _ = writeln!(out, "{mono}\n");
         }
         let _ = writeln!(out, "{}\n", m.text("report-md-where"));
+        self.md_agents(&mut out, m);
+        self.md_rules_failed(&mut out, m);
+        self.md_worst_calls(&mut out, m);
+        self.md_moments(&mut out, m);
+        self.md_at_risk(&mut out, m);
+        self.md_non_talk(&mut out, m);
+        self.md_calibration(&mut out, m);
+        self.md_unprocessed(&mut out, m);
+        out
+    }
+
+    /// The agents table.
+    fn md_agents(&self, out: &mut String, m: &Messages) {
         let _ = writeln!(out, "## {}\n", m.text("report-agents"));
         let columns = [
             "col-agent",
@@ -34,7 +47,7 @@ impl Report {
             "col-worst-call",
         ];
         table_head(
-            &mut out,
+            out,
             m,
             &columns,
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -56,6 +69,10 @@ impl Report {
                 md(c.worst_call_id.as_deref().unwrap_or("–"))
             );
         }
+    }
+
+    /// The rules failed, most often first.
+    fn md_rules_failed(&self, out: &mut String, m: &Messages) {
         if !self.rules_failed.is_empty() {
             let _ = writeln!(out, "\n## {}\n", m.text("report-rules-failed"));
             for r in &self.rules_failed {
@@ -71,13 +88,21 @@ impl Report {
                 );
             }
         }
+    }
+
+    /// The calls that did not pass, worst first.
+    fn md_worst_calls(&self, out: &mut String, m: &Messages) {
         if !self.worst_calls.items.is_empty() {
             let _ = writeln!(out, "\n## {}\n", m.text("report-worst-calls"));
             for call in &self.worst_calls.items {
                 let _ = writeln!(out, "- {}", md(&self.failed_call_line(m, call)));
             }
-            more(&mut out, m, self.worst_calls.rest(), "more-calls-failed");
+            more(out, m, self.worst_calls.rest(), "more-calls-failed");
         }
+    }
+
+    /// The bad moments, then the moments left open.
+    fn md_moments(&self, out: &mut String, m: &Messages) {
         if !self.moments.items.is_empty() {
             let _ = writeln!(out, "\n## {}\n", m.text("report-moments"));
             for BadMoment {
@@ -98,15 +123,19 @@ impl Report {
                 );
                 let _ = writeln!(out, "- {}", md(&line));
             }
-            more(&mut out, m, self.moments.rest(), "more-moments");
+            more(out, m, self.moments.rest(), "more-moments");
         }
         if !self.open_moments.items.is_empty() {
             let _ = writeln!(out, "\n## {}\n", m.text("report-open"));
             for open in &self.open_moments.items {
                 let _ = writeln!(out, "- {}", md(&self.open_moment_line(m, open)));
             }
-            more(&mut out, m, self.open_moments.rest(), "more-moments");
+            more(out, m, self.open_moments.rest(), "more-moments");
         }
+    }
+
+    /// The calls whose customer may complain.
+    fn md_at_risk(&self, out: &mut String, m: &Messages) {
         if !self.at_risk.items.is_empty() {
             let _ = writeln!(
                 out,
@@ -116,8 +145,12 @@ impl Report {
             for call in &self.at_risk.items {
                 let _ = writeln!(out, "- {}", md(&self.risk_line(m, call)));
             }
-            more(&mut out, m, self.at_risk.rest(), "more-at-risk");
+            more(out, m, self.at_risk.rest(), "more-at-risk");
         }
+    }
+
+    /// The machine against the reviews.
+    fn md_calibration(&self, out: &mut String, m: &Messages) {
         if !self.calibration.rules.is_empty() {
             let c = &self.calibration;
             let _ = writeln!(
@@ -134,7 +167,7 @@ impl Report {
                 "col-left-open",
                 "col-kappa",
             ];
-            table_head(&mut out, m, &columns, "|---|---:|---:|---:|---:|---:|---:|");
+            table_head(out, m, &columns, "|---|---:|---:|---:|---:|---:|---:|");
             for a in &c.rules {
                 let _ = writeln!(
                     out,
@@ -165,22 +198,53 @@ impl Report {
                 for d in &c.disputes {
                     let _ = writeln!(out, "- {}", md(&self.dispute_line(m, d)));
                 }
-                more(
-                    &mut out,
-                    m,
-                    c.disputes_total as usize - c.disputes.len(),
-                    "more-disputes",
-                );
+                more(out, m, c.disputes_total as usize - c.disputes.len(), "more-disputes");
             }
         }
+    }
+
+    /// The calls that could not be scored.
+    fn md_unprocessed(&self, out: &mut String, m: &Messages) {
         if !self.unprocessed.items.is_empty() {
             let _ = writeln!(out, "\n## {}\n", m.text("report-unprocessed"));
             for u in &self.unprocessed.items {
                 let _ = writeln!(out, "- {}: {}", md(&u.call_id), md(&u.reason));
             }
-            more(&mut out, m, self.unprocessed.rest(), "more-unprocessed");
+            more(out, m, self.unprocessed.rest(), "more-unprocessed");
         }
-        out
+    }
+
+    /// The time that was nobody's words, and the recorded prompts heard:
+    /// system audio is listed apart, never as anyone's words.
+    fn md_non_talk(&self, out: &mut String, m: &Messages) {
+        let n = &self.non_talk;
+        if n.calls == 0 && self.prompts.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n## {}\n", m.text("report-non-talk"));
+        let _ = writeln!(
+            out,
+            "{}",
+            msg!(
+                m,
+                "report-non-talk-line",
+                calls = n.calls,
+                ivr = m.duration(n.ivr_s),
+                ringing = m.duration(n.ringing_s),
+                music = m.duration(n.hold_music_s),
+                announcements = m.duration(n.announcement_s),
+                silence = m.duration(n.silence_s)
+            )
+        );
+        if self.prompts.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "\n### {}\n", m.text("report-prompts"));
+        for p in &self.prompts {
+            let text = if p.text.is_empty() { "…" } else { p.text.as_str() };
+            let line = msg!(m, "report-prompt", id = p.id.as_str(), text = text, calls = p.calls);
+            let _ = writeln!(out, "- {}", md(&line));
+        }
     }
 
     /// A rule with the id the tables use, where its name differs: `九不准 (nine_dont_phrase)`.

@@ -21,6 +21,7 @@ mod risk;
 mod rule;
 mod scorecard;
 pub mod settings;
+mod sources;
 mod speakers;
 mod timing;
 
@@ -33,6 +34,7 @@ pub use review::{apply_reviews, HumanVerdict, ReviewerVerdict, RuleReview, RuleV
 pub use risk::{CallRisk, RaisedVoice};
 pub use rule::{Evidence, Rule, RULE_IDS};
 pub use scorecard::{scorecards, Scorecard, ScorecardBook};
+pub use sources::NonTalk;
 pub use speakers::{Attribution, SpeakersFrom};
 pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY};
 
@@ -79,7 +81,8 @@ impl RuleBook<'_> {
 pub struct Evaluation {
     /// Whether the greeting rule held (found, in time).
     pub greeting_ok: bool,
-    /// When the greeting was found, in time or not (seconds from the start).
+    /// When the greeting began, in time or not: seconds from the agent's
+    /// pick-up (the recording's start when it starts with the call).
     pub greeting_at_s: Option<f64>,
     /// Whether a closing was found near the end.
     pub closing_ok: bool,
@@ -113,6 +116,10 @@ pub struct Evaluation {
     /// First response, dead air, talk-over, pace, hold check-ins.
     #[serde(default)]
     pub timing: Timing,
+    /// Where the agent picked up, and the call's time that was nobody's
+    /// words (IVR, ringing, hold music, announcements, silence).
+    #[serde(default)]
+    pub non_talk: NonTalk,
     /// Who spoke: by channel, or on mono calls by voice, and how surely.
     #[serde(default)]
     pub speakers: Attribution,
@@ -229,49 +236,60 @@ impl CallResult {
     }
 }
 
-/// Judges one call: finds its phrases, tells who spoke on a mono call, and
-/// gives the verdict with every hit behind it (the phrases, then the timing
-/// events: dead air, talk-over…, category `acoustic`).
+/// Judges one call: finds its phrases, tells whose each line is (the
+/// system's recorded prompts, a mono call's two voices), and gives the
+/// verdict with every hit behind it (the phrases, then the timing events:
+/// dead air, talk-over…, category `acoustic`).
 pub fn judge(transcript: &Transcript, matcher: &Matcher, book: &RuleBook) -> (Evaluation, Vec<Hit>) {
-    let hits = matcher.find(transcript);
-    let (attributed, attribution) = tell_speakers(transcript, &hits, book);
-    match attributed {
-        Cow::Borrowed(same) => with_events(evaluate(same, hits, book, attribution)),
-        // speakers changed: the hits carry them, so find them again
-        Cow::Owned(attributed) => {
-            let hits = matcher.find(&attributed);
-            with_events(evaluate(&attributed, hits, book, attribution))
-        }
-    }
+    let (told, attribution, hits) = speakers_as_told(transcript, matcher, book);
+    with_events(evaluate(&told, hits, book, attribution))
 }
 
-/// The call with its speakers as the rules tell them (a mono call's by voice),
-/// for what shows or indexes who said what.
-pub fn speakers_as_told<'a>(transcript: &'a Transcript, matcher: &Matcher, book: &RuleBook) -> Cow<'a, Transcript> {
-    tell_speakers(transcript, &matcher.find(transcript), book).0
+/// The call with its speakers as the rules tell them (recorded prompts the
+/// system's, a mono call's voices by voice), how they were told, and the
+/// phrases found in it so told: for the rules, and for what shows or indexes
+/// who said what.
+pub fn speakers_as_told<'a>(
+    transcript: &'a Transcript,
+    matcher: &Matcher,
+    book: &RuleBook,
+) -> (Cow<'a, Transcript>, Attribution, Vec<Hit>) {
+    let hits = matcher.find(transcript);
+    let (sourced, hits) = match sources::system_lines(transcript, &hits, book) {
+        Some(sourced) => {
+            let hits = matcher.find(&sourced);
+            (Cow::Owned(sourced), hits)
+        }
+        None => (Cow::Borrowed(transcript), hits),
+    };
+    let (told, attribution, attributed) = tell_speakers(sourced, &hits, book);
+    // speakers changed: the hits carry them, so find them again
+    let hits = if attributed { matcher.find(&told) } else { hits };
+    (told, attribution, hits)
 }
 
 /// The call as the rules see it: on a mono call attributed surely enough
-/// (`[speakers]` in the pack), its mixed segments given to agent or customer
-/// (a copy); otherwise the call as it is. `hits` are the phrases found in it
-/// as it is: agent-only lines tell which voice is the agent.
+/// (`[speakers]` in the pack), its mixed segments given to agent or customer;
+/// otherwise the call as it is. `hits` are the phrases found in it as it is:
+/// agent-only lines tell which voice is the agent. The flag says whether
+/// speakers were given.
 pub fn tell_speakers<'a>(
-    transcript: &'a Transcript,
+    transcript: Cow<'a, Transcript>,
     hits: &[Hit],
     book: &RuleBook,
-) -> (Cow<'a, Transcript>, Attribution) {
+) -> (Cow<'a, Transcript>, Attribution, bool) {
     if !transcript.is_mixed() {
-        return (Cow::Borrowed(transcript), Attribution::channels());
+        return (transcript, Attribution::channels(), false);
     }
-    let (speakers, mut attribution) = speakers::attribute(transcript, hits, book);
+    let (speakers, mut attribution) = speakers::attribute(&transcript, hits, book);
     let min = book.speakers.min_call_confidence;
     match attribution.confidence {
         Some(sure) if attribution.from == SpeakersFrom::Voice && sure >= min => {
-            let mut attributed = transcript.clone();
+            let mut attributed = transcript.into_owned();
             for (segment, speaker) in attributed.segments.iter_mut().zip(speakers) {
                 segment.speaker = speaker;
             }
-            (Cow::Owned(attributed), attribution)
+            (Cow::Owned(attributed), attribution, true)
         }
         Some(sure) => {
             // not sure enough for any rule: the call stays unknown speech,
@@ -280,15 +298,64 @@ pub fn tell_speakers<'a>(
             attribution.note = Some(format!(
                 "attribution {sure:.2} under the minimum {min} ([speakers] min_call_confidence): speakers left unknown"
             ));
-            (Cow::Borrowed(transcript), attribution)
+            (transcript, attribution, false)
         }
-        None => (Cow::Borrowed(transcript), attribution),
+        None => (transcript, attribution, false),
     }
 }
 
 fn with_events((evaluation, mut hits, events): (Evaluation, Vec<Hit>, Vec<Hit>)) -> (Evaluation, Vec<Hit>) {
     hits.extend(events);
     (evaluation, hits)
+}
+
+/// The agent's segments (a mono call's unknown ones too, when the pack
+/// takes them for the agent's) and the customer's.
+fn people_speech<'a>(
+    transcript: &'a Transcript,
+    rules: &settings::RuleSettings,
+) -> (Vec<&'a Segment>, Vec<&'a Segment>) {
+    let agent = transcript
+        .segments
+        .iter()
+        .filter(|s| {
+            s.speaker == Speaker::Agent
+                || (s.speaker == Speaker::Unknown && rules.unknown_speaker == UnknownSpeaker::Agent)
+        })
+        .collect();
+    let customer = transcript
+        .segments
+        .iter()
+        .filter(|s| s.speaker == Speaker::Customer)
+        .collect();
+    (agent, customer)
+}
+
+/// How many timing events of `rule` a call had.
+fn timing_events_of(events: &[Hit], rule: &str) -> u32 {
+    events
+        .iter()
+        .filter(|h| timing::rule_of(&h.phrase_id) == Some(rule))
+        .count() as u32
+}
+
+/// Where the people's last words end (the survey prompt after them is the system's).
+fn last_words_end(transcript: &Transcript) -> f64 {
+    transcript
+        .segments
+        .iter()
+        .filter(|s| s.speaker != Speaker::System)
+        .map(|s| s.end)
+        .fold(0.0, f64::max)
+}
+
+/// Whether who spoke is known: by channel, or some mono segment was told.
+fn speakers_known(transcript: &Transcript, attribution: &Attribution) -> bool {
+    attribution.from == SpeakersFrom::Channels
+        || transcript
+            .segments
+            .iter()
+            .any(|s| matches!(s.speaker, Speaker::Agent | Speaker::Customer))
 }
 
 /// The verdict on a call whose speakers are settled, its hits, and the
@@ -309,33 +376,29 @@ fn evaluate(
     let unsure_of = |role: Role| unsure.iter().copied().filter(move |h| h.role == role);
     let mut outcomes = Outcomes::default();
 
-    let agent_speech: Vec<&Segment> = transcript
-        .segments
-        .iter()
-        .filter(|s| {
-            s.speaker == Speaker::Agent
-                || (s.speaker == Speaker::Unknown && rules.unknown_speaker == UnknownSpeaker::Agent)
-        })
-        .collect();
-    let customer_speech: Vec<&Segment> = transcript
-        .segments
-        .iter()
-        .filter(|s| s.speaker == Speaker::Customer)
-        .collect();
+    let (agent_speech, customer_speech) = people_speech(transcript, rules);
 
-    let greeting = Greeting::judge(of_role(Role::Greeting), unsure_of(Role::Greeting), &agent_speech, rules);
+    // the greeting and first response count from the agent's pick-up
+    let pick_up_s = sources::pick_up(&agent_speech, &transcript.segments, &transcript.sounds);
+    let non_talk = sources::non_talk(pick_up_s, &transcript.segments, &transcript.sounds);
+    let greeting = Greeting::judge(
+        of_role(Role::Greeting),
+        unsure_of(Role::Greeting),
+        &agent_speech,
+        rules,
+        pick_up_s,
+    );
     outcomes.add(greeting.outcome);
 
-    let last_speech_end = transcript.segments.iter().map(|s| s.end).fold(0.0, f64::max);
+    let last_speech_end = last_words_end(transcript);
     let closing_in_place = |h: &Hit| h.start_s >= last_speech_end - rules.closing_within_s;
     let closing_ok = of_role(Role::Closing).any(closing_in_place);
-    if !closing_ok {
-        outcomes.add(if unsure_of(Role::Closing).any(closing_in_place) {
-            Outcome::Open("closing_missing")
-        } else {
-            Outcome::Failed("closing_missing")
-        });
-    }
+    let closing_open = unsure_of(Role::Closing).any(closing_in_place);
+    outcomes.add(match (closing_ok, closing_open) {
+        (true, _) => Outcome::Kept,
+        (false, true) => Outcome::Open("closing_missing"),
+        (false, false) => Outcome::Failed("closing_missing"),
+    });
 
     let holds = Holds {
         spans: find_holds(&agent_speech, &customer_speech, rules.hold_min_silence_s),
@@ -347,40 +410,24 @@ fn evaluate(
         agent: &agent_speech,
         customer: &customer_speech,
         all: &transcript.segments,
+        sounds: &transcript.sounds,
+        pick_up_s,
         own_channels: attribution.from == SpeakersFrom::Channels,
-        speakers_known: attribution.from == SpeakersFrom::Channels
-            || transcript.segments.iter().any(|s| s.speaker != Speaker::Unknown),
+        speakers_known: speakers_known(transcript, &attribution),
     };
     let (timing, timing_events) = timing::measure(&speech, &holds.declared(&counted), book.timing);
-    let events_of = |rule: &str| {
-        timing_events
-            .iter()
-            .filter(|h| timing::rule_of(&h.phrase_id) == Some(rule))
-            .count() as u32
-    };
+    let events_of = |rule: &str| timing_events_of(&timing_events, rule);
 
     let said = Said {
         forbidden: of_role(Role::Forbidden).count() as u32,
         nine_dont: of_role(Role::NineDont).count() as u32,
         nine_do: of_role(Role::NineDo).count() as u32,
     };
-    // a phrase that must not be said, only nearly heard, is never held against
-    // the agent (a red line least of all): it is a moment to listen to
-    for (count, role, rule) in [
-        (said.forbidden, Role::Forbidden, "forbidden_phrase"),
-        (said.nine_dont, Role::NineDont, "nine_dont_phrase"),
-    ] {
-        if count > 0 {
-            outcomes.add(Outcome::Failed(rule));
-        } else if unsure_of(role).next().is_some() {
-            outcomes.add(Outcome::Open(rule));
-        }
-    }
-    for rule in Rule::ALL.into_iter().filter(|r| r.evidence() == Evidence::Timing) {
-        if events_of(rule.id()) > 0 {
-            outcomes.add(Outcome::Failed(rule.id()));
-        }
-    }
+    said.judge(&unsure, &mut outcomes);
+    Rule::ALL
+        .into_iter()
+        .filter(|r| r.evidence() == Evidence::Timing && events_of(r.id()) > 0)
+        .for_each(|rule| outcomes.add(Outcome::Failed(rule.id())));
     let risk = risk::assess(&of_role(Role::Risk).collect::<Vec<_>>(), &customer_speech, book.risk);
     let risk_is_a_rule = book.risk.counts_against_agent;
     if risk.at_risk && risk_is_a_rule {
@@ -388,34 +435,23 @@ fn evaluate(
     }
 
     let r = book.rubric;
-    let deductions = deductions(r, &outcomes.failed, hold_tally.bad, &said, events_of);
-    let bonus = (r.nine_do_bonus_per_hit * f64::from(said.nine_do)).min(r.nine_do_bonus_cap);
-    let score = score_of(&deductions, bonus);
-    let red_lines: Vec<String> = outcomes
-        .failed
-        .iter()
-        .filter(|rule| r.red_lines.contains(rule))
-        .cloned()
-        .collect();
+    let Points {
+        deductions,
+        bonus,
+        score,
+        red_lines,
+    } = Points::of(r, &outcomes.failed, hold_tally.bad, &said, events_of);
     // every hit's part in this verdict, decided here once
+    let place = |hit: &Hit| (closing_in_place(hit), holds.at_a_hold(hit));
     let verdicts: Vec<HitVerdict> = hits
         .iter()
-        .map(|hit| match hearing.not_heard_from(hit) {
-            Some(why) => HitVerdict::not_counted(rule_of_role(hit.role), why),
-            None => phrase_verdict(
-                hit,
-                &greeting,
-                closing_in_place(hit),
-                holds.at_a_hold(hit),
-                risk_is_a_rule,
-            ),
-        })
+        .map(|hit| hearing.verdict(hit, &greeting, place(hit), risk_is_a_rule))
         .collect();
     let (greeting_ok, greeting_at_s) = (greeting.ok, greeting.at_s);
     let mut hits = hits;
-    for (hit, verdict) in hits.iter_mut().zip(verdicts) {
-        hit.verdict = verdict;
-    }
+    hits.iter_mut()
+        .zip(verdicts)
+        .for_each(|(hit, verdict)| hit.verdict = verdict);
     let evaluation = Evaluation {
         greeting_ok,
         greeting_at_s,
@@ -431,6 +467,7 @@ fn evaluate(
         red_lines,
         uncertain_rules: outcomes.open,
         timing,
+        non_talk,
         speakers: attribution,
         risk,
         deductions,
@@ -474,6 +511,16 @@ struct Hearing<'a> {
 }
 
 impl<'a> Hearing<'a> {
+    /// A hit's part in the verdict: not heard from this speaker, or the
+    /// phrase's own verdict (`place`: whether it is where a closing
+    /// belongs, and at a hold).
+    fn verdict(&self, hit: &Hit, greeting: &Greeting, place: (bool, bool), risk_is_a_rule: bool) -> HitVerdict {
+        match self.not_heard_from(hit) {
+            Some(why) => HitVerdict::not_counted(rule_of_role(hit.role), why),
+            None => phrase_verdict(hit, greeting, place.0, place.1, risk_is_a_rule),
+        }
+    }
+
     fn of(book: &'a RuleBook<'a>, attribution: &Attribution) -> Self {
         let voice_confidence = match attribution.from {
             SpeakersFrom::Voice => attribution.confidence,
@@ -490,9 +537,15 @@ impl<'a> Hearing<'a> {
         // the call's speech is unknown to it, as on a mono call without prints
         let requires = category.and_then(|c| c.min_speaker_confidence);
         let unsure = matches!((self.voice_confidence, requires), (Some(sure), Some(min)) if sure < min);
-        let speaker = if unsure { Speaker::Unknown } else { hit.speaker };
+        let speaker = if unsure && hit.speaker != Speaker::System {
+            Speaker::Unknown
+        } else {
+            hit.speaker
+        };
         let unknown_is_agent = self.book.rules.unknown_speaker == UnknownSpeaker::Agent;
         match (listens_to, speaker) {
+            // a recorded prompt is nobody's words, whoever the category listens to
+            (_, Speaker::System) => Some(NotCounted::SystemPrompt),
             (CategorySpeaker::Any, _) => None,
             (CategorySpeaker::Customer, Speaker::Customer) => None,
             (CategorySpeaker::Customer, _) => Some(NotCounted::AgentsWords),
@@ -515,21 +568,23 @@ struct Greeting<'h> {
 }
 
 impl<'h> Greeting<'h> {
+    /// `pick_up_s`: where the agent picked up; the greeting's time counts from there.
     fn judge(
         found: impl Iterator<Item = &'h Hit>,
         mut unsure: impl Iterator<Item = &'h Hit>,
         agent_speech: &[&Segment],
         rules: &settings::RuleSettings,
+        pick_up_s: f64,
     ) -> Self {
         let first_utterance_end = first_utterance_end(agent_speech, rules.utterance_gap_s);
+        let since_pick_up = |hit: &Hit| greeting_start(agent_speech, hit.start_s, rules.utterance_gap_s) - pick_up_s;
         let in_place = |hit: &Hit| {
             let in_first =
                 !rules.greeting_in_first_utterance || first_utterance_end.is_some_and(|end| hit.start_s <= end);
-            let at_s = greeting_start(agent_speech, hit.start_s, rules.utterance_gap_s);
-            in_first && at_s <= rules.greeting_within_s
+            in_first && since_pick_up(hit) <= rules.greeting_within_s
         };
         let first = found.min_by(|a, b| a.start_s.total_cmp(&b.start_s));
-        let at_s = first.map(|h| greeting_start(agent_speech, h.start_s, rules.utterance_gap_s));
+        let at_s = first.map(since_pick_up);
         let (ok, outcome) = match first {
             // a greeting nearly heard where one belongs: not missing, not there
             None if unsure.any(in_place) => (false, Outcome::Open("greeting_missing")),
@@ -636,6 +691,58 @@ struct Said {
     nine_do: u32,
 }
 
+impl Said {
+    /// The rules of the phrases that must not be said: failed when one was,
+    /// open when one was only nearly heard (`unsure`): that is never held
+    /// against the agent (a red line least of all), it is a moment to listen to.
+    fn judge(&self, unsure: &[&Hit], outcomes: &mut Outcomes) {
+        for (count, role, rule) in [
+            (self.forbidden, Role::Forbidden, "forbidden_phrase"),
+            (self.nine_dont, Role::NineDont, "nine_dont_phrase"),
+        ] {
+            if count > 0 {
+                outcomes.add(Outcome::Failed(rule));
+            } else if unsure.iter().any(|h| h.role == role) {
+                outcomes.add(Outcome::Open(rule));
+            }
+        }
+    }
+}
+
+/// The call's points: what each failed rule cost, the nine-do bonus, the
+/// score, and the failed rules that are red lines.
+struct Points {
+    deductions: BTreeMap<String, f64>,
+    bonus: f64,
+    score: f64,
+    red_lines: Vec<String>,
+}
+
+impl Points {
+    fn of(
+        r: &settings::Rubric,
+        failed_rules: &[String],
+        bad_holds: u32,
+        said: &Said,
+        events_of: impl Fn(&str) -> u32,
+    ) -> Points {
+        let deductions = deductions(r, failed_rules, bad_holds, said, events_of);
+        let bonus = (r.nine_do_bonus_per_hit * f64::from(said.nine_do)).min(r.nine_do_bonus_cap);
+        let score = score_of(&deductions, bonus);
+        let red_lines = failed_rules
+            .iter()
+            .filter(|rule| r.red_lines.contains(rule))
+            .cloned()
+            .collect();
+        Points {
+            deductions,
+            bonus,
+            score,
+            red_lines,
+        }
+    }
+}
+
 /// What each failed rule costs (a rule left open, on grey evidence, costs
 /// nothing): its breaches, capped. A phrase or timing rule costs per
 /// breach; the others once.
@@ -698,6 +805,7 @@ fn phrase_verdict(
         Role::Risk if risk_is_a_rule => HitVerdict::counted("customer_risk"),
         Role::Risk => HitVerdict::not_counted(None, NotCounted::RiskSignal),
         Role::Watch | Role::Acoustic => HitVerdict::not_counted(None, NotCounted::NoRule),
+        Role::System => HitVerdict::not_counted(None, NotCounted::SystemPrompt),
     }
 }
 
@@ -712,7 +820,7 @@ fn rule_of_role(role: Role) -> Option<&'static str> {
         Role::NineDont => Some("nine_dont_phrase"),
         Role::NineDo => Some("nine_do_bonus"),
         Role::Risk => Some("customer_risk"),
-        Role::Watch | Role::Acoustic => None,
+        Role::Watch | Role::Acoustic | Role::System => None,
     }
 }
 
@@ -873,6 +981,7 @@ mod tests {
             mean: -1.0,
             rival: None,
             margin: None,
+            heard_mean: None,
         });
         super::judge(
             &Transcript::from_segments("c", segments),

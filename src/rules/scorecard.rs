@@ -51,6 +51,19 @@ pub struct Scorecard {
     /// Over the stereo calls (talk-over cannot be measured on one mixed channel).
     #[serde(default)]
     pub talk_over_per_call: Option<f64>,
+    /// Seconds of ringback before the agent picked up, per scored call
+    /// (`rules::sources::NonTalk`): how long callers waited on this agent.
+    #[serde(default)]
+    pub ringing_s_per_call: Option<f64>,
+    /// Seconds of hold music per scored call.
+    #[serde(default)]
+    pub hold_music_s_per_call: Option<f64>,
+    /// Seconds of recorded announcements after pick-up per scored call.
+    #[serde(default)]
+    pub announcement_s_per_call: Option<f64>,
+    /// Seconds after pick-up with no words and no sound, per scored call.
+    #[serde(default)]
+    pub silence_s_per_call: Option<f64>,
     /// Scored calls with a verdict left open (`uncertain_rules`): their
     /// figures hold those rules neither passed nor failed.
     #[serde(default)]
@@ -92,6 +105,8 @@ struct Tally {
     first_response: (f64, u32),
     dead_air: (u32, u32),
     talk_over: (u32, u32),
+    /// Non-talk seconds: ringing, hold music, announcements, silence.
+    non_talk: [f64; 4],
 }
 
 /// Scorecards built call by call. Failed calls without an agent id are left
@@ -166,6 +181,15 @@ impl ScorecardBook {
             tally.talk_over.0 += n;
             tally.talk_over.1 += 1;
         }
+        let quiet = &e.non_talk;
+        for (sum, s) in tally.non_talk.iter_mut().zip([
+            quiet.ringing_s,
+            quiet.hold_music_s,
+            quiet.announcement_s,
+            quiet.silence_s,
+        ]) {
+            *sum += s;
+        }
     }
 
     /// The cards, by agent then day.
@@ -175,6 +199,7 @@ impl ScorecardBook {
             .map(|((agent_id, call_date), t)| {
                 let n = f64::from(t.scored);
                 let per_call = |sum: u32| (t.scored > 0).then(|| f64::from(sum) / n);
+                let seconds_per_call = |k: usize| (t.scored > 0).then(|| t.non_talk[k] / n);
                 Scorecard {
                     agent_id,
                     call_date,
@@ -196,6 +221,10 @@ impl ScorecardBook {
                     dead_air_per_call: (t.dead_air.1 > 0).then(|| f64::from(t.dead_air.0) / f64::from(t.dead_air.1)),
                     talk_over_per_call: (t.talk_over.1 > 0)
                         .then(|| f64::from(t.talk_over.0) / f64::from(t.talk_over.1)),
+                    ringing_s_per_call: seconds_per_call(0),
+                    hold_music_s_per_call: seconds_per_call(1),
+                    announcement_s_per_call: seconds_per_call(2),
+                    silence_s_per_call: seconds_per_call(3),
                     uncertain_calls: t.uncertain,
                     at_risk_calls: t.at_risk,
                     at_risk_per_100: per_call(t.at_risk).map(|rate| rate * 100.0),

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::settings::TimingSettings;
 use crate::lexicon::{Hit, HitVerdict, MatchKind, Role};
-use crate::transcript::{Segment, Speaker};
+use crate::transcript::{Segment, SoundSpan, Speaker};
 
 /// A pause in one side's speech at least this long starts a new turn.
 /// Between two sentences of one turn people pause half a second and more
@@ -90,6 +90,12 @@ pub struct Speech<'a> {
     pub agent: &'a [&'a Segment],
     pub customer: &'a [&'a Segment],
     pub all: &'a [Segment],
+    /// The sounds that are not speech (music, tones): a stretch filled by
+    /// them is no silence.
+    pub sounds: &'a [SoundSpan],
+    /// Where the agent picked up: the first response counts from it, and no
+    /// silence before it is dead air (the IVR, the queue, the ringing).
+    pub pick_up_s: f64,
     /// Whether agent and customer are on channels of their own (talk-over
     /// needs it: whisper on one mixed channel does not give overlaps).
     pub own_channels: bool,
@@ -123,9 +129,16 @@ fn around(all: &[Segment], start_s: f64, end_s: f64) -> String {
     )
 }
 
-/// Gaps of at least `min_s` in which nobody speaks, between the first and last speech.
-fn silences(all: &[Segment], min_s: f64) -> Vec<(f64, f64)> {
-    let mut spans: Vec<(f64, f64)> = all.iter().map(|s| (s.start, s.end)).collect();
+/// Gaps of at least `min_s` in which nobody speaks and nothing sounds (hold
+/// music, an announcement and a ringback tone fill a gap), between the first
+/// and last speech after `from_s`.
+fn silences(all: &[Segment], sounds: &[SoundSpan], from_s: f64, min_s: f64) -> Vec<(f64, f64)> {
+    let mut spans: Vec<(f64, f64)> = all
+        .iter()
+        .map(|s| (s.start, s.end))
+        .chain(sounds.iter().map(|s| (s.start, s.end)))
+        .filter(|&(_, end)| end > from_s)
+        .collect();
     spans.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut gaps = Vec::new();
     let Some(&(_, mut spoken_until)) = spans.first() else {
@@ -180,15 +193,16 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
 fn first_response(speech: &Speech, settings: &TimingSettings, t: &mut Timing, events: &mut Vec<Event>) {
     match speech.agent.first() {
         Some(first) => {
-            t.first_response_s = Some(first.start);
-            if first.start > settings.first_response_within_s {
+            let after_s = first.start - speech.pick_up_s;
+            t.first_response_s = Some(after_s);
+            if after_s > settings.first_response_within_s {
                 events.push(Event {
                     rule: "first_response_late",
                     what: "the agent's first words came late",
-                    start_s: 0.0,
+                    start_s: speech.pick_up_s,
                     end_s: first.start,
                     speaker: first.speaker,
-                    said: format!("{:.1} s", first.start),
+                    said: format!("{after_s:.1} s"),
                     context: first.text.clone(),
                 });
             }
@@ -207,7 +221,7 @@ fn dead_air(
     t: &mut Timing,
     events: &mut Vec<Event>,
 ) {
-    let dead: Vec<(f64, f64)> = silences(speech.all, settings.dead_air_min_s)
+    let dead: Vec<(f64, f64)> = silences(speech.all, speech.sounds, speech.pick_up_s, settings.dead_air_min_s)
         .into_iter()
         .filter(|&(start, end)| {
             !holds

@@ -112,19 +112,11 @@ fn started_seconds(started_at: Option<&str>) -> i64 {
 
 /// A speaker in the `speakers` field.
 pub(super) fn speaker_letter(speaker: Speaker) -> char {
-    match speaker {
-        Speaker::Agent => 'a',
-        Speaker::Customer => 'c',
-        Speaker::Unknown => 'u',
-    }
+    speaker.letter()
 }
 
 pub(super) fn speaker_of_letter(letter: char) -> Speaker {
-    match letter {
-        'a' => Speaker::Agent,
-        'c' => Speaker::Customer,
-        _ => Speaker::Unknown,
-    }
+    Speaker::of_letter(letter)
 }
 
 /// Makes a call's documents; shared by the threads that read the archive.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::OutDir;
+use crate::audio::landmarks::Prompt;
 use crate::files::write_atomic;
 use crate::input::FailedItem;
 use crate::transcript::Transcript;
@@ -145,6 +146,49 @@ pub fn list_transcripts(out: &OutDir) -> anyhow::Result<Vec<PathBuf>> {
 pub fn record_failure(out: &OutDir, item: &FailedItem) -> std::io::Result<()> {
     let json = serde_json::to_vec_pretty(item).expect("failures serialise");
     write_atomic(&out.failure(item.key()), &json)
+}
+
+/// Every prompt the folder's runs have learned (`prompts/*.json`), each
+/// once: the same prompt learned by two shard workers is kept with the
+/// most calls. A file that cannot be read is an error naming it.
+pub fn read_prompts(out: &OutDir) -> anyhow::Result<Vec<Prompt>> {
+    let dir = out.prompts_dir();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut prompts: Vec<Prompt> = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let found: Vec<Prompt> = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: not a list of callqa prompts", path.display()))?;
+        for prompt in found {
+            // the same audio learned twice: keep the one heard in more calls
+            let known = crate::audio::landmarks::PromptLibrary::of(prompts.clone());
+            match known.find(&prompt.landmarks).first() {
+                Some(same) => {
+                    let i = prompts.iter().position(|p| p.id == same.id).expect("found in the list");
+                    if prompt.calls > prompts[i].calls {
+                        prompts[i] = prompt;
+                    }
+                }
+                None => prompts.push(prompt),
+            }
+        }
+    }
+    Ok(prompts)
+}
+
+/// Writes what this writer (`all`, or a shard) knows of the prompts, replacing its own file.
+pub fn write_prompts(out: &OutDir, writer: &str, prompts: &[Prompt]) -> std::io::Result<()> {
+    let path = out.prompts_dir().join(format!("{writer}.json"));
+    write_atomic(&path, &serde_json::to_vec(prompts).expect("prompts serialise"))
 }
 
 /// The call's open failure, if its latest attempt failed (None when the

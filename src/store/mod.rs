@@ -7,8 +7,8 @@ mod out_dir;
 mod tables;
 
 pub use archive::{
-    clear_failure, find_transcript, list_transcripts, open_failures, read_failure, record_failure,
-    record_input_problems, write_failure_list, TranscriptArchive,
+    clear_failure, find_transcript, list_transcripts, open_failures, read_failure, read_prompts, record_failure,
+    record_input_problems, write_failure_list, write_prompts, TranscriptArchive,
 };
 pub use out_dir::{OutDir, UNDATED};
 pub(crate) use tables::read_columns;

@@ -136,6 +136,12 @@ impl OutDir {
         self.root.join("reviews.parquet")
     }
 
+    /// The center's recorded prompts learned from its calls (`prompts/`: one
+    /// file per writer, so shard workers never overwrite each other's).
+    pub fn prompts_dir(&self) -> PathBuf {
+        self.root.join("prompts")
+    }
+
     /// The search index over the transcripts (`search`), kept by `score`.
     pub fn search_index(&self) -> PathBuf {
         self.root.join("search-index")

@@ -70,7 +70,7 @@ fn count(n: u32) -> i32 {
 
 /// The columns of calls.parquet, in order, before the extra manifest
 /// columns: the one list that makes both its schema and its frames.
-const CALL_COLUMNS: [(&str, CallCell); 47] = {
+const CALL_COLUMNS: [(&str, CallCell); 54] = {
     use CallCell::{Bool, Date, Str, F64, I32};
     [
         ("call_id", Str(|c| Some(Cow::Borrowed(&c.call_id)))),
@@ -112,6 +112,19 @@ const CALL_COLUMNS: [(&str, CallCell); 47] = {
         ("red_lines", Str(|c| owned(judged(c)?.red_lines.join(";")))),
         ("uncertain_rules", Str(|c| owned(judged(c)?.uncertain_rules.join(";")))),
         ("first_response_s", F64(|c| judged(c)?.timing.first_response_s)),
+        ("pick_up_s", F64(|c| judged(c).map(|e| e.non_talk.pick_up_s))),
+        ("ivr_s", F64(|c| judged(c).map(|e| e.non_talk.ivr_s))),
+        ("ringing_s", F64(|c| judged(c).map(|e| e.non_talk.ringing_s))),
+        ("hold_music_s", F64(|c| judged(c).map(|e| e.non_talk.hold_music_s))),
+        ("announcement_s", F64(|c| judged(c).map(|e| e.non_talk.announcement_s))),
+        ("silence_s", F64(|c| judged(c).map(|e| e.non_talk.silence_s))),
+        (
+            "prompts",
+            Str(|c| {
+                let ids = &judged(c)?.non_talk.prompts;
+                (!ids.is_empty()).then(|| Cow::Owned(ids.join(";")))
+            }),
+        ),
         ("dead_air_count", I32(|c| judged(c)?.timing.dead_air_count.map(count))),
         ("longest_dead_air_s", F64(|c| judged(c)?.timing.longest_dead_air_s)),
         ("talk_over_count", I32(|c| judged(c)?.timing.talk_over_count.map(count))),
@@ -240,6 +253,10 @@ pub const SCORECARDS_SCHEMA: &[(&str, &str)] = &[
     ("mean_first_response_s", "f64"),
     ("dead_air_per_call", "f64"),
     ("talk_over_per_call", "f64"),
+    ("ringing_s_per_call", "f64"),
+    ("hold_music_s_per_call", "f64"),
+    ("announcement_s_per_call", "f64"),
+    ("silence_s_per_call", "f64"),
     ("uncertain_calls", "i32"),
     ("at_risk_calls", "i32"),
     ("at_risk_per_100", "f64"),
@@ -897,6 +914,10 @@ fn scorecards_frame(cards: &[Scorecard]) -> PolarsResult<DataFrame> {
         Column::new("mean_first_response_s".into(), float(|c| c.mean_first_response_s)),
         Column::new("dead_air_per_call".into(), float(|c| c.dead_air_per_call)),
         Column::new("talk_over_per_call".into(), float(|c| c.talk_over_per_call)),
+        Column::new("ringing_s_per_call".into(), float(|c| c.ringing_s_per_call)),
+        Column::new("hold_music_s_per_call".into(), float(|c| c.hold_music_s_per_call)),
+        Column::new("announcement_s_per_call".into(), float(|c| c.announcement_s_per_call)),
+        Column::new("silence_s_per_call".into(), float(|c| c.silence_s_per_call)),
         Column::new("uncertain_calls".into(), int(|c| c.uncertain_calls)),
         Column::new("at_risk_calls".into(), int(|c| c.at_risk_calls)),
         Column::new("at_risk_per_100".into(), float(|c| c.at_risk_per_100)),

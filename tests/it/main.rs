@@ -13,6 +13,7 @@ mod browser;
 mod deploy;
 mod examples;
 mod hearing;
+mod ivr;
 mod language;
 mod lexicon;
 mod model;

@@ -1042,8 +1042,7 @@ fn mono_calls_are_attributed_to_agent_and_customer() {
             .collect();
         let transcript = transcript(out.path(), call_id);
         assert!(transcript.voice_prints.is_some(), "{call_id}: no voice prints");
-        let hits = matcher.find(&transcript);
-        let (attributed, attribution) = callqa::rules::tell_speakers(&transcript, &hits, &pack.rule_book());
+        let (attributed, attribution, _) = callqa::rules::speakers_as_told(&transcript, &matcher, &pack.rule_book());
         let (mut call_right, mut call_n) = (0, 0);
         for segment in &attributed.segments {
             let Some(truth) = who_said(segment, &turns) else {

@@ -259,7 +259,7 @@ impl Matcher {
     /// All hits in a transcript, in time order.
     pub fn find(&self, transcript: &Transcript) -> Vec<Hit> {
         let mut hits = Vec::new();
-        for speaker in [Speaker::Agent, Speaker::Customer, Speaker::Unknown] {
+        for speaker in [Speaker::Agent, Speaker::Customer, Speaker::Unknown, Speaker::System] {
             let segments: Vec<&Segment> = transcript.segments.iter().filter(|s| s.speaker == speaker).collect();
             if segments.is_empty() {
                 continue;
@@ -1055,6 +1055,7 @@ mod tests {
             mean: -1.0,
             rival: margin.map(|_| "感谢您的来电".into()),
             margin,
+            heard_mean: None,
         }
     }
 
@@ -1124,6 +1125,7 @@ mod tests {
                 mean: -1.1,
                 rival: None,
                 margin: None,
+                heard_mean: None,
             };
             segment
                 .checks

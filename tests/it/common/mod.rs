@@ -131,13 +131,8 @@ pub fn transcript(out: &Path, call_id: &str) -> callqa::transcript::Transcript {
 
 fn segment(speaker: Speaker, start: f64, end: f64, text: &str) -> Segment {
     Segment {
-        speaker,
-        start,
-        end,
-        text: text.into(),
         confidence: 0.9,
-        voice: None,
-        checks: Vec::new(),
+        ..Segment::new(speaker, start, end, text)
     }
 }
 
@@ -162,6 +157,8 @@ pub fn stereo_transcript(
         extra: Default::default(),
         fingerprint: Fingerprint::default(),
         voice_prints: None,
+        sounds: Vec::new(),
+        prompts_checked: None,
     }
 }
 

@@ -9,18 +9,23 @@
 //! output folder that cannot take more (a full disk) stops the batch: every
 //! call after would fail the same way.
 
+mod prompts;
+
 use std::sync::Mutex;
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::asr::{Engine, PhraseProposer};
+use crate::audio::landmarks::PromptLibrary;
+use crate::audio::plan::{plan_track, TrackPlan};
 use crate::audio::{decode_file_within, print_voices, speaker_tracks, AudioError, SpeakerTrack, VOICE_PRINTS};
 use crate::input::{CallSpec, FailedItem};
 use crate::isolate::{in_stage, isolated, CallTag, Panicked, Stage};
 use crate::lexicon::Matcher;
 use crate::store::{clear_failure, read_failure, record_failure, OutDir};
-use crate::transcript::{Fingerprint, Proposal, Speaker, Transcript};
+use crate::transcript::{Fingerprint, Proposal, SoundSpan, Speaker, Transcript};
+pub use prompts::{fill_prompt_texts, learn_prompts, MIN_CALLS as PROMPT_MIN_CALLS};
 
 /// How one call went.
 #[derive(Debug)]
@@ -132,6 +137,9 @@ pub struct BatchOptions<'a> {
     pub verify: Option<&'a Matcher>,
     /// Refuse a recording longer than this (seconds): `[audio] max_call_minutes`.
     pub max_call_s: Option<f64>,
+    /// The center's recorded prompts: a call's stretches that play one are
+    /// transcribed as the system's (`audio::plan`).
+    pub prompts: Option<&'a PromptLibrary>,
 }
 
 /// Transcribes `calls` into the output folder's transcripts on the current rayon pool,
@@ -334,6 +342,8 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
         day_folders,
         options,
     } = *call;
+    let no_prompts = PromptLibrary::default();
+    let library = options.prompts.unwrap_or(&no_prompts);
     if !options.force && !options.retry_failed {
         if let Some(failed) = read_failure(out, &spec.call_id) {
             if failed.fingerprint.as_ref() == Some(fingerprint) {
@@ -380,13 +390,7 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
             saved.audio_path.clone_from(&spec.audio_path);
             saved.started_at.clone_from(&spec.started_at);
             saved.extra.clone_from(&spec.extra);
-            if saved.voice_prints.as_deref() != Some(VOICE_PRINTS) {
-                // printed by an older method, or never: print from the audio, not transcribed again
-                for track in &decode(spec, options.max_call_s)?.tracks {
-                    print_voices(track, &mut saved.segments);
-                }
-                saved.voice_prints = Some(VOICE_PRINTS.to_string());
-            }
+            hear_again_if_stale(engine, spec, options.max_call_s, library, &mut saved)?;
             if saved != before || found != &path {
                 save(&saved)?;
             }
@@ -400,19 +404,25 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
     } = decode(spec, options.max_call_s)?;
     let proposer = options.verify.map(LexiconProposer);
     let tag = CallTag::current();
-    let per_track: Vec<Vec<crate::transcript::Segment>> = tracks
+    let per_track: Vec<(Vec<crate::transcript::Segment>, Vec<SoundSpan>)> = tracks
         .par_iter()
         .map(|track| {
             tag.enter(|| {
-                let mut segments = engine.transcribe(track, proposer.as_ref().map(|p| p as &dyn PhraseProposer))?;
+                let chunks = engine.find_speech(&track.samples);
+                let plan = in_stage(Stage::Vad, || plan_track(track, chunks, library));
+                let proposer = proposer.as_ref().map(|p| p as &dyn PhraseProposer);
+                let mut segments = engine.transcribe(track, &plan.chunks, proposer)?;
                 print_voices(track, &mut segments);
-                Ok(segments)
+                Ok((segments, plan.sounds))
             })
         })
         .collect::<Result<_, crate::asr::AsrError>>()
         .map_err(|e| CallError::Call(Stage::Transcribe, format!("{}: {e}", spec.audio_path.display())))?;
+    let (per_track, per_track_sounds): (Vec<_>, Vec<_>) = per_track.into_iter().unzip();
     let mut segments: Vec<_> = per_track.into_iter().flatten().collect();
     segments.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.speaker.cmp(&b.speaker)));
+    let mut sounds: Vec<SoundSpan> = per_track_sounds.into_iter().flatten().collect();
+    sounds.sort_by(|a, b| a.start.total_cmp(&b.start));
     let transcript = Transcript {
         call_id: spec.call_id.clone(),
         agent_id: spec.agent_id.clone(),
@@ -422,12 +432,66 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
         agent_channel: spec.agent_channel,
         channels,
         segments,
+        sounds,
         extra: spec.extra.clone(),
         fingerprint: fingerprint.clone(),
         voice_prints: Some(VOICE_PRINTS.to_string()),
+        prompts_checked: Some(library.stamp()),
     };
     save(&transcript)?;
     Ok((transcript, false))
+}
+
+/// A saved transcript whose voices were printed by an older method, or
+/// whose audio was checked against other prompts, is heard again from the
+/// audio (voices, sounds, prompts), not transcribed again.
+fn hear_again_if_stale(
+    engine: &Engine,
+    spec: &CallSpec,
+    max_call_s: Option<f64>,
+    library: &PromptLibrary,
+    saved: &mut Transcript,
+) -> Result<(), CallError> {
+    let stamp = library.stamp();
+    if saved.voice_prints.as_deref() == Some(VOICE_PRINTS) && saved.prompts_checked.as_deref() == Some(&stamp) {
+        return Ok(());
+    }
+    let tracks = decode(spec, max_call_s)?.tracks;
+    saved.sounds.clear();
+    for track in &tracks {
+        print_voices(track, &mut saved.segments);
+        let plan = in_stage(Stage::Vad, || {
+            plan_track(track, engine.find_speech(&track.samples), library)
+        });
+        relabel_prompts(&mut saved.segments, track.speaker, &plan);
+        saved.sounds.extend(plan.sounds);
+    }
+    saved.sounds.sort_by(|a, b| a.start.total_cmp(&b.start));
+    saved.voice_prints = Some(VOICE_PRINTS.to_string());
+    saved.prompts_checked = Some(stamp);
+    Ok(())
+}
+
+/// Gives the segments of a track that lie in a prompt of its plan (most of
+/// their time) that prompt, and takes it from the others: a transcript
+/// heard again against a library that changed since it was transcribed.
+fn relabel_prompts(segments: &mut [crate::transcript::Segment], speaker: crate::transcript::Speaker, plan: &TrackPlan) {
+    let rate = crate::audio::WHISPER_RATE_HZ as f64;
+    for segment in segments.iter_mut().filter(|s| s.speaker == speaker) {
+        let length = (segment.end - segment.start).max(1e-3);
+        segment.prompt = plan
+            .chunks
+            .iter()
+            .filter_map(|c| {
+                Some((
+                    c.prompt.as_ref()?,
+                    c.chunk.start as f64 / rate,
+                    c.chunk.end as f64 / rate,
+                ))
+            })
+            .find(|&(_, a, b)| (segment.end.min(b) - segment.start.max(a)).max(0.0) >= 0.5 * length)
+            .map(|(id, _, _)| id.clone());
+    }
 }
 
 /// A call's recording, ready for whisper.

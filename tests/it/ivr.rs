@@ -1,0 +1,256 @@
+//! Calls as recorders keep them (issue 33): the IVR's welcome and menu, key
+//! tones and ringback before the agent picks up, hold music and recorded
+//! announcements during holds. Run on `data-samples/ivr-b` (center B: its own
+//! prompt texts and IVR voice, half the calls through AMR-NB; the thresholds
+//! were set on `ivr`, center A) and on `ivr-mono`, the same calls mixed down
+//! (scripts/make_ivr_samples.py). The prompts are not in the pack: callqa
+//! learns them from the night's audio.
+
+use std::path::Path;
+
+use crate::common::*;
+use callqa::eval::{agent_phrase_counts, scripted_transcripts, PhraseScore};
+use callqa::pack::builtin_pack;
+use polars::prelude::DataFrame;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Expected {
+    pick_up_s: f64,
+    greeting_ok: bool,
+    missed_checkins: i32,
+    turns: Vec<Turn>,
+    sounds: Vec<Sound>,
+}
+
+#[derive(Deserialize)]
+struct Turn {
+    speaker: String,
+    start_s: f64,
+    end_s: f64,
+}
+
+#[derive(Deserialize)]
+struct Sound {
+    kind: String,
+    start_s: f64,
+    end_s: f64,
+}
+
+fn expected(set: &Path) -> std::collections::BTreeMap<String, Expected> {
+    let text = std::fs::read_to_string(set.join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn f64_at(df: &DataFrame, column: &str, row: usize) -> Option<f64> {
+    df.column(column).unwrap().f64().unwrap().get(row)
+}
+
+fn i32_at(df: &DataFrame, column: &str, row: usize) -> Option<i32> {
+    df.column(column).unwrap().i32().unwrap().get(row)
+}
+
+/// `callqa run` on a set's manifest into `out`.
+fn run_set(set: &Path, out: &Path) {
+    let output = callqa()
+        .arg("run")
+        .arg(set.join("manifest.csv"))
+        .arg("--out")
+        .arg(out)
+        .arg("--model")
+        .arg(model())
+        .arg("--no-progress")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let said = stderr_of(&output);
+    assert!(
+        said.contains("recorded prompt"),
+        "the run says it learned the prompts: {said}"
+    );
+}
+
+/// Everything the issue's bar asks of one set's run.
+fn check_set(name: &str, mono: bool) {
+    let _lock = whisper_lock();
+    let set = samples().join(name);
+    let out = workdir();
+    run_set(&set, out.path());
+    let expected = expected(&set);
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    let hits = read_parquet(&out.path().join("hits.parquet"));
+
+    // no counted hit on a recorded prompt, by the script's times
+    let counted = hits.column("counted").unwrap().bool().unwrap().clone();
+    let (call_ids, categories, speakers) = (
+        strings(&hits, "call_id"),
+        strings(&hits, "category"),
+        strings(&hits, "speaker"),
+    );
+    for i in 0..hits.height() {
+        let call = call_ids[i].as_deref().unwrap();
+        let (start, end) = (f64_at(&hits, "start_s", i).unwrap(), f64_at(&hits, "end_s", i).unwrap());
+        let on_prompt = expected[call]
+            .turns
+            .iter()
+            .any(|t| t.speaker == "system" && start < t.end_s - 0.2 && end > t.start_s + 0.2);
+        // (a timing event, a hold or a missed check-in, spans whatever plays in it)
+        if counted.get(i) == Some(true) && categories[i].as_deref() != Some("acoustic") {
+            assert!(
+                !on_prompt && speakers[i].as_deref() != Some("system"),
+                "{name} {call}: a counted {:?} hit at {start:.1}–{end:.1} s on a recorded prompt",
+                categories[i]
+            );
+        }
+        if on_prompt && categories[i].as_deref() != Some("acoustic") {
+            assert_eq!(speakers[i].as_deref(), Some("system"), "{name} {call} at {start:.1} s");
+        }
+    }
+
+    // the agent's phrases: found as said, none of the prompts' credited
+    let pack = builtin_pack();
+    let scripts = scripted_transcripts(&set.join("expected.json")).unwrap();
+    let heard: Vec<_> = expected.keys().map(|id| transcript(out.path(), id)).collect();
+    let score = PhraseScore::new(
+        &agent_phrase_counts(&scripts, &pack),
+        &agent_phrase_counts(&heard, &pack),
+    );
+    eprintln!(
+        "{name}: agent phrases recall {:.3}, precision {:.3}; differences {:?}",
+        score.recall(),
+        score.precision(),
+        score.differences
+    );
+    // measured: ivr-b 0.978 / 1.00, ivr-mono 0.913 / 0.977
+    assert!(score.precision() >= 0.97, "{name}: precision {:.3}", score.precision());
+    assert!(score.recall() >= 0.9, "{name}: recall {:.3}", score.recall());
+
+    let greeting = calls.column("greeting_ok").unwrap().bool().unwrap().clone();
+    let mut missed = (0, 0);
+    for (call, e) in &expected {
+        let row = row_of(&calls, call);
+        assert_eq!(
+            greeting.get(row),
+            Some(e.greeting_ok),
+            "{name} {call}: the agent's greeting, from pick-up"
+        );
+        let pick_up = f64_at(&calls, "pick_up_s", row).unwrap();
+        assert!(
+            (pick_up - e.pick_up_s).abs() < 1.0,
+            "{name} {call}: picked up at {pick_up:.2} s, the script says {:.2} s",
+            e.pick_up_s
+        );
+        missed.0 += e.missed_checkins;
+        missed.1 += i32_at(&calls, "hold_checkins_missed", row)
+            .unwrap_or(0)
+            .min(e.missed_checkins);
+        assert!(
+            i32_at(&calls, "hold_checkins_missed", row).unwrap_or(0) <= e.missed_checkins,
+            "{name} {call}: a check-in missed that the agent made"
+        );
+        let music: f64 = e
+            .sounds
+            .iter()
+            .filter(|s| s.kind == "music")
+            .map(|s| s.end_s - s.start_s)
+            .sum();
+        let heard_music = f64_at(&calls, "hold_music_s", row).unwrap();
+        assert!(
+            (heard_music - music).abs() <= 0.25 * music + 2.0,
+            "{name} {call}: {heard_music:.1} s of hold music, the script plays {music:.1} s"
+        );
+        assert!(
+            f64_at(&calls, "ivr_s", row).unwrap() > 5.0,
+            "{name} {call}: the IVR before pick-up"
+        );
+        if !mono {
+            let prompts = strings(&calls, "prompts")[row].clone().unwrap_or_default();
+            assert!(prompts.starts_with("prompt-"), "{name} {call}: prompts {prompts:?}");
+        }
+    }
+    // measured: ivr-b 3 of 3, ivr-mono 2 of 3 (the issue's bar: 8 of 9)
+    assert!(
+        missed.1 + i32::from(mono) >= missed.0,
+        "{name}: {} of {} holds without the agent's word caught",
+        missed.1,
+        missed.0
+    );
+
+    // no dead air before pick-up or inside a hold
+    let phrase_ids = strings(&hits, "phrase_id");
+    for i in 0..hits.height() {
+        if phrase_ids[i].as_deref() != Some("acoustic.dead_air") {
+            continue;
+        }
+        let call = call_ids[i].as_deref().unwrap();
+        let start = f64_at(&hits, "start_s", i).unwrap();
+        let e = &expected[call];
+        assert!(
+            start >= e.pick_up_s,
+            "{name} {call}: dead air at {start:.1} s, before pick-up"
+        );
+        let in_hold = e
+            .sounds
+            .iter()
+            .any(|s| s.kind == "music" && start > s.start_s - 3.0 && start < s.end_s + 3.0);
+        assert!(!in_hold, "{name} {call}: dead air at {start:.1} s, in a hold");
+    }
+
+    // the report lists the prompts and the non-talk time
+    let report = std::fs::read_to_string(out.path().join("report.md")).unwrap();
+    assert!(report.contains("Not talk"), "{name}: {report}");
+    if !mono {
+        assert!(report.contains("Recorded prompts heard"), "{name}: {report}");
+        learned_prompts_are_written_into_a_pack(out.path());
+    }
+}
+
+/// A learned prompt goes into a pack by its words: the clauses no person's
+/// phrase holds (the welcome's 请问有什么可以帮您 stays the agents').
+fn learned_prompts_are_written_into_a_pack(out: &Path) {
+    let listed = stdout_ok(callqa().args(["lexicon", "prompts", "--out"]).arg(out));
+    assert!(
+        listed.lines().filter(|l| l.starts_with("prompt-")).count() >= 2,
+        "{listed}"
+    );
+    let pack = out.join("pack");
+    copy_pack(&pack);
+    let added = stdout_ok(
+        callqa()
+            .args(["lexicon", "prompts", "--out"])
+            .arg(out)
+            .arg("--to")
+            .arg(&pack),
+    );
+    let system = std::fs::read_to_string(pack.join("system.txt")).unwrap();
+    let learned: Vec<&str> = system.lines().filter(|l| l.starts_with("system.prompt_")).collect();
+    assert!(!learned.is_empty(), "{added}\n{system}");
+    assert!(
+        learned.iter().any(|l| l.contains("欢迎")),
+        "the welcome's own words: {learned:?}"
+    );
+    assert!(
+        learned.iter().all(|l| !l.contains("请问有什么可以帮您")),
+        "an agent's greeting is not the system's: {learned:?}"
+    );
+    stdout_ok(callqa().args(["lexicon", "check"]).arg(&pack));
+    // a second time adds nothing
+    let again = stdout_ok(
+        callqa()
+            .args(["lexicon", "prompts", "--out"])
+            .arg(out)
+            .arg("--to")
+            .arg(&pack),
+    );
+    assert!(again.contains("nothing to add"), "{again}");
+}
+
+#[test]
+fn stereo_recordings_with_ivr_music_and_tones() {
+    check_set("ivr-b", false);
+}
+
+#[test]
+fn mono_recordings_with_ivr_music_and_tones() {
+    check_set("ivr-mono", true);
+}
