@@ -68,6 +68,18 @@ pub struct VerifySettings {
     /// Not accepted but at least this likely per character (and not beaten by
     /// a rival): neither said nor clearly not said.
     pub uncertain_gap_per_char: f32,
+    /// A phrase that must not be said (forbidden, nine-don't) is left open
+    /// only where the audio is really in doubt, since each open moment asks
+    /// someone to listen for a fault that was probably not there: at least
+    /// this likely per character…
+    pub must_not_open_gap_per_char: f32,
+    /// …where the free decode was itself unsure of what it wrote (the mean
+    /// log-probability of its own tokens there at most this: words heard
+    /// surely are evidence against a phrase that only nearly fits)…
+    pub must_not_open_heard_mean: f32,
+    /// …and with the phrase's own tokens not unlikely outright (their mean
+    /// log-probability at least this).
+    pub must_not_open_mean: f32,
     /// How far off (by sound, per phrase character) a stretch of text may be
     /// for the phrase to be checked at all, at transcription (`callqa run`).
     /// Higher finds more and costs more decoder time.
@@ -84,6 +96,9 @@ impl Default for VerifySettings {
             likely_mean: -2.5,
             likely_weakest: -7.5,
             uncertain_gap_per_char: -2.5,
+            must_not_open_gap_per_char: -2.0,
+            must_not_open_heard_mean: -0.3,
+            must_not_open_mean: -4.5,
             near_budget_per_char: 0.55,
         }
     }
@@ -147,6 +162,9 @@ impl Validate for VerifySettings {
         c.log_likelihood("likely_mean", self.likely_mean);
         c.log_likelihood("likely_weakest", self.likely_weakest);
         c.log_likelihood("uncertain_gap_per_char", self.uncertain_gap_per_char);
+        c.log_likelihood("must_not_open_gap_per_char", self.must_not_open_gap_per_char);
+        c.log_likelihood("must_not_open_heard_mean", self.must_not_open_heard_mean);
+        c.log_likelihood("must_not_open_mean", self.must_not_open_mean);
         c.share("near_budget_per_char", f64::from(self.near_budget_per_char));
         c.finite("accept_margin", f64::from(self.accept_margin));
         // the audio check's own reach (asr::verify): a threshold past it would never be met

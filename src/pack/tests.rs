@@ -152,6 +152,9 @@ fn every_number_is_checked_at_its_line() {
         ("verify", "likely_weakest", "nan"),
         ("verify", "likely_gap_per_char", "-2.0"),
         ("verify", "uncertain_gap_per_char", "-4.0"),
+        ("verify", "must_not_open_heard_mean", "0.5"),
+        ("verify", "must_not_open_mean", "nan"),
+        ("verify", "must_not_open_gap_per_char", "1.0"),
         ("verify", "near_budget_per_char", "1.5"),
     ];
     for (section, key, value) in cases {

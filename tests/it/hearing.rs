@@ -204,3 +204,49 @@ fn no_phrase_is_verified_that_was_not_said() {
         positives.len()
     );
 }
+
+/// Issue 36: on agent lines full of what sounds like a forbidden or
+/// nine-don't phrase and is not (户号是 for 不好意思, 我知道 for 我不知道,
+/// 那是我的工作 for 那不是我的工作), no moment is left open and none counts:
+/// an open moment there would ask a person to listen for nothing
+/// (data-samples/near-miss, scripts/make_near_miss_samples.py; 11 such
+/// moments were left open before).
+#[test]
+fn sound_alikes_of_forbidden_phrases_are_not_left_open() {
+    let _lock = whisper_lock();
+    let set = samples().join("near-miss");
+    let out = workdir();
+    let output = callqa()
+        .arg("run")
+        .arg(set.join("manifest.csv"))
+        .arg("--out")
+        .arg(out.path())
+        .arg("--model")
+        .arg(model())
+        .arg("--no-progress")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    let hits = read_parquet(&out.path().join("hits.parquet"));
+    let (categories, kinds, heard, speakers) = (
+        strings(&hits, "category"),
+        strings(&hits, "match"),
+        strings(&hits, "matched_text"),
+        strings(&hits, "speaker"),
+    );
+    // the agents' (a customer may say 不行: theirs are not the agent's faults)
+    let must_not: Vec<String> = (0..hits.height())
+        .filter(|&i| speakers[i].as_deref() == Some("agent"))
+        .filter(|&i| matches!(categories[i].as_deref(), Some("forbidden" | "nine_dont")))
+        .map(|i| format!("{:?} {:?} {:?}", categories[i], kinds[i], heard[i]))
+        .collect();
+    assert!(must_not.is_empty(), "must-not phrases found or left open: {must_not:?}");
+    let calls = read_parquet(&out.path().join("calls.parquet"));
+    let open = strings(&calls, "uncertain_rules");
+    assert!(
+        open.iter()
+            .flatten()
+            .all(|r| !r.contains("forbidden") && !r.contains("nine_dont")),
+        "{open:?}"
+    );
+}

@@ -456,7 +456,11 @@ impl Matcher {
                 .map(|o| this.total - o.total)
                 .chain(this.check.margin)
                 .reduce(f32::min);
-            self.judge_with_margin(this.check, margin)
+            let must_not = this
+                .category
+                .and_then(|c| self.lexicon.category(c))
+                .is_some_and(|c| matches!(c.role, Role::Forbidden | Role::NineDont));
+            self.judge_with_margin(this.check, margin, must_not)
         });
         segments
             .iter()
@@ -464,16 +468,24 @@ impl Matcher {
             .collect()
     }
 
-    fn judge_with_margin(&self, check: &PhraseCheck, margin: Option<f32>) -> Option<MatchKind> {
+    /// `must_not`: the phrase is one that must not be said, whose open
+    /// moments cost a listener's time for a fault probably not there: it is
+    /// left open only on the `must_not_open_*` evidence.
+    fn judge_with_margin(&self, check: &PhraseCheck, margin: Option<f32>, must_not: bool) -> Option<MatchKind> {
         let v = &self.lexicon.verify;
         let beaten = margin.is_some_and(|m| m < v.accept_margin);
         let close = check.gap_per_char >= v.accept_gap_per_char && check.weakest >= v.accept_weakest;
         let likely = check.gap_per_char >= v.likely_gap_per_char
             && check.mean >= v.likely_mean
             && check.weakest >= v.likely_weakest;
+        // a check from before the free decode's sureness was kept is taken as unsure
+        let in_doubt = !must_not
+            || (check.gap_per_char >= v.must_not_open_gap_per_char
+                && check.heard_mean.is_none_or(|m| m <= v.must_not_open_heard_mean)
+                && check.mean >= v.must_not_open_mean);
         if (close || likely) && !beaten {
             Some(MatchKind::Verified)
-        } else if check.gap_per_char >= v.uncertain_gap_per_char && margin.is_none_or(|m| m >= 0.0) {
+        } else if check.gap_per_char >= v.uncertain_gap_per_char && margin.is_none_or(|m| m >= 0.0) && in_doubt {
             Some(MatchKind::Uncertain)
         } else {
             None
@@ -1104,6 +1116,38 @@ mod tests {
         for (c, want) in cases {
             assert_eq!(judge_alone(&matcher, c.clone()), want, "{c:?}");
         }
+    }
+
+    /// A phrase that must not be said is left open only where the audio is
+    /// in doubt: 户号是 heard surely is evidence against 不好意思, not for it
+    /// (issue 36); a required phrase's grey evidence stays open as before.
+    #[test]
+    fn a_forbidden_phrase_is_left_open_only_where_the_decode_was_unsure() {
+        let matcher = Matcher::new(&builtin_pack().lexicon);
+        let forbidden = |gap, mean, heard_mean| PhraseCheck {
+            phrase: "不好意思".into(),
+            heard: "户号是".into(),
+            mean,
+            heard_mean,
+            ..check(gap, -4.0, None)
+        };
+        use MatchKind::Uncertain;
+        let cases = [
+            (forbidden(-1.5, -3.0, Some(-0.05)), None), // heard surely
+            (forbidden(-1.5, -3.0, Some(-0.6)), Some(Uncertain)),
+            (forbidden(-1.5, -5.0, Some(-0.6)), None), // its own tokens unlikely outright
+            (forbidden(-2.2, -3.0, Some(-0.6)), None), // too far in sound
+            (forbidden(-1.5, -3.0, None), Some(Uncertain)), // checked before sureness was kept
+        ];
+        for (c, want) in cases {
+            assert_eq!(judge_alone(&matcher, c.clone()), want, "{c:?}");
+        }
+        // a required phrase's grey evidence: open whatever the decode's sureness
+        let required = PhraseCheck {
+            heard_mean: Some(-0.05),
+            ..check(-1.8, -4.0, None)
+        };
+        assert_eq!(judge_alone(&matcher, required), Some(Uncertain));
     }
 
     /// A phrase the audio fits well is still not said where another
