@@ -1,3 +1,7 @@
+//! The `callqa` binary: parses the command line, sets the thread budget and
+//! the panic hook, hands the command to `cmd`, and turns its outcome into
+//! the exit status (0 all done, 1 some calls failed, 2 nothing could be done).
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 

@@ -65,6 +65,21 @@ pub enum SearchIndexing {
     Skip,
 }
 
+/// The search index to keep up to date (with what it holds and how it makes
+/// a call's documents), or nothing when it is left as it is.
+fn open_index(
+    out: &OutDir,
+    indexing: SearchIndexing,
+) -> anyhow::Result<(Option<IndexUpdate>, IndexedCalls, Option<DocumentMaker>)> {
+    Ok(match indexing {
+        SearchIndexing::Keep => {
+            let (update, indexed, maker) = IndexUpdate::open(&out.search_index())?;
+            (Some(update), indexed, Some(maker))
+        }
+        SearchIndexing::Skip => (None, IndexedCalls::default(), None),
+    })
+}
+
 /// What the judging found for the search index, call by call, applied.
 fn apply_index_work(update: &mut IndexUpdate, calls: &[CallResult], work: Vec<IndexWork>) -> anyhow::Result<()> {
     for (call, work) in calls.iter().zip(work) {
@@ -130,13 +145,7 @@ pub fn score_archive_indexing(
     let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
     // QA staff's verdicts overrule the machine's (`callqa review import`)
     let reviews = ReviewBook::open(out)?;
-    let (mut index_update, indexed, maker) = match indexing {
-        SearchIndexing::Keep => {
-            let (update, indexed, maker) = IndexUpdate::open(&out.search_index())?;
-            (Some(update), indexed, Some(maker))
-        }
-        SearchIndexing::Skip => (None, IndexedCalls::default(), None),
-    };
+    let (mut index_update, indexed, maker) = open_index(out, indexing)?;
     let index = maker.map(|maker| Indexing {
         indexed: &indexed,
         maker,
@@ -178,8 +187,8 @@ pub fn score_archive_indexing(
             .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
             .unzip()
     };
-    // one batch is written while the next is read and judged
-    // three batches in flight: one read, one judged, one written
+    // three batches in flight: one read (its own thread), one judged (the
+    // rayon pool), one written (beside the judging, on the pool)
     let mut pending = score_batch(read_batch()?);
     let mut next = read_batch()?;
     loop {

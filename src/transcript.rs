@@ -1,6 +1,7 @@
 //! The transcript of one call: the plain data type every later stage reads.
 //!
-//! A transcript is saved as `<out>/transcripts/<call_id>.json`. It carries the
+//! A transcript is saved under its call's day, as
+//! `<out>/transcripts/<YYYY-MM-DD>/<call_id>.json` (`store::OutDir::transcript`). It carries the
 //! fingerprint of what produced it (audio bytes, model, decoding settings), so
 //! a rerun reuses it when nothing changed and redoes it when anything did.
 //! Scoring reads only these files: it never touches audio or the model.

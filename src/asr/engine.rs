@@ -1,3 +1,15 @@
+//! The whisper engine: one model loaded once, a pool of decoding states, and
+//! the chunk-by-chunk transcription of a speaker track the audio stage
+//! planned (speech chunks only; prompts and sounds are marked, never
+//! decoded as anyone's words).
+//!
+//! Each chunk is decoded greedily with an initial prompt that steers whisper
+//! to simplified Mandarin, cleaned of whisper's known inventions
+//! (`cleanup`), cut into clauses with their own times, and, where the
+//! lexicon proposes a phrase the text nearly holds, checked against the audio
+//! by teacher forcing (`verify`). The engine's revision stamps every
+//! transcript, so a change here makes the next run transcribe again.
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 

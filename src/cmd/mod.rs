@@ -330,6 +330,16 @@ pub(crate) fn readers_words(out: &crate::store::OutDir, lang: Option<Lang>) -> (
 
 /// The pack given on the command line, or the built-in one; `lang`, when
 /// given, is the language people read instead of the pack's.
+/// The pack, with redaction off when `--show-pii` asked for it: the one place
+/// the flag is honoured, so every command leaves customers' data in alike.
+pub(crate) fn load_lexicons_showing(dir: Option<&Path>, lang: Option<Lang>, show_pii: bool) -> anyhow::Result<Pack> {
+    let mut pack = load_lexicons(dir, lang)?;
+    if show_pii {
+        pack.privacy.redact = false;
+    }
+    Ok(pack)
+}
+
 pub(crate) fn load_lexicons(dir: Option<&Path>, lang: Option<Lang>) -> anyhow::Result<Pack> {
     let mut pack = match dir {
         None => builtin_pack(),

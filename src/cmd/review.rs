@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Context;
 
 use crate::cli::{ReviewImportArgs, ReviewSampleArgs};
-use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
+use crate::cmd::{load_lexicons, load_lexicons_showing, BatchSummary, Console, Outcome};
 use crate::files::{create_dir_all, lock_folder, write_atomic, LockMode};
 use crate::i18n::{Lang, Messages};
 use crate::input::AudioRoots;
@@ -74,11 +74,8 @@ pub fn import(args: ReviewImportArgs, lang: Option<Lang>) -> anyhow::Result<Outc
 }
 
 pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
-    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let pack = load_lexicons_showing(args.lexicons.lexicons.as_deref(), lang, args.show_pii)?;
     let m = Messages::of(pack.language);
-    if args.show_pii {
-        pack.privacy.redact = false;
-    }
     let out = OutDir::new(&args.out);
     let tables = ScoredTables::open(&out)?;
     let calls = tables.calls()?;
@@ -119,7 +116,7 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
             }
         };
         let lines = match find_transcript(&out, call_id, call.started_at.as_deref()) {
-            Some(t) => review_lines(&speakers_as_told(&t, &matcher, &pack.rule_book()).0, redactor.as_ref()),
+            Some(t) => review_lines(&as_scored(t, call, &matcher, &pack), redactor.as_ref()),
             None => {
                 eprintln!(
                     "{}",
@@ -191,6 +188,22 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
 
 /// The rules a call is reviewed on, in the pack's order, each with the
 /// machine's verdict and the hits behind it.
+/// The transcript with each segment's speaker as scoring told it
+/// (calls.parquet's `segment_speakers`): decided once, there. A folder scored
+/// by an older callqa, or a transcript changed since, is told again with
+/// this pack.
+fn as_scored(mut transcript: Transcript, call: &CallRecord, matcher: &Matcher, pack: &crate::pack::Pack) -> Transcript {
+    match &call.segment_speakers {
+        Some(told) if told.chars().count() == transcript.segments.len() => {
+            for (segment, letter) in transcript.segments.iter_mut().zip(told.chars()) {
+                segment.speaker = Speaker::of_letter(letter);
+            }
+            transcript
+        }
+        _ => speakers_as_told(&transcript, matcher, &pack.rule_book()).0.into_owned(),
+    }
+}
+
 /// A call's lines for the review page: its segments, by their decided
 /// speaker (a system line keeps its prompt id), with its music and tones
 /// between them, in time order.

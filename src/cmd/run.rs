@@ -19,7 +19,7 @@ use crate::audio::landmarks::{Prompt, PromptLibrary};
 use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
 use crate::budget::{BudgetSource, ThreadBudget};
 use crate::cli::RunArgs;
-use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome, RunFigures};
+use crate::cmd::{load_lexicons_showing, BatchSummary, Console, Outcome, RunFigures};
 use crate::files::{lock_folder, LockMode};
 use crate::i18n::{Lang, Messages};
 use crate::input::{discover, CallSpec, DiscoverOptions, FailedItem};
@@ -36,12 +36,9 @@ use crate::transcript::Transcript;
 pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     // A broken pack must stop the night before any audio is touched.
-    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let pack = load_lexicons_showing(args.lexicons.lexicons.as_deref(), lang, args.show_pii)?;
     let console = Console::new(&args.output, pack.language);
     let m = console.messages;
-    if args.show_pii {
-        pack.privacy.redact = false;
-    }
     let shard = match args.shard {
         Some(shard) => Some(shard),
         None => Shard::from_env(|name| std::env::var(name).ok())?,

@@ -3,7 +3,7 @@
 //! it waits for no shard worker, and none starts while it writes.
 
 use crate::cli::ScoreArgs;
-use crate::cmd::{load_lexicons, BatchSummary, Console, Outcome};
+use crate::cmd::{load_lexicons_showing, BatchSummary, Console, Outcome};
 use crate::files::{lock_folder, LockMode};
 use crate::i18n::Lang;
 use crate::scoring::{score_archive_indexing, SearchIndexing};
@@ -11,11 +11,8 @@ use crate::store::{OutDir, TranscriptArchive};
 
 pub fn run(args: ScoreArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     let started = std::time::Instant::now();
-    let mut pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let pack = load_lexicons_showing(args.lexicons.lexicons.as_deref(), lang, args.show_pii)?;
     let console = Console::new(&args.output, pack.language);
-    if args.show_pii {
-        pack.privacy.redact = false;
-    }
     let out = OutDir::new(&args.out);
     if !out.root().is_dir() {
         anyhow::bail!(

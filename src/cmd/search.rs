@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::cli::{ExampleFormat, SearchArgs, SearchMatch, SearchOrder};
 use crate::cmd::examples::{text_table, ClipFolder};
-use crate::cmd::{load_lexicons, print_out, Outcome};
+use crate::cmd::{load_lexicons_showing, print_out, Outcome};
 use crate::files::{lock_folder, LockMode};
 use crate::i18n::{Lang, Messages};
 use crate::lexicon::{HitVerdict, MatchKind};
@@ -45,7 +45,7 @@ pub fn run(args: SearchArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     }
     let query_text = args.query.join(" ");
     let query: Query = query_text.parse().with_context(|| format!("query {query_text:?}"))?;
-    let pack = load_lexicons(args.lexicons.lexicons.as_deref(), lang)?;
+    let pack = load_lexicons_showing(args.lexicons.lexicons.as_deref(), lang, args.show_pii)?;
     let m = Messages::of(pack.language);
     let index = match SearchIndex::open(&out) {
         Ok(index) => index,
@@ -90,7 +90,7 @@ pub fn run(args: SearchArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
         args.limit,
     )?;
     // what people read is redacted, as in the report, unless asked otherwise
-    let redactor = (pack.privacy.redact && !args.show_pii).then(|| Redactor::new(&pack.privacy));
+    let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
     let shown = |text: &str| match &redactor {
         Some(r) => r.redact(text).into_owned(),
         None => text.to_string(),

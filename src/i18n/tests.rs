@@ -1,3 +1,5 @@
+//! Tests of the catalogues: every message asked for exists in both languages.
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

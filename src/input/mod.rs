@@ -150,6 +150,13 @@ pub fn call_day(started_at: &str) -> Option<&str> {
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok().map(|_| day)
 }
 
+/// The days since 1970-01-01 of a call's day (`YYYY-MM-DD`): the number
+/// Parquet's DATE stores and the search index filters on, counted here once.
+pub fn day_number(day: &str) -> Option<i64> {
+    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    Some(date.signed_duration_since(chrono::NaiveDate::default()).num_days())
+}
+
 /// The call center's time zone. A call's day is its day on the center's
 /// clock, whatever machine reads it: a pod in UTC files a Shanghai evening
 /// under the Shanghai day. Times without an offset (file names, most

@@ -1,3 +1,5 @@
+//! Tests of pack loading: every mistake reported with its file and line.
+
 use super::*;
 use crate::lexicon::Role;
 

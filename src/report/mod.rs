@@ -1030,6 +1030,7 @@ pub(crate) mod tests {
                 uncertain_rules: vec![],
                 timing: Default::default(),
                 non_talk: Default::default(),
+                segment_speakers: String::new(),
                 speakers: Default::default(),
                 risk: Default::default(),
                 deductions: Default::default(),

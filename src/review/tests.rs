@@ -1,3 +1,5 @@
+//! Tests of reviews: sampling, sheets, agreement.
+
 use std::collections::HashSet;
 
 use super::agreement::{cohen_kappa, ReviewerAgreement};

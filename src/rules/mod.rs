@@ -120,6 +120,11 @@ pub struct Evaluation {
     /// words (IVR, ringing, hold music, announcements, silence).
     #[serde(default)]
     pub non_talk: NonTalk,
+    /// Who said each of the transcript's segments, in its order, as the
+    /// rules told it (`a` agent, `c` customer, `u` unknown, `s` system):
+    /// decided once, here; the review page and other readers apply it.
+    #[serde(default)]
+    pub segment_speakers: String,
     /// Who spoke: by channel, or on mono calls by voice, and how surely.
     #[serde(default)]
     pub speakers: Attribution,
@@ -242,7 +247,10 @@ impl CallResult {
 /// dead air, talk-over…, category `acoustic`).
 pub fn judge(transcript: &Transcript, matcher: &Matcher, book: &RuleBook) -> (Evaluation, Vec<Hit>) {
     let (told, attribution, hits) = speakers_as_told(transcript, matcher, book);
-    with_events(evaluate(&told, hits, book, attribution))
+    let (mut evaluation, hits) = with_events(evaluate(&told, hits, book, attribution));
+    // who said each line, as told here once: the pages read it, never tell it again
+    evaluation.segment_speakers = told.segments.iter().map(|s| s.speaker.letter()).collect();
+    (evaluation, hits)
 }
 
 /// The call with its speakers as the rules tell them (recorded prompts the
@@ -468,6 +476,7 @@ fn evaluate(
         uncertain_rules: outcomes.open,
         timing,
         non_talk,
+        segment_speakers: String::new(),
         speakers: attribution,
         risk,
         deductions,

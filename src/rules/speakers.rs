@@ -112,6 +112,39 @@ impl Default for Attribution {
     }
 }
 
+/// Why a mono call's voices are not told apart, if they are not.
+fn why_not_by_voice(transcript: &Transcript, book: &RuleBook, nothing_printed: bool) -> Option<&'static str> {
+    if !book.speakers.attribute_mono {
+        Some("attribution switched off ([speakers] attribute_mono)")
+    } else if transcript.voice_prints.is_none() {
+        Some("no voice prints: transcribed by an older callqa; `callqa run` adds them")
+    } else if nothing_printed {
+        Some("no segment long enough to tell a voice")
+    } else {
+        None
+    }
+}
+
+/// The call's attribution confidence: the told segments' sureness weighted
+/// by length (`sure_sum` over `weight_sum`), with segments too short to
+/// print a voice counted as coin tosses.
+fn with_unprinted_as_coin_tosses(transcript: &Transcript, mut sure_sum: f64, mut weight_sum: f64) -> f64 {
+    for segment in transcript
+        .segments
+        .iter()
+        .filter(|s| s.speaker == Speaker::Unknown && s.voice.is_none())
+    {
+        let w = (segment.end - segment.start).max(0.0);
+        sure_sum += 0.5 * w;
+        weight_sum += w;
+    }
+    if weight_sum > 0.0 {
+        sure_sum / weight_sum
+    } else {
+        0.5
+    }
+}
+
 /// Attributes the mixed segments of `transcript`, given the hits found in it
 /// before attribution. Stereo calls come back as they are.
 pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec<Speaker>, Attribution) {
@@ -125,16 +158,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
         .enumerate()
         .filter(|(_, s)| s.speaker == Speaker::Unknown && s.voice.is_some())
         .collect();
-    let why_not = if !book.speakers.attribute_mono {
-        Some("attribution switched off ([speakers] attribute_mono)")
-    } else if transcript.voice_prints.is_none() {
-        Some("no voice prints: transcribed by an older callqa; `callqa run` adds them")
-    } else if printed.is_empty() {
-        Some("no segment long enough to tell a voice")
-    } else {
-        None
-    };
-    if let Some(note) = why_not {
+    if let Some(note) = why_not_by_voice(transcript, book, printed.is_empty()) {
         let unsure = speakers.iter().filter(|&&s| s == Speaker::Unknown).count() as u32;
         let attribution = Attribution {
             from: SpeakersFrom::None,
@@ -207,17 +231,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
         sure_sum += sure * w;
         weight_sum += w;
     }
-    // segments with no print count as a coin toss
-    for segment in transcript
-        .segments
-        .iter()
-        .filter(|s| s.speaker == Speaker::Unknown && s.voice.is_none())
-    {
-        let w = (segment.end - segment.start).max(0.0);
-        sure_sum += 0.5 * w;
-        weight_sum += w;
-    }
-    let confidence = if weight_sum > 0.0 { sure_sum / weight_sum } else { 0.5 };
+    let confidence = with_unprinted_as_coin_tosses(transcript, sure_sum, weight_sum);
     let note = if !groups.two_voices {
         Some("one voice heard (or two too alike to tell apart)".to_string())
     } else if !anchored.contains(&true) {

@@ -98,10 +98,9 @@ pub fn stamp(bytes: &[u8], speakers_key: Option<u64>) -> u64 {
     u64::from_le_bytes(hash.as_bytes()[..8].try_into().expect("8 bytes")) ^ speakers_key.unwrap_or(0)
 }
 
-/// The days since 1970-01-01 of `YYYY-MM-DD`.
+/// The days since 1970-01-01 of `YYYY-MM-DD` (`input::day_number`), as the index stores them.
 pub(super) fn day_number(day: &str) -> Option<u64> {
-    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
-    u64::try_from(date.signed_duration_since(chrono::NaiveDate::default()).num_days()).ok()
+    u64::try_from(crate::input::day_number(day)?).ok()
 }
 
 fn started_seconds(started_at: Option<&str>) -> i64 {

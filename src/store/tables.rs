@@ -70,7 +70,7 @@ fn count(n: u32) -> i32 {
 
 /// The columns of calls.parquet, in order, before the extra manifest
 /// columns: the one list that makes both its schema and its frames.
-const CALL_COLUMNS: [(&str, CallCell); 54] = {
+const CALL_COLUMNS: [(&str, CallCell); 55] = {
     use CallCell::{Bool, Date, Str, F64, I32};
     [
         ("call_id", Str(|c| Some(Cow::Borrowed(&c.call_id)))),
@@ -149,6 +149,13 @@ const CALL_COLUMNS: [(&str, CallCell); 54] = {
         (
             "speakers_unsure",
             I32(|c| judged(c).map(|e| count(e.speakers.unsure_segments))),
+        ),
+        (
+            "segment_speakers",
+            Str(|c| {
+                let told = &judged(c)?.segment_speakers;
+                (!told.is_empty()).then_some(Cow::Borrowed(told.as_str()))
+            }),
         ),
         (
             "speaker_note",
@@ -554,8 +561,7 @@ impl ScoredTables {
 
 /// Days since 1970-01-01 for a call's day (`YYYY-MM-DD`), as Parquet DATE stores them.
 fn epoch_days(day: Option<&str>) -> Option<i32> {
-    let d = chrono::NaiveDate::parse_from_str(day?, "%Y-%m-%d").ok()?;
-    Some((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
+    i32::try_from(crate::input::day_number(day?)?).ok()
 }
 
 fn date_column(name: &str, values: Vec<Option<i32>>) -> PolarsResult<Column> {
@@ -755,6 +761,9 @@ pub struct CallRecord {
     pub uncertain_rules: Vec<String>,
     /// Rules whose verdict a reviewer changed (`failed_rules` is then theirs).
     pub overturned_rules: Vec<String>,
+    /// Who said each segment of the call's transcript, as scoring told it
+    /// (`a`, `c`, `u`, `s`, one per segment); None from an older callqa.
+    pub segment_speakers: Option<String>,
 }
 
 /// call_id → score of every scored call, reading only those two columns of
@@ -791,6 +800,7 @@ fn calls_of_file(
     let failed = frame.column("failed_rules")?.str()?;
     let uncertain = frame.column("uncertain_rules").ok().and_then(|c| c.str().ok());
     let overturned = frame.column("overturned_rules").ok().and_then(|c| c.str().ok());
+    let told = frame.column("segment_speakers").ok().and_then(|c| c.str().ok());
     let rules = |text: Option<&str>| -> Vec<String> {
         text.unwrap_or_default()
             .split(';')
@@ -812,6 +822,7 @@ fn calls_of_file(
                 failed_rules: rules(failed.get(i)),
                 uncertain_rules: rules(uncertain.and_then(|c| c.get(i))),
                 overturned_rules: rules(overturned.and_then(|c| c.get(i))),
+                segment_speakers: told.and_then(|c| c.get(i)).map(str::to_string),
             };
             Some((ids.get(i)?.to_string(), record))
         })

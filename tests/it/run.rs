@@ -474,18 +474,13 @@ fn a_missing_model_says_how_to_get_one() {
         .stderr(predicates::str::contains("scripts/setup.sh"));
 }
 
-/// Character error rate on real human speech (shared/real-speech), so the
+/// Character error rate on real human speech (tests/fixtures/real-speech), so the
 /// engine is not only tuned to one synthetic voice; reported per model.
 #[test]
 fn real_mandarin_speech_is_heard() {
-    let speech = crate::common::repo().join("../shared/real-speech");
-    assert!(
-        speech.is_dir(),
-        "{} is missing: the suite expects the shared folder beside the repo",
-        speech.display()
-    );
+    let speech = crate::common::repo().join("tests/fixtures/real-speech");
     let _lock = whisper_lock();
-    // whisper base on whole clips scores 0.30 here (shared/ASR-NOTES.md)
+    // whisper base on whole clips scores 0.30 here (the clips' README)
     for (model_file, max_cer) in [("ggml-base-q8_0.bin", 0.29), ("ggml-base.bin", 0.30)] {
         let out = workdir();
         let output = callqa()
