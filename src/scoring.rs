@@ -393,7 +393,7 @@ fn score_transcript(
                 );
                 (evaluation, hits)
             });
-            let (evaluation, mut hits) = match judged {
+            let (mut evaluation, mut hits) = match judged {
                 Ok(judged) => judged,
                 Err(panicked) => {
                     let failure = CallFailure {
@@ -412,6 +412,7 @@ fn score_transcript(
                 }
             }
             let personal_data_s = redactor.map(|r| r.times(&t.segments));
+            evaluation.redacted_spans = redactor.map(|r| r.record(&t.segments));
             let call = CallResult {
                 evaluation: Ok(evaluation),
                 personal_data_s,

@@ -116,7 +116,7 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
             }
         };
         let lines = match find_transcript(&out, call_id, call.started_at.as_deref()) {
-            Some(t) => review_lines(&as_scored(t, call, &matcher, &pack), redactor.as_ref()),
+            Some(t) => lines_as_scored(t, call, &matcher, &pack, redactor.as_ref()),
             None => {
                 eprintln!(
                     "{}",
@@ -188,6 +188,32 @@ pub fn sample(args: ReviewSampleArgs, lang: Option<Lang>) -> anyhow::Result<Outc
 
 /// The rules a call is reviewed on, in the pack's order, each with the
 /// machine's verdict and the hits behind it.
+/// A call's lines for the review page as scoring decided them: each
+/// segment's speaker and its redaction as recorded in calls.parquet (this
+/// pack's only where scoring recorded none).
+fn lines_as_scored(
+    t: Transcript,
+    call: &CallRecord,
+    matcher: &Matcher,
+    pack: &crate::pack::Pack,
+    redactor: Option<&Redactor>,
+) -> Vec<ReviewLine> {
+    // (recorded of this very transcript: as many segments as scoring told)
+    let same = call.segment_speakers.as_ref().map(|t| t.chars().count()) == Some(t.segments.len());
+    let recorded = match (&call.redacted_spans, redactor) {
+        (Some(Some(recorded)), Some(_)) if same => Some(recorded.as_str()),
+        _ => None,
+    };
+    let redact = |i: usize, text: &str| -> String {
+        match (recorded, redactor) {
+            (Some(recorded), _) => crate::privacy::apply_recorded(recorded, i, text).into_owned(),
+            (None, Some(r)) => r.redact(text).into_owned(),
+            (None, None) => text.to_string(),
+        }
+    };
+    review_lines(&as_scored(t, call, matcher, pack), redact)
+}
+
 /// The transcript with each segment's speaker as scoring told it
 /// (calls.parquet's `segment_speakers`): decided once, there. A folder scored
 /// by an older callqa, or a transcript changed since, is told again with
@@ -204,14 +230,15 @@ fn as_scored(mut transcript: Transcript, call: &CallRecord, matcher: &Matcher, p
     }
 }
 
-/// A call's lines for the review page: its segments, by their decided
+/// A call's lines for the review page (`redact`: segment index and text → the
+/// text people may read): its segments, by their decided
 /// speaker (a system line keeps its prompt id), with its music and tones
 /// between them, in time order.
-fn review_lines(transcript: &Transcript, redactor: Option<&Redactor>) -> Vec<ReviewLine> {
-    let words = transcript.segments.iter().map(|s| ReviewLine {
+fn review_lines(transcript: &Transcript, redact: impl Fn(usize, &str) -> String) -> Vec<ReviewLine> {
+    let words = transcript.segments.iter().enumerate().map(|(i, s)| ReviewLine {
         speaker: s.speaker.as_str(),
         start_s: s.start,
-        text: redactor.map_or_else(|| s.text.clone(), |r| r.redact(&s.text).into_owned()),
+        text: redact(i, &s.text),
         prompt: s.prompt.clone(),
         sound: None,
     });

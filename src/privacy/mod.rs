@@ -49,6 +49,36 @@ pub enum PiiKind {
 }
 
 impl PiiKind {
+    const ALL: [PiiKind; 8] = [
+        PiiKind::Mobile,
+        PiiKind::Landline,
+        PiiKind::IdCard,
+        PiiKind::BankCard,
+        PiiKind::Number,
+        PiiKind::Email,
+        PiiKind::Address,
+        PiiKind::Name,
+    ];
+
+    /// Its id in the tables (`mobile`, `id_card`…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PiiKind::Mobile => "mobile",
+            PiiKind::Landline => "landline",
+            PiiKind::IdCard => "id_card",
+            PiiKind::BankCard => "bank_card",
+            PiiKind::Number => "number",
+            PiiKind::Email => "email",
+            PiiKind::Address => "address",
+            PiiKind::Name => "name",
+        }
+    }
+
+    /// The kind of that id.
+    pub fn of_str(id: &str) -> Option<PiiKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == id)
+    }
+
     /// What a reader sees in its place.
     pub fn mark(self) -> &'static str {
         match self {
@@ -227,26 +257,21 @@ impl Redactor {
     /// `text` with each stretch of personal data replaced by its mark
     /// (【手机号】…); the text itself when there is none.
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        let spans = self.find(text);
-        if spans.is_empty() {
-            return Cow::Borrowed(text);
-        }
-        let mut out = String::with_capacity(text.len());
-        let mut spans = spans.iter().peekable();
-        let mut skip_to = 0;
-        for (i, c) in text.chars().enumerate() {
-            if let Some(span) = spans.peek() {
-                if i == span.start {
-                    out.push_str(span.kind.mark());
-                    skip_to = span.end;
-                    spans.next();
-                }
-            }
-            if i >= skip_to {
-                out.push(c);
+        redact_spans(text, &self.find(text))
+    }
+
+    /// The personal data of each segment, as scoring found it, written as
+    /// `segment:start-end:kind` joined by `;` (calls.parquet's
+    /// `redacted_spans`): the redaction decided once, which later readers
+    /// apply with [`apply_recorded`] instead of finding it again.
+    pub fn record(&self, segments: &[Segment]) -> String {
+        let mut recorded = Vec::new();
+        for (i, segment) in segments.iter().enumerate() {
+            for span in self.find(&segment.text) {
+                recorded.push(format!("{i}:{}-{}:{}", span.start, span.end, span.kind.as_str()));
             }
         }
-        Cow::Owned(out)
+        recorded.join(";")
     }
 
     /// When personal data was said in a call, in seconds, widened by
@@ -566,8 +591,76 @@ fn luhn_ok(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// `text` with `spans` (in order, not overlapping) replaced by their marks.
+fn redact_spans<'t>(text: &'t str, spans: &[PiiSpan]) -> Cow<'t, str> {
+    if spans.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut spans = spans.iter().peekable();
+    let mut skip_to = 0;
+    for (i, c) in text.chars().enumerate() {
+        if let Some(span) = spans.peek() {
+            if i == span.start {
+                out.push_str(span.kind.mark());
+                skip_to = span.end;
+                spans.next();
+            }
+        }
+        if i >= skip_to {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The redaction scoring recorded ([`Redactor::record`]) applied to the
+/// `segment`-th segment's `text`: the text with the recorded spans marked.
+pub fn apply_recorded<'t>(recorded: &str, segment: usize, text: &'t str) -> Cow<'t, str> {
+    let spans: Vec<PiiSpan> = recorded
+        .split(';')
+        .filter_map(|item| {
+            let (index, rest) = item.split_once(':')?;
+            if index.parse::<usize>().ok()? != segment {
+                return None;
+            }
+            let (range, kind) = rest.split_once(':')?;
+            let (start, end) = range.split_once('-')?;
+            Some(PiiSpan {
+                kind: PiiKind::of_str(kind)?,
+                start: start.parse().ok()?,
+                end: end.parse().ok()?,
+            })
+        })
+        .collect();
+    redact_spans(text, &spans)
+}
+
 #[cfg(test)]
 mod tests {
+    /// What scoring records is what a later reader applies: the same text
+    /// as redacting it again, without the pack.
+    #[test]
+    fn a_recorded_redaction_reads_back_as_the_redaction() {
+        let redactor = Redactor::new(&PrivacySettings::default());
+        let segments = [
+            Segment::new(Speaker::Customer, 0.0, 2.0, "我的手机号是13912345678"),
+            Segment::new(Speaker::Agent, 2.0, 3.0, "好的"),
+            Segment::new(
+                Speaker::Customer,
+                3.0,
+                6.0,
+                "身份证号11010519491231002X，卡号6222020200112233445",
+            ),
+        ];
+        let recorded = redactor.record(&segments);
+        assert!(recorded.starts_with("0:6-17:mobile"), "{recorded}");
+        for (i, s) in segments.iter().enumerate() {
+            assert_eq!(apply_recorded(&recorded, i, &s.text), redactor.redact(&s.text), "{i}");
+        }
+        assert_eq!(apply_recorded("", 0, "13912345678"), "13912345678");
+    }
+
     use super::*;
 
     fn redact(text: &str) -> String {

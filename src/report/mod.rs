@@ -1031,6 +1031,7 @@ pub(crate) mod tests {
                 timing: Default::default(),
                 non_talk: Default::default(),
                 segment_speakers: String::new(),
+                redacted_spans: None,
                 speakers: Default::default(),
                 risk: Default::default(),
                 deductions: Default::default(),

@@ -125,6 +125,11 @@ pub struct Evaluation {
     /// decided once, here; the review page and other readers apply it.
     #[serde(default)]
     pub segment_speakers: String,
+    /// The customers' personal data in each segment, as scoring found it
+    /// (`privacy::Redactor::record`), None when it was shown (`--show-pii`):
+    /// the redaction decided once, which the review page applies.
+    #[serde(default)]
+    pub redacted_spans: Option<String>,
     /// Who spoke: by channel, or on mono calls by voice, and how surely.
     #[serde(default)]
     pub speakers: Attribution,
@@ -477,6 +482,7 @@ fn evaluate(
         timing,
         non_talk,
         segment_speakers: String::new(),
+        redacted_spans: None,
         speakers: attribution,
         risk,
         deductions,

@@ -70,7 +70,7 @@ fn count(n: u32) -> i32 {
 
 /// The columns of calls.parquet, in order, before the extra manifest
 /// columns: the one list that makes both its schema and its frames.
-const CALL_COLUMNS: [(&str, CallCell); 55] = {
+const CALL_COLUMNS: [(&str, CallCell); 56] = {
     use CallCell::{Bool, Date, Str, F64, I32};
     [
         ("call_id", Str(|c| Some(Cow::Borrowed(&c.call_id)))),
@@ -160,6 +160,10 @@ const CALL_COLUMNS: [(&str, CallCell); 55] = {
         (
             "speaker_note",
             Str(|c| judged(c)?.speakers.note.as_deref().map(Cow::Borrowed)),
+        ),
+        (
+            "redacted_spans",
+            Str(|c| judged(c)?.redacted_spans.as_deref().map(Cow::Borrowed)),
         ),
         (
             "personal_data_s",
@@ -764,6 +768,9 @@ pub struct CallRecord {
     /// Who said each segment of the call's transcript, as scoring told it
     /// (`a`, `c`, `u`, `s`, one per segment); None from an older callqa.
     pub segment_speakers: Option<String>,
+    /// The redaction scoring decided (`redacted_spans`): `Some(None)` when it
+    /// showed the data (`--show-pii`), None from an older callqa.
+    pub redacted_spans: Option<Option<String>>,
 }
 
 /// call_id → score of every scored call, reading only those two columns of
@@ -801,6 +808,7 @@ fn calls_of_file(
     let uncertain = frame.column("uncertain_rules").ok().and_then(|c| c.str().ok());
     let overturned = frame.column("overturned_rules").ok().and_then(|c| c.str().ok());
     let told = frame.column("segment_speakers").ok().and_then(|c| c.str().ok());
+    let redacted = frame.column("redacted_spans").ok().and_then(|c| c.str().ok());
     let rules = |text: Option<&str>| -> Vec<String> {
         text.unwrap_or_default()
             .split(';')
@@ -823,6 +831,7 @@ fn calls_of_file(
                 uncertain_rules: rules(uncertain.and_then(|c| c.get(i))),
                 overturned_rules: rules(overturned.and_then(|c| c.get(i))),
                 segment_speakers: told.and_then(|c| c.get(i)).map(str::to_string),
+                redacted_spans: redacted.map(|c| c.get(i).map(str::to_string)),
             };
             Some((ids.get(i)?.to_string(), record))
         })
