@@ -29,8 +29,6 @@ hold_checkin_max_gap_s (30 s) without an agent's word (missed_checkins).
 Set-up as for make_samples.py (its TTS, and sox with AMR-NB):
     .venv-tts/bin/python scripts/make_ivr_samples.py data-samples
 """
-import csv
-import json
 import os
 import sys
 import tempfile
@@ -38,7 +36,7 @@ import tempfile
 import numpy as np
 from scipy.io import wavfile
 
-from make_line_samples import HISS, round_trip, shaped_noise
+from make_line_samples import HISS, round_trip, shaped_noise, write_set
 from make_noisy_samples import speech_power
 from make_samples import SR, sox
 
@@ -329,14 +327,7 @@ def line_degrade(channels, turns, mode, rng, tmp):
 
 
 def write(out_dir, rows, expected, calls_audio, mono, tmp):
-    os.makedirs(out_dir, exist_ok=True)
-    with open(os.path.join(out_dir, "manifest.csv"), "w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(["call_id", "path", "agent_id", "agent_channel", "started_at", "queue", "line"])
-        w.writerows(rows)
-    with open(os.path.join(out_dir, "expected.json"), "w", encoding="utf-8") as f:
-        json.dump(expected, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+    write_set(out_dir, rows, expected)
     for path, channels in calls_audio:
         raw = os.path.join(tmp, "out.f32")
         if mono:

@@ -157,7 +157,7 @@ pub fn score_archive_indexing(
     let mut report = NightReport::new(pack.rubric.pass_mark)
         .showing_personal_data(!pack.privacy.redact)
         .with_titles(pack.titles.clone())
-        .with_prompts(&read_prompts(out)?);
+        .with_prompts(read_prompts(out)?.into_iter().map(|p| (p.id, p.text, p.duration_s)));
     let mut hit_count = 0;
     let mut absorb = |(calls, (hits, index_work)): ScoredBatch, tables: &mut TableWriter| -> anyhow::Result<()> {
         if let Some(update) = index_update.as_mut() {

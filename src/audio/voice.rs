@@ -95,26 +95,13 @@ impl<'a> VoicePrinter<'a> {
         })
     }
 
-    /// The pitch (octaves above 100 Hz) of every voiced speech frame (10 ms)
-    /// between `start_s` and `end_s`: whose voice a stretch is, frame by frame.
-    pub fn pitch_frames(&self, start_s: f64, end_s: f64) -> Vec<f32> {
-        self.voiced_frames(start_s, end_s).0
-    }
-
     /// The pitch (octaves above 100 Hz) of every 10 ms frame of the track, NaN
     /// where it is not voiced speech (unvoiced, or 25 dB below the track's
     /// loudest): whose voice each moment is, for telling a recorded prompt's
     /// voice from the people's.
     pub fn pitch_contour(&self) -> Vec<f32> {
         let frames = self.samples.len() / HOP;
-        let energy_db: Vec<f32> = (0..frames)
-            .map(|f| {
-                let energy: f32 = window_at(self.samples, f * HOP, FRAME).map(|x| x * x).sum();
-                10.0 * (energy / FRAME as f32 + 1e-10).log10()
-            })
-            .collect();
-        let loudest = energy_db.iter().copied().fold(f32::MIN, f32::max);
-        let gate = (loudest - SPEECH_WITHIN_DB).max(MIN_SPEECH_DB);
+        let (energy_db, gate) = self.levels_db(0..frames);
         let mut scratch = self.pitch.scratch();
         (0..frames)
             .map(|f| {
@@ -128,6 +115,20 @@ impl<'a> VoicePrinter<'a> {
             .collect()
     }
 
+    /// The level (dB) of each 10 ms frame of `frames`, and the gate below
+    /// which a frame is a pause or line noise, not speech (25 dB under the
+    /// loudest, never under −60 dB).
+    fn levels_db(&self, frames: std::ops::Range<usize>) -> (Vec<f32>, f32) {
+        let energy_db: Vec<f32> = frames
+            .map(|f| {
+                let energy: f32 = window_at(self.samples, f * HOP, FRAME).map(|x| x * x).sum();
+                10.0 * (energy / FRAME as f32 + 1e-10).log10()
+            })
+            .collect();
+        let loudest = energy_db.iter().copied().fold(f32::MIN, f32::max);
+        (energy_db, (loudest - SPEECH_WITHIN_DB).max(MIN_SPEECH_DB))
+    }
+
     /// (pitch, level dB) of the voiced speech frames of a stretch.
     fn voiced_frames(&self, start_s: f64, end_s: f64) -> (Vec<f32>, Vec<f32>) {
         let frames = self.samples.len() / HOP;
@@ -136,14 +137,7 @@ impl<'a> VoicePrinter<'a> {
         if last <= first {
             return (Vec::new(), Vec::new());
         }
-        let energy_db: Vec<f32> = (first..last)
-            .map(|f| {
-                let energy: f32 = window_at(self.samples, f * HOP, FRAME).map(|x| x * x).sum();
-                10.0 * (energy / FRAME as f32 + 1e-10).log10()
-            })
-            .collect();
-        let loudest = energy_db.iter().copied().fold(f32::MIN, f32::max);
-        let gate = (loudest - SPEECH_WITHIN_DB).max(MIN_SPEECH_DB);
+        let (energy_db, gate) = self.levels_db(first..last);
         let mut scratch = self.pitch.scratch();
         // (pitch, level) of each voiced speech frame
         (first..last)

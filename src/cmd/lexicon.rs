@@ -176,7 +176,7 @@ pub fn prompts(out: &Path, to: Option<&Path>) -> anyhow::Result<Outcome> {
     let Some(dir) = to else { return Ok(Outcome::Success) };
     let pack = load_pack(dir)
         .map_err(|e| anyhow::anyhow!("{}: {} problem(s) in the pack", dir.display(), e.problems.len()))?;
-    let file = dir.join(system_file(dir)?);
+    let file = dir.join(system_file(&pack, dir)?);
     let existing = std::fs::read_to_string(&file).unwrap_or_default();
     let mut added = String::new();
     for p in library.iter().filter(|p| !p.text.is_empty()) {
@@ -207,22 +207,18 @@ pub fn prompts(out: &Path, to: Option<&Path>) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// The phrase file of the pack's `[categories.system]`.
-fn system_file(dir: &Path) -> anyhow::Result<String> {
-    let toml_path = dir.join("pack.toml");
-    let text = std::fs::read_to_string(&toml_path).map_err(|e| anyhow::anyhow!("{}: {e}", toml_path.display()))?;
-    let doc: toml::Table = text
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", toml_path.display()))?;
-    doc.get("categories")
-        .and_then(|c| c.get("system"))
-        .and_then(|c| c.get("file"))
-        .and_then(|f| f.as_str())
-        .map(str::to_string)
+/// The phrase file of the pack's system category (role `system`).
+fn system_file<'p>(pack: &'p Pack, dir: &Path) -> anyhow::Result<&'p str> {
+    pack.lexicon
+        .categories
+        .iter()
+        .find(|c| c.role == crate::lexicon::Role::System)
+        .and_then(|c| pack.phrase_files.get(&c.name))
+        .map(String::as_str)
         .ok_or_else(|| {
             anyhow::anyhow!(
-                "{}: no [categories.system] with a file: add one (role = \"system\") to keep the center's prompts",
-                toml_path.display()
+                "{}: no category with role = \"system\": add [categories.system] to keep the center's prompts",
+                dir.join("pack.toml").display()
             )
         })
 }

@@ -119,6 +119,9 @@ pub struct Pack {
     pub review: ReviewSettings,
     /// The rules' and categories' names for people.
     pub titles: Titles,
+    /// Each category's phrase file, as pack.toml names it (relative to
+    /// `source`): where a tool adds phrases (`callqa lexicon prompts`).
+    pub phrase_files: std::collections::BTreeMap<String, String>,
     /// The language people read: `[center] language`, unless the command
     /// line asks for another (`--lang`).
     pub language: Lang,
@@ -316,6 +319,11 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
         return Err(fail(problems.found));
     }
     let category_titles = categories.iter().map(|c| (c.name.clone(), c.title.clone())).collect();
+    let phrase_files = config
+        .categories
+        .iter()
+        .map(|(name, c)| (name.clone(), c.file.clone()))
+        .collect();
     Ok(Pack {
         name: config.name,
         source: dir.to_path_buf(),
@@ -341,6 +349,7 @@ fn load_from(dir: &Path, read: impl Fn(&str) -> Result<String, String>) -> Resul
             categories: category_titles,
             language,
         },
+        phrase_files,
         language,
     })
 }

@@ -196,7 +196,7 @@ fn played_by_the_system(members: &[&Recurring], found: &[Recurring], sampled: &[
 /// when enough of it is voiced.
 fn stretch_pitch(contour: &[f32], stretch: (u32, u32)) -> Option<f32> {
     let to_contour = |frame: u32| ((f64::from(frame) * FRAME_S / CONTOUR_FRAME_S) as usize).min(contour.len());
-    let mut own: Vec<f32> = contour[to_contour(stretch.0)..to_contour(stretch.1)]
+    let own: Vec<f32> = contour[to_contour(stretch.0)..to_contour(stretch.1)]
         .iter()
         .copied()
         .filter(|p| !p.is_nan())
@@ -204,8 +204,13 @@ fn stretch_pitch(contour: &[f32], stretch: (u32, u32)) -> Option<f32> {
     if own.len() < 20 {
         return None;
     }
-    own.sort_by(f32::total_cmp);
-    Some(own[own.len() / 2])
+    median(own)
+}
+
+/// The median of some pitches (None of none).
+fn median(mut pitches: Vec<f32>) -> Option<f32> {
+    pitches.sort_by(f32::total_cmp);
+    pitches.get(pitches.len() / 2).copied()
 }
 
 /// Whether the voice of `stretch` (landmark frames) is the voice of the rest
@@ -216,10 +221,6 @@ fn stretch_pitch(contour: &[f32], stretch: (u32, u32)) -> Option<f32> {
 fn voice_heard_elsewhere(contour: &[f32], stretch: (u32, u32), recurring: &[(u32, u32)]) -> bool {
     let to_contour = |frame: u32| ((f64::from(frame) * FRAME_S / CONTOUR_FRAME_S) as usize).min(contour.len());
     let inside = |i: usize| recurring.iter().any(|&(a, b)| i >= to_contour(a) && i < to_contour(b));
-    let median = |mut pitches: Vec<f32>| {
-        pitches.sort_by(f32::total_cmp);
-        pitches.get(pitches.len() / 2).copied()
-    };
     let rest: Vec<f32> = contour
         .iter()
         .enumerate()

@@ -446,12 +446,12 @@ impl NightReport {
         }
     }
 
-    /// The prompts the folder learned or was given (`prompts/`), for their
-    /// text and length in the list of prompts heard.
-    pub fn with_prompts(self, library: &[crate::audio::landmarks::Prompt]) -> Self {
+    /// The prompts the folder learned (`prompts/`), as (id, text, length in
+    /// seconds), for their text and length in the list of prompts heard.
+    pub fn with_prompts(self, library: impl IntoIterator<Item = (String, String, f64)>) -> Self {
         let prompt_library = library
-            .iter()
-            .map(|p| (p.id.clone(), (p.text.clone(), p.duration_s)))
+            .into_iter()
+            .map(|(id, text, duration_s)| (id, (text, duration_s)))
             .collect();
         Self { prompt_library, ..self }
     }

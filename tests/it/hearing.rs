@@ -18,17 +18,7 @@ fn phone_line_phrases_are_verified_against_the_audio() {
     let _lock = whisper_lock();
     let set = samples().join("lines-b");
     let out = workdir();
-    let output = callqa()
-        .arg("run")
-        .arg(set.join("manifest.csv"))
-        .arg("--out")
-        .arg(out.path())
-        .arg("--model")
-        .arg(model())
-        .arg("--no-progress")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    run_set(&set, out.path());
 
     // recall over what the scripts say, with and without the audio checks
     // (the same transcripts, their checks dropped)
@@ -209,24 +199,14 @@ fn no_phrase_is_verified_that_was_not_said() {
 /// nine-don't phrase and is not (户号是 for 不好意思, 我知道 for 我不知道,
 /// 那是我的工作 for 那不是我的工作), no moment is left open and none counts:
 /// an open moment there would ask a person to listen for nothing
-/// (data-samples/near-miss, scripts/make_near_miss_samples.py; 11 such
+/// (data-samples/near-miss, scripts/make_near_miss_samples.py; 12 such
 /// moments were left open before).
 #[test]
 fn sound_alikes_of_forbidden_phrases_are_not_left_open() {
     let _lock = whisper_lock();
     let set = samples().join("near-miss");
     let out = workdir();
-    let output = callqa()
-        .arg("run")
-        .arg(set.join("manifest.csv"))
-        .arg("--out")
-        .arg(out.path())
-        .arg("--model")
-        .arg(model())
-        .arg("--no-progress")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    run_set(&set, out.path());
     let hits = read_parquet(&out.path().join("hits.parquet"));
     let (categories, kinds, heard, speakers) = (
         strings(&hits, "category"),

@@ -50,32 +50,16 @@ fn i32_at(df: &DataFrame, column: &str, row: usize) -> Option<i32> {
     df.column(column).unwrap().i32().unwrap().get(row)
 }
 
-/// `callqa run` on a set's manifest into `out`.
-fn run_set(set: &Path, out: &Path) {
-    let output = callqa()
-        .arg("run")
-        .arg(set.join("manifest.csv"))
-        .arg("--out")
-        .arg(out)
-        .arg("--model")
-        .arg(model())
-        .arg("--no-progress")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
-    let said = stderr_of(&output);
-    assert!(
-        said.contains("recorded prompt"),
-        "the run says it learned the prompts: {said}"
-    );
-}
-
 /// Everything the bar asks of one set's run.
 fn check_set(name: &str, mono: bool) {
     let _lock = whisper_lock();
     let set = samples().join(name);
     let out = workdir();
-    run_set(&set, out.path());
+    let said = run_set(&set, out.path());
+    assert!(
+        said.contains("recorded prompt"),
+        "the run says it learned the prompts: {said}"
+    );
     let expected = expected(&set);
     let calls = read_parquet(&out.path().join("calls.parquet"));
     let hits = read_parquet(&out.path().join("hits.parquet"));

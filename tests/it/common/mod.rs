@@ -53,6 +53,24 @@ pub fn run_samples(out: &Path) -> std::process::Command {
     cmd
 }
 
+/// `callqa run` on a sample set's manifest into `out` with the default model,
+/// as a user runs it; the run must finish with every call done (exit 0).
+/// What it printed on stderr.
+pub fn run_set(set: &Path, out: &Path) -> String {
+    let output = callqa()
+        .arg("run")
+        .arg(set.join("manifest.csv"))
+        .arg("--out")
+        .arg(out)
+        .arg("--model")
+        .arg(model())
+        .arg("--no-progress")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr_of(&output));
+    stderr_of(&output)
+}
+
 /// Runs a command that must succeed: what it printed on stdout.
 pub fn stdout_ok(cmd: &mut Command) -> String {
     let output = cmd.output().unwrap();
