@@ -261,6 +261,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
             voice: None,
             checks: Vec::new(),
             prompt: None,
+            voice_vector: None,
         });
         t += length + 0.3 + if next(20) == 0 { 8.0 } else { 0.0 };
     }
@@ -278,6 +279,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
         voice_prints: None,
         sounds: Vec::new(),
         prompts_checked: None,
+        enrolled_voice: None,
     };
     let path = callqa::store::OutDir::new(out).transcript(&transcript.call_id, transcript.started_at.as_deref());
     transcript.write(&path)?;

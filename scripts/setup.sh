@@ -8,7 +8,9 @@
 #     (8-bit weights: as accurate on calls, faster); plus models/ggml-base.bin, the f16
 #     reference conversion, and models/ct2-whisper-base, the original export;
 #   - the speech detector, models/ggml-silero-vad.bin: Silero VAD from the silero-vad
-#     wheel on PyPI (silero_vad_16k.safetensors), converted by `callqa model import`.
+#     wheel on PyPI (silero_vad_16k.safetensors), converted by `callqa model import`;
+#   - the voice encoder, models/ge2e-voice.safetensors: the GE2E speaker encoder of the
+#     resemblyzer wheel on PyPI (pretrained.pt, Apache-2.0), converted by `callqa model import`.
 # A second run skips everything that is already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,4 +63,17 @@ if [ ! -s "$VAD_SOURCE" ]; then
   rm -rf "$vad_work"
 fi
 [ -s "$VAD" ] || ./target/release/callqa model import "$VAD_SOURCE" -o "$VAD"
-echo "setup: ready ($MODEL, $VAD)" >&2
+VOICE=models/ge2e-voice.safetensors
+VOICE_SOURCE=models/ge2e-pretrained.pt   # kept: the tests convert it again
+VOICE_WHEEL_VERSION=0.1.4
+if [ ! -s "$VOICE_SOURCE" ]; then
+  echo "setup: fetching the voice encoder (resemblyzer $VOICE_WHEEL_VERSION wheel)" >&2
+  voice_work=$(mktemp -d)
+  python3 -m pip download --quiet --no-deps --dest "$voice_work" "resemblyzer==$VOICE_WHEEL_VERSION"
+  python3 -m zipfile -e "$voice_work"/[Rr]esemblyzer-*.whl "$voice_work/unpacked"
+  cp "$voice_work/unpacked/resemblyzer/pretrained.pt" "$VOICE_SOURCE.partial"
+  mv "$VOICE_SOURCE.partial" "$VOICE_SOURCE"
+  rm -rf "$voice_work"
+fi
+[ -s "$VOICE" ] || ./target/release/callqa model import "$VOICE_SOURCE" -o "$VOICE"
+echo "setup: ready ($MODEL, $VAD, $VOICE)" >&2

@@ -83,6 +83,12 @@ pub struct RunArgs {
     /// Find speech by energy, even when a VAD model is there.
     #[arg(long, conflicts_with = "vad_model")]
     pub energy_vad: bool,
+    /// The voice encoder (GE2E, converted by `callqa model import`), which tells
+    /// the voices of mono calls apart and enrols each agent's voice from stereo
+    /// calls. Default: ge2e-voice.safetensors beside the whisper model; if that is
+    /// missing, mono calls are told apart by pitch alone.
+    #[arg(long, env = "CALLQA_VOICE_MODEL")]
+    pub voice_model: Option<PathBuf>,
     /// The lexicon pack to score with.
     #[command(flatten)]
     pub lexicons: LexiconArg,
@@ -533,9 +539,10 @@ pub enum ModelCommand {
     /// whisper model folder, or the Silero VAD (silero_vad_16k.safetensors from the
     /// silero-vad wheel).
     Import {
-        /// A CT2 folder (model.bin, tokenizer.json, config.json) or a .safetensors file.
+        /// A CT2 folder (model.bin, tokenizer.json, config.json), the Silero VAD's
+        /// .safetensors file, or resemblyzer's pretrained.pt (the voice encoder).
         source: PathBuf,
-        /// Where the ggml file goes.
+        /// Where the converted model goes.
         #[arg(long, short)]
         out: PathBuf,
         /// Weight type of whisper's large matrices: f16 (reference layout) or q8_0 (about

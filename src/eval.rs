@@ -386,3 +386,100 @@ mod tests {
         }
     }
 }
+
+/// Who-said-what on mono calls against how they were made: segments
+/// attributed right, the agent's segments given to the agent, customer
+/// segments charged to the agent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttributionFigures {
+    /// Segments whose scripted speaker is known (most of their time in one turn).
+    pub segments: usize,
+    /// Of them, given to that speaker.
+    pub right: usize,
+    /// Left unknown.
+    pub unknown: usize,
+    /// The agent's segments, and how many of them went to the agent.
+    pub agent_segments: usize,
+    /// The agent's segments given to the agent.
+    pub agent_right: usize,
+    /// The customer's segments given to the agent.
+    pub customer_to_agent: usize,
+    /// Each segment given to the wrong speaker: (call id, start, end, truth, text).
+    pub wrong: Vec<(String, f64, f64, Speaker, String)>,
+}
+
+impl AttributionFigures {
+    /// Share of segments given right.
+    pub fn right_share(&self) -> f64 {
+        self.right as f64 / self.segments.max(1) as f64
+    }
+
+    /// Share of the agent's segments given to the agent.
+    pub fn agent_share(&self) -> f64 {
+        self.agent_right as f64 / self.agent_segments.max(1) as f64
+    }
+}
+
+/// Attributes the mono calls of `expected_json` found in `out` again with
+/// the current rules and the folder's enrolled voices, and measures them.
+/// `pitch_only` sets the voice vectors and the prints aside: callqa before
+/// the voice encoder, on the same transcripts.
+pub fn attribution_figures(
+    out: &Path,
+    expected_json: &Path,
+    pack: &Pack,
+    pitch_only: bool,
+) -> anyhow::Result<AttributionFigures> {
+    let bytes = std::fs::read(expected_json).with_context(|| format!("reading {}", expected_json.display()))?;
+    let script: BTreeMap<String, ScriptedCall> = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: not a callqa expected.json", expected_json.display()))?;
+    let folder = crate::store::OutDir::new(out);
+    let voices = crate::store::read_voiceprints(&folder)?;
+    let archive: BTreeMap<String, std::path::PathBuf> = crate::store::list_transcripts(&folder)?
+        .into_iter()
+        .filter_map(|p| Some((p.file_name()?.to_string_lossy().into_owned(), p)))
+        .collect();
+    let matcher = Matcher::new(&pack.lexicon);
+    let book = pack.rule_book();
+    let mut figures = AttributionFigures::default();
+    for (call_id, call) in &script {
+        let Some(path) = archive.get(&Transcript::file_name(call_id)) else {
+            continue;
+        };
+        let mut t = Transcript::read(path)?;
+        t.enrolled_voice = voices.enrolled(&t.agent_id, &t.call_id);
+        if pitch_only {
+            t.enrolled_voice = None;
+            t.segments.iter_mut().for_each(|s| s.voice_vector = None);
+        }
+        let (told, _, _) = crate::rules::speakers_as_told(&t, &matcher, &book);
+        for s in &told.segments {
+            let overlap = |turn: &ScriptedTurn| (s.end.min(turn.end_s) - s.start.max(turn.start_s)).max(0.0);
+            let Some(truth) = call
+                .turns
+                .iter()
+                .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))
+                .filter(|turn| overlap(turn) > 0.5 * (s.end - s.start))
+                .map(|turn| turn.speaker)
+            else {
+                continue;
+            };
+            figures.segments += 1;
+            figures.agent_segments += usize::from(truth == Speaker::Agent);
+            match s.speaker {
+                Speaker::Unknown => figures.unknown += 1,
+                said if said == truth => {
+                    figures.right += 1;
+                    figures.agent_right += usize::from(truth == Speaker::Agent);
+                }
+                said => {
+                    figures.customer_to_agent += usize::from(said == Speaker::Agent);
+                    figures
+                        .wrong
+                        .push((call_id.clone(), s.start, s.end, truth, s.text.clone()));
+                }
+            }
+        }
+    }
+    Ok(figures)
+}

@@ -24,11 +24,12 @@ use crate::pack::Pack;
 use crate::privacy::Redactor;
 use crate::report::{NightReport, Report};
 use crate::review::{AgreementBook, ReviewBook, RuleReview};
+use crate::rules::voiceprints::VoicePrintBook;
 use crate::rules::{apply_reviews, judge, CallFailure, CallResult, ScorecardBook};
 use crate::search::{CallDocuments, DocumentMaker, IndexChange, IndexUpdate, IndexedCalls};
 use crate::store::{
-    find_transcript, open_failures, read_calls, read_prompts, write_failure_list, HitRow, OutDir, TableWriter,
-    TranscriptArchive,
+    find_transcript, open_failures, read_calls, read_prompts, read_voiceprints, write_failure_list, write_voiceprints,
+    HitRow, OutDir, TableWriter, TranscriptArchive,
 };
 use crate::transcript::Transcript;
 
@@ -143,8 +144,9 @@ pub fn score_archive_indexing(
     };
     let matcher = Matcher::new(&pack.lexicon);
     let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
-    // QA staff's verdicts overrule the machine's (`callqa review import`)
-    let reviews = ReviewBook::open(out)?;
+    // QA staff's verdicts overrule the machine's (`callqa review import`);
+    // the agents' voices are enrolled from their stereo calls (`callqa run`)
+    let (reviews, voices) = (ReviewBook::open(out)?, read_voiceprints(out)?);
     let (mut index_update, indexed, maker) = open_index(out, indexing)?;
     let index = maker.map(|maker| Indexing {
         indexed: &indexed,
@@ -181,6 +183,7 @@ pub fn score_archive_indexing(
                     pack,
                     redactor: redactor.as_ref(),
                     reviews: &reviews,
+                    voices: &voices,
                 };
                 score_transcript(&path, bytes, &judging, index.as_ref())
             })
@@ -213,6 +216,9 @@ pub fn score_archive_indexing(
 
     let cards = cards.finish();
     tables.finish(&cards)?;
+    if !voices.is_empty() {
+        write_voiceprints(out, &voices.prints())?;
+    }
     let report = report.finish();
     write_reports(out, &report, &cards, pack)?;
     write_failure_list(out, &failures).with_context(|| format!("writing {}", out.failures().display()))?;
@@ -360,6 +366,7 @@ struct Judging<'a> {
     pack: &'a Pack,
     redactor: Option<&'a Redactor>,
     reviews: &'a ReviewBook,
+    voices: &'a VoicePrintBook,
 }
 
 fn score_transcript(
@@ -373,10 +380,12 @@ fn score_transcript(
         pack,
         redactor,
         reviews,
+        voices,
     } = *judging;
     let stamp = index.and_then(|_| bytes.as_ref().ok().map(|b| crate::search::stamp(b, None)));
     match Transcript::from_file_bytes(path, bytes) {
-        Ok(t) => {
+        Ok(mut t) => {
+            t.enrolled_voice = voices.enrolled(&t.agent_id, &t.call_id);
             let index_work = match (index, stamp) {
                 (Some(index), Some(stamp)) => index.work(&t, path, stamp, matcher, pack),
                 _ => IndexWork::None,

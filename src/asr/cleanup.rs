@@ -276,6 +276,7 @@ pub(super) fn finish(
             voice: None,
             checks: Vec::new(),
             prompt: None,
+            voice_vector: None,
         });
     }
     drop_short_loops(&mut out);

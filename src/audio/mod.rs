@@ -15,6 +15,7 @@ mod silero;
 pub mod sounds;
 pub mod vad;
 mod voice;
+pub mod voice_vector;
 
 use std::path::{Path, PathBuf};
 
@@ -22,7 +23,7 @@ use crate::transcript::{AgentChannel, Speaker};
 
 pub use decode::{decode_bytes, decode_file, decode_file_within};
 pub use resample::resample;
-pub use voice::{print_voices, VoicePrinter, CONTOUR_FRAME_S, VOICE_PRINTS};
+pub use voice::{print_voices, voice_prints_stamp, VoicePrinter, CONTOUR_FRAME_S, VOICE_PRINTS};
 
 /// `[audio]` in pack.toml: what a recording may be.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

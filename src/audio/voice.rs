@@ -28,6 +28,16 @@ use crate::transcript::{Segment, VoicePrint};
 /// Names the voice-print method: transcripts printed by another need printing again.
 pub const VOICE_PRINTS: &str = "pitch+level/3";
 
+/// The voice-print method's name with the voice vectors (`voice_vector`) or
+/// without them (no encoder installed).
+pub fn voice_prints_stamp(vectors: bool) -> String {
+    if vectors {
+        format!("{VOICE_PRINTS}+ge2e/3")
+    } else {
+        VOICE_PRINTS.to_string()
+    }
+}
+
 /// Frames step 10 ms.
 const HOP: usize = 160;
 /// Seconds per frame of [`VoicePrinter::pitch_contour`].

@@ -1,13 +1,25 @@
-//! `callqa model import`: CTranslate2 whisper → ggml, Silero VAD safetensors → ggml.
+//! `callqa model import`: CTranslate2 whisper → ggml, Silero VAD safetensors → ggml,
+//! the GE2E voice encoder (PyTorch checkpoint) → safetensors.
 
 use std::path::Path;
 
 use anyhow::Context;
 
+use crate::model::ge2e::{convert_ge2e, is_torch_checkpoint};
 use crate::model::silero::{convert_silero_to_ggml, is_safetensors};
 use crate::model::{convert_ct2_to_ggml_as, WeightType};
 
 pub fn import(source: &Path, out: &Path, weights: WeightType) -> anyhow::Result<()> {
+    if is_torch_checkpoint(source) {
+        anyhow::ensure!(weights == WeightType::F16, "--quantize applies to whisper models only");
+        let (tensors, bytes) = convert_ge2e(source, out)
+            .with_context(|| format!("converting the voice encoder in {}", source.display()))?;
+        eprintln!(
+            "wrote {} ({bytes} bytes, {tensors} tensors): GE2E voice encoder, 40 mels, LSTM 3 × 256",
+            out.display()
+        );
+        return Ok(());
+    }
     if is_safetensors(source) {
         anyhow::ensure!(
             weights == WeightType::F16,

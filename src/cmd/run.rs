@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use crate::asr::{DecodeSettings, Engine};
 use crate::audio::landmarks::{Prompt, PromptLibrary};
 use crate::audio::vad::{default_vad_model_path, SileroVad, SpeechDetector, VadError};
+use crate::audio::voice_vector::VoiceEncoder;
 use crate::budget::{BudgetSource, ThreadBudget};
 use crate::cli::RunArgs;
 use crate::cmd::{load_lexicons_showing, BatchSummary, Console, Outcome, RunFigures};
@@ -30,7 +31,9 @@ use crate::pipeline::{
 };
 use crate::scoring::score_archive;
 use crate::shard::Shard;
-use crate::store::{extra_column_name, read_prompts, record_input_problems, write_prompts, OutDir, TranscriptArchive};
+use crate::store::{
+    enrol_voices, extra_column_name, read_prompts, record_input_problems, write_prompts, OutDir, TranscriptArchive,
+};
 use crate::transcript::Transcript;
 
 pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::Result<Outcome> {
@@ -54,6 +57,7 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
     let discovery = discover_calls(&args.input, &options, shard, console)?;
     let plan = worker_plan(&args, budget, console);
     let detector = speech_detector(&args, console)?;
+    let voices = voice_encoder(&args, console)?;
     let engine = Engine::load(&args.model, detector, plan.settings.clone())?;
     let matrices = crate::asr::blas::encoder_matrices();
     console.say(msg!(
@@ -91,6 +95,7 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
         verify: (!args.no_verify).then_some(&matcher),
         max_call_s,
         prompts: Some(&library),
+        voices: voices.as_ref(),
     };
     let workers = Workers {
         pool: &pool,
@@ -110,6 +115,7 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
         format!("shard-{}", s.to_string().replace('/', "-of-"))
     });
     write_prompts(&out, &writer, &prompts).with_context(|| format!("writing {}", out.prompts_dir().display()))?;
+    enrol_voices(&out, &writer, &heard).with_context(|| format!("writing {}", out.voiceprints_dir().display()))?;
 
     let run = run_figures(&outcomes, discovery.calls.len(), transcribing.elapsed().as_secs_f64());
     let mut failures: Vec<FailedItem> = discovery.problems;
@@ -358,6 +364,24 @@ fn speech_detector(args: &RunArgs, console: Console) -> anyhow::Result<SpeechDet
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The voice encoder when its model is there (given, or beside the whisper
+/// model); without it, with a note, mono calls are told apart by pitch.
+fn voice_encoder(args: &RunArgs, console: Console) -> anyhow::Result<Option<VoiceEncoder>> {
+    let (path, explicit) = match &args.voice_model {
+        Some(path) => (path.clone(), true),
+        None => (VoiceEncoder::default_path(&args.model), false),
+    };
+    if !explicit && !path.is_file() {
+        console.say(msg!(
+            console.messages,
+            "run-no-voice-model",
+            path = path.display().to_string()
+        ));
+        return Ok(None);
+    }
+    Ok(Some(VoiceEncoder::load(&path)?))
 }
 
 /// A progress bar on a terminal; plain log lines otherwise (cron, CI, pipes).

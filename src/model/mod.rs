@@ -3,6 +3,8 @@
 //!
 //! - [`whisper`]: CTranslate2 whisper model → whisper.cpp ggml model;
 //! - [`silero`]: Silero VAD safetensors → whisper.cpp's VAD model;
+//! - [`ge2e`]: the GE2E voice encoder (a PyTorch legacy checkpoint, read by
+//!   `torch_legacy`) → safetensors for `audio::voice_vector`;
 //! - [`ct2`]: reading CTranslate2's `model.bin`; [`ggml`]: writing (and reading
 //!   the header of) ggml files; [`mel`]: whisper's mel filterbank;
 //!   [`tokenizer`]: the byte-level vocabulary.
@@ -30,10 +32,12 @@
 
 mod bytes;
 mod ct2;
+pub mod ge2e;
 pub mod ggml;
 pub mod mel;
 pub mod silero;
 mod tokenizer;
+mod torch_legacy;
 pub mod whisper;
 
 use std::path::PathBuf;

@@ -19,7 +19,8 @@ use rayon::prelude::*;
 use crate::asr::{Engine, PhraseProposer};
 use crate::audio::landmarks::PromptLibrary;
 use crate::audio::plan::{plan_track, TrackPlan};
-use crate::audio::{decode_file_within, print_voices, speaker_tracks, AudioError, SpeakerTrack, VOICE_PRINTS};
+use crate::audio::voice_vector::{print_voice_vectors, VoiceEncoder};
+use crate::audio::{decode_file_within, print_voices, speaker_tracks, voice_prints_stamp, AudioError, SpeakerTrack};
 use crate::input::{CallSpec, FailedItem};
 use crate::isolate::{in_stage, isolated, CallTag, Panicked, Stage};
 use crate::lexicon::Matcher;
@@ -140,6 +141,9 @@ pub struct BatchOptions<'a> {
     /// The center's recorded prompts: a call's stretches that play one are
     /// transcribed as the system's (`audio::plan`).
     pub prompts: Option<&'a PromptLibrary>,
+    /// The voice encoder, when installed: voice vectors for mono calls'
+    /// speech and the agents' enrolment (`audio::voice_vector`).
+    pub voices: Option<&'a VoiceEncoder>,
 }
 
 /// Transcribes `calls` into the output folder's transcripts on the current rayon pool,
@@ -390,7 +394,7 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
             saved.audio_path.clone_from(&spec.audio_path);
             saved.started_at.clone_from(&spec.started_at);
             saved.extra.clone_from(&spec.extra);
-            hear_again_if_stale(engine, spec, options.max_call_s, library, &mut saved)?;
+            hear_again_if_stale(engine, spec, &options, library, &mut saved)?;
             if saved != before || found != &path {
                 save(&saved)?;
             }
@@ -413,6 +417,9 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
                 let proposer = proposer.as_ref().map(|p| p as &dyn PhraseProposer);
                 let mut segments = engine.transcribe(track, &plan.chunks, proposer)?;
                 print_voices(track, &mut segments);
+                if let Some(encoder) = options.voices {
+                    print_voice_vectors(encoder, track, &mut segments);
+                }
                 Ok((segments, plan.sounds))
             })
         })
@@ -435,8 +442,9 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
         sounds,
         extra: spec.extra.clone(),
         fingerprint: fingerprint.clone(),
-        voice_prints: Some(VOICE_PRINTS.to_string()),
+        voice_prints: Some(voice_prints_stamp(options.voices.is_some())),
         prompts_checked: Some(library.stamp()),
+        enrolled_voice: None,
     };
     save(&transcript)?;
     Ok((transcript, false))
@@ -448,18 +456,22 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
 fn hear_again_if_stale(
     engine: &Engine,
     spec: &CallSpec,
-    max_call_s: Option<f64>,
+    options: &BatchOptions,
     library: &PromptLibrary,
     saved: &mut Transcript,
 ) -> Result<(), CallError> {
     let stamp = library.stamp();
-    if saved.voice_prints.as_deref() == Some(VOICE_PRINTS) && saved.prompts_checked.as_deref() == Some(&stamp) {
+    let voice_stamp = voice_prints_stamp(options.voices.is_some());
+    if saved.voice_prints.as_deref() == Some(voice_stamp.as_str()) && saved.prompts_checked.as_deref() == Some(&stamp) {
         return Ok(());
     }
-    let tracks = decode(spec, max_call_s)?.tracks;
+    let tracks = decode(spec, options.max_call_s)?.tracks;
     saved.sounds.clear();
     for track in &tracks {
         print_voices(track, &mut saved.segments);
+        if let Some(encoder) = options.voices {
+            print_voice_vectors(encoder, track, &mut saved.segments);
+        }
         let plan = in_stage(Stage::Vad, || {
             plan_track(track, engine.find_speech(&track.samples), library)
         });
@@ -467,7 +479,7 @@ fn hear_again_if_stale(
         saved.sounds.extend(plan.sounds);
     }
     saved.sounds.sort_by(|a, b| a.start.total_cmp(&b.start));
-    saved.voice_prints = Some(VOICE_PRINTS.to_string());
+    saved.voice_prints = Some(voice_stamp);
     saved.prompts_checked = Some(stamp);
     Ok(())
 }

@@ -107,6 +107,25 @@ impl RiskCall {
     }
 }
 
+/// A call whose agent voice is not the one enrolled for its agent id
+/// (`rules::voiceprints`): a shared login, a mislabelled recording.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoiceMismatch {
+    pub call_id: String,
+    pub agent_id: String,
+    pub call_date: Option<String>,
+    /// How alike the call's (nearer) voice and the agent's print are.
+    pub similarity: f64,
+    /// The calls the agent's print rests on.
+    pub enrolled_calls: u32,
+}
+
+fn least_alike_first(a: &VoiceMismatch, b: &VoiceMismatch) -> std::cmp::Ordering {
+    a.similarity
+        .total_cmp(&b.similarity)
+        .then_with(|| a.call_id.cmp(&b.call_id))
+}
+
 /// A call that could not be processed, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Unprocessed {
@@ -212,6 +231,8 @@ pub struct Report {
     /// Calls whose customer may complain, strongest signal first.
     #[serde(default = "Listed::empty")]
     pub at_risk: Listed<RiskCall>,
+    /// Calls in a voice other than their agent's, least alike first.
+    pub voice_mismatches: Listed<VoiceMismatch>,
     pub unprocessed: Listed<Unprocessed>,
     /// Customers' personal data was left in (`--show-pii`): the pages say so at the top.
     #[serde(default)]
@@ -377,6 +398,7 @@ pub struct NightReport {
     uncertain_calls: usize,
     open_moments: Lowest<OpenMoment>,
     at_risk: Lowest<RiskCall>,
+    voice_mismatches: Lowest<VoiceMismatch>,
     unprocessed: Vec<Unprocessed>,
     unprocessed_total: usize,
     calibration: AgreementBook,
@@ -436,6 +458,7 @@ impl NightReport {
             uncertain_calls: 0,
             open_moments: Lowest::new(OPEN_MOMENTS_LISTED),
             at_risk: Lowest::new(RISK_CALLS_LISTED),
+            voice_mismatches: Lowest::new(RISK_CALLS_LISTED),
             unprocessed: Vec::new(),
             unprocessed_total: 0,
             calibration: AgreementBook::default(),
@@ -517,6 +540,16 @@ impl NightReport {
         }
         if evaluation.risk.at_risk {
             self.add_at_risk(call, agent_id, evaluation, hits);
+        }
+        if let Some(voice) = evaluation.speakers.voice.as_ref().filter(|v| v.mismatch) {
+            let mismatch = VoiceMismatch {
+                call_id: call.call_id.clone(),
+                agent_id: agent_id.to_string(),
+                call_date: call.call_date().map(str::to_string),
+                similarity: voice.similarity,
+                enrolled_calls: voice.enrolled_calls,
+            };
+            self.voice_mismatches.push(mismatch, least_alike_first);
         }
         self.add_bad_moments(call, agent_id, evaluation, hits);
     }
@@ -728,6 +761,7 @@ impl NightReport {
             moments: self.moments.into_listed(worst_moment_first),
             open_moments: self.open_moments.into_listed(in_call_order),
             at_risk: self.at_risk.into_listed(strongest_risk_first),
+            voice_mismatches: self.voice_mismatches.into_listed(least_alike_first),
             unprocessed: Listed {
                 items: self.unprocessed,
                 total: self.unprocessed_total,
@@ -1166,6 +1200,7 @@ pub(crate) mod tests {
                     confidence,
                     unsure_segments: 0,
                     note: note.map(str::to_string),
+                    voice: None,
                 };
             }
             c

@@ -24,6 +24,7 @@ impl Report {
         self.md_worst_calls(&mut out, m);
         self.md_moments(&mut out, m);
         self.md_at_risk(&mut out, m);
+        self.md_voice_mismatches(&mut out, m);
         self.md_non_talk(&mut out, m);
         self.md_calibration(&mut out, m);
         self.md_unprocessed(&mut out, m);
@@ -146,6 +147,30 @@ impl Report {
                 let _ = writeln!(out, "- {}", md(&self.risk_line(m, call)));
             }
             more(out, m, self.at_risk.rest(), "more-at-risk");
+        }
+    }
+
+    /// The calls in a voice other than their agent's.
+    fn md_voice_mismatches(&self, out: &mut String, m: &Messages) {
+        if !self.voice_mismatches.items.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## {}\n\n{}\n",
+                msg!(m, "report-voice-mismatch-md", calls = self.voice_mismatches.total),
+                m.text("report-voice-mismatch-explained")
+            );
+            for call in &self.voice_mismatches.items {
+                let line = msg!(
+                    m,
+                    "report-voice-mismatch-line",
+                    call = call.call_id.clone(),
+                    agent = call.agent_id.clone(),
+                    similarity = format!("{:.2}", call.similarity),
+                    enrolled = call.enrolled_calls
+                );
+                let _ = writeln!(out, "- {}", md(&line));
+            }
+            more(out, m, self.voice_mismatches.rest(), "more-voice-mismatch");
         }
     }
 

@@ -24,6 +24,7 @@ pub mod settings;
 mod sources;
 mod speakers;
 mod timing;
+pub mod voiceprints;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -292,9 +293,20 @@ pub fn tell_speakers<'a>(
     book: &RuleBook,
 ) -> (Cow<'a, Transcript>, Attribution, bool) {
     if !transcript.is_mixed() {
-        return (transcript, Attribution::channels(), false);
+        let voice = transcript.enrolled_voice.as_ref().and_then(|enrolled| {
+            voiceprints::CallVoice::of(&transcript).map(|call| voiceprints::VoiceCheck::of(&call.vector.0, enrolled))
+        });
+        return (
+            transcript,
+            Attribution {
+                voice,
+                ..Attribution::channels()
+            },
+            false,
+        );
     }
     let (speakers, mut attribution) = speakers::attribute(&transcript, hits, book);
+    attribution.voice = mono_voice_check(&transcript, &speakers);
     let min = book.speakers.min_call_confidence;
     match attribution.confidence {
         Some(sure) if attribution.from == SpeakersFrom::Voice && sure >= min => {
@@ -315,6 +327,26 @@ pub fn tell_speakers<'a>(
         }
         None => (transcript, attribution, false),
     }
+}
+
+/// A mono call's two voices (as attributed) against its agent's print: the
+/// nearer one is compared, so a call flags only when neither is the agent's.
+fn mono_voice_check(transcript: &Transcript, speakers: &[Speaker]) -> Option<voiceprints::VoiceCheck> {
+    let enrolled = transcript.enrolled_voice.as_ref()?;
+    let voice_of = |who: Speaker| {
+        voiceprints::mean_voice(
+            transcript
+                .segments
+                .iter()
+                .zip(speakers)
+                .filter(move |(_, &s)| s == who)
+                .map(|(segment, _)| segment),
+        )
+    };
+    [Speaker::Agent, Speaker::Customer]
+        .into_iter()
+        .filter_map(|who| voice_of(who).map(|(vector, _)| voiceprints::VoiceCheck::of(&vector, enrolled)))
+        .max_by(|a, b| a.similarity.total_cmp(&b.similarity))
 }
 
 fn with_events((evaluation, mut hits, events): (Evaluation, Vec<Hit>, Vec<Hit>)) -> (Evaluation, Vec<Hit>) {

@@ -16,6 +16,7 @@ use super::OutDir;
 use crate::audio::landmarks::Prompt;
 use crate::files::write_atomic;
 use crate::input::FailedItem;
+use crate::rules::voiceprints::{CallVoice, VoicePrintBook};
 use crate::transcript::Transcript;
 
 /// The transcripts of an archive, once per call, in a fixed order (day
@@ -152,17 +153,7 @@ pub fn record_failure(out: &OutDir, item: &FailedItem) -> std::io::Result<()> {
 /// once: the same prompt learned by two shard workers is kept with the
 /// most calls. A file that cannot be read is an error naming it.
 pub fn read_prompts(out: &OutDir) -> anyhow::Result<Vec<Prompt>> {
-    let dir = out.prompts_dir();
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = json_files(&out.prompts_dir())?;
     let mut prompts: Vec<Prompt> = Vec::new();
     for path in files {
         let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -189,6 +180,53 @@ pub fn read_prompts(out: &OutDir) -> anyhow::Result<Vec<Prompt>> {
 pub fn write_prompts(out: &OutDir, writer: &str, prompts: &[Prompt]) -> std::io::Result<()> {
     let path = out.prompts_dir().join(format!("{writer}.json"));
     write_atomic(&path, &serde_json::to_vec(prompts).expect("prompts serialise"))
+}
+
+/// The JSON files of a folder of per-writer files, in name order (none when
+/// the folder is not there yet).
+fn json_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Every agent voice enrolled in the output folder (`voiceprints/`, all writers').
+pub fn read_voiceprints(out: &OutDir) -> anyhow::Result<VoicePrintBook> {
+    let files = json_files(&out.voiceprints_dir())?;
+    let mut calls: Vec<CallVoice> = Vec::new();
+    for path in files {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let found: Vec<CallVoice> = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{}: not a list of callqa voice prints", path.display()))?;
+        calls.extend(found);
+    }
+    Ok(VoicePrintBook::of(calls))
+}
+
+/// Enrols the agent voices of this writer's stereo calls (`heard`): added
+/// to what the writer enrolled before, each agent keeping their most recent
+/// calls (`rules::voiceprints::ENROL_CALLS`).
+pub fn enrol_voices(out: &OutDir, writer: &str, heard: &[&Transcript]) -> std::io::Result<()> {
+    let path = out.voiceprints_dir().join(format!("{writer}.json"));
+    let earlier: Vec<CallVoice> = std::fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default();
+    let new: Vec<CallVoice> = heard.iter().filter_map(|t| CallVoice::of(t)).collect();
+    if new.is_empty() && earlier.is_empty() {
+        return Ok(());
+    }
+    let book = VoicePrintBook::of(earlier.into_iter().chain(new));
+    let calls: Vec<&CallVoice> = book.calls().collect();
+    write_atomic(&path, &serde_json::to_vec(&calls).expect("voice prints serialise"))
 }
 
 /// The call's open failure, if its latest attempt failed (None when the

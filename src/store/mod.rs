@@ -7,12 +7,12 @@ mod out_dir;
 mod tables;
 
 pub use archive::{
-    clear_failure, find_transcript, list_transcripts, open_failures, read_failure, read_prompts, record_failure,
-    record_input_problems, write_failure_list, write_prompts, TranscriptArchive,
+    clear_failure, enrol_voices, find_transcript, list_transcripts, open_failures, read_failure, read_prompts,
+    read_voiceprints, record_failure, record_input_problems, write_failure_list, write_prompts, TranscriptArchive,
 };
 pub use out_dir::{OutDir, UNDATED};
 pub(crate) use tables::read_columns;
 pub use tables::{
-    extra_column_name, read_calls, read_scores, CallRecord, HitRecord, HitRow, ScoredTables, TableWriter, CALLS_SCHEMA,
-    HITS_SCHEMA, SCORECARDS_SCHEMA,
+    extra_column_name, read_calls, read_scores, write_voiceprints, CallRecord, HitRecord, HitRow, ScoredTables,
+    TableWriter, CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA,
 };

@@ -142,6 +142,17 @@ impl OutDir {
         self.root.join("prompts")
     }
 
+    /// The agents' voices enrolled from their stereo calls (`voiceprints/`:
+    /// one file per writer, as `prompts/`).
+    pub fn voiceprints_dir(&self) -> PathBuf {
+        self.root.join("voiceprints")
+    }
+
+    /// Each agent's enrolled voice print, as a table (`voiceprints.parquet`).
+    pub fn voiceprints_table(&self) -> PathBuf {
+        self.root.join("voiceprints.parquet")
+    }
+
     /// The search index over the transcripts (`search`), kept by `score`.
     pub fn search_index(&self) -> PathBuf {
         self.root.join("search-index")

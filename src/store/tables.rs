@@ -17,6 +17,7 @@ use polars::io::parquet::write::BatchedWriter;
 use polars::prelude::*;
 
 use crate::lexicon::{Hit, HitVerdict, MatchKind, NotCounted};
+use crate::rules::voiceprints::AgentPrint;
 use crate::rules::CallResult;
 use crate::rules::Scorecard;
 use crate::transcript::Speaker;
@@ -70,7 +71,7 @@ fn count(n: u32) -> i32 {
 
 /// The columns of calls.parquet, in order, before the extra manifest
 /// columns: the one list that makes both its schema and its frames.
-const CALL_COLUMNS: [(&str, CallCell); 56] = {
+const CALL_COLUMNS: [(&str, CallCell); 58] = {
     use CallCell::{Bool, Date, Str, F64, I32};
     [
         ("call_id", Str(|c| Some(Cow::Borrowed(&c.call_id)))),
@@ -160,6 +161,14 @@ const CALL_COLUMNS: [(&str, CallCell); 56] = {
         (
             "speaker_note",
             Str(|c| judged(c)?.speakers.note.as_deref().map(Cow::Borrowed)),
+        ),
+        (
+            "voice_similarity",
+            F64(|c| Some(judged(c)?.speakers.voice.as_ref()?.similarity)),
+        ),
+        (
+            "voice_mismatch",
+            Bool(|c| Some(judged(c)?.speakers.voice.as_ref()?.mismatch)),
         ),
         (
             "redacted_spans",
@@ -902,6 +911,47 @@ fn hits_frame(rows: &[HitRow]) -> PolarsResult<DataFrame> {
         Column::new("context".into(), text(rows, |r| &r.hit.context)),
     ];
     DataFrame::new(rows.len(), columns)
+}
+
+/// Writes `voiceprints.parquet`: each agent's enrolled voice, what it rests
+/// on, how alike the agent's calls are, and the print itself (256 numbers).
+pub fn write_voiceprints(out: &OutDir, prints: &[AgentPrint]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let path = out.voiceprints_table();
+    let vectors: Vec<Series> = prints
+        .iter()
+        .map(|p| Series::new("".into(), p.vector.as_slice()))
+        .collect();
+    let mut frame = DataFrame::new(
+        prints.len(),
+        vec![
+            Column::new(
+                "agent_id".into(),
+                prints.iter().map(|p| p.agent_id.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "calls".into(),
+                prints.iter().map(|p| count(p.calls)).collect::<Vec<_>>(),
+            ),
+            Column::new("seconds".into(), prints.iter().map(|p| p.seconds).collect::<Vec<_>>()),
+            Column::new(
+                "lowest_similarity".into(),
+                prints.iter().map(|p| p.lowest_similarity).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "median_similarity".into(),
+                prints.iter().map(|p| p.median_similarity).collect::<Vec<_>>(),
+            ),
+            Column::new("vector".into(), vectors),
+        ],
+    )?;
+    let mut file = crate::files::AtomicFile::create(&path).with_context(|| format!("writing {}", path.display()))?;
+    ParquetWriter::new(file.file())
+        .with_compression(ParquetCompression::Lz4Raw)
+        .finish(&mut frame)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.commit().with_context(|| format!("writing {}", path.display()))
 }
 
 fn scorecards_frame(cards: &[Scorecard]) -> PolarsResult<DataFrame> {

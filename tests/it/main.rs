@@ -24,3 +24,4 @@ mod review;
 mod run;
 mod score;
 mod search;
+mod voices;

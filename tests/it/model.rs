@@ -224,3 +224,59 @@ fn the_vad_network_gives_whisper_cpps_probabilities() {
     assert!(worst < 0.01, "largest difference {worst}");
     assert!(flipped * 1000 <= frames, "{flipped} of {frames} frames change sides");
 }
+
+/// 16 kHz mono 16-bit samples as floats (int16 / 32768, as the reference script reads them).
+fn clip_samples(path: &std::path::Path) -> Vec<f32> {
+    let mut reader = hound::WavReader::open(path).unwrap();
+    reader
+        .samples::<i16>()
+        .map(|s| f32::from(s.unwrap()) / 32768.0)
+        .collect()
+}
+
+#[test]
+fn the_voice_encoder_matches_the_reference_implementation() {
+    // resemblyzer's pretrained.pt, converted by `callqa model import`, run by
+    // callqa's own network on four real clips, against what resemblyzer
+    // (PyTorch) gave on the same samples: scripts/voice_reference.py wrote
+    // tests/fixtures/voice-reference.json.
+    use callqa::audio::voice_vector::{similarity, VoiceEncoder};
+    let dir = workdir();
+    let out = dir.path().join("voice.safetensors");
+    callqa()
+        .args(["model", "import"])
+        .arg(installed_model("ge2e-pretrained.pt"))
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("GE2E voice encoder"));
+    let encoder = VoiceEncoder::load(&out).unwrap();
+    let reference: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(repo().join("tests/fixtures/voice-reference.json")).unwrap()).unwrap();
+    let mut vectors = Vec::new();
+    for clip in reference.as_array().unwrap() {
+        let path = repo().join(clip["clip"].as_str().unwrap());
+        let want: Vec<f32> = clip["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap() as f32)
+            .collect();
+        let got = encoder.embed(&clip_samples(&path)).unwrap();
+        let worst = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+        let cosine = similarity(&got, &want);
+        assert!(
+            cosine > 0.9999 && worst < 1e-3,
+            "{}: cosine {cosine}, largest difference {worst}",
+            path.display()
+        );
+        vectors.push(got);
+    }
+    // and the vectors carry who spoke: four different people, none alike
+    for (i, a) in vectors.iter().enumerate() {
+        for b in &vectors[i + 1..] {
+            assert!(similarity(a, b) < 0.7, "two speakers alike: {}", similarity(a, b));
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Who-said-what on mono calls, against the truth of how they were made:
+//! segments attributed right, wrong and left unknown, and the agent's lines
+//! charged to the right person (`callqa::eval::attribution_figures`).
+//!
+//! ```text
+//! callqa run data-samples/respoken-1 --out /tmp/r1
+//! cargo run --release --example attribution -- [--pitch-only] /tmp/r1 data-samples/respoken-1/expected.json
+//! ```
+//! Re-attributes the saved transcripts with the current rules and the
+//! folder's enrolled voices (no audio is heard again), so a change to
+//! `rules::speakers` is measured in seconds. `--pitch-only` sets the voice
+//! vectors and prints aside: callqa before the voice encoder.
+
+use callqa::pack::builtin_pack;
+
+fn main() -> anyhow::Result<()> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let pitch_only = args.iter().any(|a| a == "--pitch-only");
+    args.retain(|a| a != "--pitch-only");
+    let [out, expected] = &args[..] else {
+        anyhow::bail!("usage: attribution [--pitch-only] OUT_DIR EXPECTED_JSON");
+    };
+    let f = callqa::eval::attribution_figures(out.as_ref(), expected.as_ref(), &builtin_pack(), pitch_only)?;
+    for (call_id, start, end, truth, text) in &f.wrong {
+        println!("  {call_id} {start:.1}-{end:.1} {truth:?} given to the other speaker: {text}");
+    }
+    println!(
+        "segments right {}/{} ({:.3}), wrong {}, unknown {}; agent's lines given to the agent {}/{} ({:.3}); customer lines charged to the agent {}",
+        f.right,
+        f.segments,
+        f.right_share(),
+        f.wrong.len(),
+        f.unknown,
+        f.agent_right,
+        f.agent_segments,
+        f.agent_share(),
+        f.customer_to_agent
+    );
+    Ok(())
+}
