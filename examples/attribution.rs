@@ -17,13 +17,29 @@ fn main() -> anyhow::Result<()> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let pitch_only = args.iter().any(|a| a == "--pitch-only");
     args.retain(|a| a != "--pitch-only");
+    // --call ID: every segment of one call, as told and as said
+    let call = args.iter().position(|a| a == "--call").map(|i| {
+        let id = args.get(i + 1).cloned().unwrap_or_default();
+        args.drain(i..(i + 2).min(args.len()));
+        id
+    });
     let [out, expected] = &args[..] else {
-        anyhow::bail!("usage: attribution [--pitch-only] OUT_DIR EXPECTED_JSON");
+        anyhow::bail!("usage: attribution [--pitch-only] [--call ID] OUT_DIR EXPECTED_JSON");
     };
     let f = callqa::eval::attribution_figures(out.as_ref(), expected.as_ref(), &builtin_pack(), pitch_only)?;
-    for (call_id, start, end, truth, text) in &f.wrong {
+    for (call_id, start, end, truth, told, text) in f.told.iter().filter(|t| Some(&t.0) == call.as_ref()) {
+        println!("  {call_id} {start:.1}-{end:.1} said by {truth:?}, told {told:?}: {text}");
+    }
+    for (call_id, start, end, truth, text) in f.wrong.iter().filter(|_| call.is_none()) {
         println!("  {call_id} {start:.1}-{end:.1} {truth:?} given to the other speaker: {text}");
     }
+    println!(
+        "agent's phrases credited to the agent {}/{} ({:.3}), phrases charged to the agent that it did not say {}",
+        f.agent_phrases_credited,
+        f.agent_phrases,
+        f.agent_phrase_share(),
+        f.phrases_charged_wrongly
+    );
     println!(
         "segments right {}/{} ({:.3}), wrong {}, unknown {}; agent's lines given to the agent {}/{} ({:.3}); customer lines charged to the agent {}",
         f.right,

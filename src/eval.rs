@@ -406,6 +406,16 @@ pub struct AttributionFigures {
     pub customer_to_agent: usize,
     /// Each segment given to the wrong speaker: (call id, start, end, truth, text).
     pub wrong: Vec<(String, f64, f64, Speaker, String)>,
+    /// Every segment: (call id, start, end, truth if known, told, text).
+    pub told: Vec<(String, f64, f64, Option<Speaker>, Speaker, String)>,
+    /// The lexicon's phrases in the agent's scripted turns, and how many of
+    /// them the rules found and credited to the agent (per call and phrase).
+    pub agent_phrases: usize,
+    /// Of them, found and credited to the agent.
+    pub agent_phrases_credited: usize,
+    /// Phrases credited to the agent beyond what the agent said: another
+    /// voice's line charged to the agent.
+    pub phrases_charged_wrongly: usize,
 }
 
 impl AttributionFigures {
@@ -417,6 +427,11 @@ impl AttributionFigures {
     /// Share of the agent's segments given to the agent.
     pub fn agent_share(&self) -> f64 {
         self.agent_right as f64 / self.agent_segments.max(1) as f64
+    }
+
+    /// Share of the agent's lexicon phrases credited to the agent.
+    pub fn agent_phrase_share(&self) -> f64 {
+        self.agent_phrases_credited as f64 / self.agent_phrases.max(1) as f64
     }
 }
 
@@ -442,6 +457,12 @@ pub fn attribution_figures(
     let matcher = Matcher::new(&pack.lexicon);
     let book = pack.rule_book();
     let mut figures = AttributionFigures::default();
+    let agents_phrase = |h: &crate::lexicon::Hit| {
+        h.kind.is_found()
+            && h.speaker == Speaker::Agent
+            && !matches!(h.role, crate::lexicon::Role::Risk | crate::lexicon::Role::System)
+    };
+    let said: Vec<Transcript> = scripted_transcripts(expected_json)?;
     for (call_id, call) in &script {
         let Some(path) = archive.get(&Transcript::file_name(call_id)) else {
             continue;
@@ -452,16 +473,36 @@ pub fn attribution_figures(
             t.enrolled_voice = None;
             t.segments.iter_mut().for_each(|s| s.voice_vector = None);
         }
-        let (told, _, _) = crate::rules::speakers_as_told(&t, &matcher, &book);
+        let (told, _, hits) = crate::rules::speakers_as_told(&t, &matcher, &book);
+        let mut credited: BTreeMap<String, usize> = BTreeMap::new();
+        for hit in hits.iter().filter(|h| agents_phrase(h)) {
+            *credited.entry(hit.phrase_id.clone()).or_insert(0) += 1;
+        }
+        let mut spoken: BTreeMap<String, usize> = BTreeMap::new();
+        for script in said.iter().filter(|s| &s.call_id == call_id) {
+            for hit in matcher.find(script).iter().filter(|h| agents_phrase(h)) {
+                *spoken.entry(hit.phrase_id.clone()).or_insert(0) += 1;
+            }
+        }
+        for (phrase, &n) in &spoken {
+            figures.agent_phrases += n;
+            figures.agent_phrases_credited += n.min(credited.get(phrase).copied().unwrap_or(0));
+        }
+        for (phrase, &n) in &credited {
+            figures.phrases_charged_wrongly += n.saturating_sub(spoken.get(phrase).copied().unwrap_or(0));
+        }
         for s in &told.segments {
             let overlap = |turn: &ScriptedTurn| (s.end.min(turn.end_s) - s.start.max(turn.start_s)).max(0.0);
-            let Some(truth) = call
+            let truth = call
                 .turns
                 .iter()
                 .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))
                 .filter(|turn| overlap(turn) > 0.5 * (s.end - s.start))
-                .map(|turn| turn.speaker)
-            else {
+                .map(|turn| turn.speaker);
+            figures
+                .told
+                .push((call_id.clone(), s.start, s.end, truth, s.speaker, s.text.clone()));
+            let Some(truth) = truth else {
                 continue;
             };
             figures.segments += 1;

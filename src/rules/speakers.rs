@@ -58,6 +58,10 @@ const MIN_NEARER_SD: f64 = 0.04;
 /// Pitch's weight beside a segment's vector (measured: 0 leaks more
 /// customer lines to the agent, 1 gets fewer of the agent's lines right).
 const PITCH_BESIDE_VECTORS: f64 = 0.5;
+/// A call whose enrolled print and agent-only lines disagree is attributed
+/// no surer than this: under `min_call_confidence`, so its speakers stay
+/// unknown rather than rest on either.
+const DISAGREEING_CONFIDENCE: f64 = 0.5;
 /// That the voice near the agent's enrolled print is the agent's (log-odds):
 /// strong, but not beyond doubt (a cold or a headset changes a voice).
 const ENROLLED_LOG_ODDS: f64 = 4.0;
@@ -214,12 +218,14 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
             .collect(),
     };
     let (agent_probability, _) = chain.decide(&higher, 0.0);
-    let (agent_probability, two_voices, by_print) =
-        refine_by_vectors(transcript, &printed, &higher, chain.clone(), agent_probability.clone()).unwrap_or((
+    let refined =
+        refine_by_vectors(transcript, &printed, &higher, chain.clone(), agent_probability.clone()).unwrap_or(Refined {
             agent_probability,
-            groups.two_voices,
-            false,
-        ));
+            two_voices: groups.two_voices,
+            by_print: false,
+            print_and_lines_disagree: false,
+        });
+    let agent_probability = refined.agent_probability;
 
     let mut out = speakers;
     let min = book.speakers.min_segment_confidence;
@@ -238,10 +244,14 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
         sure_sum += sure * w;
         weight_sum += w;
     }
-    let confidence = with_unprinted_as_coin_tosses(transcript, sure_sum, weight_sum);
-    let note = if !two_voices {
+    let mut confidence = with_unprinted_as_coin_tosses(transcript, sure_sum, weight_sum);
+    let note = if !refined.two_voices {
         Some("one voice heard (or two too alike to tell apart)".to_string())
-    } else if by_print {
+    } else if refined.print_and_lines_disagree {
+        // which voice is the agent's is in doubt: no rule should rest on it
+        confidence = confidence.min(DISAGREEING_CONFIDENCE);
+        Some("the agent's enrolled voice and the agent-only lines point at different voices".to_string())
+    } else if refined.by_print {
         None
     } else if !chain.anchored.contains(&true) {
         Some("no agent-only line heard: the agent taken to be the first voice".to_string())
@@ -289,20 +299,30 @@ fn agent_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<us
     lines
 }
 
+/// A reading refined by the voice vectors.
+struct Refined {
+    /// Each segment's probability of being the agent's.
+    agent_probability: Vec<f64>,
+    /// Two voices stood apart.
+    two_voices: bool,
+    /// The agent's enrolled print said which voice is the agent's.
+    by_print: bool,
+    /// ...and most agent-only lines were said in the other voice.
+    print_and_lines_disagree: bool,
+}
+
 /// The reading refined by the segments' voice vectors, where the encoder
 /// printed enough of them: the two voices' centres from the reading so far
 /// (the agent's from their enrolled print when there is one), each
 /// segment's side by which it is nearer, and the reading again, a few
-/// times over (it settles in two or three). Returns each segment's
-/// probability of being the agent's, whether two voices stood apart, and
-/// whether the enrolled print said which is the agent.
+/// times over (it settles in two or three).
 fn refine_by_vectors(
     transcript: &Transcript,
     printed: &[(usize, &Segment)],
     higher: &[f64],
     mut chain: TurnEvidence,
     mut agent_probability: Vec<f64>,
-) -> Option<(Vec<f64>, bool, bool)> {
+) -> Option<Refined> {
     // (a clone of the reading so far comes in: without vectors it stands)
     let vectors: Vec<Option<&[f32]>> = printed
         .iter()
@@ -312,7 +332,7 @@ fn refine_by_vectors(
         return None;
     }
     let enrolled = transcript.enrolled_voice.as_ref().map(|e| e.vector.as_slice());
-    let (mut two_voices, mut by_print) = (false, false);
+    let (mut two_voices, mut by_print, mut print_side_of_lines) = (false, false, 0i32);
     for _ in 0..VECTOR_ROUNDS {
         let side = VoiceSides::of(&vectors, printed, &agent_probability, enrolled)?;
         two_voices = side.two_voices;
@@ -332,8 +352,20 @@ fn refine_by_vectors(
             })
             .collect();
         agent_probability = chain.decide(&evidence, side.agent_prior).0;
+        // the agent-only lines' voices: on the print's side (+1) or not (−1)
+        print_side_of_lines = side
+            .log_odds
+            .iter()
+            .zip(&chain.anchored)
+            .filter_map(|(lo, &anchor)| lo.filter(|lo| anchor && *lo != 0.0).map(|lo| lo.signum() as i32))
+            .sum();
     }
-    Some((agent_probability, two_voices, by_print))
+    Some(Refined {
+        agent_probability,
+        two_voices,
+        by_print,
+        print_and_lines_disagree: by_print && print_side_of_lines < 0,
+    })
 }
 
 /// What the turn chain weighs besides the voice: the agent-only lines, the
@@ -751,6 +783,30 @@ mod tests {
         });
         let (speakers, attribution) = attributed(&t);
         assert_eq!(speakers, [C, A, C, A, C], "{attribution:?}");
+    }
+
+    #[test]
+    fn a_print_and_agent_lines_that_disagree_leave_the_call_unsure() {
+        // the print is voice 0's, yet voice 1 says every agent-only line:
+        // a mislabelled call, or an agent whose voice changed
+        let mut t = same_pitch_call(&[
+            (1, "您好，很高兴为您服务，请问有什么可以帮您？"),
+            (0, "我家的燃气表坏了，一直不走字。"),
+            (1, "请您稍等，我帮您查询一下。"),
+            (0, "好的，麻烦你了。"),
+            (1, "感谢您的来电，祝您生活愉快。"),
+        ]);
+        t.enrolled_voice = Some(crate::transcript::EnrolledVoice {
+            vector: voice_of(0, 3).0,
+            calls: 5,
+            seconds: 60.0,
+        });
+        let (_, attribution) = attributed(&t);
+        assert!(
+            attribution.confidence.unwrap() <= DISAGREEING_CONFIDENCE,
+            "{attribution:?}"
+        );
+        assert!(attribution.note.unwrap().contains("point at different voices"));
     }
 
     #[test]

@@ -66,7 +66,7 @@ fn agents_are_enrolled_from_stereo_calls_and_know_their_voice_on_mono_calls() {
         "respoken-1: by voice {right:.3} of segments right, {agent_lines:.3} of the agent's lines, {leaks} customer lines \
          charged to the agent; by pitch alone {pitch_right:.3}, {pitch_agent_lines:.3}, {pitch_leaks}"
     );
-    // measured: 0.894, 0.949, 4; by pitch alone 0.743, 0.808, 7
+    // measured: 0.894, 0.949, 4; by pitch alone 0.743, 0.808, 7 (README "Voices")
     assert!(agent_lines >= 0.93, "{agent_lines}");
     assert!(
         agent_lines >= pitch_agent_lines + 0.08,
