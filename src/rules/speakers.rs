@@ -224,6 +224,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
             two_voices: groups.two_voices,
             by_print: false,
             print_and_lines_disagree: false,
+            text_and_voice_disagree: Vec::new(),
         });
     let agent_probability = refined.agent_probability;
 
@@ -233,7 +234,11 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
     for (k, (index, segment)) in printed.iter().enumerate() {
         let agent = agent_probability[k];
         let sure = agent.max(1.0 - agent);
-        out[*index] = if agent >= min {
+        // the words say the agent, the voice the customer: neither is taken
+        let torn = refined.text_and_voice_disagree.get(k).copied().unwrap_or(false);
+        out[*index] = if torn {
+            Speaker::Unknown
+        } else if agent >= min {
             Speaker::Agent
         } else if 1.0 - agent >= min {
             Speaker::Customer
@@ -309,6 +314,13 @@ struct Refined {
     by_print: bool,
     /// ...and most agent-only lines were said in the other voice.
     print_and_lines_disagree: bool,
+    /// Per segment: an agent-only line said in the customer's voice (whisper
+    /// wrote two turns as one, or echoed the agent's words over the
+    /// customer's): left unknown, as neither the words nor the voice can be
+    /// taken. (Measured: on the same-pitch re-spoken set the two customer
+    /// segments whisper wrote as 请问有什么可以帮您 stay unknown instead of
+    /// being charged to the agent.)
+    text_and_voice_disagree: Vec<bool>,
 }
 
 /// The reading refined by the segments' voice vectors, where the encoder
@@ -333,6 +345,7 @@ fn refine_by_vectors(
     }
     let enrolled = transcript.enrolled_voice.as_ref().map(|e| e.vector.as_slice());
     let (mut two_voices, mut by_print, mut print_side_of_lines) = (false, false, 0i32);
+    let mut text_and_voice_disagree = Vec::new();
     for _ in 0..VECTOR_ROUNDS {
         let side = VoiceSides::of(&vectors, printed, &agent_probability, enrolled)?;
         two_voices = side.two_voices;
@@ -346,12 +359,22 @@ fn refine_by_vectors(
             .log_odds
             .iter()
             .zip(higher)
-            .map(|(vector, &pitch)| match vector {
+            .zip(&chain.anchored)
+            .map(|((vector, &pitch), &anchor)| match vector {
+                // an agent-only line in the other voice: text and voice
+                // disagree, and the segment is left to the words and turns
+                Some(v) if anchor && *v < 0.0 => PITCH_BESIDE_VECTORS * pitch * higher_is_agent,
                 Some(v) => v + PITCH_BESIDE_VECTORS * pitch * higher_is_agent,
                 None => pitch * higher_is_agent,
             })
             .collect();
         agent_probability = chain.decide(&evidence, side.agent_prior).0;
+        text_and_voice_disagree = side
+            .log_odds
+            .iter()
+            .zip(&chain.anchored)
+            .map(|(v, &anchor)| anchor && v.is_some_and(|v| v < 0.0))
+            .collect();
         // the agent-only lines' voices: on the print's side (+1) or not (−1)
         print_side_of_lines = side
             .log_odds
@@ -365,6 +388,7 @@ fn refine_by_vectors(
         two_voices,
         by_print,
         print_and_lines_disagree: by_print && print_side_of_lines < 0,
+        text_and_voice_disagree,
     })
 }
 
@@ -783,6 +807,22 @@ mod tests {
         });
         let (speakers, attribution) = attributed(&t);
         assert_eq!(speakers, [C, A, C, A, C], "{attribution:?}");
+    }
+
+    #[test]
+    fn an_agent_line_in_the_customers_voice_stays_unknown() {
+        // whisper wrote the agent's words over the customer's turn (or two
+        // turns as one): the words say agent, the voice says customer
+        let t = same_pitch_call(&[
+            (1, "您好，很高兴为您服务，请问有什么可以帮您？"),
+            (0, "我家的燃气表坏了，一直不走字。"),
+            (1, "请您稍等，我帮您查询一下。"),
+            (0, "请问有什么可以帮您？"),
+            (1, "让您久等了，师傅两个小时内上门。"),
+            (0, "行，那我等着。"),
+        ]);
+        let (speakers, attribution) = attributed(&t);
+        assert_eq!(speakers, [A, C, A, U, A, C], "{attribution:?}");
     }
 
     #[test]

@@ -105,12 +105,9 @@ fn check_set(name: &str, mono: bool) {
         score.precision(),
         score.differences
     );
-    // measured: ivr-b 0.978 / 1.00, ivr-mono 0.891 / 0.976 (0.913 before voice
-    // vectors: segments in which whisper wrote a customer's and the agent's
-    // words as one, which pitch left unknown and so the agent's, the vectors
-    // give to one voice; README "Voices")
+    // measured: ivr-b 0.978 / 1.00, ivr-mono 0.935 / 0.977 (0.913 by pitch alone)
     assert!(score.precision() >= 0.97, "{name}: precision {:.3}", score.precision());
-    assert!(score.recall() >= 0.88, "{name}: recall {:.3}", score.recall());
+    assert!(score.recall() >= 0.9, "{name}: recall {:.3}", score.recall());
 
     let greeting = calls.column("greeting_ok").unwrap().bool().unwrap().clone();
     let mut missed = (0, 0);
