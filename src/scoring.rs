@@ -385,7 +385,9 @@ fn score_transcript(
     let stamp = index.and_then(|_| bytes.as_ref().ok().map(|b| crate::search::stamp(b, None)));
     match Transcript::from_file_bytes(path, bytes) {
         Ok(mut t) => {
-            t.enrolled_voice = voices.enrolled(&t.agent_id, &t.call_id);
+            if t.segments.iter().any(|s| s.voice_vector.is_some()) {
+                t.enrolled_voice = voices.enrolled(&t.agent_id, &t.call_id);
+            }
             let index_work = match (index, stamp) {
                 (Some(index), Some(stamp)) => index.work(&t, path, stamp, matcher, pack),
                 _ => IndexWork::None,

@@ -82,19 +82,6 @@ pub enum VoiceModelError {
     },
 }
 
-/// A stretch's voice vector. (How alike a segment's first and last
-/// partials sound was measured as a sign of two people in one segment, and
-/// dropped: one speaker's ends 0.54–0.79 at the 1st–50th percentile, the
-/// segments whisper merged from two turns 0.50–0.86; setting them aside
-/// changed nothing on the mono sets.)
-#[derive(Debug, Clone, PartialEq)]
-pub struct Embedded {
-    /// The mean of the partials' vectors, unit length.
-    pub vector: Vec<f32>,
-    /// How many partials it rests on.
-    pub partials: usize,
-}
-
 /// One LSTM layer: input and recurrent weights as stored (rows are the four
 /// gates i, f, g, o of 256 each), biases summed.
 struct LstmLayer {
@@ -198,15 +185,12 @@ impl VoiceEncoder {
     /// The voice vector of 16 kHz speech (unit length), or `None` when it is
     /// silent. Short speech is padded with silence to one partial.
     pub fn embed(&self, samples: &[f32]) -> Option<Vec<f32>> {
-        self.embed_many(&[samples], Partials::RESEMBLYZER)
-            .pop()
-            .flatten()
-            .map(|e| e.vector)
+        self.embed_many(&[samples], Partials::RESEMBLYZER).pop().flatten()
     }
 
     /// The voice vectors of several stretches, their partials run through the
     /// network as one batch (the recurrent products become matrix products).
-    pub fn embed_many(&self, stretches: &[&[f32]], cut: Partials) -> Vec<Option<Embedded>> {
+    pub fn embed_many(&self, stretches: &[&[f32]], cut: Partials) -> Vec<Option<Vec<f32>>> {
         let mut partials: Vec<Vec<f32>> = Vec::new();
         let mut owner: Vec<usize> = Vec::new();
         for (k, samples) in stretches.iter().enumerate() {
@@ -222,23 +206,12 @@ impl VoiceEncoder {
             }
         }
         let vectors = self.forward(&partials);
-        let mut per_stretch: Vec<Vec<&[f32]>> = vec![Vec::new(); stretches.len()];
+        let mut sums: Vec<Option<Vec<f32>>> = vec![None; stretches.len()];
         for (vector, k) in vectors.chunks_exact(EMBEDDING).zip(owner) {
-            per_stretch[k].push(vector);
+            let sum = sums[k].get_or_insert_with(|| vec![0.0; EMBEDDING]);
+            sum.iter_mut().zip(vector).for_each(|(s, v)| *s += v);
         }
-        per_stretch
-            .into_iter()
-            .map(|parts| {
-                let mut sum = vec![0f32; EMBEDDING];
-                for part in &parts {
-                    sum.iter_mut().zip(*part).for_each(|(s, v)| *s += v);
-                }
-                unit(sum).map(|vector| Embedded {
-                    vector,
-                    partials: parts.len(),
-                })
-            })
-            .collect()
+        sums.into_iter().map(|s| s.and_then(unit)).collect()
     }
 
     /// Mel power frames, row-major [frame][channel], as librosa's
@@ -512,6 +485,15 @@ pub const ENROL_SEGMENTS: usize = 6;
 /// batch's working memory (about 0.7 MB a partial) stays a few tens of MB.
 const BATCH_SEGMENTS: usize = 12;
 
+/// Gives the segments spoken on `track` both voice prints: the pitch print
+/// (`print_voices`) and, with an encoder, the voice vector.
+pub fn print_track_voices(track: &super::SpeakerTrack, segments: &mut [Segment], encoder: Option<&VoiceEncoder>) {
+    super::print_voices(track, segments);
+    if let Some(encoder) = encoder {
+        print_voice_vectors(encoder, track, segments);
+    }
+}
+
 /// Gives the segments of `track` their voice vectors: every segment of a
 /// mixed track (who spoke is to be told), the longest `ENROL_SEGMENTS` of an
 /// agent's channel (whose voice it is, for enrolment), none of a customer's
@@ -546,8 +528,8 @@ pub fn print_voice_vectors(encoder: &VoiceEncoder, track: &super::SpeakerTrack, 
                 &track.samples[at(segments[i].start)..at(segments[i].end)]
             })
             .collect();
-        for (&i, embedded) in group.iter().zip(encoder.embed_many(&stretches, Partials::SEGMENTS)) {
-            segments[i].voice_vector = embedded.map(|e| VoiceVector(e.vector));
+        for (&i, vector) in group.iter().zip(encoder.embed_many(&stretches, Partials::SEGMENTS)) {
+            segments[i].voice_vector = vector.map(VoiceVector);
         }
     }
 }

@@ -19,8 +19,8 @@ use rayon::prelude::*;
 use crate::asr::{Engine, PhraseProposer};
 use crate::audio::landmarks::PromptLibrary;
 use crate::audio::plan::{plan_track, TrackPlan};
-use crate::audio::voice_vector::{print_voice_vectors, VoiceEncoder};
-use crate::audio::{decode_file_within, print_voices, speaker_tracks, voice_prints_stamp, AudioError, SpeakerTrack};
+use crate::audio::voice_vector::{print_track_voices, VoiceEncoder};
+use crate::audio::{decode_file_within, speaker_tracks, voice_prints_stamp, AudioError, SpeakerTrack};
 use crate::input::{CallSpec, FailedItem};
 use crate::isolate::{in_stage, isolated, CallTag, Panicked, Stage};
 use crate::lexicon::Matcher;
@@ -416,10 +416,7 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
                 let plan = in_stage(Stage::Vad, || plan_track(track, chunks, library));
                 let proposer = proposer.as_ref().map(|p| p as &dyn PhraseProposer);
                 let mut segments = engine.transcribe(track, &plan.chunks, proposer)?;
-                print_voices(track, &mut segments);
-                if let Some(encoder) = options.voices {
-                    print_voice_vectors(encoder, track, &mut segments);
-                }
+                print_track_voices(track, &mut segments, options.voices);
                 Ok((segments, plan.sounds))
             })
         })
@@ -468,10 +465,7 @@ fn hear_again_if_stale(
     let tracks = decode(spec, options.max_call_s)?.tracks;
     saved.sounds.clear();
     for track in &tracks {
-        print_voices(track, &mut saved.segments);
-        if let Some(encoder) = options.voices {
-            print_voice_vectors(encoder, track, &mut saved.segments);
-        }
+        print_track_voices(track, &mut saved.segments, options.voices);
         let plan = in_stage(Stage::Vad, || {
             plan_track(track, engine.find_speech(&track.samples), library)
         });

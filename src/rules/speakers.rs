@@ -219,7 +219,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
     };
     let (agent_probability, _) = chain.decide(&higher, 0.0);
     let refined =
-        refine_by_vectors(transcript, &printed, &higher, chain.clone(), agent_probability.clone()).unwrap_or(Refined {
+        refine_by_vectors(transcript, &printed, &higher, chain.clone(), &agent_probability).unwrap_or(Refined {
             agent_probability,
             two_voices: groups.two_voices,
             by_print: false,
@@ -333,9 +333,8 @@ fn refine_by_vectors(
     printed: &[(usize, &Segment)],
     higher: &[f64],
     mut chain: TurnEvidence,
-    mut agent_probability: Vec<f64>,
+    reading: &[f64],
 ) -> Option<Refined> {
-    // (a clone of the reading so far comes in: without vectors it stands)
     let vectors: Vec<Option<&[f32]>> = printed
         .iter()
         .map(|(_, s)| s.voice_vector.as_ref().map(|v| v.0.as_slice()))
@@ -344,6 +343,7 @@ fn refine_by_vectors(
         return None;
     }
     let enrolled = transcript.enrolled_voice.as_ref().map(|e| e.vector.as_slice());
+    let mut agent_probability = reading.to_vec();
     let (mut two_voices, mut by_print, mut print_side_of_lines) = (false, false, 0i32);
     let mut text_and_voice_disagree = Vec::new();
     for _ in 0..VECTOR_ROUNDS {

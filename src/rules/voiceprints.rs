@@ -110,7 +110,26 @@ fn print_of(calls: &[&CallVoice]) -> Option<EnrolledVoice> {
 
 /// Cosine similarity of two unit vectors.
 pub fn similarity(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
+    f64::from(crate::audio::voice_vector::similarity(a, b))
+}
+
+/// The print of an agent's `calls` other than `except`, when they are
+/// enough to rest on. A call in another voice (a shared login, a
+/// mislabelled recording) does not shape the print of the agent it was
+/// logged under.
+fn print_without(calls: &[CallVoice], except: Option<&str>) -> Option<EnrolledVoice> {
+    let calls: Vec<&CallVoice> = calls.iter().filter(|c| Some(c.call_id.as_str()) != except).collect();
+    let print = print_of(&calls)?;
+    let own: Vec<&CallVoice> = calls
+        .iter()
+        .copied()
+        .filter(|c| similarity(&c.vector.0, &print.vector) >= SAME_VOICE_MIN_SIMILARITY)
+        .collect();
+    if own.len() == calls.len() {
+        Some(print)
+    } else {
+        print_of(&own)
+    }
 }
 
 /// One agent's enrolled print, as the `voiceprints` table lists it.
@@ -135,6 +154,10 @@ pub struct AgentPrint {
 #[derive(Debug, Clone, Default)]
 pub struct VoicePrintBook {
     by_agent: BTreeMap<String, Vec<CallVoice>>,
+    /// Each agent's print from all their enrolled calls: what every call
+    /// that is not one of them is compared with, made once rather than per
+    /// call scored.
+    whole: BTreeMap<String, Option<EnrolledVoice>>,
 }
 
 impl VoicePrintBook {
@@ -153,7 +176,11 @@ impl VoicePrintBook {
             calls.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(a.call_id.cmp(&b.call_id)));
             calls.truncate(ENROL_CALLS);
         }
-        Self { by_agent }
+        let whole = by_agent
+            .iter()
+            .map(|(agent, calls)| (agent.clone(), print_without(calls, None)))
+            .collect();
+        Self { by_agent, whole }
     }
 
     /// Every enrolled call.
@@ -169,24 +196,11 @@ impl VoicePrintBook {
     /// The print of `agent_id` from their calls other than `call_id`, when
     /// it rests on enough of them.
     pub fn enrolled(&self, agent_id: &str, call_id: &str) -> Option<EnrolledVoice> {
-        let calls: Vec<&CallVoice> = self
-            .by_agent
-            .get(agent_id)?
-            .iter()
-            .filter(|c| c.call_id != call_id)
-            .collect();
-        let print = print_of(&calls)?;
-        // a call in another voice (a shared login, a mislabelled recording)
-        // does not shape the print of the agent it was logged under
-        let own: Vec<&CallVoice> = calls
-            .iter()
-            .copied()
-            .filter(|c| similarity(&c.vector.0, &print.vector) >= SAME_VOICE_MIN_SIMILARITY)
-            .collect();
-        if own.len() == calls.len() {
-            Some(print)
+        let calls = self.by_agent.get(agent_id)?;
+        if calls.iter().any(|c| c.call_id == call_id) {
+            print_without(calls, Some(call_id))
         } else {
-            print_of(&own)
+            self.whole.get(agent_id).cloned().flatten()
         }
     }
 
