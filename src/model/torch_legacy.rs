@@ -339,6 +339,12 @@ mod tests {
     /// A hand-made checkpoint in the legacy layout: one 2×2 tensor that is
     /// a transposed view into a 6-element storage at offset 1.
     fn tiny_checkpoint() -> Vec<u8> {
+        // BINUNICODE: 'X', u32 length, the bytes
+        let text = |b: &mut Vec<u8>, s: &str| {
+            b.push(b'X');
+            b.extend((s.len() as u32).to_le_bytes());
+            b.extend(s.as_bytes());
+        };
         let mut b = Vec::new();
         // magic, as LONG1 of 10 bytes
         b.extend([0x80, 2, 0x8a, 10]);
@@ -346,35 +352,27 @@ mod tests {
         b.push(b'.');
         b.extend([0x80, 2, b'M', 0xe9, 0x03, b'.']); // 1001
         b.extend([0x80, 2, b'}', b'.']); // sys info
-                                         // {"model_state": OrderedDict([("w", tensor)])}
-        b.extend([0x80, 2, b'}', b'X']);
-        b.extend(11u32.to_le_bytes());
-        b.extend(b"model_state");
+
+        // {"model_state": OrderedDict([("w", tensor)])}
+        b.extend([0x80, 2, b'}']);
+        text(&mut b, "model_state");
         b.extend(b"ccollections\nOrderedDict\n)R");
-        b.push(b'X');
-        b.extend(1u32.to_le_bytes());
-        b.push(b'w');
-        b.extend(b"ctorch._utils\n_rebuild_tensor_v2\n(");
-        b.push(b'(');
-        b.push(b'X');
-        b.extend(7u32.to_le_bytes());
-        b.extend(b"storage");
+        text(&mut b, "w");
+        b.extend(b"ctorch._utils\n_rebuild_tensor_v2\n((");
+        text(&mut b, "storage");
         b.extend(b"ctorch\nFloatStorage\n");
-        b.push(b'X');
-        b.extend(1u32.to_le_bytes());
-        b.push(b'7');
-        b.push(b'X');
-        b.extend(3u32.to_le_bytes());
-        b.extend(b"cpu");
+        text(&mut b, "7");
+        text(&mut b, "cpu");
         b.extend([b'K', 6, b'N', b't', b'Q']);
+        // offset 1, size (2, 2), stride (1, 2), no grad, no hooks
         b.extend([
             b'K', 1, b'K', 2, b'K', 2, 0x86, b'K', 1, b'K', 2, 0x86, 0x89, b')', b't', b'R',
         ]);
         b.extend([b's', b's', b'.']);
         // storage keys, then the storage
-        b.extend([0x80, 2, b']', b'(', b'X']);
-        b.extend(1u32.to_le_bytes());
-        b.extend([b'7', b'e', b'.']);
+        b.extend([0x80, 2, b']', b'(']);
+        text(&mut b, "7");
+        b.extend([b'e', b'.']);
         b.extend(6u64.to_le_bytes());
         for v in [0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0] {
             b.extend(v.to_le_bytes());
