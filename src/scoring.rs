@@ -34,7 +34,7 @@ use crate::store::{
 use crate::transcript::Transcript;
 
 /// Calls read, judged and written together: one row group of the tables.
-const BATCH: usize = 4096;
+const BATCH: usize = 1024;
 /// Threads reading transcript files ahead of the judging.
 const READERS: usize = 8;
 
@@ -190,24 +190,47 @@ pub fn score_archive_indexing(
             .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
             .unzip()
     };
-    // three batches in flight: one read (its own thread), one judged (the
-    // rayon pool), one written (beside the judging, on the pool)
-    let mut pending = score_batch(read_batch()?);
-    let mut next = read_batch()?;
-    loop {
-        let last = next.is_empty();
-        let ((written, scored), read) = std::thread::scope(|scope| {
-            let reader = scope.spawn(|| if last { Ok(Vec::new()) } else { read_batch() });
-            let cpu = rayon::join(|| absorb(pending, &mut tables), || score_batch(next));
-            (cpu, reader.join().expect("the reader does not panic"))
+    // Reading, judging and writing overlap without a barrier between them:
+    // a reader thread, the rayon pool judging, a writer thread, each handing
+    // on whole batches (at most one waiting between two stages). With a
+    // lock-step loop the judging core sat idle whenever writing a batch took
+    // longer than judging the next.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (read_tx, read_rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<ReadFile>>>(1);
+        let (scored_tx, scored_rx) = std::sync::mpsc::sync_channel::<ScoredBatch>(1);
+        scope.spawn(move || loop {
+            let batch = read_batch();
+            let last = batch.as_ref().map_or(true, Vec::is_empty);
+            if read_tx.send(batch).is_err() || last {
+                break;
+            }
         });
-        written?;
-        if last {
-            break;
+        let (absorb, tables) = (&mut absorb, &mut tables);
+        let writer = scope.spawn(move || -> anyhow::Result<()> {
+            for scored in scored_rx {
+                absorb(scored, tables)?;
+            }
+            Ok(())
+        });
+        let mut read_failed = Ok(());
+        for batch in read_rx {
+            match batch {
+                Ok(batch) if batch.is_empty() => break,
+                Ok(batch) => {
+                    if scored_tx.send(score_batch(batch)).is_err() {
+                        break; // the writer stopped: its error says why
+                    }
+                }
+                Err(e) => {
+                    read_failed = Err(e);
+                    break;
+                }
+            }
         }
-        pending = scored;
-        next = read?;
-    }
+        drop(scored_tx);
+        writer.join().expect("the writer does not panic")?;
+        read_failed
+    })?;
     let unprocessed = failures.iter().map(unprocessed_call).unzip();
     absorb(unprocessed, &mut tables)?;
     if let Some(update) = index_update {
@@ -422,8 +445,9 @@ fn score_transcript(
                     }
                 }
             }
-            let personal_data_s = redactor.map(|r| r.times(&t.segments));
-            evaluation.redacted_spans = redactor.map(|r| r.record(&t.segments));
+            let personal = redactor.map(|r| r.of_call(&t.segments));
+            let personal_data_s = personal.as_ref().map(|p| p.times.clone());
+            evaluation.redacted_spans = personal.map(|p| p.recorded);
             let call = CallResult {
                 evaluation: Ok(evaluation),
                 personal_data_s,

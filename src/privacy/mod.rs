@@ -156,6 +156,9 @@ impl Default for PrivacySettings {
 /// off by a few hundred milliseconds.
 pub const AUDIO_MARGIN_S: f64 = 0.6;
 
+/// The fewest digits of any number [`Redactor::classify`] calls personal (a
+/// landline without its area code).
+const MIN_PERSONAL_DIGITS: usize = 7;
 /// How near (in characters) a word must stand before a number to say what it is.
 const KEYWORD_REACH: usize = 8;
 /// How far before a number its cue word is looked for to place the tone: the
@@ -172,20 +175,22 @@ const CARD_WORDS: &[&str] = &["卡号", "银行卡", "信用卡", "储蓄卡", "
 const ID_WORDS: &[&str] = &["身份证", "证件号", "证号", "份正好"];
 const ADDRESS_WORDS: &[&str] = &["地址是", "地址在", "住址是", "我住在", "住在", "我家在", "家住", "家在"];
 const NAME_WORDS: &[&str] = &["我叫", "我姓", "名字是", "名字叫", "本人姓"];
-/// The first characters of the address and name cue words: a text without
-/// any holds neither.
-static CUE_FIRSTS: LazyLock<Vec<char>> = LazyLock::new(|| {
-    let mut firsts: Vec<char> = ADDRESS_WORDS
-        .iter()
-        .chain(NAME_WORDS)
-        .filter_map(|w| w.chars().next())
-        .collect();
-    firsts.sort_unstable();
-    firsts.dedup();
-    firsts
+/// Whether a text holds any address or name cue word at all (most clauses
+/// do not): one search for them all.
+static CUE_FINDER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new(ADDRESS_WORDS.iter().chain(NAME_WORDS)).expect("the cue words build a searcher")
 });
 /// The longest address kept as one (it ends at the clause's end before that).
 const MAX_ADDRESS_CHARS: usize = 40;
+
+/// What scoring keeps of a call's personal data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallPersonalData {
+    /// When it was said, in seconds, widened and merged ([`Redactor::times`]).
+    pub times: Vec<(f64, f64)>,
+    /// Where, segment by segment ([`Redactor::record`]).
+    pub recorded: String,
+}
 
 /// Finds and redacts personal data, as a pack's `[privacy]` says.
 #[derive(Debug, Clone)]
@@ -205,9 +210,7 @@ impl Redactor {
     pub fn find(&self, text: &str) -> Vec<PiiSpan> {
         // most clauses hold no digit, no @ and no cue word: nothing to look at
         // (scoring asks this of every call and every hit's context)
-        let has_digit = text.chars().any(|c| digit_of(c).is_some());
-        let has_at = text.contains('@');
-        let has_cue = self.settings.names_and_addresses && text.chars().any(|c| CUE_FIRSTS.contains(&c));
+        let (has_digit, has_at, has_cue) = self.what_may_be_in(text);
         if !(has_digit || has_at || has_cue) {
             return Vec::new();
         }
@@ -229,13 +232,13 @@ impl Redactor {
             });
         }
         if has_cue {
-            after_words(&chars, ADDRESS_WORDS, PiiKind::Address, &mut spans, |rest| {
+            after_words(&chars, &ADDRESS_CUES, PiiKind::Address, &mut spans, |rest| {
                 rest.iter()
                     .take(MAX_ADDRESS_CHARS)
                     .take_while(|c| !is_clause_end(**c))
                     .count()
             });
-            after_words(&chars, NAME_WORDS, PiiKind::Name, &mut spans, |rest| {
+            after_words(&chars, &NAME_CUES, PiiKind::Name, &mut spans, |rest| {
                 // a surname is one character (two for 欧阳, 司马…); a full name two to four
                 rest.iter()
                     .take(3)
@@ -265,13 +268,7 @@ impl Redactor {
     /// `redacted_spans`): the redaction decided once, which later readers
     /// apply with [`apply_recorded`] instead of finding it again.
     pub fn record(&self, segments: &[Segment]) -> String {
-        let mut recorded = Vec::new();
-        for (i, segment) in segments.iter().enumerate() {
-            for span in self.find(&segment.text) {
-                recorded.push(format!("{i}:{}-{}:{}", span.start, span.end, span.kind.as_str()));
-            }
-        }
-        recorded.join(";")
+        self.of_call(segments).recorded
     }
 
     /// When personal data was said in a call, in seconds, widened by
@@ -280,55 +277,40 @@ impl Redactor {
     /// one text (a number is often split over two), and a character's time is
     /// spread over its clause as the matcher spreads a hit's.
     pub fn times(&self, segments: &[Segment]) -> Vec<(f64, f64)> {
+        self.of_call(segments).times
+    }
+
+    /// A call's personal data as scoring keeps it ([`Self::times`] and
+    /// [`Self::record`]), each speaker's clauses first looked at together:
+    /// a speaker whose whole text holds no long enough number, no @ and no
+    /// cue word (most speakers of most calls) needs no closer look.
+    pub fn of_call(&self, segments: &[Segment]) -> CallPersonalData {
         let mut times = Vec::new();
+        let mut recorded: Vec<(usize, PiiSpan)> = Vec::new();
         let mut speakers: Vec<Speaker> = segments.iter().map(|s| s.speaker).collect();
         speakers.sort();
         speakers.dedup();
         for speaker in speakers {
-            let mine: Vec<&Segment> = segments.iter().filter(|s| s.speaker == speaker).collect();
-            // each character of the joined text → (its clause, its place in it)
-            let mut text = String::new();
-            let mut place: Vec<(usize, usize)> = Vec::new();
-            for (k, segment) in mine.iter().enumerate() {
-                if k > 0 {
-                    text.push('\n');
-                    place.push((k, 0));
-                }
-                for (i, c) in segment.text.chars().enumerate() {
-                    text.push(c);
-                    place.push((k, i));
-                }
+            let (indices, mine): (Vec<usize>, Vec<&Segment>) = segments
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.speaker == speaker)
+                .unzip();
+            let text = mine.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n");
+            if !self.might_hold(&text) {
+                continue;
             }
-            let time_at = |(k, i): (usize, usize), after: bool| {
-                let s = mine[k];
-                let n = s.text.chars().count().max(1) as f64;
-                s.start + (s.end - s.start) * (i as f64 + f64::from(u8::from(after))) / n
-            };
-            let chars: Vec<char> = text.chars().collect();
-            for span in self.find(&text) {
-                // from the cue word on (卡号是…): the number's first group is
-                // often the one whisper garbled, and its clause times with it
-                let from = cue_end_before(&chars, span.start, AUDIO_CUE_REACH).unwrap_or(span.start);
-                // to the clause's end when only a few characters follow: the
-                // number's last group, garbled (…2405分397)
-                let rest = chars[span.end.min(chars.len())..]
-                    .iter()
-                    .take_while(|&&c| !is_clause_end(c))
-                    .count();
-                let to = if rest <= GARBLED_TAIL_CHARS {
-                    span.end + rest
-                } else {
-                    span.end
-                };
-                let (Some(&first), Some(&last)) = (place.get(from), place.get(to.saturating_sub(1))) else {
-                    continue;
-                };
-                times.push((
-                    (time_at(first, false) - AUDIO_MARGIN_S).max(0.0),
-                    time_at(last, true) + AUDIO_MARGIN_S,
-                ));
+            for (&i, segment) in indices.iter().zip(&mine) {
+                recorded.extend(self.find(&segment.text).into_iter().map(|span| (i, span)));
             }
+            self.times_in(&mine, &text, &mut times);
         }
+        recorded.sort_by_key(|(i, _)| *i);
+        let recorded = recorded
+            .iter()
+            .map(|(i, span)| format!("{i}:{}-{}:{}", span.start, span.end, span.kind.as_str()))
+            .collect::<Vec<_>>()
+            .join(";");
         times.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut merged: Vec<(f64, f64)> = Vec::new();
         for (start, end) in times {
@@ -337,7 +319,73 @@ impl Redactor {
                 _ => merged.push((start, end)),
             }
         }
-        merged
+        CallPersonalData {
+            times: merged,
+            recorded,
+        }
+    }
+
+    /// Whether `text` may hold personal data at all. Never false where
+    /// [`Self::find`] finds something, in `text` or in any stretch of it.
+    fn might_hold(&self, text: &str) -> bool {
+        let (digits, at, cue) = self.what_may_be_in(text);
+        digits || at || cue
+    }
+
+    /// Whether `text` may hold a personal number (a run of digits long
+    /// enough), an email (an @), a name or an address (a cue word).
+    fn what_may_be_in(&self, text: &str) -> (bool, bool, bool) {
+        (
+            numbers::longest_run_bound(text) >= MIN_PERSONAL_DIGITS,
+            text.contains('@'),
+            self.settings.names_and_addresses && CUE_FINDER.is_match(text),
+        )
+    }
+
+    /// The times of the personal data in one speaker's clauses `mine`, read
+    /// as one `text` (joined by line breaks), added to `times` unmerged.
+    fn times_in(&self, mine: &[&Segment], text: &str, times: &mut Vec<(f64, f64)>) {
+        let spans = self.find(text);
+        if spans.is_empty() {
+            return;
+        }
+        // each character of the joined text → (its clause, its place in it)
+        let mut place: Vec<(usize, usize)> = Vec::new();
+        for (k, segment) in mine.iter().enumerate() {
+            if k > 0 {
+                place.push((k, 0));
+            }
+            place.extend((0..segment.text.chars().count()).map(|i| (k, i)));
+        }
+        let time_at = |(k, i): (usize, usize), after: bool| {
+            let s = mine[k];
+            let n = s.text.chars().count().max(1) as f64;
+            s.start + (s.end - s.start) * (i as f64 + f64::from(u8::from(after))) / n
+        };
+        let chars: Vec<char> = text.chars().collect();
+        for span in spans {
+            // from the cue word on (卡号是…): the number's first group is
+            // often the one whisper garbled, and its clause times with it
+            let from = cue_end_before(&chars, span.start, AUDIO_CUE_REACH).unwrap_or(span.start);
+            // to the clause's end when only a few characters follow: the
+            // number's last group, garbled (…2405分397)
+            let rest = chars[span.end.min(chars.len())..]
+                .iter()
+                .take_while(|&&c| !is_clause_end(c))
+                .count();
+            let to = if rest <= GARBLED_TAIL_CHARS {
+                span.end + rest
+            } else {
+                span.end
+            };
+            let (Some(&first), Some(&last)) = (place.get(from), place.get(to.saturating_sub(1))) else {
+                continue;
+            };
+            times.push((
+                (time_at(first, false) - AUDIO_MARGIN_S).max(0.0),
+                time_at(last, true) + AUDIO_MARGIN_S,
+            ));
+        }
     }
 
     /// The personal numbers of one run: the longest stretches of its groups
@@ -347,6 +395,12 @@ impl Redactor {
     fn numbers_in(&self, run: &DigitRun, chars: &[char], spans: &mut Vec<PiiSpan>) {
         let groups = &run.groups;
         let mut used = vec![false; groups.len()];
+        // digits before each group (and after the last): a stretch's length in O(1)
+        let mut before = Vec::with_capacity(groups.len() + 1);
+        before.push(0);
+        for group in groups {
+            before.push(before.last().copied().unwrap_or(0) + group.digits.len());
+        }
         for generic in [false, true] {
             let mut first = 0;
             while first < groups.len() {
@@ -355,10 +409,16 @@ impl Redactor {
                     continue;
                 }
                 let free_until = (first..groups.len()).find(|&g| used[g]).unwrap_or(groups.len());
-                let found = (first..free_until).rev().find_map(|last| {
-                    let picked = &groups[first..=last];
-                    self.classify_trimmed(picked, chars, generic).map(|span| (last, span))
-                });
+                // the stretches shorter than any personal number (amounts,
+                // 一下, 一个…: most of a call's runs) are never classified
+                let digits_to = |last: usize| before[last + 1] - before[first];
+                let found = (first..free_until)
+                    .rev()
+                    .take_while(|&last| digits_to(last) >= MIN_PERSONAL_DIGITS)
+                    .find_map(|last| {
+                        let picked = &groups[first..=last];
+                        self.classify_trimmed(picked, chars, generic).map(|span| (last, span))
+                    });
                 match found {
                     Some((last, span)) => {
                         spans.push(span);
@@ -433,6 +493,9 @@ impl Redactor {
 
     /// What a number said at `start..end` of the text is, if personal.
     fn classify(&self, digits: &str, chars: &[char], start: usize, end: usize) -> Option<PiiKind> {
+        if digits.len() < MIN_PERSONAL_DIGITS {
+            return None;
+        }
         let before_chars = &chars[start.saturating_sub(KEYWORD_REACH)..start];
         let before: String = before_chars.iter().collect();
         let said_after = |words: &[&str]| words.iter().any(|w| before.contains(w));
@@ -476,17 +539,34 @@ impl Redactor {
 static EMAIL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}").expect("valid"));
 
-/// Spans of `kind` after each of `words` in `chars`, as long as `length` says.
+/// The address and name cue words as characters, made once.
+static ADDRESS_CUES: LazyLock<CueWords> = LazyLock::new(|| CueWords::of(ADDRESS_WORDS));
+static NAME_CUES: LazyLock<CueWords> = LazyLock::new(|| CueWords::of(NAME_WORDS));
+
+/// Cue words as characters, and their first characters.
+struct CueWords {
+    words: Vec<Vec<char>>,
+    firsts: Vec<char>,
+}
+
+impl CueWords {
+    fn of(words: &[&str]) -> Self {
+        let words: Vec<Vec<char>> = words.iter().map(|w| w.chars().collect()).collect();
+        let firsts = words.iter().filter_map(|w| w.first().copied()).collect();
+        Self { words, firsts }
+    }
+}
+
+/// Spans of `kind` after each of `cues` in `chars`, as long as `length` says.
 fn after_words(
     chars: &[char],
-    words: &[&str],
+    cues: &CueWords,
     kind: PiiKind,
     spans: &mut Vec<PiiSpan>,
     length: impl Fn(&[char]) -> usize,
 ) {
-    let words: Vec<Vec<char>> = words.iter().map(|w| w.chars().collect()).collect();
+    let CueWords { words, firsts } = cues;
     // most characters start no cue word: one comparison each, not one per word
-    let firsts: Vec<char> = words.iter().filter_map(|w| w.first().copied()).collect();
     let mut i = 0;
     while i < chars.len() {
         if !firsts.contains(&chars[i]) {
@@ -690,6 +770,23 @@ mod tests {
             ("我叫张小明的", "我叫【姓名】的"),
         ] {
             assert_eq!(redact(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_quick_digit_bound_never_undercounts_a_run() {
+        for text in [
+            "幺三八，幺二三四，五六七八，对",
+            "13次，98次爱，6588",
+            "电话是010-62345678",
+            "卡号6222 0212 3456 7890 128",
+            "要三八一二三四五六七八要",
+            "一百二十元，三四五六七八九",
+            "我说一下，就是一，二，三。四五六七",
+            "2026年11月20日",
+        ] {
+            let longest = digit_runs(text).iter().map(|r| r.digits().len()).max().unwrap_or(0);
+            assert!(numbers::longest_run_bound(text) >= longest, "{text}");
         }
     }
 

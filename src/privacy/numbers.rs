@@ -129,6 +129,28 @@ impl DigitRun {
     }
 }
 
+/// At least as many digits as the longest run [`digit_runs`] finds in
+/// `text`, counted in one pass without allocating: most clauses of a call
+/// hold no number long enough to be anyone's, and need no closer look.
+pub fn longest_run_bound(text: &str) -> usize {
+    let (mut longest, mut run, mut gap) = (0, 0, 0);
+    for c in text.chars() {
+        if digit_of(c).is_some() || is_soft_one(c) {
+            run += 1;
+            gap = 0;
+            longest = longest.max(run);
+        } else if is_unit(c) {
+            run = 0; // never bridged
+        } else {
+            gap += 1;
+            if gap > MAX_GAP {
+                run = 0;
+            }
+        }
+    }
+    longest
+}
+
 /// Every run of digits in `text` (by characters), in order.
 pub fn digit_runs(text: &str) -> Vec<DigitRun> {
     let chars: Vec<char> = text.chars().collect();

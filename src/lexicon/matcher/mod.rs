@@ -21,8 +21,9 @@ mod near;
 use std::collections::HashMap;
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, MatchKind as AcMatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind as AcMatchKind};
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use super::phrase::{literal_text, Slot, Token};
 use super::{CategorySpeaker, Hit, HitVerdict, Lexicon, MatchKind, Role};
@@ -93,7 +94,7 @@ pub struct Matcher {
     tolerant_entries: Vec<Variant>,
     tolerant_pieces: Vec<TolerantPiece>,
     tolerant: Option<AhoCorasick>,
-    sound_ids: HashMap<SoundKey, u16>,
+    sound_ids: FxHashMap<SoundKey, u16>,
     /// Sound id of every CJK character (0x3400..=0x9FFF), `NO_SOUND` where no
     /// phrase uses that sound: the per-character lookup on the hot path.
     cjk_sound_ids: Vec<u16>,
@@ -189,13 +190,16 @@ impl Matcher {
                 }
             }
         }
+        // (a DFA: the automata run over every clause of every call of a
+        // re-score, and a pack's few thousand patterns make a small one)
         let exact = AhoCorasick::builder()
             .match_kind(AcMatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(literals.iter().map(|v| v.chars.iter().collect::<String>()))
             .expect("phrase automaton builds");
         let slot_anchors = AhoCorasick::new(&anchors).expect("anchor automaton builds");
 
-        let mut sound_ids: HashMap<SoundKey, u16> = HashMap::new();
+        let mut sound_ids: FxHashMap<SoundKey, u16> = FxHashMap::default();
         let mut pieces_bytes: Vec<Vec<u8>> = Vec::new();
         let mut tolerant_pieces = Vec::new();
         for (ei, entry) in tolerant_entries.iter().enumerate() {
@@ -220,8 +224,12 @@ impl Matcher {
                 });
             }
         }
-        let tolerant =
-            (!pieces_bytes.is_empty()).then(|| AhoCorasick::new(&pieces_bytes).expect("sound automaton builds"));
+        let tolerant = (!pieces_bytes.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&pieces_bytes)
+                .expect("sound automaton builds")
+        });
         let cjk_sound_ids = crate::text::HAN
             .map(|code| {
                 char::from_u32(code)
@@ -569,7 +577,8 @@ impl Matcher {
                 id.to_be_bytes()
             })
             .collect();
-        let mut tried = std::collections::HashSet::new();
+        // (hashed per match of every call: the fast hash, not SipHash)
+        let mut tried = rustc_hash::FxHashSet::with_capacity_and_hasher(stream.chars.len(), Default::default());
         for m in automaton.find_overlapping_iter(&sounds) {
             if m.start() % 2 != 0 {
                 continue; // straddles two characters
