@@ -3,7 +3,10 @@
 //! customer taking turns; greeting and closing in most calls, phrases and ASR
 //! slips now and then; 200 agents over 28 days, stored by day as `run` stores
 //! them), against the floor of just reading and parsing the same JSON files,
-//! in the same run. Peak memory is the score process's maximum resident set.
+//! in the same run, printed beside it as a ratio. Peak memory is each `score`
+//! process's own maximum resident set; with several sizes in one run, each
+//! size's peak is also given against the smallest's (memory should not grow
+//! with the archive).
 //!
 //! The search index in the same run: `score --no-index` against `score` keeping
 //! an up-to-date index (the overhead a nightly re-score pays for search), the
@@ -11,9 +14,10 @@
 //! whole archive (process start, index open, candidates, verification, output).
 //!
 //!     cargo bench --bench rescore               (100,000 calls)
+//!     CALLS=10000,50000,100000 cargo bench --bench rescore   (each size, one table)
 //!     CALLS=1000000 ROUNDS=1 cargo bench --bench rescore
 //!     CALLS=20000 ROUNDS=3 BENCH_DIR=/big/disk cargo bench --bench rescore
-//!     ARCHIVE=/big/disk/m CALLS=1000000 cargo bench --bench rescore   (kept for the next run)
+//!     ARCHIVE=/big/disk/m CALLS=1000000 cargo bench --bench rescore   (kept in m/1000000 for the next run)
 
 use std::path::Path;
 use std::time::Instant;
@@ -75,24 +79,72 @@ const QUERIES: &[&[&str]] = &[
     &["--speaker", "customer", "--order", "worst", "投诉"],
 ];
 
+/// One size's figures, medians over the rounds.
+struct Figures {
+    calls: usize,
+    parse_s: f64,
+    score_s: f64,
+    unindexed_s: f64,
+    first_build_s: f64,
+    query_s: f64,
+    slowest_query_s: f64,
+    /// The largest resident set of one `score` run (keeping the index), in MB.
+    peak_mb: f64,
+}
+
 fn main() -> anyhow::Result<()> {
-    let calls: usize = std::env::var("CALLS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(100_000);
+    // CALLS=10000,50000 measures each size in one run (ratios side by side)
+    let sizes: Vec<usize> = std::env::var("CALLS")
+        .unwrap_or_else(|_| "100000".into())
+        .split(',')
+        .map(|c| c.trim().parse())
+        .collect::<Result<_, _>>()?;
     let rounds: usize = std::env::var("ROUNDS").ok().and_then(|c| c.parse().ok()).unwrap_or(3);
-    // ARCHIVE=DIR keeps the generated calls there for the next run (a million
-    // take minutes to write); otherwise a temporary folder under BENCH_DIR.
-    let temporary;
-    let out: &Path = match std::env::var_os("ARCHIVE") {
-        Some(dir) => Box::leak(std::path::PathBuf::from(dir).into_boxed_path()),
-        None => {
-            temporary = tempfile::tempdir_in(
-                std::env::var("BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
-            )?;
-            temporary.path()
-        }
-    };
+    // ARCHIVE=DIR keeps the generated calls there (DIR/<calls>) for the next
+    // run (a million take minutes to write); otherwise temporary folders under BENCH_DIR.
+    let temporary = tempfile::tempdir_in(
+        std::env::var("BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
+    )?;
+    let base = std::env::var_os("ARCHIVE").map_or_else(|| temporary.path().to_path_buf(), std::path::PathBuf::from);
+    let mut all = Vec::new();
+    for &calls in &sizes {
+        let out = base.join(calls.to_string());
+        std::fs::create_dir_all(&out)?;
+        all.push(measure(&out, calls, rounds)?);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("{cores} cores, {rounds} rounds (medians); the floor is reading and parsing the same JSON files on every core, in the same run:");
+    println!("     calls   floor s   score s  score/floor  --no-index s  index kept  first build s  peak MB  peak / smallest's");
+    let smallest_peak = all.first().map_or(f64::NAN, |f| f.peak_mb);
+    for f in &all {
+        println!(
+            "{:>10} {:>9.2} {:>9.2} {:>11.2}x {:>13.2} {:>+10.0}% {:>14.2} {:>8.0} {:>17.2}x",
+            f.calls,
+            f.parse_s,
+            f.score_s,
+            f.score_s / f.parse_s,
+            f.unindexed_s,
+            (f.score_s / f.unindexed_s - 1.0) * 100.0,
+            f.first_build_s,
+            f.peak_mb,
+            f.peak_mb / smallest_peak
+        );
+    }
+    for f in &all {
+        println!(
+            "{} calls: one million at this rate {:.0} s; callqa search, warm ({} queries x {rounds} rounds): median {:.2} s, slowest {:.2} s",
+            f.calls,
+            f.score_s * 1e6 / f.calls as f64,
+            QUERIES.len(),
+            f.query_s,
+            f.slowest_query_s
+        );
+    }
+    Ok(())
+}
+
+/// Generates `calls` transcripts in `out` (once) and measures them.
+fn measure(out: &Path, calls: usize, rounds: usize) -> anyhow::Result<Figures> {
     let done = out.join(format!(".generated-{calls}"));
     if !done.exists() {
         let started = Instant::now();
@@ -108,13 +160,11 @@ fn main() -> anyhow::Result<()> {
         );
     }
 
-    let callqa = |args: &[&str]| -> anyhow::Result<(f64, std::process::Output)> {
+    let callqa = |args: &[&str]| -> anyhow::Result<(f64, std::process::Output, f64)> {
         let started = Instant::now();
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_callqa"))
-            .args(args)
-            .arg("--out")
-            .arg(out)
-            .output()?;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_callqa"));
+        command.args(args).arg("--out").arg(out);
+        let (output, peak_mb) = run_measured(command)?;
         let seconds = started.elapsed().as_secs_f64();
         anyhow::ensure!(
             output.status.success(),
@@ -122,11 +172,11 @@ fn main() -> anyhow::Result<()> {
             args.join(" "),
             String::from_utf8_lossy(&output.stderr)
         );
-        Ok((seconds, output))
+        Ok((seconds, output, peak_mb))
     };
     // The first build of the index, from nothing (kept for the rounds below).
     std::fs::remove_dir_all(out.join("search-index")).or_else(ignore_missing)?;
-    let (first_build_s, _) = callqa(&["score", "--quiet"])?;
+    let (first_build_s, _, _) = callqa(&["score", "--quiet"])?;
     eprintln!("score building the search index from nothing: {first_build_s:.2} s");
 
     let (mut parse_times, mut score_times, mut unindexed_times) = (Vec::new(), Vec::new(), Vec::new());
@@ -139,16 +189,16 @@ fn main() -> anyhow::Result<()> {
             .map(|p| Transcript::read(&p).map(|t| t.segments.len()).unwrap_or(0))
             .sum();
         parse_times.push(started.elapsed().as_secs_f64());
-        let (seconds, _) = callqa(&["score", "--quiet", "--no-index"])?;
+        let (seconds, _, _) = callqa(&["score", "--quiet", "--no-index"])?;
         unindexed_times.push(seconds);
-        let (seconds, output) = callqa(&["score", "--json", "--quiet"])?;
+        let (seconds, output, peak) = callqa(&["score", "--json", "--quiet"])?;
         score_times.push(seconds);
-        peak_mb = peak_mb.max(children_peak_rss_mb());
+        peak_mb = peak_mb.max(peak);
         let mut found = Vec::new();
         for query in QUERIES {
             let mut args = vec!["search", "--format", "json", "--limit", "20"];
             args.extend_from_slice(query);
-            let (seconds, output) = callqa(&args)?;
+            let (seconds, output, _) = callqa(&args)?;
             query_times.push(seconds);
             let results: serde_json::Value = serde_json::from_slice(&output.stdout)?;
             found.push(format!(
@@ -170,47 +220,50 @@ fn main() -> anyhow::Result<()> {
             hits as f64 / calls as f64
         );
     }
-    let parse_s = median(&mut parse_times);
-    let score_s = median(&mut score_times);
-    let unindexed_s = median(&mut unindexed_times);
-    let query_s = median(&mut query_times);
     let slowest_query_s = query_times.iter().copied().fold(0.0, f64::max);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("{calls} calls, {cores} cores, {rounds} rounds (medians):");
-    println!(
-        "  read + parse JSON only (floor):        {parse_s:6.2} s = {:8.0} calls/s",
-        calls as f64 / parse_s
-    );
-    println!(
-        "  callqa score (match, rules, 3 tables): {score_s:6.2} s = {:8.0} calls/s, peak memory {peak_mb:.0} MB",
-        calls as f64 / score_s
-    );
-    println!(
-        "  score / floor: {:.2}x;  one million calls at this rate: {:.0} s",
-        score_s / parse_s,
-        score_s * 1e6 / calls as f64
-    );
-    println!(
-        "  score --no-index: {unindexed_s:6.2} s;  keeping the index up to date: {:+.0} %;  first build: {first_build_s:.2} s",
-        (score_s / unindexed_s - 1.0) * 100.0
-    );
-    println!(
-        "  callqa search, warm ({} queries x {rounds} rounds): median {query_s:.2} s, slowest {slowest_query_s:.2} s",
-        QUERIES.len()
-    );
-    Ok(())
+    Ok(Figures {
+        calls,
+        parse_s: median(&mut parse_times),
+        score_s: median(&mut score_times),
+        unindexed_s: median(&mut unindexed_times),
+        first_build_s,
+        query_s: median(&mut query_times),
+        slowest_query_s,
+        peak_mb,
+    })
 }
 
-/// The largest resident set of any child process waited for so far, in MB.
-fn children_peak_rss_mb() -> f64 {
-    // SAFETY: getrusage only writes into the struct it is given.
+/// Runs `command` to the end, its output captured, and its own largest
+/// resident set in MB (wait4 on the one child, not the maximum over all
+/// children so far: the first build of the index is not a re-score).
+fn run_measured(mut command: std::process::Command) -> anyhow::Result<(std::process::Output, f64)> {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let (mut stdout, mut stderr) = (child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+    let errors = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        stderr.read_to_end(&mut bytes).map(|_| bytes)
+    });
+    let mut out = Vec::new();
+    stdout.read_to_end(&mut out)?;
+    let err = errors.join().expect("the stderr reader does not panic")?;
+    let mut status = 0;
+    // SAFETY: wait4 only writes into the two values it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == 0;
-    if ok {
-        usage.ru_maxrss as f64 / 1024.0 // kilobytes on Linux
-    } else {
-        f64::NAN
-    }
+    let waited = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    anyhow::ensure!(waited > 0, "waiting for callqa: {}", std::io::Error::last_os_error());
+    Ok((
+        std::process::Output {
+            status: std::process::ExitStatus::from_raw(status),
+            stdout: out,
+            stderr: err,
+        },
+        usage.ru_maxrss as f64 / 1024.0, // kilobytes on Linux
+    ))
 }
 
 fn ignore_missing(error: std::io::Error) -> std::io::Result<()> {

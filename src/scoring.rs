@@ -9,6 +9,7 @@
 //! memory does not grow with the number of calls, apart from the list of
 //! transcript file names.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,7 @@ use crate::store::{
     find_transcript, open_failures, read_calls, read_prompts, read_voiceprints, write_failure_list, write_voiceprints,
     HitRow, OutDir, TableWriter, TranscriptArchive,
 };
-use crate::transcript::Transcript;
+use crate::transcript::{Speaker, Transcript};
 
 /// Calls read, judged and written together: one row group of the tables.
 const BATCH: usize = 1024;
@@ -313,17 +314,46 @@ struct Indexing<'a> {
 }
 
 impl Indexing<'_> {
-    /// What the index needs of one call read from `path` (its bytes' stamp).
+    /// What the index needs of one call read from `path` (its bytes' stamp),
+    /// its speakers told here as the rules tell them (a mono call, by voice).
     fn work(&self, t: &Transcript, path: &Path, file_stamp: u64, matcher: &Matcher, pack: &Pack) -> IndexWork {
+        self.work_told(t, path, file_stamp, || {
+            crate::rules::speakers_as_told(t, matcher, &pack.rule_book()).0
+        })
+    }
+
+    /// [`Self::work`] with the speakers as `told` gives them when the index
+    /// needs the call (scoring has them from judging: not told twice).
+    fn work_told<'t>(
+        &self,
+        t: &Transcript,
+        path: &Path,
+        file_stamp: u64,
+        told: impl FnOnce() -> Cow<'t, Transcript>,
+    ) -> IndexWork {
         let stamp = file_stamp ^ if t.is_mixed() { self.speakers_key } else { 0 };
         if self.indexed.is_current(&t.call_id, stamp) {
             return IndexWork::Keep(stamp);
         }
-        // the speakers as the rules tell them (a mono call, by voice)
-        let (attributed, _, _) = crate::rules::speakers_as_told(t, matcher, &pack.rule_book());
         let relative = path.strip_prefix(self.root).unwrap_or(path);
-        IndexWork::Replace(self.maker.documents(&attributed, relative, stamp))
+        IndexWork::Replace(self.maker.documents(&told(), relative, stamp))
     }
+}
+
+/// `t` with each segment's speaker as judging told it (`letters`, one per
+/// segment, [`crate::rules::Evaluation::segment_speakers`]); `t` itself
+/// where nothing changed or the letters do not fit.
+fn with_told_speakers<'t>(t: &'t Transcript, letters: &str) -> Cow<'t, Transcript> {
+    let told = || letters.chars().map(Speaker::of_letter);
+    let fits = letters.chars().count() == t.segments.len();
+    if !fits || t.segments.iter().zip(told()).all(|(s, speaker)| s.speaker == speaker) {
+        return Cow::Borrowed(t);
+    }
+    let mut attributed = t.clone();
+    for (segment, speaker) in attributed.segments.iter_mut().zip(told()) {
+        segment.speaker = speaker;
+    }
+    Cow::Owned(attributed)
 }
 
 /// Brings the search index of `out` up to date with its archive, without
@@ -411,10 +441,6 @@ fn score_transcript(
             if t.segments.iter().any(|s| s.voice_vector.is_some()) {
                 t.enrolled_voice = voices.enrolled(&t.agent_id, &t.call_id);
             }
-            let index_work = match (index, stamp) {
-                (Some(index), Some(stamp)) => index.work(&t, path, stamp, matcher, pack),
-                _ => IndexWork::None,
-            };
             // matched and judged on the raw text; only what people read is
             // redacted. A panic judging one call fails that call's row only.
             let judged = isolated(&t.call_id, Stage::Judge, || {
@@ -435,6 +461,11 @@ fn score_transcript(
                         stage: Some(panicked.stage.as_str().to_string()),
                         location: Some(path.display().to_string()),
                     };
+                    // indexed with its speakers as stored: telling them is what failed
+                    let index_work = match (index, stamp) {
+                        (Some(index), Some(stamp)) => index.work_told(&t, path, stamp, || Cow::Borrowed(&t)),
+                        _ => IndexWork::None,
+                    };
                     return (CallResult::failed(t, failure), (Vec::new(), index_work));
                 }
             };
@@ -445,6 +476,12 @@ fn score_transcript(
                     }
                 }
             }
+            let index_work = match (index, stamp) {
+                (Some(index), Some(stamp)) => {
+                    index.work_told(&t, path, stamp, || with_told_speakers(&t, &evaluation.segment_speakers))
+                }
+                _ => IndexWork::None,
+            };
             let personal = redactor.map(|r| r.of_call(&t.segments));
             let personal_data_s = personal.as_ref().map(|p| p.times.clone());
             evaluation.redacted_spans = personal.map(|p| p.recorded);

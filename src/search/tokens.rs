@@ -6,6 +6,8 @@
 //!
 //! Text and queries go through the same functions, so they always agree.
 
+use std::fmt::Write;
+
 use crate::text::{normalize_char, syllable_of, NormalizeOptions};
 
 /// Between runs of characters (punctuation, spaces): a token no query holds,
@@ -14,15 +16,17 @@ const BREAK: &str = "|";
 
 /// The tokens of `text` as the index's text field holds them, space-separated.
 pub fn char_bigrams(text: &str) -> String {
-    bigrams(&units(text, |c| c.to_string()))
+    bigrams(text, |c, unit| unit.push(c))
 }
 
 /// The tokens of `text` as the index's sound field holds them.
 pub fn sound_bigrams(text: &str) -> String {
-    bigrams(&units(text, |c| match syllable_of(c) {
-        Some(s) => format!("{}{}", s.initial, s.final_),
-        None => c.to_string(),
-    }))
+    bigrams(text, |c, unit| match syllable_of(c) {
+        Some(s) => {
+            let _ = write!(unit, "{}{}", s.initial, s.final_);
+        }
+        None => unit.push(c),
+    })
 }
 
 /// How many characters a query word keeps once normalised (punctuation and
@@ -32,34 +36,40 @@ pub fn searchable_chars(text: &str) -> usize {
     text.chars().filter_map(|c| normalize_char(c, &options)).count()
 }
 
-/// Runs of normalised characters (simplified, half-width, lower case, 您 as
-/// 你), each character mapped to its unit; `None` marks a break.
-fn units(text: &str, unit: impl Fn(char) -> String) -> Vec<Option<String>> {
+/// The bigrams of the runs of normalised characters of `text` (simplified,
+/// half-width, lower case, 您 as 你), each character written as its unit by
+/// `unit`, and a [`BREAK`] after each run. In one pass with no allocation
+/// per character: a first build of the index makes these for every clause
+/// of the archive.
+fn bigrams(text: &str, unit: impl Fn(char, &mut String)) -> String {
     let options = NormalizeOptions::default();
-    let mut out = Vec::with_capacity(text.len() / 3 + 1);
-    for c in text.chars() {
-        match normalize_char(c, &options) {
-            Some(c) => out.push(Some(unit(c))),
-            None if out.last().is_some_and(Option::is_some) => out.push(None),
-            None => {}
-        }
-    }
-    out
-}
-
-fn bigrams(units: &[Option<String>]) -> String {
-    let mut out = String::with_capacity(units.len() * 8);
-    let mut push = |token: &str| {
+    let mut out = String::with_capacity(text.len() * 3);
+    let mut push = |a: &str, b: &str| {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(token);
+        out.push_str(a);
+        out.push_str(b);
     };
-    for pair in units.windows(2) {
-        match pair {
-            [Some(a), Some(b)] => push(&format!("{a}{b}")),
-            [Some(_), None] => push(BREAK),
-            _ => {}
+    // the unit before this character, if it was one (not a break)
+    let (mut previous, mut current) = (String::new(), String::new());
+    let mut in_run = false;
+    for c in text.chars() {
+        match normalize_char(c, &options) {
+            Some(c) => {
+                current.clear();
+                unit(c, &mut current);
+                if in_run {
+                    push(&previous, &current);
+                }
+                std::mem::swap(&mut previous, &mut current);
+                in_run = true;
+            }
+            None if in_run => {
+                push(BREAK, "");
+                in_run = false;
+            }
+            None => {}
         }
     }
     out
@@ -74,6 +84,8 @@ mod tests {
         assert_eq!(char_bigrams("我要投訴！"), "我要 要投 投诉 |");
         assert_eq!(char_bigrams("打１２３１５，您好"), "打1 12 23 31 15 | 你好");
         assert_eq!(char_bigrams("好"), "");
+        assert_eq!(char_bigrams("，好，"), "|");
+        assert_eq!(char_bigrams("！！我要，，对吗"), "我要 | 对吗");
         assert_eq!(searchable_chars("「好」"), 1);
     }
 
