@@ -234,17 +234,28 @@ pub fn score_archive_indexing(
     })?;
     let unprocessed = failures.iter().map(unprocessed_call).unzip();
     absorb(unprocessed, &mut tables)?;
-    if let Some(update) = index_update {
-        update.finish()?;
-    }
-
     let cards = cards.finish();
-    tables.finish(&cards)?;
-    if !voices.is_empty() {
-        write_voiceprints(out, &voices.prints())?;
-    }
     let report = report.finish();
-    write_reports(out, &report, &cards, pack)?;
+    // the last writes side by side (the index's commit, calls.parquet put
+    // together from its batches, the report): each its own files, each
+    // replaced whole, none waiting on another
+    let (indexed, (tabled, reported)) = rayon::join(
+        || index_update.map_or(Ok(()), |update| update.finish().map(drop)),
+        || {
+            rayon::join(
+                || tables.finish(&cards),
+                || -> anyhow::Result<()> {
+                    if !voices.is_empty() {
+                        write_voiceprints(out, &voices.prints())?;
+                    }
+                    write_reports(out, &report, &cards, pack)
+                },
+            )
+        },
+    );
+    indexed?;
+    tabled?;
+    reported?;
     write_failure_list(out, &failures).with_context(|| format!("writing {}", out.failures().display()))?;
     Ok(ScoreSummary {
         calls: report.totals.calls,

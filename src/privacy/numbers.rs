@@ -129,17 +129,36 @@ impl DigitRun {
     }
 }
 
+const OTHER: u8 = 0;
+/// A digit, or a soft one (要 for 幺) that may stand for one.
+const DIGIT: u8 = 1;
+/// A unit (十, 元, 号…): never inside a number read out.
+const UNIT: u8 = 2;
+/// Each character of the Basic Multilingual Plane's class, looked up once:
+/// [`longest_run_bound`] runs over every clause of every call of a re-score,
+/// and the matches it replaces cost more than the whole rest of its loop.
+static CHAR_CLASSES: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+    (0..=0xFFFF_u32)
+        .map(|code| match char::from_u32(code) {
+            Some(c) if digit_of(c).is_some() || is_soft_one(c) => DIGIT,
+            Some(c) if is_unit(c) => UNIT,
+            _ => OTHER,
+        })
+        .collect()
+});
+
 /// At least as many digits as the longest run [`digit_runs`] finds in
 /// `text`, counted in one pass without allocating: most clauses of a call
 /// hold no number long enough to be anyone's, and need no closer look.
 pub fn longest_run_bound(text: &str) -> usize {
     let (mut longest, mut run, mut gap) = (0, 0, 0);
     for c in text.chars() {
-        if digit_of(c).is_some() || is_soft_one(c) {
+        let class = CHAR_CLASSES.get(c as usize).copied().unwrap_or(OTHER);
+        if class == DIGIT {
             run += 1;
             gap = 0;
             longest = longest.max(run);
-        } else if is_unit(c) {
+        } else if class == UNIT {
             run = 0; // never bridged
         } else {
             gap += 1;
