@@ -131,7 +131,7 @@ pub fn score_archive_indexing(
         .num_threads(READERS)
         .build()
         .context("starting reader threads")?;
-    let mut read_batch = || -> anyhow::Result<Vec<ReadFile>> {
+    let read_batch = || -> anyhow::Result<Vec<ReadFile>> {
         let batch: Vec<PathBuf> = paths.by_ref().take(BATCH).collect::<anyhow::Result<_>>()?;
         Ok(io_pool.install(|| {
             batch
@@ -191,47 +191,7 @@ pub fn score_archive_indexing(
             .filter(|(call, _)| !failed_ids.contains(call.call_id.as_str()))
             .unzip()
     };
-    // Reading, judging and writing overlap without a barrier between them:
-    // a reader thread, the rayon pool judging, a writer thread, each handing
-    // on whole batches (at most one waiting between two stages). With a
-    // lock-step loop the judging core sat idle whenever writing a batch took
-    // longer than judging the next.
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        let (read_tx, read_rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<ReadFile>>>(1);
-        let (scored_tx, scored_rx) = std::sync::mpsc::sync_channel::<ScoredBatch>(1);
-        scope.spawn(move || loop {
-            let batch = read_batch();
-            let last = batch.as_ref().map_or(true, Vec::is_empty);
-            if read_tx.send(batch).is_err() || last {
-                break;
-            }
-        });
-        let (absorb, tables) = (&mut absorb, &mut tables);
-        let writer = scope.spawn(move || -> anyhow::Result<()> {
-            for scored in scored_rx {
-                absorb(scored, tables)?;
-            }
-            Ok(())
-        });
-        let mut read_failed = Ok(());
-        for batch in read_rx {
-            match batch {
-                Ok(batch) if batch.is_empty() => break,
-                Ok(batch) => {
-                    if scored_tx.send(score_batch(batch)).is_err() {
-                        break; // the writer stopped: its error says why
-                    }
-                }
-                Err(e) => {
-                    read_failed = Err(e);
-                    break;
-                }
-            }
-        }
-        drop(scored_tx);
-        writer.join().expect("the writer does not panic")?;
-        read_failed
-    })?;
+    overlapped(read_batch, score_batch, |scored| absorb(scored, &mut tables))?;
     let unprocessed = failures.iter().map(unprocessed_call).unzip();
     absorb(unprocessed, &mut tables)?;
     let cards = cards.finish();
@@ -263,6 +223,54 @@ pub fn score_archive_indexing(
         passed: report.totals.passed,
         hits: hit_count,
         report,
+    })
+}
+
+/// Reads, judges and writes batches until `read` gives an empty one, the
+/// three overlapping without a barrier between them: a reader thread, the
+/// rayon pool judging, a writer thread, each handing on whole batches (at
+/// most one waiting between two stages). In a lock-step loop the judging
+/// core sat idle whenever writing a batch took longer than judging the next.
+/// The first error, reading or writing, stops the others and is returned.
+fn overlapped(
+    mut read: impl FnMut() -> anyhow::Result<Vec<ReadFile>> + Send,
+    judge: impl Fn(Vec<ReadFile>) -> ScoredBatch,
+    mut write: impl FnMut(ScoredBatch) -> anyhow::Result<()> + Send,
+) -> anyhow::Result<()> {
+    std::thread::scope(|scope| {
+        let (read_tx, read_rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<ReadFile>>>(1);
+        let (judged_tx, judged_rx) = std::sync::mpsc::sync_channel::<ScoredBatch>(1);
+        scope.spawn(move || loop {
+            let batch = read();
+            let last = batch.as_ref().map_or(true, Vec::is_empty);
+            if read_tx.send(batch).is_err() || last {
+                break;
+            }
+        });
+        let writer = scope.spawn(move || -> anyhow::Result<()> {
+            for judged in judged_rx {
+                write(judged)?;
+            }
+            Ok(())
+        });
+        let mut read_failed = Ok(());
+        for batch in read_rx {
+            match batch {
+                Ok(batch) if batch.is_empty() => break,
+                Ok(batch) => {
+                    if judged_tx.send(judge(batch)).is_err() {
+                        break; // the writer stopped: its error says why
+                    }
+                }
+                Err(e) => {
+                    read_failed = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(judged_tx);
+        writer.join().expect("the writer does not panic")?;
+        read_failed
     })
 }
 
