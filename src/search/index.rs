@@ -182,7 +182,8 @@ impl DocumentMaker {
 /// archive, to index only what changed.
 #[derive(Debug, Default)]
 pub struct IndexedCalls {
-    stamps: HashMap<u64, u64>,
+    /// (shared with the update: one copy of a stamp per call, not two)
+    stamps: std::sync::Arc<HashMap<u64, u64>>,
 }
 
 impl IndexedCalls {
@@ -197,7 +198,7 @@ pub struct IndexUpdate {
     dir: PathBuf,
     writer: IndexWriter<TantivyDocument>,
     fields: Fields,
-    previous: HashMap<u64, u64>,
+    previous: std::sync::Arc<HashMap<u64, u64>>,
     now: HashMap<u64, u64>,
     changed: usize,
     /// Built afresh: missing, of another layout, or its stamps lost.
@@ -241,6 +242,7 @@ impl IndexUpdate {
                 (index, HashMap::new(), true)
             }
         };
+        let stamps = std::sync::Arc::new(stamps);
         let writer = index
             .writer_with_num_threads(1, WRITER_MEMORY)
             .map_err(|source| SearchError::Index {
@@ -251,7 +253,7 @@ impl IndexUpdate {
             dir: dir.to_path_buf(),
             writer,
             fields,
-            previous: stamps.clone(),
+            previous: std::sync::Arc::clone(&stamps),
             now: HashMap::with_capacity(stamps.len()),
             changed: 0,
             rebuilt,
