@@ -175,11 +175,41 @@ const CARD_WORDS: &[&str] = &["卡号", "银行卡", "信用卡", "储蓄卡", "
 const ID_WORDS: &[&str] = &["身份证", "证件号", "证号", "份正好"];
 const ADDRESS_WORDS: &[&str] = &["地址是", "地址在", "住址是", "我住在", "住在", "我家在", "家住", "家在"];
 const NAME_WORDS: &[&str] = &["我叫", "我姓", "名字是", "名字叫", "本人姓"];
-/// Whether a text holds any address or name cue word at all (most clauses
-/// do not): one search for them all.
-static CUE_FINDER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
-    aho_corasick::AhoCorasick::new(ADDRESS_WORDS.iter().chain(NAME_WORDS)).expect("the cue words build a searcher")
+/// Each character of the Basic Multilingual Plane: whether it is the second
+/// character of an address or name cue word. A text holds a cue word only
+/// where such a character follows the word's first: one lookup per
+/// character (every clause of every call is asked), the words themselves
+/// compared only there.
+static CUE_SECONDS: LazyLock<Vec<bool>> = LazyLock::new(|| {
+    let mut seconds = vec![false; 0x1_0000];
+    for word in ADDRESS_WORDS.iter().chain(NAME_WORDS) {
+        if let Some(second) = word.chars().nth(1) {
+            seconds[second as usize] = true;
+        }
+    }
+    seconds
 });
+
+/// Whether `text` holds any address or name cue word at all (most clauses do not).
+fn holds_cue_word(text: &str) -> bool {
+    let mut previous: Option<(usize, char)> = None;
+    for (at, c) in text.char_indices() {
+        if let Some((start, first)) = previous {
+            let second = CUE_SECONDS.get(c as usize).copied().unwrap_or(false);
+            if second
+                && ADDRESS_WORDS
+                    .iter()
+                    .chain(NAME_WORDS)
+                    .any(|w| w.starts_with(first) && text[start..].starts_with(w))
+            {
+                return true;
+            }
+        }
+        previous = Some((at, c));
+    }
+    false
+}
+
 /// The longest address kept as one (it ends at the clause's end before that).
 const MAX_ADDRESS_CHARS: usize = 40;
 
@@ -328,8 +358,10 @@ impl Redactor {
     /// Whether `text` may hold personal data at all. Never false where
     /// [`Self::find`] finds something, in `text` or in any stretch of it.
     fn might_hold(&self, text: &str) -> bool {
-        let (digits, at, cue) = self.what_may_be_in(text);
-        digits || at || cue
+        // (the cheapest look first)
+        text.contains('@')
+            || numbers::longest_run_bound(text) >= MIN_PERSONAL_DIGITS
+            || (self.settings.names_and_addresses && holds_cue_word(text))
     }
 
     /// Whether `text` may hold a personal number (a run of digits long
@@ -338,7 +370,7 @@ impl Redactor {
         (
             numbers::longest_run_bound(text) >= MIN_PERSONAL_DIGITS,
             text.contains('@'),
-            self.settings.names_and_addresses && CUE_FINDER.is_match(text),
+            self.settings.names_and_addresses && holds_cue_word(text),
         )
     }
 
@@ -787,6 +819,23 @@ mod tests {
         ] {
             let longest = digit_runs(text).iter().map(|r| r.digits().len()).max().unwrap_or(0);
             assert!(numbers::longest_run_bound(text) >= longest, "{text}");
+        }
+    }
+
+    #[test]
+    fn cue_words_are_found_wherever_they_stand() {
+        for word in ADDRESS_WORDS.iter().chain(NAME_WORDS) {
+            for text in [
+                word.to_string(),
+                format!("好的，{word}"),
+                format!("{word}哪里"),
+                format!("我我{word}"),
+            ] {
+                assert!(holds_cue_word(&text), "{text}");
+            }
+        }
+        for text in ["", "我", "我明白您的意思", "地址", "住", "在家里", "名字"] {
+            assert!(!holds_cue_word(text), "{text}");
         }
     }
 
