@@ -199,7 +199,7 @@ pub fn score_archive_indexing(
     // the last writes side by side (the index's commit, calls.parquet put
     // together from its batches, the report): each its own files, each
     // replaced whole, none waiting on another
-    let (indexed, (tabled, reported)) = rayon::join(
+    let (committed, (tabled, reported)) = rayon::join(
         || index_update.map_or(Ok(()), |update| update.finish().map(drop)),
         || {
             rayon::join(
@@ -213,7 +213,7 @@ pub fn score_archive_indexing(
             )
         },
     );
-    indexed?;
+    committed?;
     tabled?;
     reported?;
     write_failure_list(out, &failures).with_context(|| format!("writing {}", out.failures().display()))?;
@@ -472,6 +472,15 @@ fn score_transcript(
                 );
                 (evaluation, hits)
             });
+            // indexed with its speakers as judging told them; as stored when
+            // telling them is what failed
+            let index_work = match (index, stamp) {
+                (Some(index), Some(stamp)) => index.work_told(&t, path, stamp, || match &judged {
+                    Ok((evaluation, _)) => with_told_speakers(&t, &evaluation.segment_speakers),
+                    Err(_) => Cow::Borrowed(&t),
+                }),
+                _ => IndexWork::None,
+            };
             let (mut evaluation, mut hits) = match judged {
                 Ok(judged) => judged,
                 Err(panicked) => {
@@ -480,27 +489,16 @@ fn score_transcript(
                         stage: Some(panicked.stage.as_str().to_string()),
                         location: Some(path.display().to_string()),
                     };
-                    // indexed with its speakers as stored: telling them is what failed
-                    let index_work = match (index, stamp) {
-                        (Some(index), Some(stamp)) => index.work_told(&t, path, stamp, || Cow::Borrowed(&t)),
-                        _ => IndexWork::None,
-                    };
                     return (CallResult::failed(t, failure), (Vec::new(), index_work));
                 }
             };
             if let Some(redactor) = redactor {
                 for hit in &mut hits {
-                    if let std::borrow::Cow::Owned(redacted) = redactor.redact(&hit.context) {
+                    if let Cow::Owned(redacted) = redactor.redact(&hit.context) {
                         hit.context = redacted;
                     }
                 }
             }
-            let index_work = match (index, stamp) {
-                (Some(index), Some(stamp)) => {
-                    index.work_told(&t, path, stamp, || with_told_speakers(&t, &evaluation.segment_speakers))
-                }
-                _ => IndexWork::None,
-            };
             let personal = redactor.map(|r| r.of_call(&t.segments));
             let personal_data_s = personal.as_ref().map(|p| p.times.clone());
             evaluation.redacted_spans = personal.map(|p| p.recorded);

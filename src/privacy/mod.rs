@@ -213,12 +213,18 @@ fn holds_cue_word(text: &str) -> bool {
 /// The longest address kept as one (it ends at the clause's end before that).
 const MAX_ADDRESS_CHARS: usize = 40;
 
-/// What scoring keeps of a call's personal data.
+/// What scoring keeps of a call's personal data ([`Redactor::of_call`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallPersonalData {
-    /// When it was said, in seconds, widened and merged ([`Redactor::times`]).
+    /// When it was said, in seconds, widened by [`AUDIO_MARGIN_S`] each side
+    /// and merged: where a clip of the call plays a tone instead of the
+    /// voice. Each speaker's clauses are read as one text (a number is often
+    /// split over two), and a character's time is spread over its clause as
+    /// the matcher spreads a hit's.
     pub times: Vec<(f64, f64)>,
-    /// Where, segment by segment ([`Redactor::record`]).
+    /// Where, written as `segment:start-end:kind` joined by `;`
+    /// (calls.parquet's `redacted_spans`): the redaction decided once, which
+    /// later readers apply with [`apply_recorded`] instead of finding it again.
     pub recorded: String,
 }
 
@@ -293,25 +299,8 @@ impl Redactor {
         redact_spans(text, &self.find(text))
     }
 
-    /// The personal data of each segment, as scoring found it, written as
-    /// `segment:start-end:kind` joined by `;` (calls.parquet's
-    /// `redacted_spans`): the redaction decided once, which later readers
-    /// apply with [`apply_recorded`] instead of finding it again.
-    pub fn record(&self, segments: &[Segment]) -> String {
-        self.of_call(segments).recorded
-    }
-
-    /// When personal data was said in a call, in seconds, widened by
-    /// [`AUDIO_MARGIN_S`] each side and merged: where a clip of the call
-    /// plays a tone instead of the voice. Each speaker's clauses are read as
-    /// one text (a number is often split over two), and a character's time is
-    /// spread over its clause as the matcher spreads a hit's.
-    pub fn times(&self, segments: &[Segment]) -> Vec<(f64, f64)> {
-        self.of_call(segments).times
-    }
-
-    /// A call's personal data as scoring keeps it ([`Self::times`] and
-    /// [`Self::record`]), each speaker's clauses first looked at together:
+    /// A call's personal data as scoring keeps it (see [`CallPersonalData`]),
+    /// each speaker's clauses first looked at together:
     /// a speaker whose whole text holds no long enough number, no @ and no
     /// cue word (most speakers of most calls) needs no closer look.
     pub fn of_call(&self, segments: &[Segment]) -> CallPersonalData {
@@ -327,7 +316,8 @@ impl Redactor {
                 .filter(|(_, s)| s.speaker == speaker)
                 .unzip();
             let text = mine.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n");
-            if !self.might_hold(&text) {
+            let (digits, at, cue) = self.what_may_be_in(&text);
+            if !(digits || at || cue) {
                 continue;
             }
             for (&i, segment) in indices.iter().zip(&mine) {
@@ -355,17 +345,10 @@ impl Redactor {
         }
     }
 
-    /// Whether `text` may hold personal data at all. Never false where
-    /// [`Self::find`] finds something, in `text` or in any stretch of it.
-    fn might_hold(&self, text: &str) -> bool {
-        // (the cheapest look first)
-        text.contains('@')
-            || numbers::longest_run_bound(text) >= MIN_PERSONAL_DIGITS
-            || (self.settings.names_and_addresses && holds_cue_word(text))
-    }
-
     /// Whether `text` may hold a personal number (a run of digits long
-    /// enough), an email (an @), a name or an address (a cue word).
+    /// enough), an email (an @), a name or an address (a cue word). Never
+    /// all false where [`Self::find`] finds something, in `text` or in any
+    /// stretch of it.
     fn what_may_be_in(&self, text: &str) -> (bool, bool, bool) {
         (
             numbers::longest_run_bound(text) >= MIN_PERSONAL_DIGITS,
@@ -726,7 +709,7 @@ fn redact_spans<'t>(text: &'t str, spans: &[PiiSpan]) -> Cow<'t, str> {
     Cow::Owned(out)
 }
 
-/// The redaction scoring recorded ([`Redactor::record`]) applied to the
+/// The redaction scoring recorded ([`CallPersonalData::recorded`]) applied to the
 /// `segment`-th segment's `text`: the text with the recorded spans marked.
 pub fn apply_recorded<'t>(recorded: &str, segment: usize, text: &'t str) -> Cow<'t, str> {
     let spans: Vec<PiiSpan> = recorded
@@ -765,7 +748,7 @@ mod tests {
                 "身份证号11010519491231002X，卡号6222020200112233445",
             ),
         ];
-        let recorded = redactor.record(&segments);
+        let recorded = redactor.of_call(&segments).recorded;
         assert!(recorded.starts_with("0:6-17:mobile"), "{recorded}");
         for (i, s) in segments.iter().enumerate() {
             assert_eq!(apply_recorded(&recorded, i, &s.text), redactor.redact(&s.text), "{i}");
@@ -877,7 +860,7 @@ mod tests {
             Segment::new(Speaker::Customer, 12.5, 14.5, "1234 5678，对"),
             Segment::new(Speaker::Agent, 20.0, 22.0, "一共128元，两个工作日"),
         ];
-        let times = redactor.times(&segments);
+        let times = redactor.of_call(&segments).times;
         assert_eq!(times.len(), 1, "{times:?}");
         let (start, end) = times[0];
         // from the cue 号码 on (it ends at character 5 of 10 in 10–12 s); 5678
@@ -899,7 +882,7 @@ mod tests {
             Segment::new(Speaker::Customer, 30.0, 33.0, "81041019 6652351"),
             Segment::new(Speaker::Customer, 40.0, 46.0, "银行卡号6244827522405分397"),
         ];
-        let times = redactor.times(&segments);
+        let times = redactor.of_call(&segments).times;
         assert_eq!(times.len(), 2, "{times:?}");
         // from 卡号 (ending at character 4 of 10), nine characters before the digits
         assert!(

@@ -127,7 +127,7 @@ pub struct Evaluation {
     #[serde(default)]
     pub segment_speakers: String,
     /// The customers' personal data in each segment, as scoring found it
-    /// (`privacy::Redactor::record`), None when it was shown (`--show-pii`):
+    /// (`privacy::CallPersonalData::recorded`), None when it was shown (`--show-pii`):
     /// the redaction decided once, which the review page applies.
     #[serde(default)]
     pub redacted_spans: Option<String>,
