@@ -31,14 +31,25 @@ pub struct TrackPlan {
 
 /// A chunk piece with less voice than this is dropped (a cut's sliver).
 const MIN_PIECE_VOICED_S: f64 = 0.25;
+/// A prompt found by its landmarks begins at its first spectral peaks, a
+/// little after its voice does; it is taken from where the voice begins when
+/// that is this near. (Else a cut leaves the onset of the prompt's first
+/// syllable on the agent's piece before it, and whisper writes a syllable
+/// more there: iv-04's 请您稍候 became 请您收后患 before 感谢您的耐心等待.)
+const PROMPT_ONSET_S: f64 = 0.3;
+
+/// Where the voice is in `chunks`: sample ranges of the track, in order.
+pub fn voiced_of(chunks: &[SpeechChunk]) -> Vec<(usize, usize)> {
+    chunks
+        .iter()
+        .flat_map(|c| c.voiced.iter().map(move |&(a, b)| (c.start + a, c.start + b)))
+        .collect()
+}
 
 /// The sounds of a track: its tones, and music where the speech detector
 /// heard no voice (`chunks`: its speech).
 pub fn sounds_of(track: &SpeakerTrack, chunks: &[SpeechChunk]) -> Vec<SoundSpan> {
-    let voiced: Vec<(usize, usize)> = chunks
-        .iter()
-        .flat_map(|c| c.voiced.iter().map(move |&(a, b)| (c.start + a, c.start + b)))
-        .collect();
+    let voiced = voiced_of(chunks);
     let mut sounds = find_tones(&track.samples, track.speaker);
     sounds.extend(find_music(&track.samples, &voiced, track.speaker));
     sounds.sort_by(|a, b| a.start.total_cmp(&b.start));
@@ -82,13 +93,24 @@ pub fn plan_track(track: &SpeakerTrack, chunks: Vec<SpeechChunk>, library: &Prom
         .iter()
         .map(|s| (to_sample(s.start), to_sample(s.end), None))
         .collect();
-    marks.extend(
-        prompts
-            .iter()
-            .map(|p| (to_sample(p.start_s), to_sample(p.end_s), Some(p.id.as_str()))),
-    );
+    let voiced = voiced_of(&chunks);
+    marks.extend(prompts.iter().map(|p| {
+        let start = voice_onset(to_sample(p.start_s), &voiced);
+        (start, to_sample(p.end_s), Some(p.id.as_str()))
+    }));
     let chunks = chunks.into_iter().flat_map(|c| carve(c, &marks)).collect();
     TrackPlan { sounds, chunks }
+}
+
+/// Where the voice that `at` lies in begins, when that is at most
+/// [`PROMPT_ONSET_S`] before it (`voiced`: sample ranges, in order).
+fn voice_onset(at: usize, voiced: &[(usize, usize)]) -> usize {
+    let near = to_sample(PROMPT_ONSET_S);
+    voiced
+        .iter()
+        .find(|&&(a, b)| a <= at && at < b)
+        .filter(|&&(a, _)| at - a <= near)
+        .map_or(at, |&(a, _)| a)
 }
 
 /// A chunk cut at the edges of `marks`: pieces inside a sound are dropped,

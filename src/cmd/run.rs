@@ -86,7 +86,8 @@ pub fn run(args: RunArgs, lang: Option<Lang>, budget: &ThreadBudget) -> anyhow::
         .context("starting worker threads")?;
     let transcribing = Instant::now();
     let max_call_s = Some(pack.audio.max_call_minutes * 60.0);
-    let mut prompts = pool.install(|| center_prompts(&engine, &discovery.calls, &out, max_call_s, console))?;
+    let mut prompts =
+        pool.install(|| center_prompts(&engine, voices.as_ref(), &discovery.calls, &out, max_call_s, console))?;
     let library = PromptLibrary::of(prompts.clone());
     let matcher = crate::lexicon::Matcher::new(&pack.lexicon);
     let options = BatchOptions {
@@ -266,13 +267,14 @@ fn discover_calls(
 /// new ones this night's calls hold (`pipeline::learn_prompts`), said.
 fn center_prompts(
     engine: &Engine,
+    voices: Option<&VoiceEncoder>,
     calls: &[crate::input::CallSpec],
     out: &OutDir,
     max_call_s: Option<f64>,
     console: Console,
 ) -> anyhow::Result<Vec<Prompt>> {
     let mut prompts = read_prompts(out)?;
-    let learned = learn_prompts(engine, calls, &PromptLibrary::of(prompts.clone()), max_call_s);
+    let learned = learn_prompts(engine, voices, calls, &PromptLibrary::of(prompts.clone()), max_call_s);
     let m = console.messages;
     if !learned.is_empty() {
         let ids: Vec<&str> = learned.iter().map(|p| p.id.as_str()).collect();

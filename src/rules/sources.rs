@@ -49,18 +49,24 @@ pub fn system_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> O
 }
 
 /// The indices of the utterance segment `at` belongs to: the segments of its
-/// speaker around it with no pause of `gap_s` between them.
+/// speaker around it with no pause of `gap_s` between them, and heard as the
+/// same recording or as none (a prompt found by its audio ends where its
+/// audio does: the agent's words after it are no part of it).
 fn utterance_of(segments: &[Segment], at: usize, gap_s: f64) -> Vec<usize> {
     let speaker = segments[at].speaker;
     let own: Vec<usize> = (0..segments.len())
         .filter(|&i| segments[i].speaker == speaker)
         .collect();
     let k = own.iter().position(|&i| i == at).expect("the segment is its speaker's");
+    let joined = |a: usize, b: usize| {
+        let (a, b) = (&segments[own[a]], &segments[own[b]]);
+        b.start - a.end < gap_s && a.prompt == b.prompt
+    };
     let (mut first, mut last) = (k, k);
-    while first > 0 && segments[own[first]].start - segments[own[first - 1]].end < gap_s {
+    while first > 0 && joined(first - 1, first) {
         first -= 1;
     }
-    while last + 1 < own.len() && segments[own[last + 1]].start - segments[own[last]].end < gap_s {
+    while last + 1 < own.len() && joined(last, last + 1) {
         last += 1;
     }
     own[first..=last].to_vec()
@@ -228,5 +234,22 @@ mod tests {
         ];
         assert_eq!(utterance_of(&all, 0, 1.5), [0, 1, 3]);
         assert_eq!(utterance_of(&all, 4, 1.5), [4]);
+    }
+
+    #[test]
+    fn a_prompt_heard_by_its_audio_is_an_utterance_of_its_own() {
+        // iv-03: the queue announcement (its words the pack's system line too),
+        // then the agent's 让您久等了 1.4 s later on the same channel
+        let mut all = [
+            seg(A, 70.2, 71.9),
+            seg(A, 72.5, 73.5),
+            seg(A, 74.0, 74.94),
+            seg(A, 76.38, 77.4),
+        ];
+        for s in &mut all[..3] {
+            s.prompt = Some("prompt-03037c53".into());
+        }
+        assert_eq!(utterance_of(&all, 0, 1.5), [0, 1, 2]);
+        assert_eq!(utterance_of(&all, 3, 1.5), [3]);
     }
 }
