@@ -34,11 +34,13 @@ pub const SAMPLE_CALLS: usize = 120;
 const SAME_VOICE_OCTAVES: f32 = 0.15;
 /// A group of hearings is the track's own voice when, in the median, each
 /// comes this near (cosine of voice vectors) to other speech of its track.
-/// Measured on the sample sets, whose voices are all one synthesizer's
-/// shifted (far nearer to each other than people's): a text-to-speech
-/// agent's line said alike in several calls, 0.82–0.90 in the median of each
-/// of 27 groups; the IVR's prompts 0.72–0.84, 0.77 for the one the pitch
-/// heard as an agent's. Between two real people the encoder gives 0.38–0.59.
+/// Asked only where the pitch heard the track's own voice. Measured on the
+/// sample sets, whose voices are all one synthesizer's shifted (far nearer to
+/// each other than people's: two real people are 0.38–0.59 apart): a
+/// text-to-speech agent's line said alike in several calls, 0.82–0.90 in each
+/// of 28 groups over eleven sets; the IVR's prompts 0.73–0.86, and of the two
+/// the pitch took for an agent's, 0.77 (center A's second announcement,
+/// learned) and 0.83 (center B's queue announcement, left to the pack's words).
 const SAME_VOICE_SIMILARITY: f32 = 0.8;
 
 /// One sampled track: where it came from, its landmarks, its pitch, its speech.
