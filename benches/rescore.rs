@@ -332,6 +332,7 @@ fn write_call(out: &Path, i: usize) -> anyhow::Result<u64> {
         voice_prints: None,
         sounds: Vec::new(),
         prompts_checked: None,
+        wordless_voice: Vec::new(),
         enrolled_voice: None,
     };
     let path = callqa::store::OutDir::new(out).transcript(&transcript.call_id, transcript.started_at.as_deref());

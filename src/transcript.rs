@@ -91,6 +91,19 @@ impl SoundKind {
     }
 }
 
+/// A stretch of a person's track where the speech detector heard a voice and
+/// whisper wrote no words (a lone 喂？ of a quarter second), in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WordlessVoice {
+    /// The track: the agent's or the customer's channel (a mixed channel's
+    /// voice is nobody's yet, and is not kept).
+    pub speaker: Speaker,
+    /// Where the voice begins, seconds from the recording's start.
+    pub start: f64,
+    /// Where it ends.
+    pub end: f64,
+}
+
 /// A stretch of one track that is a sound, not speech, in seconds: found
 /// in the audio (`audio::sounds`), never given to whisper.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -316,6 +329,10 @@ pub struct Transcript {
     /// keys), per track, in time order: never given to whisper.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sounds: Vec<SoundSpan>,
+    /// Voice on a person's channel that whisper wrote nothing for: the
+    /// agent's pick-up can be there (`rules::sources::pick_up`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wordless_voice: Vec<WordlessVoice>,
     /// Extra manifest columns, carried through to the tables.
     #[serde(default)]
     pub extra: BTreeMap<String, String>,
@@ -366,6 +383,7 @@ impl Transcript {
             channels: 2,
             segments,
             sounds: Vec::new(),
+            wordless_voice: Vec::new(),
             extra: BTreeMap::new(),
             fingerprint: Fingerprint::default(),
             voice_prints: None,

@@ -19,13 +19,14 @@ use rayon::prelude::*;
 use crate::asr::{Engine, PhraseProposer};
 use crate::audio::landmarks::PromptLibrary;
 use crate::audio::plan::{plan_track, TrackPlan};
+use crate::audio::vad::SpeechChunk;
 use crate::audio::voice_vector::{print_track_voices, VoiceEncoder};
 use crate::audio::{decode_file_within, speaker_tracks, voice_prints_stamp, AudioError, SpeakerTrack};
 use crate::input::{CallSpec, FailedItem};
 use crate::isolate::{in_stage, isolated, CallTag, Panicked, Stage};
 use crate::lexicon::Matcher;
 use crate::store::{clear_failure, read_failure, record_failure, OutDir};
-use crate::transcript::{Fingerprint, Proposal, SoundSpan, Speaker, Transcript};
+use crate::transcript::{Fingerprint, Proposal, SoundSpan, Speaker, Transcript, WordlessVoice};
 pub use prompts::{fill_prompt_texts, learn_prompts, MIN_CALLS as PROMPT_MIN_CALLS};
 
 /// How one call went.
@@ -408,25 +409,32 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
     } = decode(spec, options.max_call_s)?;
     let proposer = options.verify.map(LexiconProposer);
     let tag = CallTag::current();
-    let per_track: Vec<(Vec<crate::transcript::Segment>, Vec<SoundSpan>)> = tracks
+    type Heard = (Vec<crate::transcript::Segment>, Vec<SoundSpan>, Vec<WordlessVoice>);
+    let per_track: Vec<Heard> = tracks
         .par_iter()
         .map(|track| {
             tag.enter(|| {
                 let chunks = engine.find_speech(&track.samples);
+                let voice = voice_of_chunks(&chunks);
                 let plan = in_stage(Stage::Vad, || plan_track(track, chunks, library));
                 let proposer = proposer.as_ref().map(|p| p as &dyn PhraseProposer);
                 let mut segments = engine.transcribe(track, &plan.chunks, proposer)?;
                 print_track_voices(track, &mut segments, options.voices);
-                Ok((segments, plan.sounds))
+                let wordless = wordless_voice(track, &voice, &plan, &segments);
+                Ok((segments, plan.sounds, wordless))
             })
         })
         .collect::<Result<_, crate::asr::AsrError>>()
         .map_err(|e| CallError::Call(Stage::Transcribe, format!("{}: {e}", spec.audio_path.display())))?;
-    let (per_track, per_track_sounds): (Vec<_>, Vec<_>) = per_track.into_iter().unzip();
-    let mut segments: Vec<_> = per_track.into_iter().flatten().collect();
+    let (mut segments, mut sounds, mut wordless) = (Vec::new(), Vec::new(), Vec::new());
+    for (track_segments, track_sounds, track_wordless) in per_track {
+        segments.extend(track_segments);
+        sounds.extend(track_sounds);
+        wordless.extend(track_wordless);
+    }
     segments.sort_by(|a, b| a.start.total_cmp(&b.start).then(a.speaker.cmp(&b.speaker)));
-    let mut sounds: Vec<SoundSpan> = per_track_sounds.into_iter().flatten().collect();
     sounds.sort_by(|a, b| a.start.total_cmp(&b.start));
+    wordless.sort_by(|a, b| a.start.total_cmp(&b.start));
     let transcript = Transcript {
         call_id: spec.call_id.clone(),
         agent_id: spec.agent_id.clone(),
@@ -437,6 +445,7 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
         channels,
         segments,
         sounds,
+        wordless_voice: wordless,
         extra: spec.extra.clone(),
         fingerprint: fingerprint.clone(),
         voice_prints: Some(voice_prints_stamp(options.voices.is_some())),
@@ -445,6 +454,58 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
     };
     save(&transcript)?;
     Ok((transcript, false))
+}
+
+/// The voice of each speech chunk, from its first voiced moment to its last
+/// (sample indices): taken before the chunks are planned, which drops a
+/// sliver of voice too short for whisper.
+fn voice_of_chunks(chunks: &[SpeechChunk]) -> Vec<(usize, usize)> {
+    chunks
+        .iter()
+        .filter_map(|c| Some((c.start + c.voiced.first()?.0, c.start + c.voiced.last()?.1)))
+        .collect()
+}
+
+/// The voice on a person's track that whisper wrote nothing for: each
+/// chunk's voice (`voice_of_chunks`) that no segment of the track overlaps
+/// and that is no sound nor a prompt. A mixed track's is nobody's yet.
+fn wordless_voice(
+    track: &SpeakerTrack,
+    voice: &[(usize, usize)],
+    plan: &TrackPlan,
+    segments: &[crate::transcript::Segment],
+) -> Vec<WordlessVoice> {
+    if !matches!(track.speaker, Speaker::Agent | Speaker::Customer) {
+        return Vec::new();
+    }
+    let to_s = |sample: usize| sample as f64 / f64::from(crate::audio::WHISPER_RATE_HZ);
+    let prompts = plan
+        .chunks
+        .iter()
+        .filter(|p| p.prompt.is_some())
+        .map(|p| (to_s(p.chunk.start), to_s(p.chunk.end)));
+    let taken: Vec<(f64, f64)> = plan
+        .sounds
+        .iter()
+        .map(|s| (s.start, s.end))
+        .chain(prompts)
+        .chain(
+            segments
+                .iter()
+                .filter(|s| s.speaker == track.speaker)
+                .map(|s| (s.start, s.end)),
+        )
+        .collect();
+    voice
+        .iter()
+        .map(|&(a, b)| (to_s(a), to_s(b)))
+        .filter(|&(start, end)| !taken.iter().any(|&(a, b)| a < end && b > start))
+        .map(|(start, end)| WordlessVoice {
+            speaker: track.speaker,
+            start,
+            end,
+        })
+        .collect()
 }
 
 /// A saved transcript whose voices were printed by an older method, or
@@ -464,15 +525,20 @@ fn hear_again_if_stale(
     }
     let tracks = decode(spec, options.max_call_s)?.tracks;
     saved.sounds.clear();
+    saved.wordless_voice.clear();
     for track in &tracks {
         print_track_voices(track, &mut saved.segments, options.voices);
-        let plan = in_stage(Stage::Vad, || {
-            plan_track(track, engine.find_speech(&track.samples), library)
-        });
+        let chunks = engine.find_speech(&track.samples);
+        let voice = voice_of_chunks(&chunks);
+        let plan = in_stage(Stage::Vad, || plan_track(track, chunks, library));
         relabel_prompts(&mut saved.segments, track.speaker, &plan);
+        saved
+            .wordless_voice
+            .extend(wordless_voice(track, &voice, &plan, &saved.segments));
         saved.sounds.extend(plan.sounds);
     }
     saved.sounds.sort_by(|a, b| a.start.total_cmp(&b.start));
+    saved.wordless_voice.sort_by(|a, b| a.start.total_cmp(&b.start));
     saved.voice_prints = Some(voice_stamp);
     saved.prompts_checked = Some(stamp);
     Ok(())

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RuleBook;
 use crate::lexicon::{Hit, Role};
-use crate::transcript::{Segment, SoundKind, SoundSpan, Speaker, Transcript};
+use crate::transcript::{Segment, SoundKind, SoundSpan, Speaker, Transcript, WordlessVoice};
 
 /// The call with its system lines marked, or None when it has none (the call
 /// as it is): segments whose audio is a prompt, and the utterances that say a
@@ -98,18 +98,26 @@ pub struct NonTalk {
 
 /// Where the agent picks up: the start of the agent's first speech, when the
 /// system spoke or a tone or music sounded before it; otherwise the
-/// recording's start (a recorder that starts at pick-up).
-pub fn pick_up(agent: &[&Segment], all: &[Segment], sounds: &[SoundSpan]) -> f64 {
+/// recording's start (a recorder that starts at pick-up). The agent's voice
+/// that whisper wrote nothing for counts when it comes after that system
+/// audio and those tones (a lone 喂？ the agent picked up with).
+pub fn pick_up(agent: &[&Segment], all: &[Segment], sounds: &[SoundSpan], wordless: &[WordlessVoice]) -> f64 {
     let Some(first) = agent.first().map(|s| s.start) else {
         return 0.0;
     };
-    let system_before = all.iter().any(|s| s.speaker == Speaker::System && s.start < first);
-    let sound_before = sounds.iter().any(|s| s.start < first);
-    if system_before || sound_before {
-        first
-    } else {
-        0.0
-    }
+    let system_before = all
+        .iter()
+        .filter(|s| s.speaker == Speaker::System && s.start < first)
+        .map(|s| s.end);
+    let sounds_before = sounds.iter().filter(|s| s.start < first).map(|s| s.end);
+    let Some(connected) = system_before.chain(sounds_before).reduce(f64::max) else {
+        return 0.0;
+    };
+    wordless
+        .iter()
+        .filter(|v| v.speaker == Speaker::Agent && v.start >= connected && v.start < first)
+        .map(|v| v.start)
+        .fold(first, f64::min)
 }
 
 /// The call's non-talk time, split by kind.
@@ -208,7 +216,7 @@ mod tests {
             sound(SoundKind::Music, 38.0, 48.0),
         ];
         let agent: Vec<&Segment> = all.iter().filter(|s| s.speaker == A).collect();
-        let at = pick_up(&agent, &all, &sounds);
+        let at = pick_up(&agent, &all, &sounds, &[]);
         assert_eq!(at, 15.0);
         let split = non_talk(at, &all, &sounds);
         assert_eq!(split.ivr_s, 9.5);
@@ -220,7 +228,29 @@ mod tests {
         // a recording that starts at pick-up: pick-up at 0, whatever the agent's delay
         let plain = [seg(A, 3.0, 5.0), seg(C, 6.0, 7.0)];
         let agent: Vec<&Segment> = plain.iter().filter(|s| s.speaker == A).collect();
-        assert_eq!(pick_up(&agent, &plain, &[]), 0.0);
+        assert_eq!(pick_up(&agent, &plain, &[], &[]), 0.0);
+    }
+
+    #[test]
+    fn the_agent_picks_up_with_words_whisper_did_not_write() {
+        // iv-02: the IVR, a key, two rings; the agent's 喂？ at 19.26 has no
+        // words, the agent's first segment is at 23.55
+        let all = [seg(S, 0.8, 9.9), seg(C, 20.3, 22.6), seg(A, 23.55, 24.8)];
+        let sounds = [
+            sound(SoundKind::Dtmf, 10.7, 10.8),
+            sound(SoundKind::Ringback, 11.6, 12.6),
+            sound(SoundKind::Ringback, 16.6, 17.6),
+        ];
+        let voice = |speaker, start: f64, end: f64| WordlessVoice { speaker, start, end };
+        let agent: Vec<&Segment> = all.iter().filter(|s| s.speaker == A).collect();
+        let wordless = [voice(A, 5.0, 5.3), voice(C, 18.0, 18.5), voice(A, 19.26, 19.42)];
+        assert_eq!(pick_up(&agent, &all, &sounds, &wordless), 19.26);
+        // before the last ring, or the customer's: not the agent picking up
+        assert_eq!(pick_up(&agent, &all, &sounds, &wordless[..2]), 23.55);
+        // a recording that starts at pick-up stays at 0
+        let plain = [seg(A, 3.0, 5.0)];
+        let agent: Vec<&Segment> = plain.iter().collect();
+        assert_eq!(pick_up(&agent, &plain, &[], &[voice(A, 1.0, 1.2)]), 0.0);
     }
 
     #[test]

@@ -177,6 +177,7 @@ pub fn stereo_transcript(
         voice_prints: None,
         sounds: Vec::new(),
         prompts_checked: None,
+        wordless_voice: Vec::new(),
         enrolled_voice: None,
     }
 }
