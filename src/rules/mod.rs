@@ -424,12 +424,7 @@ fn evaluate(
     let (agent_speech, customer_speech) = people_speech(transcript, rules);
 
     // the greeting and first response count from the agent's pick-up
-    let pick_up_s = sources::pick_up(
-        &agent_speech,
-        &transcript.segments,
-        &transcript.sounds,
-        &transcript.wordless_voice,
-    );
+    let pick_up_s = sources::pick_up(&agent_speech, transcript);
     let non_talk = sources::non_talk(pick_up_s, &transcript.segments, &transcript.sounds);
     let greeting = Greeting::judge(
         of_role(Role::Greeting),

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::RuleBook;
 use crate::lexicon::{Hit, Role};
-use crate::transcript::{Segment, SoundKind, SoundSpan, Speaker, Transcript, WordlessVoice};
+use crate::transcript::{Segment, SoundKind, SoundSpan, Speaker, Transcript};
 
 /// The call with its system lines marked, or None when it has none (the call
 /// as it is): segments whose audio is a prompt, and the utterances that say a
@@ -101,19 +101,20 @@ pub struct NonTalk {
 /// recording's start (a recorder that starts at pick-up). The agent's voice
 /// that whisper wrote nothing for counts when it comes after that system
 /// audio and those tones (a lone 喂？ the agent picked up with).
-pub fn pick_up(agent: &[&Segment], all: &[Segment], sounds: &[SoundSpan], wordless: &[WordlessVoice]) -> f64 {
+pub fn pick_up(agent: &[&Segment], call: &Transcript) -> f64 {
     let Some(first) = agent.first().map(|s| s.start) else {
         return 0.0;
     };
-    let system_before = all
+    let system_before = call
+        .segments
         .iter()
         .filter(|s| s.speaker == Speaker::System && s.start < first)
         .map(|s| s.end);
-    let sounds_before = sounds.iter().filter(|s| s.start < first).map(|s| s.end);
+    let sounds_before = call.sounds.iter().filter(|s| s.start < first).map(|s| s.end);
     let Some(connected) = system_before.chain(sounds_before).reduce(f64::max) else {
         return 0.0;
     };
-    wordless
+    call.wordless_voice
         .iter()
         .filter(|v| v.speaker == Speaker::Agent && v.start >= connected && v.start < first)
         .map(|v| v.start)
@@ -184,6 +185,14 @@ fn prompts_heard(all: &[Segment]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::transcript::Speaker::{Agent as A, Customer as C, System as S};
+    use crate::transcript::WordlessVoice;
+
+    fn call_of(segments: &[Segment], sounds: &[SoundSpan], wordless: &[WordlessVoice]) -> Transcript {
+        let mut call = Transcript::from_segments("c", segments.to_vec());
+        call.sounds = sounds.to_vec();
+        call.wordless_voice = wordless.to_vec();
+        call
+    }
 
     fn seg(speaker: Speaker, start: f64, end: f64) -> Segment {
         Segment::new(speaker, start, end, "…")
@@ -216,7 +225,7 @@ mod tests {
             sound(SoundKind::Music, 38.0, 48.0),
         ];
         let agent: Vec<&Segment> = all.iter().filter(|s| s.speaker == A).collect();
-        let at = pick_up(&agent, &all, &sounds, &[]);
+        let at = pick_up(&agent, &call_of(&all, &sounds, &[]));
         assert_eq!(at, 15.0);
         let split = non_talk(at, &all, &sounds);
         assert_eq!(split.ivr_s, 9.5);
@@ -228,7 +237,7 @@ mod tests {
         // a recording that starts at pick-up: pick-up at 0, whatever the agent's delay
         let plain = [seg(A, 3.0, 5.0), seg(C, 6.0, 7.0)];
         let agent: Vec<&Segment> = plain.iter().filter(|s| s.speaker == A).collect();
-        assert_eq!(pick_up(&agent, &plain, &[], &[]), 0.0);
+        assert_eq!(pick_up(&agent, &call_of(&plain, &[], &[])), 0.0);
     }
 
     #[test]
@@ -244,13 +253,13 @@ mod tests {
         let voice = |speaker, start: f64, end: f64| WordlessVoice { speaker, start, end };
         let agent: Vec<&Segment> = all.iter().filter(|s| s.speaker == A).collect();
         let wordless = [voice(A, 5.0, 5.3), voice(C, 18.0, 18.5), voice(A, 19.26, 19.42)];
-        assert_eq!(pick_up(&agent, &all, &sounds, &wordless), 19.26);
+        assert_eq!(pick_up(&agent, &call_of(&all, &sounds, &wordless)), 19.26);
         // before the last ring, or the customer's: not the agent picking up
-        assert_eq!(pick_up(&agent, &all, &sounds, &wordless[..2]), 23.55);
+        assert_eq!(pick_up(&agent, &call_of(&all, &sounds, &wordless[..2])), 23.55);
         // a recording that starts at pick-up stays at 0
         let plain = [seg(A, 3.0, 5.0)];
         let agent: Vec<&Segment> = plain.iter().collect();
-        assert_eq!(pick_up(&agent, &plain, &[], &[voice(A, 1.0, 1.2)]), 0.0);
+        assert_eq!(pick_up(&agent, &call_of(&plain, &[], &[voice(A, 1.0, 1.2)])), 0.0);
     }
 
     #[test]
