@@ -424,14 +424,14 @@ fn evaluate(
     let (agent_speech, customer_speech) = people_speech(transcript, rules);
 
     // the greeting and first response count from the agent's pick-up
-    let pick_up_s = sources::pick_up(&agent_speech, transcript);
-    let non_talk = sources::non_talk(pick_up_s, &transcript.segments, &transcript.sounds);
+    let pick_up = sources::pick_up(&agent_speech, transcript);
+    let non_talk = sources::non_talk(pick_up.at_s, &transcript.segments, &transcript.sounds);
     let greeting = Greeting::judge(
         of_role(Role::Greeting),
         unsure_of(Role::Greeting),
         &agent_speech,
         rules,
-        pick_up_s,
+        pick_up.at_s,
     );
     outcomes.add(greeting.outcome);
 
@@ -456,7 +456,7 @@ fn evaluate(
         customer: &customer_speech,
         all: &transcript.segments,
         sounds: &transcript.sounds,
-        pick_up_s,
+        pick_up,
         own_channels: attribution.from == SpeakersFrom::Channels,
         speakers_known: speakers_known(transcript, &attribution),
     };
@@ -966,6 +966,40 @@ mod tests {
     }
 
     use Speaker::{Agent as A, Customer as C, Unknown as U};
+
+    #[test]
+    fn an_agent_who_picks_up_with_a_hello_whisper_wrote_no_words_for_answered_at_once() {
+        // iv-02: the IVR, a ring, the agent's 喂？ at 19.26 without words, the
+        // customer, and the agent's first words at 23.55
+        let pack = builtin_pack();
+        let mut call = Transcript::from_segments(
+            "c",
+            segments_of(&[
+                (Speaker::System, 0.8, 9.9, "欢迎致电客户服务中心"),
+                (C, 20.3, 22.6, "我想问一下燃气费怎么交"),
+                (A, 23.55, 26.6, "可以在营业厅交，也可以在网上交。"),
+            ]),
+        );
+        call.sounds = vec![crate::transcript::SoundSpan {
+            speaker: A,
+            kind: crate::transcript::SoundKind::Ringback,
+            start: 16.6,
+            end: 17.6,
+            key: None,
+        }];
+        let judged = |call: &Transcript| super::judge(call, &Matcher::new(&pack.lexicon), &pack.rule_book()).0;
+        let words_only = judged(&call);
+        assert_eq!(words_only.non_talk.pick_up_s, 23.55);
+        assert_eq!(words_only.timing.first_response_s, Some(0.0));
+        call.wordless_voice = vec![crate::transcript::WordlessVoice {
+            speaker: A,
+            start: 19.26,
+            end: 19.42,
+        }];
+        let with_voice = judged(&call);
+        assert_eq!(with_voice.non_talk.pick_up_s, 19.26);
+        assert_eq!(with_voice.timing.first_response_s, Some(0.0), "the 喂 was the response");
+    }
 
     const GOOD_CALL: &[Line] = &[
         (A, 0.8, 3.0, "您好，很高兴为您服务，"),

@@ -96,14 +96,28 @@ pub struct NonTalk {
     pub prompts: Vec<String>,
 }
 
+/// Where the agent picked up, and how.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PickUp {
+    /// Seconds from the recording's start (0: the recording begins with the call).
+    pub at_s: f64,
+    /// With a voice whisper wrote no words for (a lone 喂？): the agent's
+    /// first response is the pick-up itself, not their first words.
+    pub wordless: bool,
+}
+
 /// Where the agent picks up: the start of the agent's first speech, when the
 /// system spoke or a tone or music sounded before it; otherwise the
 /// recording's start (a recorder that starts at pick-up). The agent's voice
 /// that whisper wrote nothing for counts when it comes after that system
 /// audio and those tones (a lone 喂？ the agent picked up with).
-pub fn pick_up(agent: &[&Segment], call: &Transcript) -> f64 {
+pub fn pick_up(agent: &[&Segment], call: &Transcript) -> PickUp {
+    let from_the_start = PickUp {
+        at_s: 0.0,
+        wordless: false,
+    };
     let Some(first) = agent.first().map(|s| s.start) else {
-        return 0.0;
+        return from_the_start;
     };
     let system_before = call
         .segments
@@ -112,13 +126,18 @@ pub fn pick_up(agent: &[&Segment], call: &Transcript) -> f64 {
         .map(|s| s.end);
     let sounds_before = call.sounds.iter().filter(|s| s.start < first).map(|s| s.end);
     let Some(connected) = system_before.chain(sounds_before).reduce(f64::max) else {
-        return 0.0;
+        return from_the_start;
     };
-    call.wordless_voice
+    let wordless = call
+        .wordless_voice
         .iter()
         .filter(|v| v.speaker == Speaker::Agent && v.start >= connected && v.start < first)
         .map(|v| v.start)
-        .fold(first, f64::min)
+        .reduce(f64::min);
+    PickUp {
+        at_s: wordless.unwrap_or(first),
+        wordless: wordless.is_some(),
+    }
 }
 
 /// The call's non-talk time, split by kind.
@@ -225,7 +244,7 @@ mod tests {
             sound(SoundKind::Music, 38.0, 48.0),
         ];
         let agent: Vec<&Segment> = all.iter().filter(|s| s.speaker == A).collect();
-        let at = pick_up(&agent, &call_of(&all, &sounds, &[]));
+        let at = pick_up(&agent, &call_of(&all, &sounds, &[])).at_s;
         assert_eq!(at, 15.0);
         let split = non_talk(at, &all, &sounds);
         assert_eq!(split.ivr_s, 9.5);
@@ -237,7 +256,7 @@ mod tests {
         // a recording that starts at pick-up: pick-up at 0, whatever the agent's delay
         let plain = [seg(A, 3.0, 5.0), seg(C, 6.0, 7.0)];
         let agent: Vec<&Segment> = plain.iter().filter(|s| s.speaker == A).collect();
-        assert_eq!(pick_up(&agent, &call_of(&plain, &[], &[])), 0.0);
+        assert_eq!(pick_up(&agent, &call_of(&plain, &[], &[])).at_s, 0.0);
     }
 
     #[test]
@@ -253,13 +272,26 @@ mod tests {
         let voice = |speaker, start: f64, end: f64| WordlessVoice { speaker, start, end };
         let agent: Vec<&Segment> = all.iter().filter(|s| s.speaker == A).collect();
         let wordless = [voice(A, 5.0, 5.3), voice(C, 18.0, 18.5), voice(A, 19.26, 19.42)];
-        assert_eq!(pick_up(&agent, &call_of(&all, &sounds, &wordless)), 19.26);
+        let at = |wordless: &[WordlessVoice]| pick_up(&agent, &call_of(&all, &sounds, wordless));
+        assert_eq!(
+            at(&wordless),
+            PickUp {
+                at_s: 19.26,
+                wordless: true
+            }
+        );
         // before the last ring, or the customer's: not the agent picking up
-        assert_eq!(pick_up(&agent, &call_of(&all, &sounds, &wordless[..2])), 23.55);
+        assert_eq!(
+            at(&wordless[..2]),
+            PickUp {
+                at_s: 23.55,
+                wordless: false
+            }
+        );
         // a recording that starts at pick-up stays at 0
         let plain = [seg(A, 3.0, 5.0)];
         let agent: Vec<&Segment> = plain.iter().collect();
-        assert_eq!(pick_up(&agent, &call_of(&plain, &[], &[voice(A, 1.0, 1.2)])), 0.0);
+        assert_eq!(pick_up(&agent, &call_of(&plain, &[], &[voice(A, 1.0, 1.2)])).at_s, 0.0);
     }
 
     #[test]

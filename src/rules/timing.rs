@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::settings::TimingSettings;
+use super::sources::PickUp;
 use crate::lexicon::{Hit, HitVerdict, MatchKind, Role};
 use crate::transcript::{Segment, SoundSpan, Speaker};
 
@@ -95,7 +96,7 @@ pub struct Speech<'a> {
     pub sounds: &'a [SoundSpan],
     /// Where the agent picked up: the first response counts from it, and no
     /// silence before it is dead air (the IVR, the queue, the ringing).
-    pub pick_up_s: f64,
+    pub pick_up: PickUp,
     /// Whether agent and customer are on channels of their own (talk-over
     /// needs it: whisper on one mixed channel does not give overlaps).
     pub own_channels: bool,
@@ -193,13 +194,17 @@ pub fn measure(speech: &Speech, holds: &[(f64, f64, bool)], settings: &TimingSet
 fn first_response(speech: &Speech, settings: &TimingSettings, t: &mut Timing, events: &mut Vec<Event>) {
     match speech.agent.first() {
         Some(first) => {
-            let after_s = first.start - speech.pick_up_s;
+            let after_s = if speech.pick_up.wordless {
+                0.0
+            } else {
+                first.start - speech.pick_up.at_s
+            };
             t.first_response_s = Some(after_s);
             if after_s > settings.first_response_within_s {
                 events.push(Event {
                     rule: "first_response_late",
                     what: "the agent's first words came late",
-                    start_s: speech.pick_up_s,
+                    start_s: speech.pick_up.at_s,
                     end_s: first.start,
                     speaker: first.speaker,
                     said: format!("{after_s:.1} s"),
@@ -221,7 +226,7 @@ fn dead_air(
     t: &mut Timing,
     events: &mut Vec<Event>,
 ) {
-    let dead: Vec<(f64, f64)> = silences(speech.all, speech.sounds, speech.pick_up_s, settings.dead_air_min_s)
+    let dead: Vec<(f64, f64)> = silences(speech.all, speech.sounds, speech.pick_up.at_s, settings.dead_air_min_s)
         .into_iter()
         .filter(|&(start, end)| {
             !holds
