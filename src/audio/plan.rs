@@ -9,7 +9,7 @@ use super::landmarks::{landmarks, PromptLibrary};
 use super::sounds::{find_music, find_tones};
 use super::vad::SpeechChunk;
 use super::{SpeakerTrack, WHISPER_RATE_HZ};
-use crate::transcript::SoundSpan;
+use crate::transcript::{Segment, SoundSpan, Speaker, WordlessVoice};
 
 /// A chunk for whisper, and the prompt it is, if one.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,45 @@ pub struct TrackPlan {
     pub sounds: Vec<SoundSpan>,
     /// The chunks, in time order.
     pub chunks: Vec<PlannedChunk>,
+    /// Each of the speech detector's chunks' voice, its first voiced moment
+    /// to its last (sample indices), as heard before any chunk was cut or a
+    /// sliver too short for whisper dropped.
+    pub heard: Vec<(usize, usize)>,
+}
+
+impl TrackPlan {
+    /// The voice on a person's track (`speaker`'s) that whisper wrote no
+    /// words for: each chunk's voice that none of the track's `segments`
+    /// overlaps and that is no sound nor a prompt. A mixed track's is
+    /// nobody's yet, and none is given.
+    pub fn wordless_voice(&self, speaker: Speaker, segments: &[Segment]) -> Vec<WordlessVoice> {
+        if !matches!(speaker, Speaker::Agent | Speaker::Customer) {
+            return Vec::new();
+        }
+        let to_s = |sample: usize| sample as f64 / f64::from(WHISPER_RATE_HZ);
+        let prompts = self
+            .chunks
+            .iter()
+            .filter(|p| p.prompt.is_some())
+            .map(|p| (to_s(p.chunk.start), to_s(p.chunk.end)));
+        let words = segments
+            .iter()
+            .filter(|s| s.speaker == speaker)
+            .map(|s| (s.start, s.end));
+        let taken: Vec<(f64, f64)> = self
+            .sounds
+            .iter()
+            .map(|s| (s.start, s.end))
+            .chain(prompts)
+            .chain(words)
+            .collect();
+        self.heard
+            .iter()
+            .map(|&(a, b)| (to_s(a), to_s(b)))
+            .filter(|&(start, end)| !taken.iter().any(|&(a, b)| a < end && b > start))
+            .map(|(start, end)| WordlessVoice { speaker, start, end })
+            .collect()
+    }
 }
 
 /// A chunk piece with less voice than this is dropped (a cut's sliver).
@@ -75,7 +114,8 @@ pub fn speech_only(samples: &[f32], chunks: &[SpeechChunk], sounds: &[SoundSpan]
     only
 }
 
-fn to_sample(seconds: f64) -> usize {
+/// A time in seconds as a sample index of a 16 kHz track.
+pub fn to_sample(seconds: f64) -> usize {
     (seconds.max(0.0) * WHISPER_RATE_HZ as f64) as usize
 }
 
@@ -98,8 +138,12 @@ pub fn plan_track(track: &SpeakerTrack, chunks: Vec<SpeechChunk>, library: &Prom
         let start = voice_onset(to_sample(p.start_s), &voiced);
         (start, to_sample(p.end_s), Some(p.id.as_str()))
     }));
+    let heard = chunks
+        .iter()
+        .filter_map(|c| Some((c.start + c.voiced.first()?.0, c.start + c.voiced.last()?.1)))
+        .collect();
     let chunks = chunks.into_iter().flat_map(|c| carve(c, &marks)).collect();
-    TrackPlan { sounds, chunks }
+    TrackPlan { sounds, chunks, heard }
 }
 
 /// Where the voice that `at` lies in begins, when that is at most

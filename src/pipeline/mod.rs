@@ -19,7 +19,6 @@ use rayon::prelude::*;
 use crate::asr::{Engine, PhraseProposer};
 use crate::audio::landmarks::PromptLibrary;
 use crate::audio::plan::{plan_track, TrackPlan};
-use crate::audio::vad::SpeechChunk;
 use crate::audio::voice_vector::{print_track_voices, VoiceEncoder};
 use crate::audio::{decode_file_within, speaker_tracks, voice_prints_stamp, AudioError, SpeakerTrack};
 use crate::input::{CallSpec, FailedItem};
@@ -415,12 +414,11 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
         .map(|track| {
             tag.enter(|| {
                 let chunks = engine.find_speech(&track.samples);
-                let voice = voice_of_chunks(&chunks);
                 let plan = in_stage(Stage::Vad, || plan_track(track, chunks, library));
                 let proposer = proposer.as_ref().map(|p| p as &dyn PhraseProposer);
                 let mut segments = engine.transcribe(track, &plan.chunks, proposer)?;
                 print_track_voices(track, &mut segments, options.voices);
-                let wordless = wordless_voice(track, &voice, &plan, &segments);
+                let wordless = plan.wordless_voice(track.speaker, &segments);
                 Ok((segments, plan.sounds, wordless))
             })
         })
@@ -456,58 +454,6 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
     Ok((transcript, false))
 }
 
-/// The voice of each speech chunk, from its first voiced moment to its last
-/// (sample indices): taken before the chunks are planned, which drops a
-/// sliver of voice too short for whisper.
-fn voice_of_chunks(chunks: &[SpeechChunk]) -> Vec<(usize, usize)> {
-    chunks
-        .iter()
-        .filter_map(|c| Some((c.start + c.voiced.first()?.0, c.start + c.voiced.last()?.1)))
-        .collect()
-}
-
-/// The voice on a person's track that whisper wrote nothing for: each
-/// chunk's voice (`voice_of_chunks`) that no segment of the track overlaps
-/// and that is no sound nor a prompt. A mixed track's is nobody's yet.
-fn wordless_voice(
-    track: &SpeakerTrack,
-    voice: &[(usize, usize)],
-    plan: &TrackPlan,
-    segments: &[crate::transcript::Segment],
-) -> Vec<WordlessVoice> {
-    if !matches!(track.speaker, Speaker::Agent | Speaker::Customer) {
-        return Vec::new();
-    }
-    let to_s = |sample: usize| sample as f64 / f64::from(crate::audio::WHISPER_RATE_HZ);
-    let prompts = plan
-        .chunks
-        .iter()
-        .filter(|p| p.prompt.is_some())
-        .map(|p| (to_s(p.chunk.start), to_s(p.chunk.end)));
-    let taken: Vec<(f64, f64)> = plan
-        .sounds
-        .iter()
-        .map(|s| (s.start, s.end))
-        .chain(prompts)
-        .chain(
-            segments
-                .iter()
-                .filter(|s| s.speaker == track.speaker)
-                .map(|s| (s.start, s.end)),
-        )
-        .collect();
-    voice
-        .iter()
-        .map(|&(a, b)| (to_s(a), to_s(b)))
-        .filter(|&(start, end)| !taken.iter().any(|&(a, b)| a < end && b > start))
-        .map(|(start, end)| WordlessVoice {
-            speaker: track.speaker,
-            start,
-            end,
-        })
-        .collect()
-}
-
 /// A saved transcript whose voices were printed by an older method, or
 /// whose audio was checked against other prompts, is heard again from the
 /// audio (voices, sounds, prompts), not transcribed again.
@@ -528,13 +474,13 @@ fn hear_again_if_stale(
     saved.wordless_voice.clear();
     for track in &tracks {
         print_track_voices(track, &mut saved.segments, options.voices);
-        let chunks = engine.find_speech(&track.samples);
-        let voice = voice_of_chunks(&chunks);
-        let plan = in_stage(Stage::Vad, || plan_track(track, chunks, library));
+        let plan = in_stage(Stage::Vad, || {
+            plan_track(track, engine.find_speech(&track.samples), library)
+        });
         relabel_prompts(&mut saved.segments, track.speaker, &plan);
         saved
             .wordless_voice
-            .extend(wordless_voice(track, &voice, &plan, &saved.segments));
+            .extend(plan.wordless_voice(track.speaker, &saved.segments));
         saved.sounds.extend(plan.sounds);
     }
     saved.sounds.sort_by(|a, b| a.start.total_cmp(&b.start));

@@ -18,9 +18,9 @@ use crate::asr::Engine;
 use crate::audio::landmarks::{
     landmarks, prompt_id, recurring, HeardTrack, Landmark, Prompt, PromptLibrary, Recurring, FRAME_S,
 };
-use crate::audio::plan::{sounds_of, speech_only, voiced_of};
+use crate::audio::plan::{sounds_of, speech_only, to_sample, voiced_of};
 use crate::audio::voice_vector::{similarity, Partials, VoiceEncoder, MIN_VECTOR_S};
-use crate::audio::{decode_file_within, speaker_tracks, VoicePrinter, CONTOUR_FRAME_S, WHISPER_RATE_HZ};
+use crate::audio::{decode_file_within, speaker_tracks, VoicePrinter, CONTOUR_FRAME_S};
 use crate::input::CallSpec;
 use crate::isolate::{isolated, Stage};
 use crate::transcript::{Speaker, Transcript};
@@ -222,11 +222,6 @@ fn sample_call(
             })
             .collect(),
     )
-}
-
-/// A time in seconds as a sample index at 16 kHz.
-fn to_sample(seconds: f64) -> usize {
-    (seconds.max(0.0) * f64::from(WHISPER_RATE_HZ)) as usize
 }
 
 /// A stretch of landmark frames (the last inclusive) as sample indices.
