@@ -13,7 +13,11 @@ fn main() -> anyhow::Result<()> {
     let track = &tracks[channel];
     let vad = SileroVad::load(std::path::Path::new("models/ggml-silero-vad.bin"))?;
     let settings = VadSettings::default();
-    for c in vad.speech_chunks(&track.samples, &settings) {
+    for c in vad.speech_chunks(
+        &track.samples,
+        &settings,
+        track.speaker != callqa::transcript::Speaker::Unknown,
+    ) {
         let voiced: Vec<String> = c
             .voiced
             .iter()
@@ -37,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         SpeechDetector::Silero(vad),
         DecodeSettings::default(),
     )?;
-    let chunks = engine.find_speech(&track.samples);
+    let chunks = engine.find_speech(track);
     let plan = callqa::audio::plan::plan_track(track, chunks, &Default::default());
     for s in &plan.sounds {
         println!("  sound {:?} {:.2}-{:.2}", s.kind, s.start, s.end);

@@ -218,8 +218,15 @@ impl Engine {
 
     /// Where on a track someone speaks: the speech detector's chunks (the
     /// audio stage then carves them around sounds and prompts, `audio::plan`).
-    pub fn find_speech(&self, samples: &[f32]) -> Vec<SpeechChunk> {
-        in_stage(Stage::Vad, || self.detector.speech_chunks(samples, &self.settings.vad))
+    /// A stereo call's track is one voice, so long stretches far quieter
+    /// than it (babble, the other side's bleed) are left out; a mono track
+    /// carries two voices, whose levels may differ by that much.
+    pub fn find_speech(&self, track: &SpeakerTrack) -> Vec<SpeechChunk> {
+        let one_voice = track.speaker != Speaker::Unknown;
+        in_stage(Stage::Vad, || {
+            self.detector
+                .speech_chunks(&track.samples, &self.settings.vad, one_voice)
+        })
     }
 
     /// Transcribes one speaker track's planned chunks. Chunks are decoded in
@@ -712,7 +719,7 @@ mod tests {
             .iter()
             .find(|t| t.speaker == Speaker::Agent)
             .expect("an agent track");
-        let chunks = engine.detector.speech_chunks(&agent.samples, &engine.settings.vad);
+        let chunks = engine.find_speech(agent);
         let mut state = engine.take_state().unwrap();
         let (mut compared, mut same_tokens, mut decodes) = (0, 0, 0);
         for chunk in chunks.iter().take(6) {

@@ -413,7 +413,7 @@ fn transcribe_call(engine: &Engine, call: &Call) -> Result<(Transcript, bool), C
         .par_iter()
         .map(|track| {
             tag.enter(|| {
-                let chunks = engine.find_speech(&track.samples);
+                let chunks = engine.find_speech(track);
                 let plan = in_stage(Stage::Vad, || plan_track(track, chunks, library));
                 let proposer = proposer.as_ref().map(|p| p as &dyn PhraseProposer);
                 let mut segments = engine.transcribe(track, &plan.chunks, proposer)?;
@@ -474,9 +474,7 @@ fn hear_again_if_stale(
     saved.wordless_voice.clear();
     for track in &tracks {
         print_track_voices(track, &mut saved.segments, options.voices);
-        let plan = in_stage(Stage::Vad, || {
-            plan_track(track, engine.find_speech(&track.samples), library)
-        });
+        let plan = in_stage(Stage::Vad, || plan_track(track, engine.find_speech(track), library));
         relabel_prompts(&mut saved.segments, track.speaker, &plan);
         saved
             .wordless_voice

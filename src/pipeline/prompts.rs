@@ -183,7 +183,7 @@ fn sample_call(
             // the one mixed channel); the caller's own channel plays none
             .filter(|(_, track)| track.speaker != Speaker::Customer)
             .map(|(position, track)| {
-                let chunks = engine.find_speech(&track.samples);
+                let chunks = engine.find_speech(track);
                 let sounds = sounds_of(track, &chunks);
                 let mut quiet = speech_only(&track.samples, &chunks, &sounds);
                 let marks = landmarks(&quiet);
