@@ -298,15 +298,7 @@ fn chunk_frames(activity: &FrameActivity, n_samples: usize, settings: &VadSettin
         }
     }
     runs.retain(|(s, e)| e - s >= frames_for(settings.min_speech_ms));
-    if let (true, Some(loudness)) = (activity.one_voice, &activity.loudness_db) {
-        let quiet = QuietStretches {
-            is_loud: loud_speech_frames(scores, activity.threshold, loudness, settings, activity.frame_ms),
-            min_frames: frames_for(settings.quiet_stretch_ms),
-            kept_frames: frames_for(QUIET_EDGE_KEPT_MS),
-            min_speech_frames: frames_for(settings.min_speech_ms),
-        };
-        runs = runs.into_iter().flat_map(|(s, e)| quiet.cut(s, e)).collect();
-    }
+    let loud = without_babble(activity, &mut runs, settings);
 
     let pad = frames_for(settings.pad_ms);
     let max_frames = ((settings.max_chunk_s * 1000.0) as u32 / activity.frame_ms.max(1)) as usize;
@@ -333,7 +325,7 @@ fn chunk_frames(activity: &FrameActivity, n_samples: usize, settings: &VadSettin
             let end = (e * frame).min(n_samples);
             let pause_below = activity.pause_below_db(s, e);
             let mut voiced: Vec<(usize, usize)> = Vec::new();
-            for i in (s..e).filter(|&i| activity.is_voiced(i, pause_below)) {
+            for i in (s..e).filter(|&i| activity.is_voiced(i, pause_below) && loud.as_ref().is_none_or(|l| l[i])) {
                 match voiced.last_mut() {
                     Some((_, run_end)) if i - *run_end <= bridge => *run_end = i + 1,
                     _ => voiced.push((i, i + 1)),
@@ -457,6 +449,37 @@ impl QuietStretches {
             })
             .collect()
     }
+}
+
+/// On a channel of one voice, `runs` without their long quiet stretches
+/// (`QuietStretches`); where any went (babble on the channel), the frames
+/// of the voice itself, which alone are voiced inside a chunk too: words
+/// spread over babble were timed early (turn starts on lines-a a median
+/// 0.27 s off with the babble voiced, 0.13 s without; channels without
+/// babble keep the 12 dB rule alone, as the soft ends of words are voice).
+fn without_babble(
+    activity: &FrameActivity,
+    runs: &mut Vec<(usize, usize)>,
+    settings: &VadSettings,
+) -> Option<Vec<bool>> {
+    let loudness = activity.loudness_db.as_ref().filter(|_| activity.one_voice)?;
+    let frames_for = |ms: u32| (ms / activity.frame_ms.max(1)).max(1) as usize;
+    let quiet = QuietStretches {
+        is_loud: loud_speech_frames(
+            &activity.scores,
+            activity.threshold,
+            loudness,
+            settings,
+            activity.frame_ms,
+        ),
+        min_frames: frames_for(settings.quiet_stretch_ms),
+        kept_frames: frames_for(QUIET_EDGE_KEPT_MS),
+        min_speech_frames: frames_for(settings.min_speech_ms),
+    };
+    let before: usize = runs.iter().map(|(s, e)| e - s).sum();
+    *runs = runs.iter().flat_map(|&(s, e)| quiet.cut(s, e)).collect();
+    let babble = runs.iter().map(|(s, e)| e - s).sum::<usize>() < before;
+    babble.then_some(quiet.is_loud)
 }
 
 /// Splits [start, end) at its least speech-like frame (away from the edges)
@@ -585,7 +608,18 @@ mod tests {
     /// Chunks (in seconds) of 32 ms frames at the given loudness, every
     /// frame above -50 dB scored as speech (as Silero scores babble).
     fn chunks_of_one_voice(loudness: &[f32], one_voice: bool) -> Vec<(f32, f32)> {
-        let activity = FrameActivity {
+        chunk_frames(
+            &activity_of(loudness, one_voice),
+            loudness.len() * 512,
+            &VadSettings::default(),
+        )
+        .iter()
+        .map(|c| (c.start as f32 / RATE as f32, c.end as f32 / RATE as f32))
+        .collect()
+    }
+
+    fn activity_of(loudness: &[f32], one_voice: bool) -> FrameActivity {
+        FrameActivity {
             frame_samples: 512,
             frame_ms: 32,
             scores: loudness
@@ -595,11 +629,7 @@ mod tests {
             threshold: 0.5,
             loudness_db: Some(loudness.to_vec()),
             one_voice,
-        };
-        chunk_frames(&activity, loudness.len() * 512, &VadSettings::default())
-            .iter()
-            .map(|c| (c.start as f32 / RATE as f32, c.end as f32 / RATE as f32))
-            .collect()
+        }
     }
 
     fn frames(seconds: f32, db: f32) -> impl Iterator<Item = f32> {
@@ -622,6 +652,14 @@ mod tests {
         // turn (and the padding), so a soft first syllable is not cut
         let chunks = chunks_of_one_voice(&loudness, true);
         assert_eq!(chunks.len(), 2, "{chunks:?}");
+        // the babble kept beside the turns is not voiced: words are timed on the voice
+        let first = &chunk_frames(
+            &activity_of(&loudness, true),
+            loudness.len() * 512,
+            &VadSettings::default(),
+        )[0];
+        let voiced_end = (first.start + first.voiced.last().expect("voiced").1) as f32 / RATE as f32;
+        assert!((voiced_end - 4.0).abs() < 0.05, "{first:?}");
         assert!((chunks[0].0 - 0.7).abs() < 0.05, "{chunks:?}");
         assert!((chunks[0].1 - 4.8).abs() < 0.1, "{chunks:?}");
         assert!((chunks[1].0 - 11.2).abs() < 0.1, "{chunks:?}");
