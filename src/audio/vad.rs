@@ -630,19 +630,18 @@ mod tests {
         }
     }
 
-    fn frames(seconds: f32, db: f32) -> impl Iterator<Item = f32> {
-        std::iter::repeat_n(db, (seconds / 0.032).round() as usize)
+    /// 32 ms frames' loudness over stretches of (seconds, dB).
+    fn timeline(stretches: &[(f32, f32)]) -> Vec<f32> {
+        stretches
+            .iter()
+            .flat_map(|&(seconds, db)| std::iter::repeat_n(db, (seconds / 0.032).round() as usize))
+            .collect()
     }
 
     #[test]
     fn long_babble_far_under_the_voice_is_not_the_voice() {
         // a turn, 8 s of babble 15 dB under the voice, another turn
-        let loudness: Vec<f32> = frames(1.0, -70.0)
-            .chain(frames(3.0, -20.0))
-            .chain(frames(8.0, -35.0))
-            .chain(frames(3.0, -21.0))
-            .chain(frames(1.0, -70.0))
-            .collect();
+        let loudness = timeline(&[(1.0, -70.0), (3.0, -20.0), (8.0, -35.0), (3.0, -21.0), (1.0, -70.0)]);
         // a mixed channel: both voices' levels may differ that much, all kept
         let mixed = chunks_of_one_voice(&loudness, false);
         assert!(mixed.iter().map(|(a, b)| b - a).sum::<f32>() > 14.0, "{mixed:?}");
@@ -659,14 +658,15 @@ mod tests {
     #[test]
     fn a_short_soft_word_and_a_softer_turn_are_kept() {
         // a turn, a pause, a soft 嗯 (0.5 s, 15 dB under), a pause, a turn 6 dB softer
-        let loudness: Vec<f32> = frames(1.0, -70.0)
-            .chain(frames(3.0, -20.0))
-            .chain(frames(1.5, -70.0))
-            .chain(frames(0.5, -35.0))
-            .chain(frames(1.5, -70.0))
-            .chain(frames(3.0, -26.0))
-            .chain(frames(1.0, -70.0))
-            .collect();
+        let loudness = timeline(&[
+            (1.0, -70.0),
+            (3.0, -20.0),
+            (1.5, -70.0),
+            (0.5, -35.0),
+            (1.5, -70.0),
+            (3.0, -26.0),
+            (1.0, -70.0),
+        ]);
         let kept = chunks_of_one_voice(&loudness, true);
         assert_eq!(kept, chunks_of_one_voice(&loudness, false));
         assert_eq!(kept.len(), 3, "{kept:?}");
@@ -676,12 +676,7 @@ mod tests {
     fn the_voice_is_judged_against_its_own_level_nearby() {
         // a loud recorded prompt, then long after it an agent 12 dB softer:
         // the agent's speech is measured against the agent, not the prompt
-        let loudness: Vec<f32> = frames(1.0, -70.0)
-            .chain(frames(8.0, -12.0))
-            .chain(frames(50.0, -70.0))
-            .chain(frames(6.0, -24.0))
-            .chain(frames(1.0, -70.0))
-            .collect();
+        let loudness = timeline(&[(1.0, -70.0), (8.0, -12.0), (50.0, -70.0), (6.0, -24.0), (1.0, -70.0)]);
         let chunks = chunks_of_one_voice(&loudness, true);
         let agent: f32 = chunks.iter().filter(|(a, _)| *a > 50.0).map(|(a, b)| b - a).sum();
         assert!(agent > 6.0, "{chunks:?}");
