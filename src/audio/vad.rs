@@ -298,7 +298,7 @@ fn chunk_frames(activity: &FrameActivity, n_samples: usize, settings: &VadSettin
         }
     }
     runs.retain(|(s, e)| e - s >= frames_for(settings.min_speech_ms));
-    without_babble(activity, &mut runs, settings);
+    let babble = without_babble(activity, &mut runs, settings);
 
     let pad = frames_for(settings.pad_ms);
     let max_frames = ((settings.max_chunk_s * 1000.0) as u32 / activity.frame_ms.max(1)) as usize;
@@ -325,7 +325,8 @@ fn chunk_frames(activity: &FrameActivity, n_samples: usize, settings: &VadSettin
             let end = (e * frame).min(n_samples);
             let pause_below = activity.pause_below_db(s, e);
             let mut voiced: Vec<(usize, usize)> = Vec::new();
-            for i in (s..e).filter(|&i| activity.is_voiced(i, pause_below)) {
+            let heard = |i: usize| activity.is_voiced(i, pause_below) && !babble.as_ref().is_some_and(|b| b[i]);
+            for i in (s..e).filter(|&i| heard(i)) {
                 match voiced.last_mut() {
                     Some((_, run_end)) if i - *run_end <= bridge => *run_end = i + 1,
                     _ => voiced.push((i, i + 1)),
@@ -414,8 +415,9 @@ struct QuietStretches {
 }
 
 impl QuietStretches {
-    /// The run of speech frames [s, e) without its long quiet stretches.
-    fn cut(&self, s: usize, e: usize) -> Vec<(usize, usize)> {
+    /// The run of speech frames [s, e) without its long quiet stretches:
+    /// the pieces kept, each with whether a stretch was cut before and after it.
+    fn cut(&self, s: usize, e: usize) -> Vec<(usize, usize, bool, bool)> {
         let mut groups: Vec<(usize, usize)> = Vec::new();
         for i in (s..e).filter(|&i| self.is_loud[i]) {
             match groups.last_mut() {
@@ -427,7 +429,7 @@ impl QuietStretches {
         if groups.is_empty() {
             // quiet throughout: babble if long, a soft word if not
             return if e - s < self.min_frames {
-                vec![(s, e)]
+                vec![(s, e, false, false)]
             } else {
                 Vec::new()
             };
@@ -437,33 +439,36 @@ impl QuietStretches {
             .into_iter()
             .enumerate()
             .map(|(k, (a, b))| {
-                let a = if k == 0 && a - s < self.min_frames {
-                    s
-                } else {
+                let cut_before = !(k == 0 && a - s < self.min_frames);
+                let cut_after = !(k == last && e - b < self.min_frames);
+                let a = if cut_before {
                     a.saturating_sub(self.kept_frames).max(s)
-                };
-                let b = if k == last && e - b < self.min_frames {
-                    e
                 } else {
-                    (b + self.kept_frames).min(e)
+                    s
                 };
-                (a, b)
+                let b = if cut_after { (b + self.kept_frames).min(e) } else { e };
+                (a, b, cut_before, cut_after)
             })
             .collect()
     }
 }
 
 /// On a channel of one voice, `runs` without their long quiet stretches
-/// (`QuietStretches`). (Inside a chunk, the voice's timing keeps the 12 dB
-/// rule of `pause_below_db`. Taking only the voice's own frames as voiced
-/// where babble was cut put lines-a's turn starts a median 0.13 s off
-/// rather than 0.27 s, but it moved the agents' enrolled prints, made from
-/// those turns, away from their voices on the mono sample calls, whose
-/// babble stays: agent's lines on respoken-1 0.949 → 0.897.)
-fn without_babble(activity: &FrameActivity, runs: &mut Vec<(usize, usize)>, settings: &VadSettings) {
-    let Some(loudness) = activity.loudness_db.as_ref().filter(|_| activity.one_voice) else {
-        return;
-    };
+/// (`QuietStretches`), and per frame whether it is babble kept beside a
+/// cut (with the padding beyond it), which is not voiced: words spread
+/// over it were timed early (noisy-002's 冷静一点 1.5 s early, over the
+/// customer). Elsewhere inside a chunk the 12 dB rule of `pause_below_db`
+/// stands: taking only the voice's own frames as voiced everywhere on a
+/// channel with babble put lines-a's turn starts a median 0.13 s off, but
+/// moved the agents' enrolled prints, made from those turns, away from
+/// their voices on the mono sample calls, whose babble stays (agent's
+/// lines on respoken-1 0.949 → 0.897); at the cuts alone, 0.16 s and 0.949.
+fn without_babble(
+    activity: &FrameActivity,
+    runs: &mut Vec<(usize, usize)>,
+    settings: &VadSettings,
+) -> Option<Vec<bool>> {
+    let loudness = activity.loudness_db.as_ref().filter(|_| activity.one_voice)?;
     let frames_for = |ms: u32| (ms / activity.frame_ms.max(1)).max(1) as usize;
     let quiet = QuietStretches {
         is_loud: loud_speech_frames(
@@ -477,7 +482,24 @@ fn without_babble(activity: &FrameActivity, runs: &mut Vec<(usize, usize)>, sett
         kept_frames: frames_for(QUIET_EDGE_KEPT_MS),
         min_speech_frames: frames_for(settings.min_speech_ms),
     };
-    *runs = runs.iter().flat_map(|&(s, e)| quiet.cut(s, e)).collect();
+    let pieces: Vec<(usize, usize, bool, bool)> = runs.iter().flat_map(|&(s, e)| quiet.cut(s, e)).collect();
+    *runs = pieces.iter().map(|&(a, b, _, _)| (a, b)).collect();
+    // the babble kept beside a cut, and the padding beyond it, is not voice
+    let margin = quiet.kept_frames + frames_for(settings.pad_ms);
+    let n = activity.scores.len();
+    let mut babble = vec![false; n];
+    for &(a, b, before, after) in &pieces {
+        let edges = [
+            (before, a.saturating_sub(margin)..(a + quiet.kept_frames).min(n)),
+            (after, b.saturating_sub(quiet.kept_frames)..(b + margin).min(n)),
+        ];
+        for (cut, range) in edges {
+            if cut {
+                range.filter(|&i| !quiet.is_loud[i]).for_each(|i| babble[i] = true);
+            }
+        }
+    }
+    Some(babble)
 }
 
 /// Splits [start, end) at its least speech-like frame (away from the edges)
@@ -640,8 +662,9 @@ mod tests {
 
     #[test]
     fn long_babble_far_under_the_voice_is_not_the_voice() {
-        // a turn, 8 s of babble 15 dB under the voice, another turn
-        let loudness = timeline(&[(1.0, -70.0), (3.0, -20.0), (8.0, -35.0), (3.0, -21.0), (1.0, -70.0)]);
+        // a turn, 8 s of babble 10 dB under the voice (within the 12 dB that
+        // counts as voice inside a chunk), another turn
+        let loudness = timeline(&[(1.0, -70.0), (3.0, -20.0), (8.0, -30.0), (3.0, -21.0), (1.0, -70.0)]);
         // a mixed channel: both voices' levels may differ that much, all kept
         let mixed = chunks_of_one_voice(&loudness, false);
         assert!(mixed.iter().map(|(a, b)| b - a).sum::<f32>() > 14.0, "{mixed:?}");
@@ -649,6 +672,11 @@ mod tests {
         // turn (and the padding), so a soft first syllable is not cut
         let chunks = chunks_of_one_voice(&loudness, true);
         assert_eq!(chunks.len(), 2, "{chunks:?}");
+        // ...but that babble is not voiced: words are timed on the voice
+        let activity = activity_of(&loudness, true);
+        let second = &chunk_frames(&activity, loudness.len() * 512, &VadSettings::default())[1];
+        let voiced_from = (second.start + second.voiced[0].0) as f32 / RATE as f32;
+        assert!((voiced_from - 12.0).abs() < 0.05, "{second:?}");
         assert!((chunks[0].0 - 0.7).abs() < 0.05, "{chunks:?}");
         assert!((chunks[0].1 - 4.8).abs() < 0.1, "{chunks:?}");
         assert!((chunks[1].0 - 11.2).abs() < 0.1, "{chunks:?}");
