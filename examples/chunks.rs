@@ -1,7 +1,7 @@
 //! Dev tool: the VAD chunks of one channel of a call, and what whisper makes of each.
 //!     cargo run --release --example chunks -- AUDIO CHANNEL
 use callqa::asr::{DecodeSettings, Engine};
-use callqa::audio::vad::{SileroVad, SpeechDetector, VadSettings};
+use callqa::audio::vad::{SileroVad, SpeechDetector};
 use callqa::audio::{decode_file, speaker_tracks};
 use callqa::transcript::AgentChannel;
 
@@ -11,13 +11,13 @@ fn main() -> anyhow::Result<()> {
     let channel: usize = args[2].parse()?;
     let tracks = speaker_tracks(audio, AgentChannel::Left)?;
     let track = &tracks[channel];
-    let vad = SileroVad::load(std::path::Path::new("models/ggml-silero-vad.bin"))?;
-    let settings = VadSettings::default();
-    for c in vad.speech_chunks(
-        &track.samples,
-        &settings,
-        track.speaker != callqa::transcript::Speaker::Unknown,
-    ) {
+    let engine = Engine::load(
+        std::path::Path::new("models/ggml-base-q8_0.bin"),
+        SpeechDetector::Silero(SileroVad::load(std::path::Path::new("models/ggml-silero-vad.bin"))?),
+        DecodeSettings::default(),
+    )?;
+    let chunks = engine.find_speech(track);
+    for c in &chunks {
         let voiced: Vec<String> = c
             .voiced
             .iter()
@@ -36,12 +36,6 @@ fn main() -> anyhow::Result<()> {
             voiced.join(" ")
         );
     }
-    let engine = Engine::load(
-        std::path::Path::new("models/ggml-base-q8_0.bin"),
-        SpeechDetector::Silero(vad),
-        DecodeSettings::default(),
-    )?;
-    let chunks = engine.find_speech(track);
     let plan = callqa::audio::plan::plan_track(track, chunks, &Default::default());
     for s in &plan.sounds {
         println!("  sound {:?} {:.2}-{:.2}", s.kind, s.start, s.end);

@@ -7,76 +7,68 @@ use std::path::Path;
 use callqa::asr::{DecodeSettings, Engine};
 use callqa::audio::vad::{SileroVad, SpeechDetector};
 use callqa::audio::{decode_file, speaker_tracks, WHISPER_RATE_HZ};
-use callqa::transcript::AgentChannel;
+use callqa::eval::scripted_transcripts;
+use callqa::input::{discover, DiscoverOptions, DEFAULT_NAME_PATTERN};
+use callqa::transcript::{AgentChannel, Speaker};
 
 fn main() -> anyhow::Result<()> {
     let set = std::env::args()
         .nth(1)
         .ok_or_else(|| anyhow::anyhow!("usage: speech_budget SET_DIR"))?;
     let set = Path::new(&set);
-    let expected: serde_json::Value = serde_json::from_slice(&std::fs::read(set.join("expected.json"))?)?;
-    let vad = SileroVad::load(Path::new("models/ggml-silero-vad.bin"))?;
+    let scripts = scripted_transcripts(&set.join("expected.json"))?;
+    let calls = discover(set, &DiscoverOptions::new(DEFAULT_NAME_PATTERN, AgentChannel::Left)?)?.calls;
     let engine = Engine::load(
         Path::new("models/ggml-base-q8_0.bin"),
-        SpeechDetector::Silero(vad),
+        SpeechDetector::Silero(SileroVad::load(Path::new("models/ggml-silero-vad.bin"))?),
         DecodeSettings::default(),
     )?;
-    let mut manifest = csv::Reader::from_path(set.join("manifest.csv"))?;
-    let (mut channel_s, mut decoded_s, mut scripted_s, mut chunks_n) = (0.0, 0.0, 0.0, 0usize);
-    let mut missed = 0.0;
-    for row in manifest.records() {
-        let row = row?;
-        let (id, path, side) = (&row[0], &row[1], &row[3]);
-        let audio = decode_file(&set.join(path))?;
-        let agent_channel = match side {
-            "right" => AgentChannel::Right,
-            "mono" => AgentChannel::Mono,
-            _ => AgentChannel::Left,
-        };
-        let tracks = speaker_tracks(audio, agent_channel)?;
-        let turns = expected[id]["turns"].as_array().cloned().unwrap_or_default();
-        for track in &tracks {
-            let speaker = format!("{:?}", track.speaker).to_lowercase();
-            let script: f64 = turns
+    let seconds = |samples: usize| samples as f64 / f64::from(WHISPER_RATE_HZ);
+    let (mut channel_s, mut decoded_s, mut scripted_s, mut missed_s, mut chunks_n) = (0.0, 0.0, 0.0, 0.0, 0);
+    for call in &calls {
+        let script = scripts.iter().find(|s| s.call_id == call.call_id);
+        for track in speaker_tracks(decode_file(&call.audio_path)?, call.agent_channel)? {
+            // a mixed track's script is every turn
+            let turns: Vec<(f64, f64)> = script
                 .iter()
-                .filter(|t| agent_channel == AgentChannel::Mono || t["speaker"] == speaker.as_str())
-                .map(|t| t["end_s"].as_f64().unwrap_or(0.0) - t["start_s"].as_f64().unwrap_or(0.0))
-                .sum();
-            let chunks = engine.find_speech(track);
-            let decoded: f64 = chunks.iter().map(|c| (c.end - c.start) as f64).sum::<f64>() / WHISPER_RATE_HZ as f64;
-            let length = track.samples.len() as f64 / WHISPER_RATE_HZ as f64;
+                .flat_map(|s| &s.segments)
+                .filter(|t| track.speaker == Speaker::Unknown || t.speaker == track.speaker)
+                .map(|t| (t.start, t.end))
+                .collect();
+            let chunks: Vec<(f64, f64)> = engine
+                .find_speech(&track)
+                .iter()
+                .map(|c| (seconds(c.start), seconds(c.end)))
+                .collect();
             // scripted speech outside every chunk: what whisper never hears
-            let mut missed_here = 0.0;
-            for t in turns
+            // (the detector's chunks never overlap)
+            let missed: f64 = turns
                 .iter()
-                .filter(|t| agent_channel == AgentChannel::Mono || t["speaker"] == speaker.as_str())
-            {
-                let (a, b) = (t["start_s"].as_f64().unwrap_or(0.0), t["end_s"].as_f64().unwrap_or(0.0));
-                let mut x = a;
-                while x < b {
-                    let sample = (x * WHISPER_RATE_HZ as f64) as usize;
-                    if !chunks.iter().any(|c| c.start <= sample && sample < c.end) {
-                        missed_here += 0.01;
-                    }
-                    x += 0.01;
-                }
-            }
-            if missed_here > 0.2 {
-                println!("{id} {speaker}: {missed_here:.2} s of scripted speech not decoded");
-            }
-            missed += missed_here;
+                .map(|&(a, b)| {
+                    let heard: f64 = chunks.iter().map(|&(s, e)| (e.min(b) - s.max(a)).max(0.0)).sum();
+                    b - a - heard
+                })
+                .sum();
+            let decoded: f64 = chunks.iter().map(|(s, e)| e - s).sum();
+            let scripted: f64 = turns.iter().map(|(s, e)| e - s).sum();
+            let length = seconds(track.samples.len());
             println!(
-                "{id} {speaker:8} channel {length:6.1} s  decoded {decoded:6.1} s in {:3} chunks  scripted {script:6.1} s",
+                "{} {:8} channel {length:6.1} s  decoded {decoded:6.1} s in {:3} chunks  scripted {scripted:6.1} s, \
+                 {missed:.2} s of it not decoded",
+                call.call_id,
+                track.speaker.as_str(),
                 chunks.len()
             );
             channel_s += length;
             decoded_s += decoded;
-            scripted_s += script;
+            scripted_s += scripted;
+            missed_s += missed;
             chunks_n += chunks.len();
         }
     }
     println!(
-        "total: channel {channel_s:.1} s, decoded {decoded_s:.1} s ({:.2} of it) in {chunks_n} chunks, scripted {scripted_s:.1} s (decoded / scripted {:.2}), scripted not decoded {missed:.1} s",
+        "total: channel {channel_s:.1} s, decoded {decoded_s:.1} s ({:.2} of it) in {chunks_n} chunks, \
+         scripted {scripted_s:.1} s (decoded / scripted {:.2}), scripted not decoded {missed_s:.1} s",
         decoded_s / channel_s,
         decoded_s / scripted_s
     );

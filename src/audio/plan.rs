@@ -86,11 +86,10 @@ pub fn voiced_of(chunks: &[SpeechChunk]) -> Vec<(usize, usize)> {
 }
 
 /// The sounds of a track: its tones, and music where the speech detector
-/// heard no voice (`chunks`: its speech).
-pub fn sounds_of(track: &SpeakerTrack, chunks: &[SpeechChunk]) -> Vec<SoundSpan> {
-    let voiced = voiced_of(chunks);
+/// heard no voice (`voiced`: where it did, as [`voiced_of`] gives).
+pub fn sounds_of(track: &SpeakerTrack, voiced: &[(usize, usize)]) -> Vec<SoundSpan> {
     let mut sounds = find_tones(&track.samples, track.speaker);
-    sounds.extend(find_music(&track.samples, &voiced, track.speaker));
+    sounds.extend(find_music(&track.samples, voiced, track.speaker));
     sounds.sort_by(|a, b| a.start.total_cmp(&b.start));
     sounds
 }
@@ -122,7 +121,8 @@ pub fn to_sample(seconds: f64) -> usize {
 /// Plans a track: its sounds, and its speech chunks carved around them and
 /// around the library's prompts found in it.
 pub fn plan_track(track: &SpeakerTrack, chunks: Vec<SpeechChunk>, library: &PromptLibrary) -> TrackPlan {
-    let sounds = sounds_of(track, &chunks);
+    let voiced = voiced_of(&chunks);
+    let sounds = sounds_of(track, &voiced);
     let prompts = if library.is_empty() {
         Vec::new()
     } else {
@@ -133,7 +133,6 @@ pub fn plan_track(track: &SpeakerTrack, chunks: Vec<SpeechChunk>, library: &Prom
         .iter()
         .map(|s| (to_sample(s.start), to_sample(s.end), None))
         .collect();
-    let voiced = voiced_of(&chunks);
     marks.extend(prompts.iter().map(|p| {
         let start = voice_onset(to_sample(p.start_s), &voiced);
         (start, to_sample(p.end_s), Some(p.id.as_str()))

@@ -240,6 +240,11 @@ impl FrameActivity {
         percentile(&speech, 0.9) - PAUSE_BELOW_LOUD_DB
     }
 
+    /// How many of its frames last `ms` (at least one).
+    fn frames_for(&self, ms: u32) -> usize {
+        (ms / self.frame_ms.max(1)).max(1) as usize
+    }
+
     fn is_voiced(&self, frame: usize, pause_below_db: f32) -> bool {
         let loud_enough = self
             .loudness_db
@@ -284,7 +289,6 @@ pub fn speech_chunks(samples: &[f32], rate_hz: u32, settings: &VadSettings) -> V
 /// padded, long runs split, overlaps merged.
 fn chunk_frames(activity: &FrameActivity, n_samples: usize, settings: &VadSettings) -> Vec<SpeechChunk> {
     let scores = &activity.scores;
-    let frames_for = |ms: u32| (ms / activity.frame_ms.max(1)).max(1) as usize;
 
     // runs of speech frames, bridged across pauses shorter than min_pause
     let mut runs: Vec<(usize, usize)> = Vec::new();
@@ -293,14 +297,14 @@ fn chunk_frames(activity: &FrameActivity, n_samples: usize, settings: &VadSettin
             continue;
         }
         match runs.last_mut() {
-            Some((_, end)) if i - *end < frames_for(settings.min_pause_ms) => *end = i + 1,
+            Some((_, end)) if i - *end < activity.frames_for(settings.min_pause_ms) => *end = i + 1,
             _ => runs.push((i, i + 1)),
         }
     }
-    runs.retain(|(s, e)| e - s >= frames_for(settings.min_speech_ms));
+    runs.retain(|(s, e)| e - s >= activity.frames_for(settings.min_speech_ms));
     let babble = without_babble(activity, &mut runs, settings);
 
-    let pad = frames_for(settings.pad_ms);
+    let pad = activity.frames_for(settings.pad_ms);
     let max_frames = ((settings.max_chunk_s * 1000.0) as u32 / activity.frame_ms.max(1)) as usize;
     let mut chunks = Vec::new();
     for (s, e) in runs {
@@ -317,7 +321,7 @@ fn chunk_frames(activity: &FrameActivity, n_samples: usize, settings: &VadSettin
         }
     }
     let frame = activity.frame_samples;
-    let bridge = frames_for(VOICED_GAP_MS);
+    let bridge = activity.frames_for(VOICED_GAP_MS);
     merged
         .into_iter()
         .map(|(s, e)| {
@@ -469,7 +473,6 @@ fn without_babble(
     settings: &VadSettings,
 ) -> Option<Vec<bool>> {
     let loudness = activity.loudness_db.as_ref().filter(|_| activity.one_voice)?;
-    let frames_for = |ms: u32| (ms / activity.frame_ms.max(1)).max(1) as usize;
     let quiet = QuietStretches {
         is_loud: loud_speech_frames(
             &activity.scores,
@@ -478,14 +481,14 @@ fn without_babble(
             settings,
             activity.frame_ms,
         ),
-        min_frames: frames_for(settings.quiet_stretch_ms),
-        kept_frames: frames_for(QUIET_EDGE_KEPT_MS),
-        min_speech_frames: frames_for(settings.min_speech_ms),
+        min_frames: activity.frames_for(settings.quiet_stretch_ms),
+        kept_frames: activity.frames_for(QUIET_EDGE_KEPT_MS),
+        min_speech_frames: activity.frames_for(settings.min_speech_ms),
     };
     let pieces: Vec<(usize, usize, bool, bool)> = runs.iter().flat_map(|&(s, e)| quiet.cut(s, e)).collect();
     *runs = pieces.iter().map(|&(a, b, _, _)| (a, b)).collect();
     // the babble kept beside a cut, and the padding beyond it, is not voice
-    let margin = quiet.kept_frames + frames_for(settings.pad_ms);
+    let margin = quiet.kept_frames + activity.frames_for(settings.pad_ms);
     let n = activity.scores.len();
     let mut babble = vec![false; n];
     for &(a, b, before, after) in &pieces {

@@ -184,7 +184,8 @@ fn sample_call(
             .filter(|(_, track)| track.speaker != Speaker::Customer)
             .map(|(position, track)| {
                 let chunks = engine.find_speech(track);
-                let sounds = sounds_of(track, &chunks);
+                let voiced = voiced_of(&chunks);
+                let sounds = sounds_of(track, &voiced);
                 let mut quiet = speech_only(&track.samples, &chunks, &sounds);
                 let marks = landmarks(&quiet);
                 // a prompt already known is not learned again
@@ -209,7 +210,6 @@ fn sample_call(
                     let len = contour.len();
                     contour[frame(sound.start, len)..frame(sound.end, len)].fill(f32::NAN);
                 }
-                let voiced = voiced_of(&chunks);
                 let mut cut = silenced;
                 cut.extend(sounds.iter().map(|s| (to_sample(s.start), to_sample(s.end))));
                 Sampled {
