@@ -191,23 +191,31 @@ static CUE_SECONDS: LazyLock<Vec<bool>> = LazyLock::new(|| {
 });
 
 /// Whether `text` holds any address or name cue word at all (most clauses do not).
+#[cfg(test)]
 fn holds_cue_word(text: &str) -> bool {
-    let mut previous: Option<(usize, char)> = None;
-    for (at, c) in text.char_indices() {
-        if let Some((start, first)) = previous {
-            let second = CUE_SECONDS.get(c as usize).copied().unwrap_or(false);
-            if second
+    let mut cue = CueWatch::default();
+    text.char_indices().any(|(at, c)| cue.push(text, at, c))
+}
+
+/// [`holds_cue_word`] a character at a time.
+#[derive(Debug, Default, Clone, Copy)]
+struct CueWatch {
+    previous: Option<(usize, char)>,
+}
+
+impl CueWatch {
+    /// Whether a cue word ends with `c`, at byte `at` of `text`.
+    fn push(&mut self, text: &str, at: usize, c: char) -> bool {
+        let found = self.previous.is_some_and(|(start, first)| {
+            CUE_SECONDS.get(c as usize).copied().unwrap_or(false)
                 && ADDRESS_WORDS
                     .iter()
                     .chain(NAME_WORDS)
                     .any(|w| w.starts_with(first) && text[start..].starts_with(w))
-            {
-                return true;
-            }
-        }
-        previous = Some((at, c));
+        });
+        self.previous = Some((at, c));
+        found
     }
-    false
 }
 
 /// The longest address kept as one (it ends at the clause's end before that).
@@ -350,11 +358,16 @@ impl Redactor {
     /// all false where [`Self::find`] finds something, in `text` or in any
     /// stretch of it.
     fn what_may_be_in(&self, text: &str) -> (bool, bool, bool) {
-        (
-            numbers::longest_run_bound(text) >= MIN_PERSONAL_DIGITS,
-            text.contains('@'),
-            self.settings.names_and_addresses && holds_cue_word(text),
-        )
+        // one pass for the three (this runs over every clause of every call)
+        let look_for_cues = self.settings.names_and_addresses;
+        let (mut digits, mut cues) = (numbers::RunBound::default(), CueWatch::default());
+        let (mut at_sign, mut cue) = (false, false);
+        for (at, c) in text.char_indices() {
+            digits.push(c);
+            at_sign |= c == '@';
+            cue = cue || (look_for_cues && cues.push(text, at, c));
+        }
+        (digits.longest >= MIN_PERSONAL_DIGITS, at_sign, cue)
     }
 
     /// The times of the personal data in one speaker's clauses `mine`, read

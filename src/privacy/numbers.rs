@@ -135,7 +135,7 @@ const DIGIT: u8 = 1;
 /// A unit (十, 元, 号…): never inside a number read out.
 const UNIT: u8 = 2;
 /// Each character of the Basic Multilingual Plane's class, looked up once:
-/// [`longest_run_bound`] runs over every clause of every call of a re-score,
+/// [`RunBound`] runs over every clause of every call of a re-score,
 /// and the matches it replaces cost more than the whole rest of its loop.
 static CHAR_CLASSES: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
     (0..=0xFFFF_u32)
@@ -150,24 +150,39 @@ static CHAR_CLASSES: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| 
 /// At least as many digits as the longest run [`digit_runs`] finds in
 /// `text`, counted in one pass without allocating: most clauses of a call
 /// hold no number long enough to be anyone's, and need no closer look.
+#[cfg(test)]
 pub fn longest_run_bound(text: &str) -> usize {
-    let (mut longest, mut run, mut gap) = (0, 0, 0);
-    for c in text.chars() {
+    let mut bound = RunBound::default();
+    text.chars().for_each(|c| bound.push(c));
+    bound.longest
+}
+
+/// [`longest_run_bound`]'s count a character at a time, for a pass over a clause
+/// that looks for other things too.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RunBound {
+    /// The longest run so far.
+    pub longest: usize,
+    run: usize,
+    gap: usize,
+}
+
+impl RunBound {
+    pub fn push(&mut self, c: char) {
         let class = CHAR_CLASSES.get(c as usize).copied().unwrap_or(OTHER);
         if class == DIGIT {
-            run += 1;
-            gap = 0;
-            longest = longest.max(run);
+            self.run += 1;
+            self.gap = 0;
+            self.longest = self.longest.max(self.run);
         } else if class == UNIT {
-            run = 0; // never bridged
+            self.run = 0; // never bridged
         } else {
-            gap += 1;
-            if gap > MAX_GAP {
-                run = 0;
+            self.gap += 1;
+            if self.gap > MAX_GAP {
+                self.run = 0;
             }
         }
     }
-    longest
 }
 
 /// Every run of digits in `text` (by characters), in order.

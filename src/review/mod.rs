@@ -400,7 +400,7 @@ fn write_reviews(path: &Path, reviews: &[Review]) -> anyhow::Result<()> {
     .collect();
     let mut frame = DataFrame::new(reviews.len(), columns)?;
     let mut file = crate::files::AtomicFile::create(path).with_context(|| format!("writing {}", path.display()))?;
-    ParquetWriter::new(file.file())
+    crate::store::parquet_writer(file.file())
         .with_compression(ParquetCompression::Lz4Raw)
         .finish(&mut frame)
         .map_err(anyhow::Error::from)

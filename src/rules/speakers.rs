@@ -286,7 +286,12 @@ fn agent_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<us
         ) && book
             .category(&hit.category)
             .is_some_and(|c| c.speaker == CategorySpeaker::Agent)
-            && hit.matched_text.chars().filter(|c| c.is_alphanumeric()).count() >= ANCHOR_MIN_CHARS
+            && hit
+                .matched_text
+                .chars()
+                .filter(|&c| crate::text::is_word_char(c))
+                .count()
+                >= ANCHOR_MIN_CHARS
     };
     let mut lines: Vec<usize> = hits
         .iter()

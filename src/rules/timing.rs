@@ -299,7 +299,7 @@ fn pace(speech: &Speech, settings: &TimingSettings, t: &mut Timing, events: &mut
         let seconds: f64 = agent_only.iter().map(|s| (s.end - s.start).max(0.0)).sum();
         let chars: usize = agent_only
             .iter()
-            .map(|s| s.text.chars().filter(|c| c.is_alphanumeric()).count())
+            .map(|s| s.text.chars().filter(|&c| crate::text::is_word_char(c)).count())
             .sum();
         if seconds >= settings.speech_rate_min_speech_s {
             let rate = chars as f64 * 60.0 / seconds;

@@ -11,8 +11,8 @@ pub use archive::{
     read_voiceprints, record_failure, record_input_problems, write_failure_list, write_prompts, TranscriptArchive,
 };
 pub use out_dir::{OutDir, UNDATED};
-pub(crate) use tables::read_columns;
 pub use tables::{
     extra_column_name, read_calls, read_scores, write_voiceprints, CallRecord, HitRecord, HitRow, ScoredTables,
     TableWriter, CALLS_SCHEMA, HITS_SCHEMA, SCORECARDS_SCHEMA,
 };
+pub(crate) use tables::{parquet_writer, read_columns};

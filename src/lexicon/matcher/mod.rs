@@ -2,16 +2,21 @@
 //!
 //! Guarantees:
 //! - Both sides are normalised alike (see [`crate::text::normalize`]).
-//! - Exact matching runs one Aho-Corasick automaton over every literal phrase
-//!   variant at once, reporting overlapping matches; slot phrases are regexes,
-//!   tried only where their longest literal part occurs.
+//! - One Aho-Corasick automaton runs over each speaker's speech as sounds (a
+//!   sound id per character), reporting overlapping matches of three kinds of
+//!   pattern at once: every literal phrase variant (exact where the characters
+//!   are its own), the longest literal part of each slot phrase (its regex is
+//!   tried only where that part occurs) and the pieces of the tolerant phrases.
+//!   One pass of two bytes a character, not one over the UTF-8 text (three a
+//!   character) and another over the sounds: this runs over every clause of
+//!   every call of a re-score.
 //! - Tolerant matching (phrases of at least `tolerant_min_chars` characters)
 //!   compares characters by sound: homophones cost 0.25, near-sounds
 //!   (same initial or same final) 0.7, anything else rules the window out
 //!   (below 8 characters). The budget is 0.75 below 8 characters, 1.5 from 8, so
 //!   请您收等 matches 请您稍等 but 我现在很好 does not match 我现在很忙.
-//!   Candidates come from a second automaton over sound keys, by the pigeonhole
-//!   principle: with at most k slips, one of k + 1 pieces of the phrase is intact.
+//!   Candidates come from the pieces, by the pigeonhole principle: with at
+//!   most k slips, one of k + 1 pieces of the phrase is intact.
 //! - Matches never span speakers, nor a pause of more than two seconds.
 //! - Within a category, a hit inside a longer hit is dropped (请您稍等 inside
 //!   请您稍等片刻), and a hit inside one of its phrase's exclusions is dropped.
@@ -77,6 +82,17 @@ struct SlotPattern {
     regex: Regex,
 }
 
+/// What a pattern of the sound automaton stands for.
+#[derive(Debug, Clone, Copy)]
+enum SoundPattern {
+    /// A literal variant (index in `literals`), whole.
+    Literal(usize),
+    /// The longest literal part of a slot pattern (index in `slotted`).
+    Anchor(usize),
+    /// A piece of a tolerant entry (index in `tolerant_pieces`).
+    Piece(usize),
+}
+
 struct TolerantPiece {
     entry: usize,
     /// Offset of the piece inside the phrase, in characters.
@@ -87,13 +103,15 @@ struct TolerantPiece {
 pub struct Matcher {
     lexicon: Lexicon,
     literals: Vec<Variant>,
-    exact: AhoCorasick,
     slotted: Vec<SlotPattern>,
-    /// Longest literal part of each slot pattern: a cheap gate before the regex.
-    slot_anchors: AhoCorasick,
+    /// Longest literal part of each slot pattern: a cheap gate before the
+    /// regex (empty: the regex is always tried).
+    slot_anchors: Vec<Vec<char>>,
     tolerant_entries: Vec<Variant>,
     tolerant_pieces: Vec<TolerantPiece>,
-    tolerant: Option<AhoCorasick>,
+    /// Every pattern over the sound ids (none when the pack has no phrase).
+    sounds: Option<AhoCorasick>,
+    sound_patterns: Vec<SoundPattern>,
     sound_ids: FxHashMap<SoundKey, u16>,
     /// Sound id of every CJK character (0x3400..=0x9FFF), `NO_SOUND` where no
     /// phrase uses that sound: the per-character lookup on the hot path.
@@ -113,11 +131,8 @@ struct Stream<'a> {
     /// Per segment: how many normalised characters it has (for time interpolation).
     normalized_len: Vec<usize>,
     chars: Vec<char>,
-    text: String,
     /// Per char: where it came from, None for breaks.
     position: Vec<Option<CharOrigin>>,
-    /// Byte offset in `text` → char index.
-    char_at_byte: Vec<usize>,
 }
 
 /// Where a stream character came from.
@@ -180,7 +195,7 @@ impl Matcher {
                         });
                     }
                     _ => {
-                        anchors.push(longest_literal(tokens));
+                        anchors.push(longest_literal(tokens).chars().collect::<Vec<char>>());
                         slotted.push(SlotPattern {
                             phrase: pi,
                             variant: vi,
@@ -190,44 +205,49 @@ impl Matcher {
                 }
             }
         }
-        // (a DFA: the automata run over every clause of every call of a
-        // re-score, and a pack's few thousand patterns make a small one)
-        let exact = AhoCorasick::builder()
-            .match_kind(AcMatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(literals.iter().map(|v| v.chars.iter().collect::<String>()))
-            .expect("phrase automaton builds");
-        let slot_anchors = AhoCorasick::new(&anchors).expect("anchor automaton builds");
-
         let mut sound_ids: FxHashMap<SoundKey, u16> = FxHashMap::default();
-        let mut pieces_bytes: Vec<Vec<u8>> = Vec::new();
+        let mut sound_bytes = |chars: &[char]| -> Vec<u8> {
+            chars
+                .iter()
+                .flat_map(|&c| {
+                    let next = sound_ids.len() as u16 + 1;
+                    sound_ids.entry(sound_key(c)).or_insert(next).to_be_bytes()
+                })
+                .collect()
+        };
+        let (mut pattern_bytes, mut sound_patterns) = (Vec::new(), Vec::new());
+        for (i, literal) in literals.iter().enumerate().filter(|(_, v)| !v.chars.is_empty()) {
+            pattern_bytes.push(sound_bytes(&literal.chars));
+            sound_patterns.push(SoundPattern::Literal(i));
+        }
+        for (i, anchor) in anchors.iter().enumerate().filter(|(_, a)| !a.is_empty()) {
+            pattern_bytes.push(sound_bytes(anchor));
+            sound_patterns.push(SoundPattern::Anchor(i));
+        }
         let mut tolerant_pieces = Vec::new();
         for (ei, entry) in tolerant_entries.iter().enumerate() {
-            let ids: Vec<u16> = entry
-                .chars
-                .iter()
-                .map(|&c| {
-                    let next = sound_ids.len() as u16 + 1;
-                    *sound_ids.entry(sound_key(c)).or_insert(next)
-                })
-                .collect();
+            let ids = sound_bytes(&entry.chars);
             let core = tolerant_core(&entry.chars);
             let n_pieces = (max_slips(entry.chars.len()) + 1).min(core.len());
             let piece_len = core.len() / n_pieces;
             for k in 0..n_pieces {
                 let start = core.start + k * piece_len;
                 let end = if k + 1 == n_pieces { core.end } else { start + piece_len };
-                pieces_bytes.push(ids[start..end].iter().flat_map(|id| id.to_be_bytes()).collect());
+                pattern_bytes.push(ids[2 * start..2 * end].to_vec());
+                sound_patterns.push(SoundPattern::Piece(tolerant_pieces.len()));
                 tolerant_pieces.push(TolerantPiece {
                     entry: ei,
                     offset: start,
                 });
             }
         }
-        let tolerant = (!pieces_bytes.is_empty()).then(|| {
+        // (a DFA: it runs over every clause of every call of a re-score, and
+        // a pack's few thousand patterns make a small one)
+        let sounds = (!pattern_bytes.is_empty()).then(|| {
             AhoCorasick::builder()
+                .match_kind(AcMatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
-                .build(&pieces_bytes)
+                .build(&pattern_bytes)
                 .expect("sound automaton builds")
         });
         let cjk_sound_ids = crate::text::HAN
@@ -248,12 +268,12 @@ impl Matcher {
             near_entries: near::entries(lexicon),
             lexicon: lexicon.clone(),
             literals,
-            exact,
             slotted,
-            slot_anchors,
+            slot_anchors: anchors,
             tolerant_entries,
             tolerant_pieces,
-            tolerant,
+            sounds,
+            sound_patterns,
             sound_ids,
             cjk_sound_ids,
         }
@@ -385,38 +405,78 @@ impl Matcher {
 
     fn find_in(&self, stream: &Stream) -> Vec<Found> {
         let mut found = Vec::new();
-        for m in self.exact.find_overlapping_iter(&stream.text) {
-            let v = &self.literals[m.pattern().as_usize()];
-            found.push(Found {
-                phrase: v.phrase,
-                variant: v.variant,
-                start: stream.char_at_byte[m.start()],
-                end: stream.char_at_byte[m.start()] + v.chars.len(),
-                kind: MatchKind::Exact,
-                score: None,
-            });
-        }
-        if !self.slotted.is_empty() {
-            let mut present = vec![false; self.slotted.len()];
-            for m in self.slot_anchors.find_overlapping_iter(&stream.text) {
-                present[m.pattern().as_usize()] = true;
+        let mut tolerant = Vec::new();
+        let mut anchored: Vec<bool> = self.slot_anchors.iter().map(Vec::is_empty).collect();
+        if let Some(automaton) = &self.sounds {
+            let sounds = self.sounds_of(stream);
+            // (hashed per match of every call: the fast hash, not SipHash)
+            let mut tried = rustc_hash::FxHashSet::with_capacity_and_hasher(stream.chars.len(), Default::default());
+            for m in automaton.find_overlapping_iter(&sounds) {
+                if m.start() % 2 != 0 {
+                    continue; // straddles two characters
+                }
+                let (start, end) = (m.start() / 2, m.end() / 2);
+                let written_here = |chars: &[char]| stream.chars[start..end] == *chars;
+                match self.sound_patterns[m.pattern().as_usize()] {
+                    SoundPattern::Literal(i) if written_here(&self.literals[i].chars) => {
+                        let v = &self.literals[i];
+                        found.push(Found {
+                            phrase: v.phrase,
+                            variant: v.variant,
+                            start,
+                            end,
+                            kind: MatchKind::Exact,
+                            score: None,
+                        });
+                    }
+                    SoundPattern::Anchor(i) if written_here(&self.slot_anchors[i]) => anchored[i] = true,
+                    SoundPattern::Piece(piece) => {
+                        if let Some(f) = self.tolerant_candidate(stream, piece, start, &mut tried) {
+                            tolerant.push(f);
+                        }
+                    }
+                    _ => {} // a homophone of a literal, not it
+                }
             }
-            for (pattern, _) in self.slotted.iter().zip(&present).filter(|(_, p)| **p) {
-                for m in pattern.regex.find_iter(&stream.text) {
+        }
+        if anchored.contains(&true) {
+            let (text, char_at_byte) = stream.text();
+            for (pattern, _) in self.slotted.iter().zip(&anchored).filter(|(_, a)| **a) {
+                for m in pattern.regex.find_iter(&text) {
                     found.push(Found {
                         phrase: pattern.phrase,
                         variant: pattern.variant,
-                        start: stream.char_at_byte[m.start()],
-                        end: stream.char_at_byte[m.start()] + m.as_str().chars().count(),
+                        start: char_at_byte[m.start()],
+                        end: char_at_byte[m.start()] + m.as_str().chars().count(),
                         kind: MatchKind::Exact,
                         score: None,
                     });
                 }
             }
         }
-        self.find_tolerant(stream, &mut found);
+        found.extend(tolerant);
         self.find_checked(stream, &mut found);
         self.drop_excluded_and_nested(stream, found)
+    }
+
+    /// The stream's characters as sound ids, two bytes each (big-endian): 0
+    /// for a break, `NO_SOUND` for a sound no phrase has.
+    fn sounds_of(&self, stream: &Stream) -> Vec<u8> {
+        stream
+            .chars
+            .iter()
+            .flat_map(|&c| {
+                let code = c as u32;
+                let id = if c == BREAK {
+                    0
+                } else if crate::text::HAN.contains(&code) {
+                    self.cjk_sound_ids[(code - crate::text::HAN.start()) as usize]
+                } else {
+                    self.sound_ids.get(&sound_key(c)).copied().unwrap_or(NO_SOUND)
+                };
+                id.to_be_bytes()
+            })
+            .collect()
     }
 
     /// What the audio checks on consecutive segments of one speaker (a
@@ -560,54 +620,37 @@ impl Matcher {
         }
     }
 
-    fn find_tolerant(&self, stream: &Stream, found: &mut Vec<Found>) {
-        let Some(automaton) = &self.tolerant else { return };
-        let sounds: Vec<u8> = stream
-            .chars
-            .iter()
-            .flat_map(|&c| {
-                let code = c as u32;
-                let id = if c == BREAK {
-                    0
-                } else if crate::text::HAN.contains(&code) {
-                    self.cjk_sound_ids[(code - crate::text::HAN.start()) as usize]
-                } else {
-                    self.sound_ids.get(&sound_key(c)).copied().unwrap_or(NO_SOUND)
-                };
-                id.to_be_bytes()
-            })
-            .collect();
-        // (hashed per match of every call: the fast hash, not SipHash)
-        let mut tried = rustc_hash::FxHashSet::with_capacity_and_hasher(stream.chars.len(), Default::default());
-        for m in automaton.find_overlapping_iter(&sounds) {
-            if m.start() % 2 != 0 {
-                continue; // straddles two characters
-            }
-            let piece = &self.tolerant_pieces[m.pattern().as_usize()];
-            let entry = &self.tolerant_entries[piece.entry];
-            let Some(start) = (m.start() / 2).checked_sub(piece.offset) else {
-                continue;
-            };
-            let end = start + entry.chars.len();
-            if end > stream.chars.len() || !tried.insert((piece.entry, start)) {
-                continue;
-            }
-            let window = &stream.chars[start..end];
-            if window.contains(&BREAK) {
-                continue; // a long pause: whatever the phrase's length, two stretches of speech
-            }
-            if window == entry.chars.as_slice() || !sounds_alike(window, &entry.chars) {
-                continue; // exact hits are already in; or too far off
-            }
-            found.push(Found {
-                phrase: entry.phrase,
-                variant: entry.variant,
-                start,
-                end,
-                kind: MatchKind::Tolerant,
-                score: None,
-            });
+    /// The tolerant match, if any, of the entry whose piece `piece` was
+    /// heard at character `at` (each entry tried once per place).
+    fn tolerant_candidate(
+        &self,
+        stream: &Stream,
+        piece: usize,
+        at: usize,
+        tried: &mut rustc_hash::FxHashSet<(usize, usize)>,
+    ) -> Option<Found> {
+        let piece = &self.tolerant_pieces[piece];
+        let entry = &self.tolerant_entries[piece.entry];
+        let start = at.checked_sub(piece.offset)?;
+        let end = start + entry.chars.len();
+        if end > stream.chars.len() || !tried.insert((piece.entry, start)) {
+            return None;
         }
+        let window = &stream.chars[start..end];
+        if window.contains(&BREAK) {
+            return None; // a long pause: whatever the phrase's length, two stretches of speech
+        }
+        if window == entry.chars.as_slice() || !sounds_alike(window, &entry.chars) {
+            return None; // exact hits are already in; or too far off
+        }
+        Some(Found {
+            phrase: entry.phrase,
+            variant: entry.variant,
+            start,
+            end,
+            kind: MatchKind::Tolerant,
+            score: None,
+        })
     }
 
     fn drop_excluded_and_nested(&self, stream: &Stream, mut found: Vec<Found>) -> Vec<Found> {
@@ -751,21 +794,26 @@ impl<'a> Stream<'a> {
             }
             normalized_len.push(k);
         }
-        let text: String = chars.iter().collect();
-        let mut char_at_byte = vec![0; text.len() + 1];
-        for (ci, (bi, c)) in text.char_indices().enumerate() {
-            char_at_byte[bi..bi + c.len_utf8()].fill(ci);
-        }
-        char_at_byte[text.len()] = chars.len();
         Stream {
             speaker,
             segments,
             normalized_len,
             chars,
-            text,
             position,
-            char_at_byte,
         }
+    }
+
+    /// The characters as text, with each byte's character index (one past
+    /// the end included), for the slot patterns' regexes: made only where
+    /// one of them is to be tried.
+    fn text(&self) -> (String, Vec<usize>) {
+        let text: String = self.chars.iter().collect();
+        let mut char_at_byte = vec![0; text.len() + 1];
+        for (ci, (bi, c)) in text.char_indices().enumerate() {
+            char_at_byte[bi..bi + c.len_utf8()].fill(ci);
+        }
+        char_at_byte[text.len()] = self.chars.len();
+        (text, char_at_byte)
     }
 }
 
