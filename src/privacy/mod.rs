@@ -254,7 +254,11 @@ impl Redactor {
     pub fn find(&self, text: &str) -> Vec<PiiSpan> {
         // most clauses hold no digit, no @ and no cue word: nothing to look at
         // (scoring asks this of every call and every hit's context)
-        let (has_digit, has_at, has_cue) = self.what_may_be_in(text);
+        self.find_where(text, self.what_may_be_in(text))
+    }
+
+    /// [`Self::find`] in `text` known to hold what [`Self::what_may_be_in`] says.
+    fn find_where(&self, text: &str, (has_digit, has_at, has_cue): (bool, bool, bool)) -> Vec<PiiSpan> {
         if !(has_digit || has_at || has_cue) {
             return Vec::new();
         }
@@ -331,7 +335,8 @@ impl Redactor {
             for (&i, segment) in indices.iter().zip(&mine) {
                 recorded.extend(self.find(&segment.text).into_iter().map(|span| (i, span)));
             }
-            self.times_in(&mine, &text, &mut times);
+            let spans = self.find_where(&text, (digits, at, cue));
+            self.times_in(&mine, &text, spans, &mut times);
         }
         recorded.sort_by_key(|(i, _)| *i);
         let recorded = recorded
@@ -370,10 +375,9 @@ impl Redactor {
         (digits.longest >= MIN_PERSONAL_DIGITS, at_sign, cue)
     }
 
-    /// The times of the personal data in one speaker's clauses `mine`, read
-    /// as one `text` (joined by line breaks), added to `times` unmerged.
-    fn times_in(&self, mine: &[&Segment], text: &str, times: &mut Vec<(f64, f64)>) {
-        let spans = self.find(text);
+    /// The times of the personal data `spans` found in one speaker's clauses
+    /// `mine`, read as one `text` (joined by line breaks), added to `times` unmerged.
+    fn times_in(&self, mine: &[&Segment], text: &str, spans: Vec<PiiSpan>, times: &mut Vec<(f64, f64)>) {
         if spans.is_empty() {
             return;
         }

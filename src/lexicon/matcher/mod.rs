@@ -409,8 +409,6 @@ impl Matcher {
         let mut anchored: Vec<bool> = self.slot_anchors.iter().map(Vec::is_empty).collect();
         if let Some(automaton) = &self.sounds {
             let sounds = self.sounds_of(stream);
-            // (hashed per match of every call: the fast hash, not SipHash)
-            let mut tried = rustc_hash::FxHashSet::with_capacity_and_hasher(stream.chars.len(), Default::default());
             for m in automaton.find_overlapping_iter(&sounds) {
                 if m.start() % 2 != 0 {
                     continue; // straddles two characters
@@ -431,7 +429,7 @@ impl Matcher {
                     }
                     SoundPattern::Anchor(i) if written_here(&self.slot_anchors[i]) => anchored[i] = true,
                     SoundPattern::Piece(piece) => {
-                        if let Some(f) = self.tolerant_candidate(stream, piece, start, &mut tried) {
+                        if let Some(f) = self.tolerant_candidate(stream, piece, start, &tolerant) {
                             tolerant.push(f);
                         }
                     }
@@ -621,27 +619,26 @@ impl Matcher {
     }
 
     /// The tolerant match, if any, of the entry whose piece `piece` was
-    /// heard at character `at` (each entry tried once per place).
-    fn tolerant_candidate(
-        &self,
-        stream: &Stream,
-        piece: usize,
-        at: usize,
-        tried: &mut rustc_hash::FxHashSet<(usize, usize)>,
-    ) -> Option<Found> {
+    /// heard at character `at`, unless it is among those `found` already
+    /// (an entry's other pieces lead to the same place). The test is the
+    /// same whichever piece led there, so only a match needs remembering: a
+    /// set of every place tried, hashed per piece heard, cost more than
+    /// trying a place again.
+    fn tolerant_candidate(&self, stream: &Stream, piece: usize, at: usize, found: &[Found]) -> Option<Found> {
         let piece = &self.tolerant_pieces[piece];
         let entry = &self.tolerant_entries[piece.entry];
         let start = at.checked_sub(piece.offset)?;
         let end = start + entry.chars.len();
-        if end > stream.chars.len() || !tried.insert((piece.entry, start)) {
-            return None;
-        }
-        let window = &stream.chars[start..end];
+        let window = stream.chars.get(start..end)?;
         if window.contains(&BREAK) {
             return None; // a long pause: whatever the phrase's length, two stretches of speech
         }
         if window == entry.chars.as_slice() || !sounds_alike(window, &entry.chars) {
             return None; // exact hits are already in; or too far off
+        }
+        let again = |f: &Found| f.start == start && f.phrase == entry.phrase && f.variant == entry.variant;
+        if found.iter().rev().any(again) {
+            return None;
         }
         Some(Found {
             phrase: entry.phrase,
