@@ -190,28 +190,28 @@ static CUE_SECONDS: LazyLock<Vec<bool>> = LazyLock::new(|| {
     seconds
 });
 
-/// Whether `text` holds any address or name cue word at all (most clauses do not).
-#[cfg(test)]
-fn holds_cue_word(text: &str) -> bool {
-    let mut cue = CueWatch::default();
-    text.char_indices().any(|(at, c)| cue.push(text, at, c))
-}
-
-/// [`holds_cue_word`] a character at a time.
-#[derive(Debug, Default, Clone, Copy)]
-struct CueWatch {
+/// Whether a text holds any address or name cue word at all (most clauses
+/// do not), told a character at a time, in a pass that looks for other
+/// things too.
+#[derive(Debug, Clone, Copy)]
+struct CueWatch<'t> {
+    text: &'t str,
     previous: Option<(usize, char)>,
 }
 
-impl CueWatch {
-    /// Whether a cue word ends with `c`, at byte `at` of `text`.
-    fn push(&mut self, text: &str, at: usize, c: char) -> bool {
+impl<'t> CueWatch<'t> {
+    fn new(text: &'t str) -> Self {
+        Self { text, previous: None }
+    }
+
+    /// Whether a cue word ends with `c`, the character at byte `at` of the text.
+    fn push(&mut self, at: usize, c: char) -> bool {
         let found = self.previous.is_some_and(|(start, first)| {
             CUE_SECONDS.get(c as usize).copied().unwrap_or(false)
                 && ADDRESS_WORDS
                     .iter()
                     .chain(NAME_WORDS)
-                    .any(|w| w.starts_with(first) && text[start..].starts_with(w))
+                    .any(|w| w.starts_with(first) && self.text[start..].starts_with(w))
         });
         self.previous = Some((at, c));
         found
@@ -336,7 +336,7 @@ impl Redactor {
                 recorded.extend(self.find(&segment.text).into_iter().map(|span| (i, span)));
             }
             let spans = self.find_where(&text, (digits, at, cue));
-            self.times_in(&mine, &text, spans, &mut times);
+            times_in(&mine, &text, spans, &mut times);
         }
         recorded.sort_by_key(|(i, _)| *i);
         let recorded = recorded
@@ -365,59 +365,14 @@ impl Redactor {
     fn what_may_be_in(&self, text: &str) -> (bool, bool, bool) {
         // one pass for the three (this runs over every clause of every call)
         let look_for_cues = self.settings.names_and_addresses;
-        let (mut digits, mut cues) = (numbers::RunBound::default(), CueWatch::default());
+        let (mut digits, mut cues) = (numbers::RunBound::default(), CueWatch::new(text));
         let (mut at_sign, mut cue) = (false, false);
         for (at, c) in text.char_indices() {
             digits.push(c);
             at_sign |= c == '@';
-            cue = cue || (look_for_cues && cues.push(text, at, c));
+            cue = cue || (look_for_cues && cues.push(at, c));
         }
         (digits.longest >= MIN_PERSONAL_DIGITS, at_sign, cue)
-    }
-
-    /// The times of the personal data `spans` found in one speaker's clauses
-    /// `mine`, read as one `text` (joined by line breaks), added to `times` unmerged.
-    fn times_in(&self, mine: &[&Segment], text: &str, spans: Vec<PiiSpan>, times: &mut Vec<(f64, f64)>) {
-        if spans.is_empty() {
-            return;
-        }
-        // each character of the joined text → (its clause, its place in it)
-        let mut place: Vec<(usize, usize)> = Vec::new();
-        for (k, segment) in mine.iter().enumerate() {
-            if k > 0 {
-                place.push((k, 0));
-            }
-            place.extend((0..segment.text.chars().count()).map(|i| (k, i)));
-        }
-        let time_at = |(k, i): (usize, usize), after: bool| {
-            let s = mine[k];
-            let n = s.text.chars().count().max(1) as f64;
-            s.start + (s.end - s.start) * (i as f64 + f64::from(u8::from(after))) / n
-        };
-        let chars: Vec<char> = text.chars().collect();
-        for span in spans {
-            // from the cue word on (卡号是…): the number's first group is
-            // often the one whisper garbled, and its clause times with it
-            let from = cue_end_before(&chars, span.start, AUDIO_CUE_REACH).unwrap_or(span.start);
-            // to the clause's end when only a few characters follow: the
-            // number's last group, garbled (…2405分397)
-            let rest = chars[span.end.min(chars.len())..]
-                .iter()
-                .take_while(|&&c| !is_clause_end(c))
-                .count();
-            let to = if rest <= GARBLED_TAIL_CHARS {
-                span.end + rest
-            } else {
-                span.end
-            };
-            let (Some(&first), Some(&last)) = (place.get(from), place.get(to.saturating_sub(1))) else {
-                continue;
-            };
-            times.push((
-                (time_at(first, false) - AUDIO_MARGIN_S).max(0.0),
-                time_at(last, true) + AUDIO_MARGIN_S,
-            ));
-        }
     }
 
     /// The personal numbers of one run: the longest stretches of its groups
@@ -565,6 +520,51 @@ impl Redactor {
             return Some(PiiKind::Number);
         }
         None
+    }
+}
+
+/// The times of the personal data `spans` found in one speaker's clauses
+/// `mine`, read as one `text` (joined by line breaks), added to `times` unmerged.
+fn times_in(mine: &[&Segment], text: &str, spans: Vec<PiiSpan>, times: &mut Vec<(f64, f64)>) {
+    if spans.is_empty() {
+        return;
+    }
+    // each character of the joined text → (its clause, its place in it)
+    let mut place: Vec<(usize, usize)> = Vec::new();
+    for (k, segment) in mine.iter().enumerate() {
+        if k > 0 {
+            place.push((k, 0));
+        }
+        place.extend((0..segment.text.chars().count()).map(|i| (k, i)));
+    }
+    let time_at = |(k, i): (usize, usize), after: bool| {
+        let s = mine[k];
+        let n = s.text.chars().count().max(1) as f64;
+        s.start + (s.end - s.start) * (i as f64 + f64::from(u8::from(after))) / n
+    };
+    let chars: Vec<char> = text.chars().collect();
+    for span in spans {
+        // from the cue word on (卡号是…): the number's first group is
+        // often the one whisper garbled, and its clause times with it
+        let from = cue_end_before(&chars, span.start, AUDIO_CUE_REACH).unwrap_or(span.start);
+        // to the clause's end when only a few characters follow: the
+        // number's last group, garbled (…2405分397)
+        let rest = chars[span.end.min(chars.len())..]
+            .iter()
+            .take_while(|&&c| !is_clause_end(c))
+            .count();
+        let to = if rest <= GARBLED_TAIL_CHARS {
+            span.end + rest
+        } else {
+            span.end
+        };
+        let (Some(&first), Some(&last)) = (place.get(from), place.get(to.saturating_sub(1))) else {
+            continue;
+        };
+        times.push((
+            (time_at(first, false) - AUDIO_MARGIN_S).max(0.0),
+            time_at(last, true) + AUDIO_MARGIN_S,
+        ));
     }
 }
 
@@ -805,6 +805,19 @@ mod tests {
         }
     }
 
+    /// The digit-run bound of a whole text.
+    fn longest_run_bound(text: &str) -> usize {
+        let mut bound = numbers::RunBound::default();
+        text.chars().for_each(|c| bound.push(c));
+        bound.longest
+    }
+
+    /// Whether the cue watch finds a cue word anywhere in `text`.
+    fn holds_cue_word(text: &str) -> bool {
+        let mut cue = CueWatch::new(text);
+        text.char_indices().any(|(at, c)| cue.push(at, c))
+    }
+
     #[test]
     fn the_quick_digit_bound_never_undercounts_a_run() {
         for text in [
@@ -818,7 +831,7 @@ mod tests {
             "2026年11月20日",
         ] {
             let longest = digit_runs(text).iter().map(|r| r.digits().len()).max().unwrap_or(0);
-            assert!(numbers::longest_run_bound(text) >= longest, "{text}");
+            assert!(longest_run_bound(text) >= longest, "{text}");
         }
     }
 

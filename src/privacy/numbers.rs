@@ -147,18 +147,10 @@ static CHAR_CLASSES: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| 
         .collect()
 });
 
-/// At least as many digits as the longest run [`digit_runs`] finds in
-/// `text`, counted in one pass without allocating: most clauses of a call
-/// hold no number long enough to be anyone's, and need no closer look.
-#[cfg(test)]
-pub fn longest_run_bound(text: &str) -> usize {
-    let mut bound = RunBound::default();
-    text.chars().for_each(|c| bound.push(c));
-    bound.longest
-}
-
-/// [`longest_run_bound`]'s count a character at a time, for a pass over a clause
-/// that looks for other things too.
+/// At least as many digits as the longest run [`digit_runs`] finds in a
+/// text, counted a character at a time without allocating (in a pass that
+/// looks for other things too): most clauses of a call hold no number long
+/// enough to be anyone's, and need no closer look.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct RunBound {
     /// The longest run so far.
