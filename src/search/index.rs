@@ -18,11 +18,11 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexWriter, TantivyDocument, Term};
 
-use super::tokens::{char_bigrams, sound_bigrams};
+use super::tokens::{BigramTokenizer, Units};
 use crate::transcript::{Speaker, Transcript};
 
 /// Names the index's layout; an index of another is built afresh.
-const LAYOUT: &str = "callqa-search/1";
+const LAYOUT: &str = "callqa-search/2";
 /// Memory the indexing thread may buffer before it writes a segment.
 const WRITER_MEMORY: usize = 100_000_000;
 
@@ -63,11 +63,13 @@ pub(super) struct Fields {
 
 pub(super) fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let words = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer("whitespace")
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
+    let words = |units: Units| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(units.tokenizer_name())
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
     let fields = Fields {
         call_id: b.add_text_field("call_id", STRING | STORED),
         call_key: b.add_u64_field("call_key", INDEXED | FAST),
@@ -78,8 +80,8 @@ pub(super) fn schema() -> (Schema, Fields) {
         speaker: b.add_text_field("speaker", STRING | STORED),
         path: b.add_text_field("path", STORED),
         speakers: b.add_text_field("speakers", STORED),
-        chars: b.add_text_field("chars", words.clone()),
-        sounds: b.add_text_field("sounds", words),
+        chars: b.add_text_field("chars", words(Units::Chars)),
+        sounds: b.add_text_field("sounds", words(Units::Sounds)),
     };
     (b.build(), fields)
 }
@@ -147,12 +149,12 @@ impl DocumentMaker {
             if said.is_empty() {
                 continue;
             }
-            let text = |tokens: fn(&str) -> String| {
-                said.iter()
-                    .map(|&i| tokens(&transcript.segments[i].text))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            };
+            // one segment to a line: the tokenizers see the break between them
+            let text = said
+                .iter()
+                .map(|&i| transcript.segments[i].text.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
             let mut doc = TantivyDocument::default();
             doc.add_text(f.call_id, &transcript.call_id);
             doc.add_u64(f.call_key, key);
@@ -170,8 +172,8 @@ impl DocumentMaker {
             doc.add_text(f.speaker, speaker.as_str());
             doc.add_text(f.path, path.to_string_lossy());
             doc.add_text(f.speakers, &speakers);
-            doc.add_text(f.chars, text(char_bigrams));
-            doc.add_text(f.sounds, text(sound_bigrams));
+            doc.add_text(f.chars, &text);
+            doc.add_text(f.sounds, text);
             documents.push(doc);
         }
         CallDocuments { key, stamp, documents }
@@ -239,6 +241,7 @@ impl IndexUpdate {
                     path: dir.to_path_buf(),
                     source,
                 })?;
+                register_tokenizers(&index);
                 (index, HashMap::new(), true)
             }
         };
@@ -362,6 +365,7 @@ fn stamps_file(generation: &str) -> String {
 /// one and the stamps are those of its last commit.
 pub(super) fn open_trusted(dir: &Path) -> Option<(Index, HashMap<u64, u64>)> {
     let index = Index::open_in_dir(dir).ok()?;
+    register_tokenizers(&index);
     let payload = index.load_metas().ok()?.payload?;
     let generation = payload.strip_prefix(LAYOUT)?.strip_prefix(' ')?;
     if index.schema() != schema().0 {
@@ -369,6 +373,16 @@ pub(super) fn open_trusted(dir: &Path) -> Option<(Index, HashMap<u64, u64>)> {
     }
     let stamps = decode_stamps(&std::fs::read(dir.join(stamps_file(generation))).ok()?)?;
     Some((index, stamps))
+}
+
+/// The text fields' tokenizers, which the schema names: an index knows only
+/// tantivy's own until it is told.
+fn register_tokenizers(index: &Index) {
+    for units in [Units::Chars, Units::Sounds] {
+        index
+            .tokenizers()
+            .register(units.tokenizer_name(), BigramTokenizer(units));
+    }
 }
 
 fn encode_stamps(stamps: &HashMap<u64, u64>) -> Vec<u8> {

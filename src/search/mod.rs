@@ -28,7 +28,7 @@ pub use query::Query;
 use crate::store::OutDir;
 use crate::transcript::{Segment, Speaker, Transcript};
 use index::{day_number, open_trusted, speaker_of_letter, Fields};
-use tokens::{char_bigrams, sound_bigrams};
+use tokens::{bigrams, Units, BREAK};
 
 /// Which calls and clauses a search looks at.
 #[derive(Debug, Clone, Default)]
@@ -313,16 +313,17 @@ fn text_of(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
 /// spaces and punctuation left out.
 fn query_tokens(words: &str, tolerant: bool) -> Vec<String> {
     let joined: String = words.chars().filter(|c| c.is_alphanumeric()).collect();
-    let tokens = if tolerant {
-        sound_bigrams(&joined)
-    } else {
-        char_bigrams(&joined)
-    };
+    let mut tokens = bigrams(&joined, units(tolerant));
+    tokens.retain(|t| t != BREAK);
     tokens
-        .split(' ')
-        .filter(|t| !t.is_empty() && *t != "|")
-        .map(str::to_string)
-        .collect()
+}
+
+fn units(tolerant: bool) -> Units {
+    if tolerant {
+        Units::Sounds
+    } else {
+        Units::Chars
+    }
 }
 
 /// A call's clauses, as a query is checked against them.
@@ -344,13 +345,7 @@ impl Clauses<'_> {
                     .iter()
                     .copied()
                     .filter(|&i| {
-                        let text = &self.segments[i].text;
-                        let tokens = if self.tolerant {
-                            sound_bigrams(text)
-                        } else {
-                            char_bigrams(text)
-                        };
-                        let tokens: Vec<&str> = tokens.split(' ').collect();
+                        let tokens = bigrams(&self.segments[i].text, units(self.tolerant));
                         !wanted.is_empty() && tokens.windows(wanted.len()).any(|w| w == wanted.as_slice())
                     })
                     .collect();

@@ -233,3 +233,30 @@ fn the_index_follows_the_archive_and_a_lost_one_is_rebuilt() {
     assert!(rebuilt.rebuilt && rebuilt.indexed == 3, "{rebuilt:?}");
     assert_eq!(calls(&find(&out, "投诉", &all)), ["new", "angry"]);
 }
+
+#[test]
+fn the_index_never_joins_words_across_a_clause_or_a_segment() {
+    let (_dir, out) = night();
+    let index = SearchIndex::open(&out).unwrap();
+    let searcher = index.reader.searcher();
+    let candidates = |words: &str, tolerant: bool| {
+        let filter = SearchFilter {
+            tolerant,
+            ..SearchFilter::default()
+        };
+        let query: Query = words.parse().unwrap();
+        let mut found: Vec<u64> = index
+            .candidates(&searcher, &query, &filter)
+            .unwrap()
+            .into_keys()
+            .collect();
+        found.sort_unstable();
+        found
+    };
+    // "calm": 谢谢，我想退款 (a comma between) and 好的，没办法 / 感谢… (two segments)
+    assert_eq!(candidates("谢我", false), Vec::<u64>::new(), "across a comma");
+    assert_eq!(candidates("谢我", true), Vec::<u64>::new(), "across a comma, by sound");
+    assert_eq!(candidates("法感", false), Vec::<u64>::new(), "across two segments");
+    assert_eq!(candidates("谢谢", false), vec![call_key("calm")]);
+    assert_eq!(candidates("想退款", true), vec![call_key("calm")]);
+}
