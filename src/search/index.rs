@@ -86,6 +86,16 @@ pub(super) fn schema() -> (Schema, Fields) {
     (b.build(), fields)
 }
 
+impl Fields {
+    /// The text field a search by these units looks in.
+    pub fn words(&self, units: Units) -> Field {
+        match units {
+            Units::Chars => self.chars,
+            Units::Sounds => self.sounds,
+        }
+    }
+}
+
 /// The number a call is grouped and deleted by.
 /// A call's key in the index: its id hashed (ids may be long, keys are fast fields).
 pub fn call_key(call_id: &str) -> u64 {

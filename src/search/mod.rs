@@ -28,7 +28,7 @@ pub use query::Query;
 use crate::store::OutDir;
 use crate::transcript::{Segment, Speaker, Transcript};
 use index::{day_number, open_trusted, speaker_of_letter, Fields};
-use tokens::{bigrams, Units, BREAK};
+use tokens::{bigrams, Units};
 
 /// Which calls and clauses a search looks at.
 #[derive(Debug, Clone, Default)]
@@ -203,8 +203,9 @@ impl SearchIndex {
         filter: &SearchFilter,
     ) -> Result<HashMap<u64, Candidate>, SearchError> {
         let f = &self.fields;
-        let field = if filter.tolerant { f.sounds } else { f.chars };
-        let tokens = query_tokens(words, filter.tolerant);
+        let units = units(filter.tolerant);
+        let field = f.words(units);
+        let tokens = query_tokens(words, units);
         let terms: Vec<Term> = tokens.iter().map(|t| Term::from_field_text(field, t)).collect();
         let said: Box<dyn tantivy::query::Query> = match terms.len() {
             0 => return Ok(HashMap::new()),
@@ -310,12 +311,10 @@ fn text_of(doc: &TantivyDocument, field: tantivy::schema::Field) -> String {
 }
 
 /// A query word's tokens: the bigrams of its characters (or sounds), its
-/// spaces and punctuation left out.
-fn query_tokens(words: &str, tolerant: bool) -> Vec<String> {
-    let joined: String = words.chars().filter(|c| c.is_alphanumeric()).collect();
-    let mut tokens = bigrams(&joined, units(tolerant));
-    tokens.retain(|t| t != BREAK);
-    tokens
+/// spaces and punctuation left out (so they are one run: no break among them).
+fn query_tokens(words: &str, units: Units) -> Vec<String> {
+    let joined: String = words.chars().filter(|&c| crate::text::is_word_char(c)).collect();
+    bigrams(&joined, units)
 }
 
 fn units(tolerant: bool) -> Units {
@@ -339,7 +338,7 @@ impl Clauses<'_> {
     fn holding(&self, query: &Query) -> Option<Vec<usize>> {
         match query {
             Query::Words(words) => {
-                let wanted = query_tokens(words, self.tolerant);
+                let wanted = query_tokens(words, units(self.tolerant));
                 let hits: Vec<usize> = self
                     .searched
                     .iter()

@@ -17,7 +17,7 @@ use crate::text::{normalize_char, syllable_of, NormalizeOptions};
 
 /// Where a clause break was, in the token lists `bigrams` gives: a token no
 /// query holds, so a window of query tokens never spans one.
-pub const BREAK: &str = "|";
+const BREAK: &str = "|";
 
 /// What a token's two units are: the characters themselves, or their sounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,8 +175,8 @@ mod tests {
 
     #[test]
     fn the_index_sees_breaks_as_gaps_in_the_positions() {
-        let mut stream = BigramTokenizer(Units::Chars);
-        let mut stream = stream.token_stream("我要投诉\n你好，谢谢");
+        let mut tokenizer = BigramTokenizer(Units::Chars);
+        let mut stream = tokenizer.token_stream("我要投诉\n你好，谢谢");
         let mut seen = Vec::new();
         while stream.advance() {
             seen.push((stream.token().text.clone(), stream.token().position));
