@@ -486,7 +486,11 @@ impl Matcher {
     /// a candidate's few rivals are the nearest by sound, and the phrase the
     /// audio prefers is not always among them (请问还有什么腿包到您 checked
     /// both as a greeting's 请问有什么可以帮到您 and a closing's
-    /// 请问还有什么可以帮到您: the closing fits better by 3.6).
+    /// 请问还有什么可以帮到您: the closing fits better by 3.6). A check
+    /// below `uncertain_gap_per_char` is no rival: a short phrase put in for a
+    /// character or two keeps the rest of whisper's own text, so its total is
+    /// small however wrong it is (请稍等 for the 请问 of 请问还有什么腿称邓云
+    /// "beat" the closing there, −12.4 against −13.0, at −4.1 per character).
     pub fn judge_checks(&self, segments: &[&Segment]) -> Vec<Vec<Option<MatchKind>>> {
         struct Placed<'a> {
             check: &'a PhraseCheck,
@@ -509,8 +513,13 @@ impl Matcher {
             }
             offset += segment.text.chars().count();
         }
+        let uncertain = self.lexicon.verify.uncertain_gap_per_char;
         let mut verdicts = placed.iter().map(|this| {
             let at_this_place = placed.iter().filter(|o| {
+                // a check the audio clearly does not support is no rival
+                if o.check.gap_per_char < uncertain {
+                    return false;
+                }
                 let overlap = o
                     .span
                     .end
@@ -1242,6 +1251,36 @@ mod tests {
         assert_eq!(at_once(-0.05, 0), vec![Some(Verified), None]);
         // no overlap, no contest
         assert_eq!(at_once(-0.57, 11), vec![Some(Verified), Some(Verified)]);
+    }
+
+    /// A rival the audio clearly does not support beats nothing: a short
+    /// phrase put in for two characters keeps the rest of what whisper wrote
+    /// (its own, likely, text), so its total is small however wrong it is.
+    #[test]
+    fn a_check_the_audio_clearly_does_not_support_is_no_rival() {
+        let matcher = Matcher::new(&builtin_pack().lexicon);
+        // measured on lines-a (a-03): 请问还有什么腿称邓云 for the closing
+        // 请问还有什么可以帮您 at −1.30 per character (−13.0 in all); the
+        // hold request 请稍等 for its first two characters at −4.13 (−12.4)
+        let judged = |request_gap: f32| {
+            let mut segment = Segment::new(Speaker::Agent, 33.2, 35.0, "请问还有什么腿称邓云?");
+            segment.checks.push(PhraseCheck {
+                phrase: "请问还有什么可以帮您".into(),
+                heard: "请问还有什么腿称邓".into(),
+                mean: -1.57,
+                ..check(-1.30, -6.68, None)
+            });
+            segment.checks.push(PhraseCheck {
+                phrase: "请稍等".into(),
+                heard: "请问".into(),
+                mean: -6.9,
+                ..check(request_gap, -12.6, None)
+            });
+            matcher.judge_checks(&[&segment])[0].clone()
+        };
+        assert_eq!(judged(-4.13), vec![Some(MatchKind::Verified), None]);
+        // a rival the audio nearly supports (−2.4 per character, −7.2 in all) still beats it
+        assert_eq!(judged(-2.4)[0], None);
     }
 
     /// Two phrases of one category accepted at one place are one line said:
