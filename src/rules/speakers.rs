@@ -209,6 +209,7 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
         .map(|&p| if p.is_nan() { 0.0 } else { groups.log_odds_higher(p) })
         .collect();
     let anchors = agent_lines(transcript, hits, book);
+    let customers_words = customer_lines(transcript, hits, book);
     let chain = TurnEvidence {
         anchored: printed.iter().map(|(index, _)| anchors.contains(index)).collect(),
         first_is_agent: true,
@@ -237,6 +238,10 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
         // the words say the agent, the voice the customer: neither is taken
         let torn = refined.text_and_voice_disagree.get(k).copied().unwrap_or(false);
         out[*index] = if torn {
+            Speaker::Unknown
+        } else if agent >= min && customers_words.contains(index) {
+            // the customer's words (投诉, 找你们领导…) in what was taken for
+            // the agent's voice: neither is taken
             Speaker::Unknown
         } else if agent >= min {
             Speaker::Agent
@@ -307,6 +312,24 @@ fn agent_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<us
     lines.sort_unstable();
     lines.dedup();
     lines
+}
+
+/// Indices of segments that carry words only a customer says: hits of the
+/// categories that listen to the customer (the risk phrases).
+fn customer_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<usize> {
+    hits.iter()
+        .filter(|hit| {
+            book.category(&hit.category)
+                .is_some_and(|c| c.speaker == CategorySpeaker::Customer)
+        })
+        .filter_map(|hit| {
+            let mid = (hit.start_s + hit.end_s) / 2.0;
+            transcript
+                .segments
+                .iter()
+                .position(|s| s.speaker == Speaker::Unknown && s.start <= mid && mid <= s.end)
+        })
+        .collect()
 }
 
 /// A reading refined by the voice vectors.
@@ -828,6 +851,26 @@ mod tests {
         ]);
         let (speakers, attribution) = attributed(&t);
         assert_eq!(speakers, [A, C, A, U, A, C], "{attribution:?}");
+    }
+
+    #[test]
+    fn a_customers_words_in_the_agents_voice_stay_unknown() {
+        // measured on respoken-1 (respoken1-004): the customer's 那我要投诉
+        // nearer the agent's voice; the voice says agent, the words customer
+        let lines = |complaint_voice: usize| {
+            same_pitch_call(&[
+                (1, "您好，很高兴为您服务，请问有什么可以帮您？"),
+                (0, "我家的燃气表坏了，一直不走字。"),
+                (1, "请您稍等，我帮您查询一下。"),
+                (0, "你们这是什么态度。"),
+                (complaint_voice, "那我要投诉你们。"),
+                (1, "让您久等了，师傅两个小时内上门。"),
+            ])
+        };
+        let (speakers, attribution) = attributed(&lines(1));
+        assert_eq!(speakers, [A, C, A, C, U, A], "{attribution:?}");
+        // in the customer's voice it is the customer's
+        assert_eq!(attributed(&lines(0)).0, [A, C, A, C, C, A]);
     }
 
     #[test]
