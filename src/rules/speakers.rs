@@ -298,9 +298,22 @@ fn agent_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<us
                 .count()
                 >= ANCHOR_MIN_CHARS
     };
+    lines_of(transcript, hits.iter().filter(telling))
+}
+
+/// Indices of segments that carry words only a customer says: hits of the
+/// categories that listen to the customer (the risk phrases).
+fn customer_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<usize> {
+    let customers = |hit: &&Hit| {
+        book.category(&hit.category)
+            .is_some_and(|c| c.speaker == CategorySpeaker::Customer)
+    };
+    lines_of(transcript, hits.iter().filter(customers))
+}
+
+/// The mixed segments (indices, in order, once each) that `hits` lie in.
+fn lines_of<'h>(transcript: &Transcript, hits: impl Iterator<Item = &'h Hit>) -> Vec<usize> {
     let mut lines: Vec<usize> = hits
-        .iter()
-        .filter(telling)
         .filter_map(|hit| {
             let mid = (hit.start_s + hit.end_s) / 2.0;
             transcript
@@ -312,24 +325,6 @@ fn agent_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<us
     lines.sort_unstable();
     lines.dedup();
     lines
-}
-
-/// Indices of segments that carry words only a customer says: hits of the
-/// categories that listen to the customer (the risk phrases).
-fn customer_lines(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> Vec<usize> {
-    hits.iter()
-        .filter(|hit| {
-            book.category(&hit.category)
-                .is_some_and(|c| c.speaker == CategorySpeaker::Customer)
-        })
-        .filter_map(|hit| {
-            let mid = (hit.start_s + hit.end_s) / 2.0;
-            transcript
-                .segments
-                .iter()
-                .position(|s| s.speaker == Speaker::Unknown && s.start <= mid && mid <= s.end)
-        })
-        .collect()
 }
 
 /// A reading refined by the voice vectors.
