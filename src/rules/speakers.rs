@@ -235,13 +235,12 @@ pub fn attribute(transcript: &Transcript, hits: &[Hit], book: &RuleBook) -> (Vec
     for (k, (index, segment)) in printed.iter().enumerate() {
         let agent = agent_probability[k];
         let sure = agent.max(1.0 - agent);
-        // the words say the agent, the voice the customer: neither is taken
-        let torn = refined.text_and_voice_disagree.get(k).copied().unwrap_or(false);
+        // the words and the voice disagree, either way round (an agent-only
+        // line in the customer's voice; the customer's 投诉, 找你们领导… in
+        // what was taken for the agent's): neither is taken
+        let torn = refined.text_and_voice_disagree.get(k).copied().unwrap_or(false)
+            || (agent >= min && customers_words.contains(index));
         out[*index] = if torn {
-            Speaker::Unknown
-        } else if agent >= min && customers_words.contains(index) {
-            // the customer's words (投诉, 找你们领导…) in what was taken for
-            // the agent's voice: neither is taken
             Speaker::Unknown
         } else if agent >= min {
             Speaker::Agent

@@ -338,14 +338,18 @@ impl Clauses<'_> {
     fn holding(&self, query: &Query) -> Option<Vec<usize>> {
         match query {
             Query::Words(words) => {
-                let wanted = query_tokens(words, units(self.tolerant));
+                let units = units(self.tolerant);
+                let wanted = query_tokens(words, units);
+                if wanted.is_empty() {
+                    return None;
+                }
                 let hits: Vec<usize> = self
                     .searched
                     .iter()
                     .copied()
                     .filter(|&i| {
-                        let tokens = bigrams(&self.segments[i].text, units(self.tolerant));
-                        !wanted.is_empty() && tokens.windows(wanted.len()).any(|w| w == wanted.as_slice())
+                        let tokens = bigrams(&self.segments[i].text, units);
+                        tokens.windows(wanted.len()).any(|w| w == wanted.as_slice())
                     })
                     .collect();
                 (!hits.is_empty()).then_some(hits)
