@@ -421,20 +421,48 @@ pub fn recurring(tracks: &[HeardTrack], min_calls: usize) -> Vec<Recurring> {
     };
     let mut shared: Vec<Shared> = Vec::new();
     for (a, found) in agreed {
-        for (b, offset, first, last, _) in found {
+        for &(b, offset, first, last, _) in &found {
             if copies(a, b as usize) || f64::from(last - first) * FRAME_S < MIN_PROMPT_S {
                 continue;
             }
             shared.push(Shared {
                 track: a,
                 first,
-                last: last + MAX_DT / 4,
+                last: going_on(&found, (b, offset, last)) + MAX_DT / 4,
                 other: b as usize,
                 offset,
             });
         }
     }
     group_recurring(tracks, shared, min_calls)
+}
+
+/// Where a recording two tracks share (`other`, `offset`, its `last` frame)
+/// ends, with the clauses that follow it at the same offset: a pause longer
+/// than the pairs' reach cuts a prompt's agreeing landmarks into runs, and a
+/// last clause alone can be under [`MIN_PROMPT_S`] (a survey's 满意请按一,
+/// 0.8 s after 请对本次服务评价: 49 landmarks in 0.88 s). The same offset in
+/// both calls is the same recording going on. Only clauses too short to
+/// stand alone, after a stretch that does, are taken: what comes before a
+/// prompt at a fixed distance, or a stretch long enough to be judged on its
+/// own (a text-to-speech agent's 感谢您的来电，再见 before every survey, the
+/// same waveform in each sample call), is not the prompt's.
+fn going_on(found: &[Agreement], (other, offset, last): (u32, i64, u32)) -> u32 {
+    let mut pieces: Vec<(u32, u32)> = found
+        .iter()
+        .filter(|&&(o, off, first, _, _)| o == other && off.abs_diff(offset) <= 1 && first > last)
+        .map(|&(_, _, first, last, _)| (first, last))
+        .filter(|&(first, last)| f64::from(last - first) * FRAME_S < MIN_PROMPT_S)
+        .collect();
+    pieces.sort_unstable();
+    let mut end = last;
+    for (first, last) in pieces {
+        if first > end + JOIN_GAP {
+            break;
+        }
+        end = end.max(last);
+    }
+    end
 }
 
 /// Two tracks that share this much of their landmarks, each way, are copies.
@@ -705,5 +733,60 @@ mod tests {
         }
         // in two calls only: not recurring enough
         assert!(recurring(&tracks[..2], 3).is_empty());
+    }
+
+    /// `seconds` of a sample call's agent from where they start speaking.
+    fn words(file: &str, seconds: f64) -> Vec<f32> {
+        let agent = track(file, Speaker::Agent);
+        let start = agent.iter().position(|x| x.abs() > 0.02).unwrap();
+        agent[start..start + (seconds * SR as f64) as usize].to_vec()
+    }
+
+    #[test]
+    fn a_prompts_last_clause_after_a_pause_is_the_prompts_and_words_before_it_are_not() {
+        // a survey: a long clause, a pause past the pairs' reach, a clause
+        // too short to be a prompt alone (请对本次服务评价 … 满意请按一);
+        // before it, at the same distance in every call, a short line
+        let silence = |s: f64| vec![0.0; (s * SR as f64) as usize];
+        let before = words("call-004.wav", 0.85);
+        let survey = [greeting(), silence(0.9), words("call-002.wav", 0.85)].concat();
+        let tail_s = 4.0 + 0.9 + 0.85;
+        let files = ["call-001.wav", "call-002.wav", "call-004.wav", "noisy/noisy-002.wav"];
+        let calls: Vec<(Vec<f32>, f64)> = files
+            .iter()
+            .enumerate()
+            .map(|(i, file)| {
+                let mut audio = track(file, Speaker::Customer);
+                audio.extend(track(files[(i + 1) % files.len()], Speaker::Agent).iter().rev());
+                let at_s = 3.0 + 2.0 * i as f64;
+                let played = [before.clone(), silence(0.7), survey.clone()].concat();
+                let at = ((at_s - 1.55) * SR as f64) as usize;
+                for (x, p) in audio[at..].iter_mut().zip(&played) {
+                    *x = *x * 0.2 + p * 0.6;
+                }
+                (audio, at_s)
+            })
+            .collect();
+        let marks: Vec<Vec<Landmark>> = calls.iter().map(|(a, _)| landmarks(a)).collect();
+        let tracks: Vec<HeardTrack> = marks
+            .iter()
+            .enumerate()
+            .map(|(call, m)| HeardTrack { call, landmarks: m })
+            .collect();
+        let found = recurring(&tracks, 3);
+        assert_eq!(found.len(), 4, "one occurrence per call: {found:#?}");
+        for r in &found {
+            let at_s = calls[r.track].1;
+            let (first, last) = (f64::from(r.first) * FRAME_S, f64::from(r.last) * FRAME_S);
+            assert!(
+                (first - at_s).abs() < 0.6,
+                "the words before are not the prompt's: {r:?} at {at_s}"
+            );
+            assert!(
+                (last - (at_s + tail_s)).abs() < 0.6,
+                "the last clause is the prompt's: {r:?}, {last:.2} s against {:.2}",
+                at_s + tail_s
+            );
+        }
     }
 }
