@@ -181,12 +181,7 @@ pub(super) fn check_proposals(
         let Some((clause, at)) = layout.clause_position(clause_texts, proposal.span.start) else {
             continue;
         };
-        let best_rival = proposal
-            .rivals
-            .iter()
-            .zip(&scored[1..])
-            .filter_map(|(rival, s)| s.map(|s| (rival, s)))
-            .max_by(|a, b| a.1.gap.total_cmp(&b.1.gap));
+        let best_rival = best_rival(&proposal.rivals, &scored[1..]);
         let heard: String = layout.chunk_chars[proposal.span.clone()].iter().collect();
         checks.push((
             clause,
@@ -204,6 +199,20 @@ pub(super) fn check_proposals(
         ));
     }
     Ok(checks)
+}
+
+/// The rival a phrase must beat: the likeliest in all of those scored that
+/// the audio does not clearly deny. Put in for a word or two, a short phrase
+/// keeps the rest of whisper's own text, so its total is small however wrong
+/// it is (再见 for the 展现 of 展现你的慢心等待, −5.5 a character): a rival
+/// below [`HOPELESS_GAP_PER_CHAR`] would "beat" a phrase it cannot be.
+fn best_rival<'a>(rivals: &'a [Proposal], scored: &[Option<Scored>]) -> Option<(&'a Proposal, Scored)> {
+    rivals
+        .iter()
+        .zip(scored)
+        .filter_map(|(rival, s)| s.map(|s| (rival, s)))
+        .filter(|(rival, s)| s.gap / rival.phrase_chars.max(1) as f32 >= HOPELESS_GAP_PER_CHAR)
+        .max_by(|a, b| a.1.gap.total_cmp(&b.1.gap))
 }
 
 /// Runs one rewritten sequence through the decoder from its span on: the
@@ -521,5 +530,34 @@ mod tests {
         assert_eq!(layout.raw_char_of[5], None, "punctuation does not take part");
         assert_eq!(layout.raw_char_of[6], Some(6));
         assert_eq!(layout.clause_position(&["让您久等了，", "好"], 6), Some((1, 0)));
+    }
+
+    #[test]
+    fn a_rival_the_audio_clearly_denies_is_none() {
+        let rival = |phrase: &str, chars: usize| Proposal {
+            span: 0..2,
+            rewrite: phrase.into(),
+            phrase: phrase.into(),
+            phrase_chars: chars,
+            rivals: Vec::new(),
+        };
+        let scored = |gap: f32| {
+            Some(Scored {
+                gap,
+                weakest: -5.0,
+                span_mean: -3.0,
+            })
+        };
+        // noisy-003: 感谢您的耐心等待 for 展现你的慢心等待 at −2.1 a character
+        // (−16.7); the closing 再见 put in for 展现 at −5.45 (−10.9) is no rival
+        let rivals = [rival("再见", 2), rival("感谢您的来电", 6)];
+        let best = best_rival(&rivals, &[scored(-10.9), scored(-17.0)]);
+        assert_eq!(best.map(|(r, _)| r.phrase.as_str()), Some("感谢您的来电"));
+        assert!(best_rival(&rivals[..1], &[scored(-10.9)]).is_none());
+        // one the audio nearly supports still counts, likeliest first
+        let best = best_rival(&rivals, &[scored(-4.8), scored(-17.0)]);
+        assert_eq!(best.map(|(r, _)| r.phrase.as_str()), Some("再见"));
+        // unscored rivals are not asked
+        assert!(best_rival(&rivals, &[None, None]).is_none());
     }
 }

@@ -89,6 +89,53 @@ pub fn syllable_distance(a: char, b: char) -> SyllableDistance {
     }
 }
 
+/// How far apart two characters sound, graded finer than [`syllable_distance`]
+/// (0 the same character, 0.15 a homophone, up to 1 nothing alike): the
+/// initial and the final each count, an initial of the same kind (the
+/// sibilants z/c/s, the palatals j/q/x) and a final of the same vowel (ai/an,
+/// in/ian) for a part; a pair [`SyllableDistance::Near`] stays at 0.6. A phrase of two characters cannot carry one sound
+/// "nothing like" the other, yet a bad line turns 再见 into 参见 (zai/can),
+/// 善建 (shan) and 战县 (zhan, xian/jian), each a near sound by this grading.
+pub fn sound_gap(a: char, b: char) -> f32 {
+    match syllable_distance(a, b) {
+        SyllableDistance::Same => return 0.0,
+        SyllableDistance::Homophone => return 0.15,
+        _ => {}
+    }
+    let (Some(x), Some(y)) = (syllable_of(a), syllable_of(b)) else {
+        return 1.0;
+    };
+    let kind = |initial: &str| match initial {
+        "z" | "c" | "s" => Some(1),
+        "j" | "q" | "x" => Some(2),
+        _ => None,
+    };
+    let initial = if !x.initial.is_empty() && x.initial == y.initial {
+        0.0
+    } else if kind(x.initial).is_some() && kind(x.initial) == kind(y.initial) {
+        0.15
+    } else {
+        0.5
+    };
+    let final_ = if x.final_ == y.final_ {
+        0.0
+    } else if rhyme(x.final_) == rhyme(y.final_) {
+        0.1
+    } else if vowel(x.final_) == vowel(y.final_) {
+        0.3
+    } else {
+        0.6
+    };
+    f32::min(initial + final_, 1.0)
+}
+
+/// The vowel a final is sung on: its rhyme's first letter (an for ian, a),
+/// or the glide where the rhyme is a bare nasal (in, un).
+fn vowel(final_: &str) -> Option<char> {
+    let first_vowel = |s: &str| s.chars().next().filter(|c| "aeiouv".contains(*c));
+    first_vowel(rhyme(final_)).or_else(|| first_vowel(final_))
+}
+
 /// A final without its medial glide (jiang/rang, shuan/san): glides are what
 /// fast telephone speech loses first.
 fn rhyme(final_: &str) -> &str {
@@ -124,6 +171,26 @@ mod tests {
             ('安', '按', Homophone),
         ] {
             assert_eq!(syllable_distance(a, b), want, "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn a_bad_lines_slips_of_a_short_word_are_graded_near() {
+        // 再见 as a phone line turned it (sample sets lines-a, lines-b, noisy)
+        for heard in ['参', '善', '战', '在'] {
+            assert!(sound_gap('再', heard) < 0.46, "再 {heard}: {}", sound_gap('再', heard));
+        }
+        assert!(sound_gap('见', '县') <= 0.15);
+        assert_eq!(sound_gap('见', '建'), 0.15);
+        assert_eq!(sound_gap('见', '见'), 0.0);
+        // little alike stays past what a two-character phrase may be off by
+        // (0.65): another vowel, another kind of initial, or no sound at all
+        for (a, b) in [('再', '是'), ('行', '好'), ('爱', '二'), ('再', 'a'), ('行', '是')] {
+            assert!(sound_gap(a, b) > 0.7, "{a} {b}: {}", sound_gap(a, b));
+        }
+        // the grading never puts a pair further than the coarse one does
+        for (a, b) in [('稍', '收'), ('电', '订'), ('将', '让'), ('爱', '晒')] {
+            assert!(sound_gap(a, b) <= 0.6, "{a} {b}: {}", sound_gap(a, b));
         }
     }
 }

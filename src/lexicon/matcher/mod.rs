@@ -1071,6 +1071,11 @@ mod tests {
             (&["我近在很忙"], "我现在很忙"),
             (&["我会找出正确的答案等，", "请您放心"], "我会找出正确答案的"),
             (&["请问还有什么", "可与邦道云？"], "请问还有什么可以帮到您"),
+            // a two-character phrase, its sounds graded finer (text::sound_gap)
+            (&["感谢您的来辩祝您生活愉快，", "善建旨。"], "再见"),
+            (&["参见"], "再见"),
+            (&["感谢您的来自战县主。"], "再见"),
+            (&["感谢您的来电，", "三千。"], "再见"),
         ];
         // (the rewrite keeps the heard 你 where the phrase has 您: whisper hears them alike)
         let plain = |t: &str| -> String {

@@ -27,11 +27,12 @@ use std::ops::Range;
 use super::{is_particle, Stream, BREAK};
 use crate::lexicon::phrase::{literal_text, Token};
 use crate::lexicon::{Lexicon, Role, Slot};
-use crate::text::{normalize, syllable_distance, SyllableDistance};
+use crate::text::{normalize, sound_gap, syllable_distance, SyllableDistance};
 
 /// Bumped when what is proposed changes: transcripts checked before are checked again.
-pub(super) const REVISION: u32 = 3;
-/// A two-character phrase may be off by one near sound, no more.
+pub(super) const REVISION: u32 = 4;
+/// A two-character phrase may be off by one near sound, no more (its sounds
+/// graded finer: [`sound_gap`]).
 const SHORT_PHRASE_BUDGET: f32 = 0.65;
 /// At least this share of a candidate's characters sound as the phrase's.
 const MIN_AGREEING: f32 = 1.0 / 3.0;
@@ -291,6 +292,7 @@ fn align_entry(
         })
         .collect();
     let constrained = starting.is_some();
+    let short = literal_parts.iter().map(|(_, c, _)| c.len()).sum::<usize>() <= 2;
     // the parts in order; each slot's words lie between the parts around it
     let mut chains: Vec<(Vec<Alignment>, f32)> = vec![(Vec::new(), 0.0)];
     let budget_for = |chars: usize| {
@@ -304,7 +306,7 @@ fn align_entry(
         // each part within its own budget: one part said exactly does not
         // carry another that is nothing like it
         let part_budget = budget_for(chars.len()).max(SHORT_PHRASE_BUDGET);
-        let alignments: Vec<Alignment> = align(chars, written, text, constrained)
+        let alignments: Vec<Alignment> = align(chars, written, text, constrained, short)
             .into_iter()
             .filter(|a| constrained || a.cost <= part_budget)
             .collect();
@@ -384,10 +386,14 @@ fn slot_reach(slot: Slot) -> Range<usize> {
     }
 }
 
-/// What replacing one character by another costs.
-fn substitution(phrase: char, heard: char, last: bool) -> f32 {
+/// What replacing one character by another costs; in a phrase of two
+/// characters (`short`), graded by [`sound_gap`].
+fn substitution(phrase: char, heard: char, last: bool, short: bool) -> f32 {
     if last && is_particle(phrase) && is_particle(heard) {
         return 0.0;
+    }
+    if short {
+        return sound_gap(phrase, heard);
     }
     match syllable_distance(phrase, heard) {
         SyllableDistance::Same => 0.0,
@@ -401,8 +407,9 @@ const INDEL: f32 = 1.0;
 
 /// Semi-global alignment of `phrase` against every stretch of `text` (no
 /// stretch crosses a pause break): the best alignment ending at each place
-/// that is no worse than its neighbours (all of them when `every`).
-fn align(phrase: &[char], written: &[char], text: &[char], every: bool) -> Vec<Alignment> {
+/// that is no worse than its neighbours (all of them when `every`); `short`
+/// for a phrase of two characters (see [`substitution`]).
+fn align(phrase: &[char], written: &[char], text: &[char], every: bool, short: bool) -> Vec<Alignment> {
     let (m, n) = (phrase.len(), text.len());
     if m == 0 || n == 0 {
         return Vec::new();
@@ -417,7 +424,7 @@ fn align(phrase: &[char], written: &[char], text: &[char], every: bool) -> Vec<A
             let pair = if t == BREAK {
                 f32::INFINITY
             } else {
-                cost[i - 1][j - 1] + substitution(phrase[i - 1], t, i == m)
+                cost[i - 1][j - 1] + substitution(phrase[i - 1], t, i == m, short)
             };
             let missing = cost[i - 1][j] + INDEL;
             let extra = if t == BREAK {
@@ -441,17 +448,22 @@ fn align(phrase: &[char], written: &[char], text: &[char], every: bool) -> Vec<A
             let here = cost[i][j];
             if j > 0
                 && text[j - 1] != BREAK
-                && (here - (cost[i - 1][j - 1] + substitution(phrase[i - 1], text[j - 1], i == m))).abs() < 1e-4
+                && (here - (cost[i - 1][j - 1] + substitution(phrase[i - 1], text[j - 1], i == m, short))).abs() < 1e-4
             {
                 steps.push(Step::Pair {
                     at: j - 1,
                     written: written[i - 1],
                     same: phrase[i - 1] == text[j - 1],
                 });
-                if matches!(
-                    syllable_distance(phrase[i - 1], text[j - 1]),
-                    SyllableDistance::Same | SyllableDistance::Homophone
-                ) {
+                let agrees = if short {
+                    sound_gap(phrase[i - 1], text[j - 1]) <= 0.15
+                } else {
+                    matches!(
+                        syllable_distance(phrase[i - 1], text[j - 1]),
+                        SyllableDistance::Same | SyllableDistance::Homophone
+                    )
+                };
+                if agrees {
                     agreeing += 1;
                 }
                 i -= 1;
