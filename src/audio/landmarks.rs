@@ -688,35 +688,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn audio_that_recurs_across_calls_is_one_group_of_occurrences() {
-        let prompt = greeting();
-        // four customers' channels (each says its own lines), the prompt put
-        // in at its own place and level in each
+    /// Landmarks of four calls' tracks, each a customer's words then another
+    /// call's agent backwards (speech that recurs nowhere: a prompt is a small
+    /// part of a call), with `played` put in from `start_s(i)` seconds at level `gain(i)`.
+    fn calls_playing(
+        played: &[f32],
+        start_s: impl Fn(usize) -> f64,
+        gain: impl Fn(usize) -> f32,
+    ) -> Vec<Vec<Landmark>> {
         let files = ["call-001.wav", "call-002.wav", "call-004.wav", "noisy/noisy-002.wav"];
-        let calls: Vec<(Vec<f32>, f64)> = files
-            .iter()
-            .enumerate()
-            .map(|(i, file)| {
-                // a customer's words, then another call's agent backwards (speech
-                // that recurs nowhere): a prompt is a small part of a call
-                let mut audio = track(file, Speaker::Customer);
+        (0..files.len())
+            .map(|i| {
+                let mut audio = track(files[i], Speaker::Customer);
                 audio.extend(track(files[(i + 1) % files.len()], Speaker::Agent).iter().rev());
-                let at_s = 2.0 + 3.0 * i as f64;
-                let at = (at_s * SR as f64) as usize;
-                let gain = 0.4 + 0.3 * i as f32;
-                for (x, p) in audio[at..].iter_mut().zip(&prompt) {
-                    *x = *x * 0.2 + p * gain;
+                let at = (start_s(i) * SR as f64) as usize;
+                for (x, p) in audio[at..].iter_mut().zip(played) {
+                    *x = *x * 0.2 + p * gain(i);
                 }
-                (audio, at_s)
+                landmarks(&audio)
             })
-            .collect();
-        let marks: Vec<Vec<Landmark>> = calls.iter().map(|(a, _)| landmarks(a)).collect();
-        let tracks: Vec<HeardTrack> = marks
+            .collect()
+    }
+
+    fn heard_tracks(marks: &[Vec<Landmark>]) -> Vec<HeardTrack<'_>> {
+        marks
             .iter()
             .enumerate()
             .map(|(call, m)| HeardTrack { call, landmarks: m })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn audio_that_recurs_across_calls_is_one_group_of_occurrences() {
+        // the prompt put in at its own place and level in each call
+        let at_s = |i: usize| 2.0 + 3.0 * i as f64;
+        let marks = calls_playing(&greeting(), at_s, |i| 0.4 + 0.3 * i as f32);
+        let tracks = heard_tracks(&marks);
         let found = recurring(&tracks, 3);
         assert_eq!(found.len(), 4, "one occurrence per call: {found:#?}");
         assert!(
@@ -724,11 +731,11 @@ mod tests {
             "{found:#?}"
         );
         for r in &found {
-            let at_s = calls[r.track].1;
+            let from_s = at_s(r.track);
             let (first, last) = (f64::from(r.first) * FRAME_S, f64::from(r.last) * FRAME_S);
             assert!(
-                (first - at_s).abs() < 0.6 && (last - (at_s + 4.0)).abs() < 1.0,
-                "{r:?} at {at_s}"
+                (first - from_s).abs() < 0.6 && (last - (from_s + 4.0)).abs() < 1.0,
+                "{r:?} at {from_s}"
             );
         }
         // in two calls only: not recurring enough
@@ -751,41 +758,24 @@ mod tests {
         let before = words("call-004.wav", 0.85);
         let survey = [greeting(), silence(0.9), words("call-002.wav", 0.85)].concat();
         let tail_s = 4.0 + 0.9 + 0.85;
-        let files = ["call-001.wav", "call-002.wav", "call-004.wav", "noisy/noisy-002.wav"];
-        let calls: Vec<(Vec<f32>, f64)> = files
-            .iter()
-            .enumerate()
-            .map(|(i, file)| {
-                let mut audio = track(file, Speaker::Customer);
-                audio.extend(track(files[(i + 1) % files.len()], Speaker::Agent).iter().rev());
-                let at_s = 3.0 + 2.0 * i as f64;
-                let played = [before.clone(), silence(0.7), survey.clone()].concat();
-                let at = ((at_s - 1.55) * SR as f64) as usize;
-                for (x, p) in audio[at..].iter_mut().zip(&played) {
-                    *x = *x * 0.2 + p * 0.6;
-                }
-                (audio, at_s)
-            })
-            .collect();
-        let marks: Vec<Vec<Landmark>> = calls.iter().map(|(a, _)| landmarks(a)).collect();
-        let tracks: Vec<HeardTrack> = marks
-            .iter()
-            .enumerate()
-            .map(|(call, m)| HeardTrack { call, landmarks: m })
-            .collect();
+        let played = [before, silence(0.7), survey].concat();
+        // the survey from `at_s`, the line before it 1.55 s earlier
+        let at_s = |i: usize| 3.0 + 2.0 * i as f64;
+        let marks = calls_playing(&played, |i| at_s(i) - 1.55, |_| 0.6);
+        let tracks = heard_tracks(&marks);
         let found = recurring(&tracks, 3);
         assert_eq!(found.len(), 4, "one occurrence per call: {found:#?}");
         for r in &found {
-            let at_s = calls[r.track].1;
+            let from_s = at_s(r.track);
             let (first, last) = (f64::from(r.first) * FRAME_S, f64::from(r.last) * FRAME_S);
             assert!(
-                (first - at_s).abs() < 0.6,
-                "the words before are not the prompt's: {r:?} at {at_s}"
+                (first - from_s).abs() < 0.6,
+                "the words before are not the prompt's: {r:?} at {from_s}"
             );
             assert!(
-                (last - (at_s + tail_s)).abs() < 0.6,
+                (last - (from_s + tail_s)).abs() < 0.6,
                 "the last clause is the prompt's: {r:?}, {last:.2} s against {:.2}",
-                at_s + tail_s
+                from_s + tail_s
             );
         }
     }
