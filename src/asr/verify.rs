@@ -204,8 +204,10 @@ pub(super) fn check_proposals(
 /// The rival a phrase must beat: the likeliest in all of those scored that
 /// the audio does not clearly deny. Put in for a word or two, a short phrase
 /// keeps the rest of whisper's own text, so its total is small however wrong
-/// it is (再见 for the 展现 of 展现你的慢心等待, −5.5 a character): a rival
-/// below [`HOPELESS_GAP_PER_CHAR`] would "beat" a phrase it cannot be.
+/// it is (再见 for the 展现 of 展现你的慢心等待, −5.5 a character) and would
+/// "beat" a phrase it cannot be. Below [`HOPELESS_GAP_PER_CHAR`], under any
+/// pack's `uncertain_gap_per_char`, a rival is none (the rules apply the
+/// pack's own floor to the phrases checked at the same place).
 fn best_rival<'a>(rivals: &'a [Proposal], scored: &[Option<Scored>]) -> Option<(&'a Proposal, Scored)> {
     rivals
         .iter()

@@ -93,9 +93,11 @@ pub fn syllable_distance(a: char, b: char) -> SyllableDistance {
 /// (0 the same character, 0.15 a homophone, up to 1 nothing alike): the
 /// initial and the final each count, an initial of the same kind (the
 /// sibilants z/c/s, the palatals j/q/x) and a final of the same vowel (ai/an,
-/// in/ian) for a part; a pair [`SyllableDistance::Near`] stays at 0.6. A phrase of two characters cannot carry one sound
-/// "nothing like" the other, yet a bad line turns 再见 into 参见 (zai/can),
-/// 善建 (shan) and 战县 (zhan, xian/jian), each a near sound by this grading.
+/// in/ian) for a part; a [`SyllableDistance::Near`] pair is never further
+/// than 0.6, as in the coarse grading. A phrase of two characters cannot
+/// carry one sound "nothing like" the other, yet a bad line turns 再见 into
+/// 参见 (zai/can), 善建 (shan) and 战县 (zhan, xian/jian), each a near sound
+/// by this grading.
 pub fn sound_gap(a: char, b: char) -> f32 {
     match syllable_distance(a, b) {
         SyllableDistance::Same => return 0.0,
