@@ -8,7 +8,8 @@
 //!   (`greeting_at_s`) whatever the verdict, so the real latency can be studied.
 //! - Closing: starting within `closing_within_s` of the end of the last speech.
 //! - Holds: a mid-call gap of at least `hold_min_silence_s` in the agent's
-//!   speech, with the customer (nearly) silent too. Each hold needs a
+//!   speech, with the customer (nearly) silent too or the center's hold
+//!   music and announcements filling most of it. Each hold needs a
 //!   hold_request shortly before and a hold_return shortly after.
 //! - Forbidden and nine-don't phrases count per occurrence; nine-do phrases too.
 //! - Score: 100 minus the rubric's deductions (capped per rule) plus a small
@@ -42,7 +43,7 @@ pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY}
 use serde::{Deserialize, Serialize};
 
 use crate::lexicon::{Category, CategorySpeaker, Hit, HitVerdict, Lexicon, Matcher, NotCounted, Role};
-use crate::transcript::{Segment, Speaker, Transcript};
+use crate::transcript::{Segment, SoundKind, Speaker, Transcript};
 use settings::UnknownSpeaker;
 
 /// Customer speech inside an agent gap up to this long still leaves it a hold
@@ -446,7 +447,7 @@ fn evaluate(
     });
 
     let holds = Holds {
-        spans: find_holds(&agent_speech, &customer_speech, rules.hold_min_silence_s),
+        spans: find_holds(&agent_speech, &customer_speech, transcript, rules.hold_min_silence_s),
         rules,
     };
     let hold_tally = holds.tally(&counted, &unsure);
@@ -918,28 +919,46 @@ fn greeting_start(agent_speech: &[&Segment], phrase_start_s: f64, gap_s: f64) ->
 }
 
 /// Gaps in the agent's speech of at least `min_s`, between two agent
-/// segments, while the customer says (almost) nothing.
-fn find_holds(agent: &[&Segment], customer: &[&Segment], min_s: f64) -> Vec<(f64, f64)> {
+/// segments, while the customer says (almost) nothing, or while the center's
+/// hold audio (music, recorded prompts) fills most of the gap: the music says
+/// the caller was held, whoever is heard before it starts (a customer's 好的,
+/// or on a mono call the agent's 我帮您查一下 taken for the customer's as its
+/// window runs into the music).
+fn find_holds(agent: &[&Segment], customer: &[&Segment], call: &Transcript, min_s: f64) -> Vec<(f64, f64)> {
     let mut holds = Vec::new();
     let mut spoken_until = match agent.first() {
         Some(s) => s.end,
         None => return holds,
     };
+    let within = |(start, end): (f64, f64), (from, to): (f64, f64)| (end.min(to) - start.max(from)).max(0.0);
+    let held = call
+        .sounds
+        .iter()
+        .filter(|s| s.kind == SoundKind::Music)
+        .map(|s| (s.start, s.end))
+        .chain(
+            call.segments
+                .iter()
+                .filter(|s| s.speaker == Speaker::System)
+                .map(|s| (s.start, s.end)),
+        );
     for s in &agent[1..] {
         if s.start - spoken_until >= min_s {
-            let (gap_start, gap_end) = (spoken_until, s.start);
-            let customer_talk: f64 = customer
-                .iter()
-                .map(|c| (c.end.min(gap_end) - c.start.max(gap_start)).max(0.0))
-                .sum();
-            if customer_talk <= HOLD_MAX_CUSTOMER_SPEECH_S {
-                holds.push((gap_start, gap_end));
+            let gap = (spoken_until, s.start);
+            let customer_talk: f64 = customer.iter().map(|c| within((c.start, c.end), gap)).sum();
+            let hold_audio: f64 = held.clone().map(|h| within(h, gap)).sum();
+            if customer_talk <= HOLD_MAX_CUSTOMER_SPEECH_S || hold_audio >= HOLD_AUDIO_SHARE * (gap.1 - gap.0) {
+                holds.push(gap);
             }
         }
         spoken_until = spoken_until.max(s.end);
     }
     holds
 }
+
+/// A gap this much filled with the center's hold audio is a hold, whatever
+/// else is heard in it.
+const HOLD_AUDIO_SHARE: f64 = 0.5;
 
 #[cfg(test)]
 mod tests {
@@ -1201,6 +1220,41 @@ mod tests {
             (A, 15.0, 17.0, "明白，感谢您的来电。"),
         ]);
         assert_eq!(customer_talking.holds, 0);
+    }
+
+    #[test]
+    fn a_gap_filled_with_hold_music_is_a_hold_whoever_is_heard_before_it() {
+        // ivr-mono ib-03: the agent's 请您稍等, then their 我帮您查一下 taken
+        // for the customer's as whisper's window runs into the music, the
+        // center's music and announcements, and no word from the agent for 49 s
+        let pack = builtin_pack();
+        let mut call = Transcript::from_segments(
+            "c",
+            segments_of(&[
+                (A, 0.8, 3.0, "您好，很高兴为您服务"),
+                (C, 3.5, 8.0, "我家热水器打不着火，你们能不能派人来看一下？"),
+                (A, 26.5, 27.2, "请您稍等，"),
+                (C, 27.2, 30.1, "我帮您查一下用气记录。"),
+                (Speaker::System, 34.7, 38.1, "坐席正忙，请您稍等，请不要挂机。"),
+                (Speaker::System, 53.2, 56.3, "感谢您的耐心等待，您的电话即将接通。"),
+                (A, 76.2, 77.2, "让您久等了，"),
+                (A, 78.0, 79.8, "感谢您的来电，再见。"),
+            ]),
+        );
+        let judged = |call: &Transcript| super::judge(call, &Matcher::new(&pack.lexicon), &pack.rule_book()).0;
+        let without_music = judged(&call);
+        assert_eq!(without_music.holds, 0, "2.9 s of another voice and no music: no hold");
+        let music = |start: f64, end: f64| crate::transcript::SoundSpan {
+            speaker: U,
+            kind: SoundKind::Music,
+            start,
+            end,
+            key: None,
+        };
+        call.sounds = vec![music(30.1, 34.1), music(39.1, 52.6), music(57.3, 70.8)];
+        let held = judged(&call);
+        assert_eq!((held.holds, held.holds_ok), (1, 1), "{:?}", held.failed_rules);
+        assert_eq!(held.timing.hold_checkins_missed, Some(1));
     }
 
     #[test]

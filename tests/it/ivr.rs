@@ -156,9 +156,9 @@ fn check_set(name: &str, mono: bool) {
             assert!(prompts.starts_with("prompt-"), "{name} {call}: prompts {prompts:?}");
         }
     }
-    // measured: ivr 2 of 2, ivr-b 3 of 3, ivr-mono 2 of 3 (the bar: 8 of 9)
+    // measured: ivr 2 of 2, ivr-b 3 of 3, ivr-mono 3 of 3 (the bar: 8 of 9)
     assert!(
-        missed.1 + i32::from(mono) >= missed.0,
+        missed.1 >= missed.0,
         "{name}: {} of {} holds without the agent's word caught",
         missed.1,
         missed.0
