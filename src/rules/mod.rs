@@ -43,7 +43,7 @@ pub use timing::{rule_of as timing_rule_of, Timing, CATEGORY as TIMING_CATEGORY}
 use serde::{Deserialize, Serialize};
 
 use crate::lexicon::{Category, CategorySpeaker, Hit, HitVerdict, Lexicon, Matcher, NotCounted, Role};
-use crate::transcript::{Segment, SoundKind, Speaker, Transcript};
+use crate::transcript::{Segment, Speaker, Transcript};
 use settings::UnknownSpeaker;
 
 /// Customer speech inside an agent gap up to this long still leaves it a hold
@@ -920,10 +920,10 @@ fn greeting_start(agent_speech: &[&Segment], phrase_start_s: f64, gap_s: f64) ->
 
 /// Gaps in the agent's speech of at least `min_s`, between two agent
 /// segments, while the customer says (almost) nothing, or while the center's
-/// hold audio (music, recorded prompts) fills most of the gap: the music says
-/// the caller was held, whoever is heard before it starts (a customer's 好的,
-/// or on a mono call the agent's 我帮您查一下 taken for the customer's as its
-/// window runs into the music).
+/// hold audio ([`sources::hold_audio`]: music, recorded prompts) fills most
+/// of the gap: the music says the caller was held, whoever is heard before it
+/// starts (a customer's 好的, or on a mono call the agent's 我帮您查一下 taken
+/// for the customer's as its window runs into the music).
 fn find_holds(agent: &[&Segment], customer: &[&Segment], call: &Transcript, min_s: f64) -> Vec<(f64, f64)> {
     let mut holds = Vec::new();
     let mut spoken_until = match agent.first() {
@@ -931,22 +931,12 @@ fn find_holds(agent: &[&Segment], customer: &[&Segment], call: &Transcript, min_
         None => return holds,
     };
     let within = |(start, end): (f64, f64), (from, to): (f64, f64)| (end.min(to) - start.max(from)).max(0.0);
-    let held = call
-        .sounds
-        .iter()
-        .filter(|s| s.kind == SoundKind::Music)
-        .map(|s| (s.start, s.end))
-        .chain(
-            call.segments
-                .iter()
-                .filter(|s| s.speaker == Speaker::System)
-                .map(|s| (s.start, s.end)),
-        );
+    let held = sources::hold_audio(call);
     for s in &agent[1..] {
         if s.start - spoken_until >= min_s {
             let gap = (spoken_until, s.start);
             let customer_talk: f64 = customer.iter().map(|c| within((c.start, c.end), gap)).sum();
-            let hold_audio: f64 = held.clone().map(|h| within(h, gap)).sum();
+            let hold_audio: f64 = held.iter().map(|&h| within(h, gap)).sum();
             if customer_talk <= HOLD_MAX_CUSTOMER_SPEECH_S || hold_audio >= HOLD_AUDIO_SHARE * (gap.1 - gap.0) {
                 holds.push(gap);
             }
@@ -1246,7 +1236,7 @@ mod tests {
         assert_eq!(without_music.holds, 0, "2.9 s of another voice and no music: no hold");
         let music = |start: f64, end: f64| crate::transcript::SoundSpan {
             speaker: U,
-            kind: SoundKind::Music,
+            kind: crate::transcript::SoundKind::Music,
             start,
             end,
             key: None,

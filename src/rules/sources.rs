@@ -140,6 +140,22 @@ pub fn pick_up(agent: &[&Segment], call: &Transcript) -> PickUp {
     }
 }
 
+/// The stretches the center plays to a caller it holds: music and recorded
+/// prompts (seconds, start and end), in no particular order.
+pub fn hold_audio(call: &Transcript) -> Vec<(f64, f64)> {
+    call.sounds
+        .iter()
+        .filter(|s| s.kind == SoundKind::Music)
+        .map(|s| (s.start, s.end))
+        .chain(
+            call.segments
+                .iter()
+                .filter(|s| s.speaker == Speaker::System)
+                .map(|s| (s.start, s.end)),
+        )
+        .collect()
+}
+
 /// The call's non-talk time, split by kind.
 pub fn non_talk(pick_up_s: f64, all: &[Segment], sounds: &[SoundSpan]) -> NonTalk {
     let system = |before: bool| -> f64 {

@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-pub use pinyin_key::{sound_gap, syllable_distance, syllable_of, SyllableDistance};
+pub use pinyin_key::{sound_gap, syllable_distance, syllable_of, SyllableDistance, HOMOPHONE_GAP};
 
 /// The Chinese characters callqa keeps tables for (CJK Unified Ideographs
 /// and Extension A): every character whisper writes for Mandarin. The one

@@ -89,6 +89,10 @@ pub fn syllable_distance(a: char, b: char) -> SyllableDistance {
     }
 }
 
+/// How far apart a homophone sounds from the character (another tone, a
+/// fuzzy merge): almost nothing.
+pub const HOMOPHONE_GAP: f32 = 0.15;
+
 /// How far apart two characters sound, graded finer than [`syllable_distance`]
 /// (0 the same character, 0.15 a homophone, up to 1 nothing alike): the
 /// initial and the final each count, an initial of the same kind (the
@@ -101,7 +105,7 @@ pub fn syllable_distance(a: char, b: char) -> SyllableDistance {
 pub fn sound_gap(a: char, b: char) -> f32 {
     match syllable_distance(a, b) {
         SyllableDistance::Same => return 0.0,
-        SyllableDistance::Homophone => return 0.15,
+        SyllableDistance::Homophone => return HOMOPHONE_GAP,
         _ => {}
     }
     let (Some(x), Some(y)) = (syllable_of(a), syllable_of(b)) else {

@@ -27,7 +27,7 @@ use std::ops::Range;
 use super::{is_particle, Stream, BREAK};
 use crate::lexicon::phrase::{literal_text, Token};
 use crate::lexicon::{Lexicon, Role, Slot};
-use crate::text::{normalize, sound_gap, syllable_distance, SyllableDistance};
+use crate::text::{normalize, sound_gap, syllable_distance, SyllableDistance, HOMOPHONE_GAP};
 
 /// Bumped when what is proposed changes: transcripts checked before are checked again.
 pub(super) const REVISION: u32 = 4;
@@ -397,7 +397,7 @@ fn substitution(phrase: char, heard: char, last: bool, short: bool) -> f32 {
     }
     match syllable_distance(phrase, heard) {
         SyllableDistance::Same => 0.0,
-        SyllableDistance::Homophone => 0.15,
+        SyllableDistance::Homophone => HOMOPHONE_GAP,
         SyllableDistance::Near => 0.6,
         SyllableDistance::Different => 1.0,
     }
@@ -456,7 +456,7 @@ fn align(phrase: &[char], written: &[char], text: &[char], every: bool, short: b
                     same: phrase[i - 1] == text[j - 1],
                 });
                 let agrees = if short {
-                    sound_gap(phrase[i - 1], text[j - 1]) <= 0.15
+                    sound_gap(phrase[i - 1], text[j - 1]) <= HOMOPHONE_GAP
                 } else {
                     matches!(
                         syllable_distance(phrase[i - 1], text[j - 1]),
