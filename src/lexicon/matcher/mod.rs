@@ -169,6 +169,28 @@ impl Found {
     }
 }
 
+/// One phrase said once is one hit: where two wordings of a phrase overlap
+/// (请问有什么可以帮您 written out, 请问有什么可以帮到您 heard in it by sound),
+/// the surer match stands. Otherwise the nesting rule below, which lets what
+/// was written outlive a sound-alike of another phrase around it, would keep
+/// both and the moment would be listed twice.
+fn keep_surest_wording(mut found: Vec<Found>) -> Vec<Found> {
+    let surer_wording = |f: &Found, o: &Found| {
+        o.phrase == f.phrase
+            && o.variant != f.variant
+            && o.start < f.end
+            && f.start < o.end
+            && o.strength() < f.strength()
+    };
+    let weaker: Vec<bool> = found
+        .iter()
+        .map(|f| found.iter().any(|o| surer_wording(f, o)))
+        .collect();
+    let mut weaker = weaker.into_iter();
+    found.retain(|_| !weaker.next().unwrap_or(false));
+    found
+}
+
 impl Matcher {
     /// A matcher for `pack` (keeps a copy of it).
     pub fn new(lexicon: &Lexicon) -> Matcher {
@@ -693,6 +715,7 @@ impl Matcher {
             .collect();
         let mut worse = fits_worse.into_iter();
         found.retain(|_| !worse.next().unwrap_or(false));
+        let mut found = keep_surest_wording(found);
         // longer over shorter, exact over the rest, the better audio check,
         // earlier over later; an unsure phrase after every found one
         found.sort_by(|a, b| {
@@ -945,6 +968,9 @@ mod tests {
             ("我五分钟后就回来", &[("nine_do.back_in_minutes", Exact)]),
             ("我15分钟后就回来", &[("nine_do.back_in_minutes", Exact)]),
             ("王先生，让您久等了", &[("hold_return.named", Exact)]),
+            // one phrase said once is one hit, however many wordings it has
+            // (帮您。你 is also 帮到您 by sound)
+            ("请问有什么可以帮您。你", &[("greeting.how_can_i_help", Exact)]),
             ("不行", &[("nine_dont.no_way", Exact)]),
             ("这样行不行", &[]),
             ("我不大清楚", &[("forbidden.not_quite_sure", Exact)]),
