@@ -408,7 +408,7 @@ impl Engine {
         }
         let heard = segments.iter().map(|s| s.text.chars().count()).sum::<usize>();
         let voiced_s: f64 = chunk.voiced_s.iter().map(|(a, b)| b - a).sum();
-        let too_little = heard == 0 || (unsure(end) && (heard as f64) < MIN_CHARS_PER_VOICED_S * voiced_s);
+        let too_little = lost_some_speech(heard, voiced_s, end);
         if may_split && too_little {
             if let Some((first, second)) = chunk.split_at_longest_pause() {
                 let mut parts = self.decode_chunk(state, &first.as_chunk(), speaker, proposer, false)?;
@@ -535,10 +535,22 @@ const UNSURE_END_LOGPROB: f32 = -1.0;
 /// Tokens decoded past an unsure end at most: one more sentence, not a loop.
 const MAX_TOKENS_PAST_END: usize = 32;
 /// A chunk whose decode ended unsure and holds fewer characters than this
-/// per second of voice (Mandarin runs 4 to 6) lost some of what was said.
-const MIN_CHARS_PER_VOICED_S: f64 = 2.5;
+/// per second of voice lost some of what was said. Mandarin runs 4 to 6; on
+/// the sample sets' unsure ends, whole decodes run 4.7 and up, and one that
+/// dropped a sentence 3.3 (noisy-001: 22 characters over 6.6 voiced seconds,
+/// its 让您久等了，您的地址是… line gone).
+const MIN_CHARS_PER_VOICED_S: f64 = 3.5;
 /// A chunk is cut for a second look only at a pause at least this long.
 const MIN_SPLIT_PAUSE_S: f64 = 0.4;
+
+/// Whether a chunk's decode, `heard` characters over `voiced_s` seconds of
+/// voice ending at `end_logprob`, lost some of what was said: nothing heard,
+/// or an unsure end (a sentence dropped after it) with too few characters
+/// for the voice. A sure end with few characters is a slow speaker.
+fn lost_some_speech(heard: usize, voiced_s: f64, end_logprob: Option<f32>) -> bool {
+    let unsure = end_logprob.is_some_and(|e| e < UNSURE_END_LOGPROB);
+    heard == 0 || (unsure && (heard as f64) < MIN_CHARS_PER_VOICED_S * voiced_s)
+}
 
 /// Whether tokens decoded past an unsure end are more speech: they end, say
 /// some Chinese, and do not loop ("(在)(在)(在)…", runs of quotes).
@@ -686,6 +698,28 @@ fn dtw_mode(h: &GgmlHeader) -> DtwMode<'static> {
 mod tests {
     use super::*;
     use crate::asr::verify::force_sequence;
+
+    /// Chunks of the sample sets as whisper decoded them: (characters,
+    /// voiced seconds, end log-probability, whether a sentence was lost).
+    #[test]
+    fn a_chunk_is_looked_at_again_when_its_unsure_end_left_too_few_characters_for_its_voice() {
+        let chunks = [
+            (22, 6.62, Some(-1.74), true),  // noisy-001: 让您久等了，您的地址是… dropped
+            (2, 1.26, Some(-1.05), true),   // lines-a: 再见 alone for more
+            (0, 1.6, Some(-0.66), true),    // nothing heard over a voice
+            (14, 2.75, Some(-1.54), false), // 感谢您的来订祝您生活愉快再见: all said
+            (6, 1.27, Some(-1.19), false),  // lines-b: 复度38厘, quick
+            (9, 4.4, Some(-0.25), false),   // lines-a: few characters but a sure end
+            (22, 6.62, None, false),        // stopped at the token limit: not an unsure end
+        ];
+        for (heard, voiced_s, end, lost) in chunks {
+            assert_eq!(
+                lost_some_speech(heard, voiced_s, end),
+                lost,
+                "{heard} over {voiced_s} s, end {end:?}"
+            );
+        }
+    }
 
     #[test]
     fn whisper_is_built_with_llamafile_kernels() {

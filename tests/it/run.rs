@@ -550,7 +550,8 @@ fn phone_line_calls_are_heard_without_inventions() {
         .iter()
         .map(|id| transcript(out.path(), id))
         .collect();
-    let score = callqa::eval::PhraseScore::new(&said, &callqa::eval::phrase_counts(&transcripts, &pack));
+    let found = callqa::eval::phrase_counts(&transcripts, &pack);
+    let score = callqa::eval::PhraseScore::new(&said, &found);
     eprintln!(
         "phone-line calls: recall {}/{} = {:.2}, precision {:.2}; differences {:?}",
         score.matched,
@@ -569,6 +570,14 @@ fn phone_line_calls_are_heard_without_inventions() {
     // encoder's matrices in f32. The floor stays at 24, the lowest measured
     // with the current settings; it is not room for a loss.
     assert_eq!(score.precision(), 1.0, "{:?}", score.differences);
+    // whisper drops noisy-001's 让您久等了，您的地址是幸福路十二号吗 from the
+    // chunk it shares with the hold request, ending it unsure at 3.3
+    // characters a voiced second; decoded again in halves, the line is heard
+    assert!(
+        found.contains_key(&("noisy-001".to_string(), "hold_return.kept_waiting".to_string())),
+        "noisy-001's hold return: {:?}",
+        score.differences
+    );
     assert!(
         score.matched >= 24,
         "recall {}/{} = {:.2}",
