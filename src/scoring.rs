@@ -100,10 +100,11 @@ fn hit_rows<'a>(calls: &'a [CallResult], hits: &'a [Vec<Hit>]) -> Vec<HitRow<'a>
         .iter()
         .zip(hits)
         .flat_map(|(call, hits)| {
+            let call_date = call.call_date();
             hits.iter().map(move |hit| HitRow {
                 call_id: &call.call_id,
                 agent_id: call.agent_id.as_deref().unwrap_or_default(),
-                call_date: call.call_date(),
+                call_date,
                 hit,
             })
         })
