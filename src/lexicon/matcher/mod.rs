@@ -19,7 +19,9 @@
 //!   most k slips, one of k + 1 pieces of the phrase is intact.
 //! - Matches never span speakers, nor a pause of more than two seconds.
 //! - Within a category, a hit inside a longer hit is dropped (请您稍等 inside
-//!   请您稍等片刻), and a hit inside one of its phrase's exclusions is dropped.
+//!   请您稍等片刻, written or heard by sound), of two wordings of one phrase at
+//!   one place the surer stands, and a hit inside one of its phrase's
+//!   exclusions is dropped.
 
 mod near;
 
@@ -738,12 +740,13 @@ impl Matcher {
                 let same_category = &phrases[k.phrase].category == category;
                 let inside = k.start <= f.start && f.end <= k.end;
                 let overlaps = k.start < f.end && f.start < k.end;
-                // a shorter phrase inside one of its category is part of it
-                // (an exact one inside a tolerant one only when it is no
-                // stronger: a sound-alike does not swallow what was written);
-                // an unsure phrase where its category was found is no question
+                // a shorter phrase inside a found one of its category is part
+                // of it, however surely each was found: one moment, one hit
+                // (请您稍等 written inside 请您稍等片刻 heard in 请您稍等骗客);
+                // a grey phrase holds only grey ones; an unsure phrase where
+                // its category was found is no question
                 same_category
-                    && (inside && (k.strength() <= f.strength() || k.kind == MatchKind::Verified)
+                    && (inside && (k.kind != MatchKind::Uncertain || f.kind == MatchKind::Uncertain)
                         || f.kind == MatchKind::Uncertain && overlaps)
             });
             if !covered {
@@ -953,6 +956,8 @@ mod tests {
                 &[("greeting.this_is", Exact)],
             ),
             ("请您稍等，我帮您查询一下", &[("hold_request.please_wait", Exact)]),
+            // one moment, one hit: the shorter phrase written inside the longer heard
+            ("请您稍等骗客", &[("hold_request.wait_a_moment", Tolerant)]),
             ("请您收等", &[("hold_request.please_wait", Tolerant)]),
             ("麻烦您稍等片刻", &[("hold_request.wait_a_moment", Exact)]),
             ("感谢您的来订", &[("closing.thanks_for_calling", Tolerant)]),
