@@ -385,8 +385,7 @@ impl Engine {
             .map_err(|e| AsrError::Whisper(e.to_string()))?;
         let threads = self.settings.threads_per_chunk.max(1);
         let (mut tokens, mut end) = self.free_tokens(state);
-        let unsure = |end: Option<f32>| end.is_some_and(|e| e < UNSURE_END_LOGPROB);
-        if unsure(end) && !self.settings.dtw_token_times {
+        if ended_unsure(end) && !self.settings.dtw_token_times {
             let free = FreeDecode {
                 prefix: &self.prefix,
                 tokens: &tokens,
@@ -548,8 +547,12 @@ const MIN_SPLIT_PAUSE_S: f64 = 0.4;
 /// or an unsure end (a sentence dropped after it) with too few characters
 /// for the voice. A sure end with few characters is a slow speaker.
 fn lost_some_speech(heard: usize, voiced_s: f64, end_logprob: Option<f32>) -> bool {
-    let unsure = end_logprob.is_some_and(|e| e < UNSURE_END_LOGPROB);
-    heard == 0 || (unsure && (heard as f64) < MIN_CHARS_PER_VOICED_S * voiced_s)
+    heard == 0 || (ended_unsure(end_logprob) && (heard as f64) < MIN_CHARS_PER_VOICED_S * voiced_s)
+}
+
+/// Whether a decode stopped unsure (None: it stopped at the token limit).
+fn ended_unsure(end_logprob: Option<f32>) -> bool {
+    end_logprob.is_some_and(|e| e < UNSURE_END_LOGPROB)
 }
 
 /// Whether tokens decoded past an unsure end are more speech: they end, say

@@ -965,9 +965,16 @@ mod tests {
             .collect()
     }
 
+    fn call_of(lines: &[Line]) -> Transcript {
+        Transcript::from_segments("c", segments_of(lines))
+    }
+
+    fn judge_call(pack: &Pack, call: &Transcript) -> Evaluation {
+        super::judge(call, &Matcher::new(&pack.lexicon), &pack.rule_book()).0
+    }
+
     fn judge_with(pack: &Pack, lines: &[Line]) -> Evaluation {
-        let transcript = Transcript::from_segments("c", segments_of(lines));
-        super::judge(&transcript, &Matcher::new(&pack.lexicon), &pack.rule_book()).0
+        judge_call(pack, &call_of(lines))
     }
 
     fn judge(lines: &[Line]) -> Evaluation {
@@ -981,14 +988,11 @@ mod tests {
         // iv-02: the IVR, a ring, the agent's 喂？ at 19.26 without words, the
         // customer, and the agent's first words at 23.55
         let pack = builtin_pack();
-        let mut call = Transcript::from_segments(
-            "c",
-            segments_of(&[
-                (Speaker::System, 0.8, 9.9, "欢迎致电客户服务中心"),
-                (C, 20.3, 22.6, "我想问一下燃气费怎么交"),
-                (A, 23.55, 26.6, "可以在营业厅交，也可以在网上交。"),
-            ]),
-        );
+        let mut call = call_of(&[
+            (Speaker::System, 0.8, 9.9, "欢迎致电客户服务中心"),
+            (C, 20.3, 22.6, "我想问一下燃气费怎么交"),
+            (A, 23.55, 26.6, "可以在营业厅交，也可以在网上交。"),
+        ]);
         call.sounds = vec![crate::transcript::SoundSpan {
             speaker: A,
             kind: crate::transcript::SoundKind::Ringback,
@@ -996,7 +1000,7 @@ mod tests {
             end: 17.6,
             key: None,
         }];
-        let judged = |call: &Transcript| super::judge(call, &Matcher::new(&pack.lexicon), &pack.rule_book()).0;
+        let judged = |call: &Transcript| judge_call(&pack, call);
         let words_only = judged(&call);
         assert_eq!(words_only.non_talk.pick_up_s, 23.55);
         assert_eq!(words_only.timing.first_response_s, Some(0.0));
@@ -1073,12 +1077,7 @@ mod tests {
             margin: None,
             heard_mean: None,
         });
-        super::judge(
-            &Transcript::from_segments("c", segments),
-            &Matcher::new(&pack.lexicon),
-            &pack.rule_book(),
-        )
-        .0
+        judge_call(&pack, &Transcript::from_segments("c", segments))
     }
 
     /// Grey evidence (issue 20) neither fails nor passes a rule: the rule is
@@ -1218,20 +1217,17 @@ mod tests {
         // for the customer's as whisper's window runs into the music, the
         // center's music and announcements, and no word from the agent for 49 s
         let pack = builtin_pack();
-        let mut call = Transcript::from_segments(
-            "c",
-            segments_of(&[
-                (A, 0.8, 3.0, "您好，很高兴为您服务"),
-                (C, 3.5, 8.0, "我家热水器打不着火，你们能不能派人来看一下？"),
-                (A, 26.5, 27.2, "请您稍等，"),
-                (C, 27.2, 30.1, "我帮您查一下用气记录。"),
-                (Speaker::System, 34.7, 38.1, "坐席正忙，请您稍等，请不要挂机。"),
-                (Speaker::System, 53.2, 56.3, "感谢您的耐心等待，您的电话即将接通。"),
-                (A, 76.2, 77.2, "让您久等了，"),
-                (A, 78.0, 79.8, "感谢您的来电，再见。"),
-            ]),
-        );
-        let judged = |call: &Transcript| super::judge(call, &Matcher::new(&pack.lexicon), &pack.rule_book()).0;
+        let mut call = call_of(&[
+            (A, 0.8, 3.0, "您好，很高兴为您服务"),
+            (C, 3.5, 8.0, "我家热水器打不着火，你们能不能派人来看一下？"),
+            (A, 26.5, 27.2, "请您稍等，"),
+            (C, 27.2, 30.1, "我帮您查一下用气记录。"),
+            (Speaker::System, 34.7, 38.1, "坐席正忙，请您稍等，请不要挂机。"),
+            (Speaker::System, 53.2, 56.3, "感谢您的耐心等待，您的电话即将接通。"),
+            (A, 76.2, 77.2, "让您久等了，"),
+            (A, 78.0, 79.8, "感谢您的来电，再见。"),
+        ]);
+        let judged = |call: &Transcript| judge_call(&pack, call);
         let without_music = judged(&call);
         assert_eq!(without_music.holds, 0, "2.9 s of another voice and no music: no hold");
         let music = |start: f64, end: f64| crate::transcript::SoundSpan {
@@ -1265,8 +1261,7 @@ mod tests {
     }
 
     fn verdicts_with(pack: &Pack, lines: &[Line]) -> Vec<(String, HitVerdict)> {
-        let transcript = Transcript::from_segments("c", segments_of(lines));
-        super::judge(&transcript, &Matcher::new(&pack.lexicon), &pack.rule_book())
+        super::judge(&call_of(lines), &Matcher::new(&pack.lexicon), &pack.rule_book())
             .1
             .into_iter()
             .map(|h| (h.phrase_id, h.verdict))
