@@ -539,15 +539,23 @@ const MAX_TOKENS_PAST_END: usize = 32;
 /// dropped a sentence 3.3 (noisy-001: 22 characters over 6.6 voiced seconds,
 /// its 让您久等了，您的地址是… line gone).
 const MIN_CHARS_PER_VOICED_S: f64 = 3.5;
+/// A chunk holding fewer characters than this per second of voice lost some
+/// of what was said however surely its decode ended: no one speaks that
+/// slowly. On the sample sets, decodes that said all run 2.0 and up;
+/// respoken3-006's first chunk ran 0.75 (six characters over 8 voiced
+/// seconds, four turns heard as 我找不到人问, its end -0.89).
+const MIN_CHARS_PER_VOICED_S_ANY_END: f64 = 1.5;
 /// A chunk is cut for a second look only at a pause at least this long.
 const MIN_SPLIT_PAUSE_S: f64 = 0.4;
 
 /// Whether a chunk's decode, `heard` characters over `voiced_s` seconds of
 /// voice ending at `end_logprob`, lost some of what was said: nothing heard,
-/// or an unsure end (a sentence dropped after it) with too few characters
-/// for the voice. A sure end with few characters is a slow speaker.
+/// an unsure end (a sentence dropped after it) with too few characters for
+/// the voice, or far too few for anyone's pace. A sure end with a few
+/// characters fewer than usual is a slow speaker.
 fn lost_some_speech(heard: usize, voiced_s: f64, end_logprob: Option<f32>) -> bool {
-    heard == 0 || (ended_unsure(end_logprob) && (heard as f64) < MIN_CHARS_PER_VOICED_S * voiced_s)
+    let few = |per_s: f64| (heard as f64) < per_s * voiced_s;
+    heard == 0 || (ended_unsure(end_logprob) && few(MIN_CHARS_PER_VOICED_S)) || few(MIN_CHARS_PER_VOICED_S_ANY_END)
 }
 
 /// Whether a decode stopped unsure (None: it stopped at the token limit).
@@ -705,7 +713,7 @@ mod tests {
     /// Chunks of the sample sets as whisper decoded them: (characters,
     /// voiced seconds, end log-probability, whether a sentence was lost).
     #[test]
-    fn a_chunk_is_looked_at_again_when_its_unsure_end_left_too_few_characters_for_its_voice() {
+    fn a_chunk_is_looked_at_again_when_it_left_too_few_characters_for_its_voice() {
         let chunks = [
             (22, 6.62, Some(-1.74), true),  // noisy-001: 让您久等了，您的地址是… dropped
             (2, 1.26, Some(-1.05), true),   // lines-a: 再见 alone for more
@@ -714,6 +722,7 @@ mod tests {
             (6, 1.27, Some(-1.19), false),  // lines-b: 复度38厘, quick
             (9, 4.4, Some(-0.25), false),   // lines-a: few characters but a sure end
             (22, 6.62, None, false),        // stopped at the token limit: not an unsure end
+            (6, 7.97, Some(-0.89), true),   // respoken-3: four turns heard as 我找不到人问
         ];
         for (heard, voiced_s, end, lost) in chunks {
             assert_eq!(
