@@ -33,12 +33,18 @@ fn main() -> anyhow::Result<()> {
     for (call_id, start, end, truth, text) in f.wrong.iter().filter(|_| call.is_none()) {
         println!("  {call_id} {start:.1}-{end:.1} {truth:?} given to the other speaker: {text}");
     }
+    for (call_id, phrase) in f.agent_phrases_missed.iter().filter(|_| call.is_none()) {
+        println!("  {call_id} {phrase}: not credited to the agent");
+    }
     println!(
-        "agent's phrases credited to the agent {}/{} ({:.3}), phrases charged to the agent that it did not say {}",
+        "agent's phrases credited to the agent {}/{} ({:.3}), phrases charged to the agent that it did not say {}; \
+         at best (each segment holding some of an agent's turn given to the agent) {} ({:.3})",
         f.agent_phrases_credited,
         f.agent_phrases,
         f.agent_phrase_share(),
-        f.phrases_charged_wrongly
+        f.phrases_charged_wrongly,
+        f.agent_phrases_heard,
+        f.agent_phrases_heard_share()
     );
     println!(
         "segments right {}/{} ({:.3}), wrong {}, unknown {}; agent's lines given to the agent {}/{} ({:.3}); customer lines charged to the agent {}",

@@ -413,6 +413,13 @@ pub struct AttributionFigures {
     pub agent_phrases: usize,
     /// Of them, found and credited to the agent.
     pub agent_phrases_credited: usize,
+    /// Of them, found and credited when every segment that holds some of an
+    /// agent's turn is given to the agent: what attribution could at best
+    /// credit, given what whisper heard (the rest of the shortfall is
+    /// attribution's).
+    pub agent_phrases_heard: usize,
+    /// Each of the agent's phrases not credited: (call id, phrase id).
+    pub agent_phrases_missed: Vec<(String, String)>,
     /// Phrases credited to the agent beyond what the agent said: another
     /// voice's line charged to the agent.
     pub phrases_charged_wrongly: usize,
@@ -433,6 +440,22 @@ impl AttributionFigures {
     pub fn agent_phrase_share(&self) -> f64 {
         self.agent_phrases_credited as f64 / self.agent_phrases.max(1) as f64
     }
+
+    /// Share of the agent's lexicon phrases credited under true speakers.
+    pub fn agent_phrases_heard_share(&self) -> f64 {
+        self.agent_phrases_heard as f64 / self.agent_phrases.max(1) as f64
+    }
+}
+
+/// Who said the scripted turn that covers most of `segment` (more than half
+/// of it), if one does.
+fn true_speaker(call: &ScriptedCall, segment: &crate::transcript::Segment) -> Option<Speaker> {
+    let overlap = |turn: &ScriptedTurn| (segment.end.min(turn.end_s) - segment.start.max(turn.start_s)).max(0.0);
+    call.turns
+        .iter()
+        .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))
+        .filter(|turn| overlap(turn) > 0.5 * (segment.end - segment.start))
+        .map(|turn| turn.speaker)
 }
 
 /// Attributes the mono calls of `expected_json` found in `out` again with
@@ -486,19 +509,33 @@ pub fn attribution_figures(
         }
         for (phrase, &n) in &spoken {
             figures.agent_phrases += n;
-            figures.agent_phrases_credited += n.min(credited.get(phrase).copied().unwrap_or(0));
+            let got = n.min(credited.get(phrase).copied().unwrap_or(0));
+            figures.agent_phrases_credited += got;
+            for _ in got..n {
+                figures.agent_phrases_missed.push((call_id.clone(), phrase.clone()));
+            }
         }
         for (phrase, &n) in &credited {
             figures.phrases_charged_wrongly += n.saturating_sub(spoken.get(phrase).copied().unwrap_or(0));
         }
-        for s in &told.segments {
-            let overlap = |turn: &ScriptedTurn| (s.end.min(turn.end_s) - s.start.max(turn.start_s)).max(0.0);
-            let truth = call
+        // at best: every segment that holds some of an agent's turn is the agent's
+        let mut as_said = told.clone().into_owned();
+        for s in as_said.segments.iter_mut().filter(|s| s.speaker != Speaker::System) {
+            let holds_agent = call
                 .turns
                 .iter()
-                .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))
-                .filter(|turn| overlap(turn) > 0.5 * (s.end - s.start))
-                .map(|turn| turn.speaker);
+                .any(|turn| turn.speaker == Speaker::Agent && s.end.min(turn.end_s) > s.start.max(turn.start_s));
+            s.speaker = if holds_agent { Speaker::Agent } else { Speaker::Customer };
+        }
+        let mut heard: BTreeMap<String, usize> = BTreeMap::new();
+        for hit in matcher.find(&as_said).iter().filter(|h| agents_phrase(h)) {
+            *heard.entry(hit.phrase_id.clone()).or_insert(0) += 1;
+        }
+        for (phrase, &n) in &spoken {
+            figures.agent_phrases_heard += n.min(heard.get(phrase).copied().unwrap_or(0));
+        }
+        for s in &told.segments {
+            let truth = true_speaker(call, s);
             figures
                 .told
                 .push((call_id.clone(), s.start, s.end, truth, s.speaker, s.text.clone()));
