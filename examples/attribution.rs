@@ -43,8 +43,8 @@ fn main() -> anyhow::Result<()> {
         f.agent_phrases,
         f.agent_phrase_share(),
         f.phrases_charged_wrongly,
-        f.agent_phrases_heard,
-        f.agent_phrases_heard_share()
+        f.agent_phrases_at_best,
+        f.agent_phrase_share_at_best()
     );
     println!(
         "segments right {}/{} ({:.3}), wrong {}, unknown {}; agent's lines given to the agent {}/{} ({:.3}); customer lines charged to the agent {}",

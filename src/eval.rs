@@ -417,7 +417,7 @@ pub struct AttributionFigures {
     /// agent's turn is given to the agent: what attribution could at best
     /// credit, given what whisper heard (the rest of the shortfall is
     /// attribution's).
-    pub agent_phrases_heard: usize,
+    pub agent_phrases_at_best: usize,
     /// Each of the agent's phrases not credited: (call id, phrase id).
     pub agent_phrases_missed: Vec<(String, String)>,
     /// Phrases credited to the agent beyond what the agent said: another
@@ -441,9 +441,9 @@ impl AttributionFigures {
         self.agent_phrases_credited as f64 / self.agent_phrases.max(1) as f64
     }
 
-    /// Share of the agent's lexicon phrases credited under true speakers.
-    pub fn agent_phrases_heard_share(&self) -> f64 {
-        self.agent_phrases_heard as f64 / self.agent_phrases.max(1) as f64
+    /// Share of the agent's lexicon phrases attribution could at best credit.
+    pub fn agent_phrase_share_at_best(&self) -> f64 {
+        self.agent_phrases_at_best as f64 / self.agent_phrases.max(1) as f64
     }
 }
 
@@ -480,10 +480,17 @@ pub fn attribution_figures(
     let matcher = Matcher::new(&pack.lexicon);
     let book = pack.rule_book();
     let mut figures = AttributionFigures::default();
-    let agents_phrase = |h: &crate::lexicon::Hit| {
-        h.kind.is_found()
-            && h.speaker == Speaker::Agent
-            && !matches!(h.role, crate::lexicon::Role::Risk | crate::lexicon::Role::System)
+    // the agent's phrases found in `hits`, counted per phrase
+    let agents_phrases = |hits: &[crate::lexicon::Hit]| {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for hit in hits.iter().filter(|h| {
+            h.kind.is_found()
+                && h.speaker == Speaker::Agent
+                && !matches!(h.role, crate::lexicon::Role::Risk | crate::lexicon::Role::System)
+        }) {
+            *counts.entry(hit.phrase_id.clone()).or_insert(0) += 1;
+        }
+        counts
     };
     let said: Vec<Transcript> = scripted_transcripts(expected_json)?;
     for (call_id, call) in &script {
@@ -497,14 +504,11 @@ pub fn attribution_figures(
             t.segments.iter_mut().for_each(|s| s.voice_vector = None);
         }
         let (told, _, hits) = crate::rules::speakers_as_told(&t, &matcher, &book);
-        let mut credited: BTreeMap<String, usize> = BTreeMap::new();
-        for hit in hits.iter().filter(|h| agents_phrase(h)) {
-            *credited.entry(hit.phrase_id.clone()).or_insert(0) += 1;
-        }
+        let credited = agents_phrases(&hits);
         let mut spoken: BTreeMap<String, usize> = BTreeMap::new();
         for script in said.iter().filter(|s| &s.call_id == call_id) {
-            for hit in matcher.find(script).iter().filter(|h| agents_phrase(h)) {
-                *spoken.entry(hit.phrase_id.clone()).or_insert(0) += 1;
+            for (phrase, n) in agents_phrases(&matcher.find(script)) {
+                *spoken.entry(phrase).or_insert(0) += n;
             }
         }
         for (phrase, &n) in &spoken {
@@ -527,12 +531,9 @@ pub fn attribution_figures(
                 .any(|turn| turn.speaker == Speaker::Agent && s.end.min(turn.end_s) > s.start.max(turn.start_s));
             s.speaker = if holds_agent { Speaker::Agent } else { Speaker::Customer };
         }
-        let mut heard: BTreeMap<String, usize> = BTreeMap::new();
-        for hit in matcher.find(&as_said).iter().filter(|h| agents_phrase(h)) {
-            *heard.entry(hit.phrase_id.clone()).or_insert(0) += 1;
-        }
+        let at_best = agents_phrases(&matcher.find(&as_said));
         for (phrase, &n) in &spoken {
-            figures.agent_phrases_heard += n.min(heard.get(phrase).copied().unwrap_or(0));
+            figures.agent_phrases_at_best += n.min(at_best.get(phrase).copied().unwrap_or(0));
         }
         for s in &told.segments {
             let truth = true_speaker(call, s);
