@@ -450,12 +450,17 @@ impl AttributionFigures {
 /// Who said the scripted turn that covers most of `segment` (more than half
 /// of it), if one does.
 fn true_speaker(call: &ScriptedCall, segment: &crate::transcript::Segment) -> Option<Speaker> {
-    let overlap = |turn: &ScriptedTurn| (segment.end.min(turn.end_s) - segment.start.max(turn.start_s)).max(0.0);
+    let overlap = |turn: &ScriptedTurn| overlap_s(segment, turn);
     call.turns
         .iter()
         .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))
         .filter(|turn| overlap(turn) > 0.5 * (segment.end - segment.start))
         .map(|turn| turn.speaker)
+}
+
+/// Seconds `segment` and a scripted `turn` share.
+fn overlap_s(segment: &crate::transcript::Segment, turn: &ScriptedTurn) -> f64 {
+    (segment.end.min(turn.end_s) - segment.start.max(turn.start_s)).max(0.0)
 }
 
 /// Attributes the mono calls of `expected_json` found in `out` again with
@@ -528,7 +533,7 @@ pub fn attribution_figures(
             let holds_agent = call
                 .turns
                 .iter()
-                .any(|turn| turn.speaker == Speaker::Agent && s.end.min(turn.end_s) > s.start.max(turn.start_s));
+                .any(|turn| turn.speaker == Speaker::Agent && overlap_s(s, turn) > 0.0);
             s.speaker = if holds_agent { Speaker::Agent } else { Speaker::Customer };
         }
         let at_best = agents_phrases(&matcher.find(&as_said));

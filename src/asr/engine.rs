@@ -405,14 +405,12 @@ impl Engine {
         if let Some(proposer) = proposer {
             self.verify_near_phrases(state, speaker, proposer, &tokens, end, &mut segments)?;
         }
-        let heard = segments.iter().map(|s| s.text.chars().count()).sum::<usize>();
+        let said = |segments: &[Segment]| segments.iter().map(|s| s.text.chars().count()).sum::<usize>();
         let voiced_s: f64 = chunk.voiced_s.iter().map(|(a, b)| b - a).sum();
-        let too_little = lost_some_speech(heard, voiced_s, end);
-        if may_split && too_little {
+        if may_split && lost_some_speech(said(&segments), voiced_s, end) {
             if let Some((first, second)) = chunk.split_at_longest_pause() {
                 let mut parts = self.decode_chunk(state, &first.as_chunk(), speaker, proposer, false)?;
                 parts.extend(self.decode_chunk(state, &second.as_chunk(), speaker, proposer, false)?);
-                let said = |segments: &[Segment]| segments.iter().map(|s| s.text.chars().count()).sum::<usize>();
                 if said(&parts) > said(&segments) {
                     segments = parts;
                 }

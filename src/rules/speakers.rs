@@ -29,7 +29,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::voiceprints::{VoiceCheck, SAME_VOICE_MIN_SIMILARITY};
+use super::voiceprints::{similarity, VoiceCheck, SAME_VOICE_MIN_SIMILARITY};
 use super::RuleBook;
 use crate::lexicon::{CategorySpeaker, Hit, Role};
 use crate::transcript::{Segment, Speaker, Transcript};
@@ -538,11 +538,7 @@ impl VoiceSides {
     fn split_by_print(vectors: &[Option<&[f32]>], print: &[f32]) -> Vec<f64> {
         let to_print: Vec<f64> = vectors
             .iter()
-            .map(|v| {
-                v.map_or(f64::NAN, |v| {
-                    v.iter().zip(print).map(|(&x, &p)| f64::from(x) * f64::from(p)).sum()
-                })
-            })
+            .map(|v| v.map_or(f64::NAN, |v| similarity(v, print)))
             .collect();
         let known = || to_print.iter().copied().filter(|s| !s.is_nan());
         let halfway = (known().fold(f64::MIN, f64::max) + known().fold(f64::MAX, f64::min)) / 2.0;
@@ -555,7 +551,9 @@ impl VoiceSides {
         agent: &[f64],
         enrolled: Option<&[f32]>,
     ) -> Option<Self> {
-        vectors.iter().flatten().next()?;
+        if vectors.iter().all(Option::is_none) {
+            return None;
+        }
         let (mut agent_centre, mut customer_centre) = Self::centres(vectors, printed, agent);
         // With the agent's enrolled print, the print is the agent's side and
         // the call's voice farther from it the customer's: its voice, not the
