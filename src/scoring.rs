@@ -364,16 +364,25 @@ impl Indexing<'_> {
 /// segment, [`crate::rules::Evaluation::segment_speakers`]); `t` itself
 /// where nothing changed or the letters do not fit.
 fn with_told_speakers<'t>(t: &'t Transcript, letters: &str) -> Cow<'t, Transcript> {
-    let told = || letters.chars().map(Speaker::of_letter);
-    let fits = letters.chars().count() == t.segments.len();
-    if !fits || t.segments.iter().zip(told()).all(|(s, speaker)| s.speaker == speaker) {
+    let told = told_speakers(t, letters);
+    if t.segments.iter().zip(&told).all(|(s, &speaker)| s.speaker == speaker) {
         return Cow::Borrowed(t);
     }
     let mut attributed = t.clone();
-    for (segment, speaker) in attributed.segments.iter_mut().zip(told()) {
+    for (segment, speaker) in attributed.segments.iter_mut().zip(told) {
         segment.speaker = speaker;
     }
     Cow::Owned(attributed)
+}
+
+/// Who said each segment as judging told it (`letters`, one per segment);
+/// as stored where the letters do not fit the transcript.
+fn told_speakers(t: &Transcript, letters: &str) -> Vec<Speaker> {
+    if letters.chars().count() == t.segments.len() {
+        letters.chars().map(Speaker::of_letter).collect()
+    } else {
+        t.segments.iter().map(|s| s.speaker).collect()
+    }
 }
 
 /// Brings the search index of `out` up to date with its archive, without
@@ -493,14 +502,18 @@ fn score_transcript(
                     return (CallResult::failed(t, failure), (Vec::new(), index_work));
                 }
             };
-            if let Some(redactor) = redactor {
-                for hit in &mut hits {
+            let told = told_speakers(&t, &evaluation.segment_speakers);
+            let personal = redactor.map(|r| (r, r.of_call(&t.segments, &told)));
+            // a hit's context is its speaker's clauses: only a speaker whose
+            // words hold personal data has any in them to redact
+            if let Some((redactor, personal)) = &personal {
+                for hit in hits.iter_mut().filter(|h| personal.speakers.contains(&h.speaker)) {
                     if let Cow::Owned(redacted) = redactor.redact(&hit.context) {
                         hit.context = redacted;
                     }
                 }
             }
-            let personal = redactor.map(|r| r.of_call(&t.segments));
+            let personal = personal.map(|(_, p)| p);
             let personal_data_s = personal.as_ref().map(|p| p.times.clone());
             evaluation.redacted_spans = personal.map(|p| p.recorded);
             let call = CallResult {

@@ -234,6 +234,9 @@ pub struct CallPersonalData {
     /// (calls.parquet's `redacted_spans`): the redaction decided once, which
     /// later readers apply with [`apply_recorded`] instead of finding it again.
     pub recorded: String,
+    /// Whose words hold any: the text shown of anyone else's (a hit's
+    /// context) holds none to redact.
+    pub speakers: Vec<Speaker>,
 }
 
 /// Finds and redacts personal data, as a pack's `[privacy]` says.
@@ -312,33 +315,45 @@ impl Redactor {
     }
 
     /// A call's personal data as scoring keeps it (see [`CallPersonalData`]),
-    /// each speaker's clauses first looked at together:
-    /// a speaker whose whole text holds no long enough number, no @ and no
-    /// cue word (most speakers of most calls) needs no closer look.
-    pub fn of_call(&self, segments: &[Segment]) -> CallPersonalData {
+    /// each speaker's clauses looked at together: a number is often split
+    /// over two clauses, and what is bleeped in the audio is what is marked
+    /// in the text. A speaker whose whole text holds no long enough number,
+    /// no @ and no cue word (most speakers of most calls) needs no closer look.
+    ///
+    /// `told` is who said each segment as the rules told it (a mono call's
+    /// voices, the system's prompts), as the hits are found.
+    pub fn of_call(&self, segments: &[Segment], told: &[Speaker]) -> CallPersonalData {
         let mut times = Vec::new();
         let mut recorded: Vec<(usize, PiiSpan)> = Vec::new();
-        let mut speakers: Vec<Speaker> = segments.iter().map(|s| s.speaker).collect();
+        let mut speakers_with_data = Vec::new();
+        let mut speakers = told.to_vec();
         speakers.sort();
         speakers.dedup();
         for speaker in speakers {
             let (indices, mine): (Vec<usize>, Vec<&Segment>) = segments
                 .iter()
+                .zip(told)
                 .enumerate()
-                .filter(|(_, s)| s.speaker == speaker)
+                .filter(|(_, (_, &s))| s == speaker)
+                .map(|(i, (segment, _))| (i, segment))
                 .unzip();
             let text = mine.iter().map(|s| s.text.as_str()).collect::<Vec<_>>().join("\n");
             let (digits, at, cue) = self.what_may_be_in(&text);
             if !(digits || at || cue) {
                 continue;
             }
-            for (&i, segment) in indices.iter().zip(&mine) {
-                recorded.extend(self.find(&segment.text).into_iter().map(|span| (i, span)));
-            }
             let spans = self.find_where(&text, (digits, at, cue));
-            times_in(&mine, &text, spans, &mut times);
+            if spans.is_empty() {
+                continue;
+            }
+            speakers_with_data.push(speaker);
+            let clauses = JoinedClauses::of(&mine);
+            for span in &spans {
+                recorded.extend(clauses.split(span).map(|(k, part)| (indices[k], part)));
+            }
+            times_in(&mine, &clauses, &text, spans, &mut times);
         }
-        recorded.sort_by_key(|(i, _)| *i);
+        recorded.sort_by_key(|(i, span)| (*i, span.start));
         let recorded = recorded
             .iter()
             .map(|(i, span)| format!("{i}:{}-{}:{}", span.start, span.end, span.kind.as_str()))
@@ -355,6 +370,7 @@ impl Redactor {
         CallPersonalData {
             times: merged,
             recorded,
+            speakers: speakers_with_data,
         }
     }
 
@@ -523,23 +539,63 @@ impl Redactor {
     }
 }
 
+/// One speaker's clauses read as one text, joined by line breaks: where
+/// each clause starts in it (in characters) and how long it is.
+struct JoinedClauses {
+    starts: Vec<usize>,
+    lens: Vec<usize>,
+}
+
+impl JoinedClauses {
+    fn of(mine: &[&Segment]) -> Self {
+        let lens: Vec<usize> = mine.iter().map(|s| s.text.chars().count()).collect();
+        let mut starts = Vec::with_capacity(lens.len());
+        let mut at = 0;
+        for len in &lens {
+            starts.push(at);
+            at += len + 1;
+        }
+        Self { starts, lens }
+    }
+
+    /// The clause and place in it of the joined text's `j`-th character; a
+    /// line break is the next clause's start.
+    fn place(&self, j: usize) -> Option<(usize, usize)> {
+        let k = self.starts.partition_point(|&s| s <= j).checked_sub(1)?;
+        let i = j - self.starts[k];
+        match i.cmp(&self.lens[k]) {
+            std::cmp::Ordering::Less => Some((k, i)),
+            std::cmp::Ordering::Equal if k + 1 < self.starts.len() => Some((k + 1, 0)),
+            _ => None,
+        }
+    }
+
+    /// A span of the joined text as the parts of it in each clause.
+    fn split<'s>(&'s self, span: &'s PiiSpan) -> impl Iterator<Item = (usize, PiiSpan)> + 's {
+        self.starts
+            .iter()
+            .zip(&self.lens)
+            .enumerate()
+            .filter_map(|(k, (&start, &len))| {
+                let (from, to) = (span.start.max(start), span.end.min(start + len));
+                (from < to).then_some((
+                    k,
+                    PiiSpan {
+                        kind: span.kind,
+                        start: from - start,
+                        end: to - start,
+                    },
+                ))
+            })
+    }
+}
+
 /// The times of the personal data `spans` found in one speaker's clauses
 /// `mine`, read as one `text` (joined by line breaks), added to `times` unmerged.
-fn times_in(mine: &[&Segment], text: &str, spans: Vec<PiiSpan>, times: &mut Vec<(f64, f64)>) {
-    if spans.is_empty() {
-        return;
-    }
-    // each character of the joined text → (its clause, its place in it)
-    let mut place: Vec<(usize, usize)> = Vec::new();
-    for (k, segment) in mine.iter().enumerate() {
-        if k > 0 {
-            place.push((k, 0));
-        }
-        place.extend((0..segment.text.chars().count()).map(|i| (k, i)));
-    }
+fn times_in(mine: &[&Segment], clauses: &JoinedClauses, text: &str, spans: Vec<PiiSpan>, times: &mut Vec<(f64, f64)>) {
     let time_at = |(k, i): (usize, usize), after: bool| {
         let s = mine[k];
-        let n = s.text.chars().count().max(1) as f64;
+        let n = clauses.lens[k].max(1) as f64;
         s.start + (s.end - s.start) * (i as f64 + f64::from(u8::from(after))) / n
     };
     let chars: Vec<char> = text.chars().collect();
@@ -558,7 +614,7 @@ fn times_in(mine: &[&Segment], text: &str, spans: Vec<PiiSpan>, times: &mut Vec<
         } else {
             span.end
         };
-        let (Some(&first), Some(&last)) = (place.get(from), place.get(to.saturating_sub(1))) else {
+        let (Some(first), Some(last)) = (clauses.place(from), clauses.place(to.saturating_sub(1))) else {
             continue;
         };
         times.push((
@@ -765,12 +821,44 @@ mod tests {
                 "身份证号11010519491231002X，卡号6222020200112233445",
             ),
         ];
-        let recorded = redactor.of_call(&segments).recorded;
+        let recorded = redactor.of_call(&segments, &stored_speakers(&segments)).recorded;
         assert!(recorded.starts_with("0:6-17:mobile"), "{recorded}");
         for (i, s) in segments.iter().enumerate() {
             assert_eq!(apply_recorded(&recorded, i, &s.text), redactor.redact(&s.text), "{i}");
         }
         assert_eq!(apply_recorded("", 0, "13912345678"), "13912345678");
+    }
+
+    fn stored_speakers(segments: &[Segment]) -> Vec<Speaker> {
+        segments.iter().map(|s| s.speaker).collect()
+    }
+
+    /// A number whisper split over two clauses is bleeped in the audio as
+    /// one: the text shown of each clause marks its part of it, and whose
+    /// words hold personal data is known.
+    #[test]
+    fn a_number_split_over_two_clauses_is_marked_in_both() {
+        let redactor = Redactor::new(&PrivacySettings::default());
+        let segments = [
+            Segment::new(Speaker::Customer, 0.0, 2.0, "我的手机号是139"),
+            Segment::new(Speaker::Agent, 2.0, 2.5, "嗯"),
+            Segment::new(Speaker::Customer, 2.5, 4.0, "1234 5678，对"),
+        ];
+        let personal = redactor.of_call(&segments, &stored_speakers(&segments));
+        let shown: Vec<String> = (0..segments.len())
+            .map(|i| apply_recorded(&personal.recorded, i, &segments[i].text).into_owned())
+            .collect();
+        assert_eq!(shown, ["我的手机号是【手机号】", "嗯", "【手机号】，对"]);
+        assert_eq!(personal.speakers, [Speaker::Customer]);
+        assert_eq!(personal.times.len(), 1);
+        // a mono call: the segments stored as one voice, told apart by the rules
+        let mono: Vec<Segment> = segments
+            .iter()
+            .map(|s| Segment::new(Speaker::Unknown, s.start, s.end, &s.text))
+            .collect();
+        let told: Vec<Speaker> = segments.iter().map(|s| s.speaker).collect();
+        let personal = redactor.of_call(&mono, &told);
+        assert_eq!(personal.recorded, "0:6-9:mobile;2:0-9:mobile");
     }
 
     use super::*;
@@ -890,7 +978,7 @@ mod tests {
             Segment::new(Speaker::Customer, 12.5, 14.5, "1234 5678，对"),
             Segment::new(Speaker::Agent, 20.0, 22.0, "一共128元，两个工作日"),
         ];
-        let times = redactor.of_call(&segments).times;
+        let times = redactor.of_call(&segments, &stored_speakers(&segments)).times;
         assert_eq!(times.len(), 1, "{times:?}");
         let (start, end) = times[0];
         // from the cue 号码 on (it ends at character 5 of 10 in 10–12 s); 5678
@@ -912,7 +1000,7 @@ mod tests {
             Segment::new(Speaker::Customer, 30.0, 33.0, "81041019 6652351"),
             Segment::new(Speaker::Customer, 40.0, 46.0, "银行卡号6244827522405分397"),
         ];
-        let times = redactor.of_call(&segments).times;
+        let times = redactor.of_call(&segments, &stored_speakers(&segments)).times;
         assert_eq!(times.len(), 2, "{times:?}");
         // from 卡号 (ending at character 4 of 10), nine characters before the digits
         assert!(
