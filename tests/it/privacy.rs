@@ -4,7 +4,8 @@
 //! of it reaches report.html, report.md, report.json, hits.parquet's context
 //! or examples (CSV, JSON, table); the amounts and dates around them do; the
 //! matching is untouched; every file is the owner's alone. `--show-pii`
-//! keeps them, and the report says so at its top.
+//! keeps them, and the report says so at its top. A number whisper split
+//! over two clauses is hidden in both, the review page's transcript too.
 
 use crate::common::*;
 use callqa::transcript::{Segment, Speaker};
@@ -22,6 +23,7 @@ const PERSONAL: &[&str] = &[
     "朝阳区建国路88号",
     "张小明",
     "010-62345678",
+    "15987654321",
 ];
 /// Numbers that are not personal and must stay.
 const KEPT: &[&str] = &[
@@ -87,6 +89,17 @@ fn write_calls(out: &std::path::Path) {
                 segment(A, 18.0, "我不知道，感谢您的来电，再见。"),
             ],
         ),
+        (
+            // whisper ends a clause in the middle of the number
+            "pii-3",
+            "A3",
+            vec![
+                segment(A, 0.5, "您好，很高兴为您服务。"),
+                segment(C, 3.0, "我不知道，我的手机号是159"),
+                segment(C, 5.0, "87654321，你记一下。"),
+                segment(A, 8.0, "好的，感谢您的来电，再见。"),
+            ],
+        ),
     ];
     for (call_id, agent, segments) in calls {
         save_transcript(
@@ -115,6 +128,20 @@ fn shown(out: &std::path::Path) -> Vec<(String, String)> {
         );
         shown.push((format!("examples --format {format}"), printed));
     }
+    let review = out.join("review-page");
+    stdout_ok(
+        callqa()
+            .args(["review", "sample", "--n", "3", "--out"])
+            .arg(out)
+            .arg("--dir")
+            .arg(&review),
+    );
+    let page = std::fs::read_to_string(review.join("index.html")).unwrap();
+    assert!(
+        page.contains("我的手机号是"),
+        "the split number's clause is on the page"
+    );
+    shown.push(("review page".into(), page));
     shown
 }
 
@@ -131,7 +158,16 @@ fn customers_numbers_never_reach_what_people_read() {
             assert!(!text.contains(personal), "{what} shows {personal}:\n{text}");
         }
         // not even a readable piece of one
-        for piece in ["12345678", "五六七八", "62345678", "9988", "1239", "八八九九"] {
+        for piece in [
+            "12345678",
+            "五六七八",
+            "62345678",
+            "9988",
+            "1239",
+            "八八九九",
+            "87654321",
+            "号是159",
+        ] {
             assert!(!text.contains(piece), "{what} shows {piece}:\n{text}");
         }
     }
