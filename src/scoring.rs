@@ -22,7 +22,7 @@ use crate::input::FailedItem;
 use crate::isolate::{isolated, Stage};
 use crate::lexicon::{Hit, Matcher};
 use crate::pack::Pack;
-use crate::privacy::Redactor;
+use crate::privacy::{CallPersonalData, Redactor};
 use crate::report::{NightReport, Report};
 use crate::review::{AgreementBook, ReviewBook, RuleReview};
 use crate::rules::voiceprints::VoicePrintBook;
@@ -336,27 +336,38 @@ struct Indexing<'a> {
 impl Indexing<'_> {
     /// What the index needs of one call read from `path` (its bytes' stamp),
     /// its speakers told here as the rules tell them (a mono call, by voice).
+    /// What scoring would redact is decided here too, when the pack redacts.
     fn work(&self, t: &Transcript, path: &Path, file_stamp: u64, matcher: &Matcher, pack: &Pack) -> IndexWork {
-        self.work_told(t, path, file_stamp, || {
-            crate::rules::speakers_as_told(t, matcher, &pack.rule_book()).0
-        })
+        let told = crate::rules::speakers_as_told(t, matcher, &pack.rule_book()).0;
+        let speakers: Vec<Speaker> = told.segments.iter().map(|s| s.speaker).collect();
+        let recorded = pack
+            .privacy
+            .redact
+            .then(|| Redactor::new(&pack.privacy).of_call(&t.segments, &speakers).recorded);
+        self.work_told(t, path, file_stamp, recorded.as_deref(), || told)
     }
 
     /// [`Self::work`] with the speakers as `told` gives them when the index
     /// needs the call (scoring has them from judging: not told twice).
+    /// `redacted` is the call's redaction as scoring recorded it
+    /// ([`crate::privacy::CallPersonalData::recorded`]): what the search
+    /// shows of a clause; a new one re-indexes the call.
     fn work_told<'t>(
         &self,
         t: &Transcript,
         path: &Path,
         file_stamp: u64,
+        redacted: Option<&str>,
         told: impl FnOnce() -> Cow<'t, Transcript>,
     ) -> IndexWork {
-        let stamp = file_stamp ^ if t.is_mixed() { self.speakers_key } else { 0 };
+        let speakers_key = if t.is_mixed() { self.speakers_key } else { 0 };
+        let redaction_key = redacted.map_or(0, |r| crate::search::stamp(r.as_bytes(), None));
+        let stamp = file_stamp ^ speakers_key ^ redaction_key;
         if self.indexed.is_current(&t.call_id, stamp) {
             return IndexWork::Keep(stamp);
         }
         let relative = path.strip_prefix(self.root).unwrap_or(path);
-        IndexWork::Replace(self.maker.documents(&told(), relative, stamp))
+        IndexWork::Replace(self.maker.documents(&told(), relative, stamp, redacted))
     }
 }
 
@@ -442,6 +453,36 @@ fn speakers_key(matcher: &Matcher, pack: &Pack) -> u64 {
     crate::search::stamp(key.as_bytes(), None)
 }
 
+/// The call's personal data (see [`Redactor::of_call`]), found with its
+/// speakers as judging told them (`letters`), and the hits' contexts redacted.
+fn redact_what_is_shown(redactor: &Redactor, t: &Transcript, letters: &str, hits: &mut [Hit]) -> CallPersonalData {
+    let personal = redactor.of_call(&t.segments, &told_speakers(t, letters));
+    // a hit's context is its speaker's clauses: only a speaker whose words
+    // hold personal data has any in them to redact
+    for hit in hits.iter_mut().filter(|h| personal.speakers.contains(&h.speaker)) {
+        if let Cow::Owned(redacted) = redactor.redact(&hit.context) {
+            hit.context = redacted;
+        }
+    }
+    personal
+}
+
+/// What the search index needs of a call when it is kept (`index`, and the
+/// file's `stamp`), with the redaction scoring decided for it.
+fn index_work<'t>(
+    index: Option<&Indexing>,
+    stamp: Option<u64>,
+    t: &Transcript,
+    path: &Path,
+    redacted: Option<&str>,
+    told: impl FnOnce() -> Cow<'t, Transcript>,
+) -> IndexWork {
+    match (index, stamp) {
+        (Some(index), Some(stamp)) => index.work_told(t, path, stamp, redacted, told),
+        _ => IndexWork::None,
+    }
+}
+
 /// What a call is judged with.
 struct Judging<'a> {
     matcher: &'a Matcher,
@@ -482,18 +523,11 @@ fn score_transcript(
                 );
                 (evaluation, hits)
             });
-            // indexed with its speakers as judging told them; as stored when
-            // telling them is what failed
-            let index_work = match (index, stamp) {
-                (Some(index), Some(stamp)) => index.work_told(&t, path, stamp, || match &judged {
-                    Ok((evaluation, _)) => with_told_speakers(&t, &evaluation.segment_speakers),
-                    Err(_) => Cow::Borrowed(&t),
-                }),
-                _ => IndexWork::None,
-            };
             let (mut evaluation, mut hits) = match judged {
                 Ok(judged) => judged,
                 Err(panicked) => {
+                    // indexed with its speakers as stored: telling them is what failed
+                    let index_work = index_work(index, stamp, &t, path, None, || Cow::Borrowed(&t));
                     let failure = CallFailure {
                         reason: panicked.to_string(),
                         stage: Some(panicked.stage.as_str().to_string()),
@@ -502,18 +536,12 @@ fn score_transcript(
                     return (CallResult::failed(t, failure), (Vec::new(), index_work));
                 }
             };
-            let told = told_speakers(&t, &evaluation.segment_speakers);
-            let personal = redactor.map(|r| (r, r.of_call(&t.segments, &told)));
-            // a hit's context is its speaker's clauses: only a speaker whose
-            // words hold personal data has any in them to redact
-            if let Some((redactor, personal)) = &personal {
-                for hit in hits.iter_mut().filter(|h| personal.speakers.contains(&h.speaker)) {
-                    if let Cow::Owned(redacted) = redactor.redact(&hit.context) {
-                        hit.context = redacted;
-                    }
-                }
-            }
-            let personal = personal.map(|(_, p)| p);
+            let personal = redactor.map(|r| redact_what_is_shown(r, &t, &evaluation.segment_speakers, &mut hits));
+            // indexed with its speakers as judging told them, and its redaction
+            let recorded = personal.as_ref().map(|p| p.recorded.as_str());
+            let index_work = index_work(index, stamp, &t, path, recorded, || {
+                with_told_speakers(&t, &evaluation.segment_speakers)
+            });
             let personal_data_s = personal.as_ref().map(|p| p.times.clone());
             evaluation.redacted_spans = personal.map(|p| p.recorded);
             let call = CallResult {

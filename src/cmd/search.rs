@@ -91,15 +91,17 @@ pub fn run(args: SearchArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     )?;
     // what people read is redacted, as in the report, unless asked otherwise
     let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
-    let shown = |text: &str| match &redactor {
-        Some(r) => r.redact(text).into_owned(),
-        None => text.to_string(),
+    // (as scoring recorded it: a number split over two clauses is marked in both)
+    let shown = |f: &Found| match (&redactor, &f.redacted) {
+        (Some(_), Some(recorded)) => crate::privacy::apply_recorded(recorded, f.segment, &f.text).into_owned(),
+        (Some(r), None) => r.redact(&f.text).into_owned(),
+        (None, _) => f.text.clone(),
     };
     let (clips, failed) = match &args.clips {
         Some(dir) => {
             let examples: Vec<Example> = found
                 .iter()
-                .map(|f| as_example(f, &query_text, &filter, calls.get(&f.call_id), shown(&f.text)))
+                .map(|f| as_example(f, &query_text, &filter, calls.get(&f.call_id), shown(f)))
                 .collect();
             let folder = ClipFolder {
                 dir,
@@ -126,7 +128,7 @@ pub fn run(args: SearchArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
             start_s: f.start_s,
             end_s: f.end_s,
             time: mm_ss(f.start_s),
-            text: shown(&f.text),
+            text: shown(f),
             clip,
         })
         .collect();

@@ -57,6 +57,10 @@ pub(super) struct Fields {
     /// Who said each of the transcript's segments, as the rules told them
     /// (`a`, `c`, `u` per segment): the clauses shown are the side's searched.
     pub speakers: Field,
+    /// The redaction scoring decided for the call
+    /// ([`crate::privacy::CallPersonalData::recorded`]); absent where it
+    /// decided none (`--show-pii`).
+    pub redacted: Field,
     pub chars: Field,
     pub sounds: Field,
 }
@@ -80,6 +84,7 @@ pub(super) fn schema() -> (Schema, Fields) {
         speaker: b.add_text_field("speaker", STRING | STORED),
         path: b.add_text_field("path", STORED),
         speakers: b.add_text_field("speakers", STORED),
+        redacted: b.add_text_field("redacted", STORED),
         chars: b.add_text_field("chars", words(Units::Chars)),
         sounds: b.add_text_field("sounds", words(Units::Sounds)),
     };
@@ -147,7 +152,7 @@ impl DocumentMaker {
     /// The documents of a call: one per side that spoke. `transcript` has
     /// its speakers as the rules told them (a mono call attributed by voice);
     /// `path` is its file, relative to the output folder.
-    pub fn documents(&self, transcript: &Transcript, path: &Path, stamp: u64) -> CallDocuments {
+    pub fn documents(&self, transcript: &Transcript, path: &Path, stamp: u64, redacted: Option<&str>) -> CallDocuments {
         let f = &self.fields;
         let key = call_key(&transcript.call_id);
         let speakers: String = transcript.segments.iter().map(|s| speaker_letter(s.speaker)).collect();
@@ -182,6 +187,9 @@ impl DocumentMaker {
             doc.add_text(f.speaker, speaker.as_str());
             doc.add_text(f.path, path.to_string_lossy());
             doc.add_text(f.speakers, &speakers);
+            if let Some(redacted) = redacted {
+                doc.add_text(f.redacted, redacted);
+            }
             doc.add_text(f.chars, &text);
             doc.add_text(f.sounds, text);
             documents.push(doc);

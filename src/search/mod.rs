@@ -55,6 +55,12 @@ pub struct Found {
     pub end_s: f64,
     /// The clause, as transcribed (redaction is the caller's).
     pub text: String,
+    /// The clause's place in the transcript's segments.
+    pub segment: usize,
+    /// The call's redaction as scoring recorded it
+    /// ([`crate::privacy::apply_recorded`] shows the clause with it); None
+    /// where scoring recorded none, or for another version of the transcript.
+    pub redacted: Option<String>,
     /// The call's transcript, for its audio.
     pub transcript: PathBuf,
 }
@@ -262,6 +268,11 @@ impl SearchIndex {
             return Vec::new();
         }
         let letters: Vec<char> = text_of(doc, f.speakers).chars().collect();
+        // (recorded of this very transcript: as many segments as it told)
+        let redacted = doc
+            .get_first(f.redacted)
+            .and_then(|v| v.as_str().map(str::to_string))
+            .filter(|_| letters.len() == transcript.segments.len());
         let speaker = |i: usize| {
             letters
                 .get(i)
@@ -297,6 +308,8 @@ impl SearchIndex {
                     start_s: s.start,
                     end_s: s.end,
                     text: s.text.clone(),
+                    segment: i,
+                    redacted: redacted.clone(),
                     transcript: path.clone(),
                 }
             })

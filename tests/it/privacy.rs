@@ -5,7 +5,8 @@
 //! or examples (CSV, JSON, table); the amounts and dates around them do; the
 //! matching is untouched; every file is the owner's alone. `--show-pii`
 //! keeps them, and the report says so at its top. A number whisper split
-//! over two clauses is hidden in both, the review page's transcript too.
+//! over two clauses is hidden in both, the review page's transcript and the
+//! search's clauses too.
 
 use crate::common::*;
 use callqa::transcript::{Segment, Speaker};
@@ -127,6 +128,11 @@ fn shown(out: &std::path::Path) -> Vec<(String, String)> {
                 .arg(out),
         );
         shown.push((format!("examples --format {format}"), printed));
+    }
+    for query in ["手机号", "你记一下"] {
+        let printed = stdout_ok(callqa().args(["search", query, "--format", "json", "--out"]).arg(out));
+        assert!(printed.contains("pii-"), "search {query} finds clauses: {printed}");
+        shown.push((format!("search {query}"), printed));
     }
     let review = out.join("review-page");
     stdout_ok(
