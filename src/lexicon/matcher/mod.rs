@@ -767,35 +767,52 @@ impl Matcher {
             let n = stream.normalized_len[seg].max(1) as f64;
             s.start + (s.end - s.start) * k / n
         };
-        let matched_text = (first_seg..=last_seg)
+        // (sliced and sized before copying: a re-score makes a hit for every
+        // phrase of every call)
+        let matched: Vec<&str> = (first_seg..=last_seg)
             .map(|seg| {
-                let text = &stream.segments[seg].text;
+                let text = stream.segments[seg].text.as_str();
                 let from = if seg == first_seg { first.original } else { 0 };
                 let to = if seg == last_seg { last.original + 1 } else { usize::MAX };
-                text.chars().skip(from).take(to - from).collect::<String>()
+                char_slice(text, from, to)
             })
-            .collect::<String>();
+            .collect();
         let context_from = first_seg.saturating_sub(1);
         let context_to = (last_seg + 1).min(stream.segments.len() - 1);
         let context = stream.segments[context_from..=context_to]
             .iter()
-            .map(|s| s.text.as_str())
-            .collect::<String>();
+            .map(|s| s.text.as_str());
         Hit {
             category: phrase.category.clone(),
             role: category.map_or(Role::Watch, |c| c.role),
             phrase_id: phrase.id.clone(),
             phrase: phrase.written[f.variant].clone(),
-            matched_text,
+            matched_text: concat(matched),
             speaker: stream.speaker,
             start_s: time_at(first_seg, first.normalized as f64),
             end_s: time_at(last_seg, last.normalized as f64 + 1.0),
             kind: f.kind,
             score: f.score,
-            context,
+            context: concat(context),
             verdict: HitVerdict::NOT_JUDGED,
         }
     }
+}
+
+/// The characters `from..to` of `text` (to its end when `to` is past it).
+fn char_slice(text: &str, from: usize, to: usize) -> &str {
+    let byte_of = |text: &str, k: usize| text.char_indices().nth(k).map_or(text.len(), |(b, _)| b);
+    let start = byte_of(text, from);
+    let end = start + byte_of(&text[start..], to.saturating_sub(from));
+    &text[start..end]
+}
+
+/// Pieces of text joined, in one allocation of the joined length.
+fn concat<'a>(pieces: impl IntoIterator<Item = &'a str> + Clone) -> String {
+    let len = pieces.clone().into_iter().map(str::len).sum();
+    let mut joined = String::with_capacity(len);
+    pieces.into_iter().for_each(|p| joined.push_str(p));
+    joined
 }
 
 impl<'a> Stream<'a> {
