@@ -91,12 +91,7 @@ pub fn run(args: SearchArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     )?;
     // what people read is redacted, as in the report, unless asked otherwise
     let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
-    // (as scoring recorded it: a number split over two clauses is marked in both)
-    let shown = |f: &Found| match (&redactor, &f.redacted) {
-        (Some(_), Some(recorded)) => crate::privacy::apply_recorded(recorded, f.segment, &f.text).into_owned(),
-        (Some(r), None) => r.redact(&f.text).into_owned(),
-        (None, _) => f.text.clone(),
-    };
+    let shown = |f: &Found| shown_clause(redactor.as_ref(), f);
     let (clips, failed) = match &args.clips {
         Some(dir) => {
             let examples: Vec<Example> = found
@@ -241,4 +236,15 @@ fn csv_of(rows: &[Row]) -> anyhow::Result<Vec<u8>> {
         ])?;
     }
     Ok(w.into_inner()?)
+}
+
+/// A found clause as people read it: redacted as scoring recorded it (a
+/// number split over two clauses is marked in both), found again where it
+/// recorded none; as said when the pack shows personal data.
+fn shown_clause(redactor: Option<&Redactor>, f: &Found) -> String {
+    match (redactor, &f.redacted) {
+        (Some(_), Some(recorded)) => crate::privacy::apply_recorded(recorded, f.segment, &f.text).into_owned(),
+        (Some(r), None) => r.redact(&f.text).into_owned(),
+        (None, _) => f.text.clone(),
+    }
 }
