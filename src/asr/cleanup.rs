@@ -367,6 +367,64 @@ pub(super) fn loops(text: &str) -> bool {
     collapse_repeats(text) != text
 }
 
+/// The most tokens a decoder loop repeats as one cycle (a clause or a few).
+const LOOP_MAX_CYCLE_TOKENS: usize = 64;
+
+/// Drops a decoder loop from a chunk's decoded tokens (`id` of each; `text`
+/// its bytes): a run of tokens decoded three times or more back to back (five
+/// when it is one character), and any start of one more after the last, is
+/// kept once, so the clauses made of it are spread over the voice the loop
+/// took. Through a phone line whisper decoded one reading of a number
+/// (我的手机号是151，0613，5765) four times over in four seconds, and its
+/// clause breaks fell anywhere in the repeats: clause by clause, or within
+/// one clause ([`collapse_repeats`]), the repeats are not always the same
+/// text. Left in, every phrase in such a loop counted three times, and a
+/// number was read across the repeats. Twice is left alone: people do say
+/// 喂，你好，喂，你好. Whether any loop was dropped.
+pub(super) fn drop_token_loops<T>(tokens: &mut Vec<T>, id: impl Fn(&T) -> i32, text: impl Fn(&T) -> &[u8]) -> bool {
+    let ids: Vec<i32> = tokens.iter().map(&id).collect();
+    let characters = |cycle: &[T]| {
+        let bytes: Vec<u8> = cycle.iter().flat_map(|t| text(t).iter().copied()).collect();
+        String::from_utf8_lossy(&bytes)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .count()
+    };
+    let mut keep = vec![true; tokens.len()];
+    let mut i = 0;
+    while i < ids.len() {
+        let looped = (1..=LOOP_MAX_CYCLE_TOKENS).find_map(|cycle| {
+            let unit = ids.get(i..i + cycle)?;
+            let mut end = i + cycle;
+            while ids.get(end..end + cycle) == Some(unit) {
+                end += cycle;
+            }
+            if end - i < 3 * cycle {
+                return None; // (most places: told before any text is looked at)
+            }
+            let chars = characters(&tokens[i..i + cycle]);
+            let min_repeats = if chars <= 1 { 5 } else { 3 };
+            if chars == 0 || end - i < min_repeats * cycle {
+                return None;
+            }
+            // the start of one more repeat
+            let more = unit.iter().zip(&ids[end..]).take_while(|(a, b)| a == b).count();
+            Some((cycle, end + more))
+        });
+        match looped {
+            Some((cycle, end)) => {
+                keep[i + cycle..end].iter_mut().for_each(|k| *k = false);
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    let looped = keep.contains(&false);
+    let mut kept = keep.into_iter();
+    tokens.retain(|_| kept.next().unwrap_or(true));
+    looped
+}
+
 /// Collapses a unit repeated back to back (shortest unit first, so that
 /// "嗯嗯嗯嗯嗯嗯" is one 嗯 and not two 嗯嗯嗯): a unit of two or more characters
 /// said three times or more, or one character five times or more, is a decoder
@@ -553,6 +611,49 @@ mod tests {
         ] {
             assert_eq!(collapse_repeats(input), want, "{input}");
         }
+    }
+
+    /// pii-10 through a phone line: one reading of a number decoded four
+    /// times over, a clause break anywhere in the repeats. Once is kept, and
+    /// what follows the loop; a pair of clauses said twice is people's, and
+    /// so is 对对对.
+    #[test]
+    fn a_decoder_loop_of_tokens_is_kept_once() {
+        let tokens = |texts: &[&str]| -> Vec<(i32, String)> {
+            texts
+                .iter()
+                .map(|t| {
+                    (
+                        t.bytes().map(i32::from).sum::<i32>() * 7 + t.len() as i32,
+                        t.to_string(),
+                    )
+                })
+                .collect()
+        };
+        let after = |texts: &[&str]| -> String {
+            let mut decoded = tokens(texts);
+            let _ = drop_token_loops(&mut decoded, |t| t.0, |t| t.1.as_bytes());
+            decoded.into_iter().map(|t| t.1).collect()
+        };
+        let reading = ["我的", "手机", "号", "是", "158", "，", "19", "65", "，", "56", "93"];
+        let looped: Vec<&str> = reading
+            .iter()
+            .chain(&reading)
+            .chain(&reading)
+            .chain(&reading)
+            .chain(&reading[..6])
+            .chain(&["。", "对"])
+            .copied()
+            .collect();
+        assert_eq!(after(&looped), "我的手机号是158，1965，5693。对");
+        for said in [
+            vec!["喂", "，", "你好", "，", "喂", "，", "你好", "，", "听得到吗"],
+            vec!["对", "对", "对"],
+            vec!["好的", "好的"],
+        ] {
+            assert_eq!(after(&said), said.concat());
+        }
+        assert_eq!(after(&["嗯"; 6]), "嗯");
     }
 
     fn texts_after_finish(clauses: &[&str]) -> Vec<String> {

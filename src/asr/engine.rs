@@ -401,8 +401,11 @@ impl Engine {
                 end = more_end;
             }
         }
+        let looped = cleanup::drop_token_loops(&mut tokens, |t| t.id, |t| &t.bytes);
         let mut segments = self.segments_from(&tokens, chunk.offset_s, chunk_len_s, chunk.voiced_s);
-        if let Some(proposer) = proposer {
+        // (the verifier scores rewrites on the decoder's cache of the decode as
+        // it was: without its loop, a rewrite after it would read another text)
+        if let Some(proposer) = proposer.filter(|_| !looped) {
             self.verify_near_phrases(state, speaker, proposer, &tokens, end, &mut segments)?;
         }
         let said = |segments: &[Segment]| segments.iter().map(|s| s.text.chars().count()).sum::<usize>();
