@@ -542,8 +542,8 @@ fn score_transcript(
             let index_work = index_work(index, stamp, &t, path, recorded, || {
                 with_told_speakers(&t, &evaluation.segment_speakers)
             });
-            let personal_data_s = personal.as_ref().map(|p| p.times.clone());
-            evaluation.redacted_spans = personal.map(|p| p.recorded);
+            let (personal_data_s, redacted_spans) = personal.map(|p| (p.times, p.recorded)).unzip();
+            evaluation.redacted_spans = redacted_spans;
             let call = CallResult {
                 evaluation: Ok(evaluation),
                 personal_data_s,
