@@ -336,14 +336,22 @@ struct Indexing<'a> {
 impl Indexing<'_> {
     /// What the index needs of one call read from `path` (its bytes' stamp),
     /// its speakers told here as the rules tell them (a mono call, by voice).
-    /// What scoring would redact is decided here too, when the pack redacts.
-    fn work(&self, t: &Transcript, path: &Path, file_stamp: u64, matcher: &Matcher, pack: &Pack) -> IndexWork {
+    /// What scoring would redact (`redactor`, when the pack redacts) is
+    /// decided here too: its record is part of the call's stamp. (Only a
+    /// folder without a trusted index is indexed this way: every call is
+    /// new to it, and told in any case.)
+    fn work(
+        &self,
+        t: &Transcript,
+        path: &Path,
+        file_stamp: u64,
+        matcher: &Matcher,
+        pack: &Pack,
+        redactor: Option<&Redactor>,
+    ) -> IndexWork {
         let told = crate::rules::speakers_as_told(t, matcher, &pack.rule_book()).0;
         let speakers: Vec<Speaker> = told.segments.iter().map(|s| s.speaker).collect();
-        let recorded = pack
-            .privacy
-            .redact
-            .then(|| Redactor::new(&pack.privacy).of_call(&t.segments, &speakers).recorded);
+        let recorded = redactor.map(|r| r.of_call(&t.segments, &speakers).recorded);
         self.work_told(t, path, file_stamp, recorded.as_deref(), || told)
     }
 
@@ -404,6 +412,7 @@ pub fn index_archive(out: &OutDir, pack: &Pack) -> anyhow::Result<IndexChange> {
     let failed_ids: HashSet<&str> = failures.iter().filter(|f| !f.input).map(FailedItem::key).collect();
     let (mut update, indexed, maker) = IndexUpdate::open(&out.search_index())?;
     let matcher = Matcher::new(&pack.lexicon);
+    let redactor = pack.privacy.redact.then(|| Redactor::new(&pack.privacy));
     let index = Indexing {
         indexed: &indexed,
         maker,
@@ -423,7 +432,7 @@ pub fn index_archive(out: &OutDir, pack: &Pack) -> anyhow::Result<IndexChange> {
                 let bytes = std::fs::read(&path).ok()?;
                 let stamp = crate::search::stamp(&bytes, None);
                 let t = Transcript::from_file_bytes(&path, Ok(bytes)).ok()?;
-                let work = index.work(&t, &path, stamp, &matcher, pack);
+                let work = index.work(&t, &path, stamp, &matcher, pack, redactor.as_ref());
                 (!failed_ids.contains(t.call_id.as_str())).then_some((t.call_id, work))
             })
             .collect();

@@ -367,6 +367,17 @@ pub(super) fn loops(text: &str) -> bool {
     collapse_repeats(text) != text
 }
 
+/// How often a unit must come back to back to be a decoder loop: a unit of
+/// one character (嗯嗯嗯 and 对对对 are people's), and a longer one (twice
+/// is people's too: 好的好的).
+fn loop_min_repeats(unit_chars: usize) -> usize {
+    if unit_chars <= 1 {
+        5
+    } else {
+        3
+    }
+}
+
 /// The most tokens a decoder loop repeats as one cycle (a clause or a few).
 const LOOP_MAX_CYCLE_TOKENS: usize = 64;
 
@@ -385,10 +396,7 @@ pub(super) fn drop_token_loops<T>(tokens: &mut Vec<T>, id: impl Fn(&T) -> i32, t
     let ids: Vec<i32> = tokens.iter().map(&id).collect();
     let characters = |cycle: &[T]| {
         let bytes: Vec<u8> = cycle.iter().flat_map(|t| text(t).iter().copied()).collect();
-        String::from_utf8_lossy(&bytes)
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .count()
+        comparable(&String::from_utf8_lossy(&bytes)).chars().count()
     };
     let mut keep = vec![true; tokens.len()];
     let mut i = 0;
@@ -403,8 +411,7 @@ pub(super) fn drop_token_loops<T>(tokens: &mut Vec<T>, id: impl Fn(&T) -> i32, t
                 return None; // (most places: told before any text is looked at)
             }
             let chars = characters(&tokens[i..i + cycle]);
-            let min_repeats = if chars <= 1 { 5 } else { 3 };
-            if chars == 0 || end - i < min_repeats * cycle {
+            if chars == 0 || end - i < loop_min_repeats(chars) * cycle {
                 return None;
             }
             // the start of one more repeat
@@ -436,7 +443,7 @@ fn collapse_repeats(text: &str) -> String {
     let mut i = 0;
     'scan: while i < chars.len() {
         for unit in 1..=12 {
-            let min_repeats = if unit == 1 { 5 } else { 3 };
+            let min_repeats = loop_min_repeats(unit);
             if i + unit * min_repeats > chars.len() {
                 continue;
             }
