@@ -11,6 +11,7 @@
 //! `audio::vad`'s tests hold the two to the same probabilities.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 /// Samples per window at 16 kHz (32 ms), the reflective padding on each side,
 /// and the STFT's frame and hop: four frames a window.
@@ -80,15 +81,40 @@ impl SileroNet {
     /// Speech probability per 32 ms window of a 16 kHz channel (the last
     /// window padded with silence).
     pub(crate) fn probabilities(&self, samples: &[f32]) -> Vec<f32> {
+        self.hear(samples, true, &[])
+    }
+
+    /// The windows of `samples` heard afresh: each of `afresh` (ranges of
+    /// windows, by their starts) by an LSTM whose state starts at zero there,
+    /// as at a channel's start; a window's probability is the highest of its
+    /// fresh hearings (0 where none heard it).
+    pub(crate) fn probabilities_afresh(&self, samples: &[f32], afresh: &[Range<usize>]) -> Vec<f32> {
+        self.hear(samples, false, afresh)
+    }
+
+    /// The hearing from the channel's start (`whole`) and the fresh ones;
+    /// the convolutions, which see one window each, computed once for all.
+    fn hear(&self, samples: &[f32], whole: bool, afresh: &[Range<usize>]) -> Vec<f32> {
         let windows = samples.len().div_ceil(WINDOW);
         let mut probabilities = Vec::with_capacity(windows);
         let mut state = LstmState::default();
+        let mut pending = afresh.iter().peekable();
+        let mut hearing: Vec<(usize, LstmState)> = Vec::new();
         for first in (0..windows).step_by(BLOCK_WINDOWS) {
             let count = BLOCK_WINDOWS.min(windows - first);
             let features = self.lstm_inputs(&samples[first * WINDOW..], count);
             for w in 0..count {
+                let window = first + w;
+                while let Some(range) = pending.next_if(|r| r.start <= window) {
+                    hearing.push((range.end, LstmState::default()));
+                }
+                hearing.retain(|(end, _)| *end > window);
                 let gates = &features[w * GATES..(w + 1) * GATES];
-                probabilities.push(self.step(&mut state, gates));
+                let mut probability = if whole { self.step(&mut state, gates) } else { 0.0 };
+                for (_, fresh) in &mut hearing {
+                    probability = probability.max(self.step(fresh, gates));
+                }
+                probabilities.push(probability);
             }
         }
         probabilities

@@ -13,8 +13,10 @@
 //!   On phone lines with noise it keeps whisper from decoding the noise
 //!   floor. Background babble it takes for speech; inside a chunk, where the
 //!   voice is (for timing words) also asks that a frame be within
-//!   `PAUSE_BELOW_LOUD_DB` of the chunk's loud speech. One model is loaded
-//!   per run and shared by all workers.
+//!   `PAUSE_BELOW_LOUD_DB` of the chunk's loud speech. After long music or
+//!   tones its memory holds the next voice down, so there it also hears the
+//!   audio afresh (`LONG_SOUND_FRAMES`). One model is loaded per run and
+//!   shared by all workers.
 //! - **Energy** (the fallback when no VAD model is present): frames louder
 //!   than the channel's own noise floor. Good on clean recordings; on noisy
 //!   lines it lets the noise through as speech.
@@ -188,6 +190,31 @@ impl SileroVad {
         &self.path
     }
 
+    /// `scores` raised where the frames of `afresh` (ranges, by their
+    /// starts), each heard afresh, are more like speech; each stretch of
+    /// overlapping ranges is run through the network once.
+    fn hear_again(&self, samples: &[f32], afresh: &[std::ops::Range<usize>], scores: &mut [f32]) {
+        let mut from = 0;
+        while from < afresh.len() {
+            let start = afresh[from].start;
+            let (mut end, mut to) = (afresh[from].end, from + 1);
+            while to < afresh.len() && afresh[to].start < end {
+                end = end.max(afresh[to].end);
+                to += 1;
+            }
+            let within: Vec<std::ops::Range<usize>> = afresh[from..to]
+                .iter()
+                .map(|r| r.start - start..r.end - start)
+                .collect();
+            let stretch = &samples[start * SILERO_FRAME..(end * SILERO_FRAME).min(samples.len())];
+            let heard = self.net.probabilities_afresh(stretch, &within);
+            for (score, fresh) in scores[start..end].iter_mut().zip(heard) {
+                *score = score.max(fresh);
+            }
+            from = to;
+        }
+    }
+
     /// Speech probability per 32 ms frame of a 16 kHz channel.
     pub fn probabilities(&self, samples: &[f32]) -> Vec<f32> {
         self.net.probabilities(samples)
@@ -197,12 +224,18 @@ impl SileroVad {
     /// the settings' pauses and padding; on a channel of `one_voice`,
     /// without long stretches far quieter than the voice (see `QuietStretches`).
     pub fn speech_chunks(&self, samples: &[f32], settings: &VadSettings, one_voice: bool) -> Vec<SpeechChunk> {
+        let loudness_db = frame_loudness_db(samples, SILERO_FRAME);
+        let mut scores = self.probabilities(samples);
+        let loud_db =
+            (percentile(&loudness_db, 0.10) + settings.threshold_above_floor_db).max(settings.min_threshold_dbfs);
+        let afresh = after_long_sound(&scores, &loudness_db, settings.speech_probability, loud_db);
+        self.hear_again(samples, &afresh, &mut scores);
         let activity = FrameActivity {
             frame_samples: SILERO_FRAME,
             frame_ms: (SILERO_FRAME * 1000 / WHISPER_RATE_HZ as usize) as u32,
             threshold: settings.speech_probability,
-            scores: self.probabilities(samples),
-            loudness_db: Some(frame_loudness_db(samples, SILERO_FRAME)),
+            scores,
+            loudness_db: Some(loudness_db),
             one_voice,
         };
         chunk_frames(&activity, samples.len(), settings)
@@ -253,6 +286,67 @@ impl FrameActivity {
             .is_none_or(|&db| db >= pause_below_db);
         self.scores[frame] >= self.threshold && loud_enough
     }
+}
+
+/// Loud sound Silero does not take for speech (hold music, ringback, an
+/// IVR's tones) for this long (2 s; rests under `SOUND_ENDS_FRAMES` not
+/// counted) leaves it deaf for a while to the voice that follows: after 14 s
+/// of hold music and a second of silence the agent's first syllables scored
+/// under 0.1 (让您 of 让您久等了, `ivr-mono` ib-06, so whisper heard
+/// 请久等了), heard afresh from the silence 0.9 and more; an announcement
+/// straight after the music lost its first 1.5 s (坐席正忙, `ivr-b` ib-03),
+/// heard afresh from inside the music 0.6 to 1.0. So from such a sound on,
+/// it hears the audio a second time with its memory reset, as at a
+/// channel's start, again every `AFRESH_EVERY_FRAMES` while the sound lasts
+/// and from the quiet after it, and the higher hearing counts. Heard afresh,
+/// the music itself stays mostly under 0.3; a note of it now and then is
+/// taken for a voice (about 7 % of the hold music's seconds on the IVR sample
+/// sets), and whisper writes nothing there. Not everywhere: across the
+/// silences of ordinary turn-taking its memory of the voice helps (heard
+/// afresh from each pause, a phone line's words scored lower, and
+/// `lines-b`'s recall fell from 0.93 to 0.86).
+const LONG_SOUND_FRAMES: usize = 62;
+/// The quiet that ends such a sound: 0.3 s (a rest in the music is shorter).
+const SOUND_ENDS_FRAMES: usize = 10;
+/// How often a fresh hearing starts while the sound lasts: each second.
+const AFRESH_EVERY_FRAMES: usize = 31;
+/// How long a fresh hearing goes on (2 s), after the quiet for the one
+/// that starts in it.
+const HEARD_AFRESH_FRAMES: usize = 64;
+
+/// The frames to hear afresh (see `LONG_SOUND_FRAMES`), in order of their
+/// starts: in a long loud sound without speech, a hearing every
+/// `AFRESH_EVERY_FRAMES` from its `LONG_SOUND_FRAMES`th frame; and one
+/// over the quiet after it and `HEARD_AFRESH_FRAMES` more. A frame is
+/// speech at `threshold` of `scores`, loud at `loud_db` of `loudness_db`.
+fn after_long_sound(scores: &[f32], loudness_db: &[f32], threshold: f32, loud_db: f32) -> Vec<std::ops::Range<usize>> {
+    let n = scores.len().min(loudness_db.len());
+    let quiet = |i: usize| scores[i] < threshold && loudness_db[i] < loud_db;
+    let mut ranges = Vec::new();
+    let mut sound = 0;
+    let mut i = 0;
+    while i < n {
+        if scores[i] >= threshold {
+            sound = 0;
+        } else if !quiet(i) {
+            sound += 1;
+            if sound >= LONG_SOUND_FRAMES && (sound - LONG_SOUND_FRAMES).is_multiple_of(AFRESH_EVERY_FRAMES) {
+                ranges.push(i..(i + HEARD_AFRESH_FRAMES).min(n));
+            }
+        } else {
+            let gap_end = (i..n).find(|&j| !quiet(j)).unwrap_or(n);
+            if gap_end - i >= SOUND_ENDS_FRAMES {
+                if sound >= LONG_SOUND_FRAMES {
+                    ranges.push(i..(gap_end + HEARD_AFRESH_FRAMES).min(n));
+                }
+                sound = 0;
+            }
+            i = gap_end;
+            continue;
+        }
+        i += 1;
+    }
+    ranges
 }
 
 /// Mean power per frame of `frame` samples, in dB of full scale (digital
@@ -556,6 +650,32 @@ mod tests {
             .iter()
             .map(|c| (c.start as f32 / RATE as f32, c.end as f32 / RATE as f32))
             .collect()
+    }
+
+    #[test]
+    fn a_long_sound_without_speech_and_the_quiet_after_it_are_heard_afresh() {
+        let (quiet, loud, speech) = ((0.0, -70.0), (0.0, -30.0), (0.9, -30.0));
+        let mut frames = vec![loud; 31];
+        frames.extend([quiet; SOUND_ENDS_FRAMES - 1]); // a rest in the music
+        frames.extend(vec![loud; 32]);
+        // the music's LONG_SOUND_FRAMESth loud frame, past the rest
+        let long_from = LONG_SOUND_FRAMES + SOUND_ENDS_FRAMES - 2;
+        let after_music = frames.len();
+        frames.extend([quiet; 20]);
+        frames.extend(vec![speech; 100]);
+        frames.extend(vec![loud; LONG_SOUND_FRAMES - 1]); // too short
+        frames.extend([quiet; 20]);
+        frames.extend(vec![loud; LONG_SOUND_FRAMES]); // at the end: nothing follows
+        let n = frames.len();
+        let (scores, loudness): (Vec<f32>, Vec<f32>) = frames.into_iter().unzip();
+        assert_eq!(
+            after_long_sound(&scores, &loudness, 0.5, -50.0),
+            vec![
+                long_from..long_from + HEARD_AFRESH_FRAMES,
+                after_music..after_music + 20 + HEARD_AFRESH_FRAMES,
+                n - 1..n,
+            ]
+        );
     }
 
     #[test]

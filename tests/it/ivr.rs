@@ -247,3 +247,39 @@ fn stereo_recordings_with_ivr_music_and_tones() {
 fn mono_recordings_with_ivr_music_and_tones() {
     check_set("ivr-mono", true);
 }
+
+/// After long hold music, Silero's memory of the music held the next voice
+/// down: the agent's first syllables after 14 s of music and a second of
+/// silence (让您 of 让您久等了, `ivr-mono` ib-06, said from 69.15 s: whisper
+/// heard 请久等了), and an announcement straight after the music (坐席正忙,
+/// `ivr-b` ib-03 from 71.1 s, whose hearing was then no prompt and whose
+/// 请您稍等 counted as the agent's). There the detector now also hears the
+/// audio afresh.
+#[test]
+fn the_first_words_after_hold_music_are_heard() {
+    use callqa::audio::vad::{SileroVad, VadSettings};
+    use callqa::audio::{decode_file, speaker_tracks, WHISPER_RATE_HZ};
+    use callqa::transcript::AgentChannel::{Left, Mono};
+    let vad = SileroVad::load(&installed_model("ggml-silero-vad.bin")).unwrap();
+    for (file, channel, said_s, music_s) in [
+        ("ivr-mono/ib-06.flac", Mono, 69.3, 60.0),
+        ("ivr-b/ib-03.flac", Left, 71.5, 45.0),
+    ] {
+        let audio = decode_file(&samples().join(file)).unwrap();
+        let track = speaker_tracks(audio, channel).unwrap().remove(0);
+        let chunks = vad.speech_chunks(&track.samples, &VadSettings::default(), channel != Mono);
+        let at = |s: f64| (s * WHISPER_RATE_HZ as f64) as usize;
+        let voiced_at = |s: f64| {
+            chunks.iter().any(|c| {
+                c.voiced
+                    .iter()
+                    .any(|&(a, b)| c.start + a <= at(s) && at(s) < c.start + b)
+            })
+        };
+        assert!(
+            voiced_at(said_s),
+            "{file}: the words at {said_s} s are speech: {chunks:?}"
+        );
+        assert!(!voiced_at(music_s), "{file}: the hold music at {music_s} s is not");
+    }
+}
