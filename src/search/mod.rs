@@ -69,6 +69,20 @@ pub struct Found {
 /// first: keyed so that candidates are ordered before any document is read.
 pub type ScoreOf<'a> = dyn Fn(u64) -> Option<f64> + 'a;
 
+/// The calls the index says may match a query: a superset of those that do.
+struct Candidates {
+    calls: HashMap<u64, Candidate>,
+    /// Exactly those that do, as far as the index can tell: what is excluded
+    /// by `NOT` is taken out here only then.
+    exact: bool,
+}
+
+impl Candidates {
+    fn exactly(calls: HashMap<u64, Candidate>) -> Self {
+        Self { calls, exact: true }
+    }
+}
+
 /// A call the index says may match.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -125,7 +139,7 @@ impl SearchIndex {
     ) -> Result<Vec<Found>, SearchError> {
         let searcher = self.reader.searcher();
         let candidates = self.candidates(&searcher, query, filter)?;
-        let mut order: Vec<(u64, Candidate)> = candidates.into_iter().collect();
+        let mut order: Vec<(u64, Candidate)> = candidates.calls.into_iter().collect();
         match worse_first {
             // newest first
             None => order.sort_by(|a, b| b.1.started.cmp(&a.1.started).then(a.1.doc.cmp(&b.1.doc))),
@@ -152,51 +166,62 @@ impl SearchIndex {
         Ok(found)
     }
 
-    /// The calls whose documents may match (`Near` is checked on the clauses).
+    /// The calls whose documents may match: all that do, and, where
+    /// [`Candidates::exact`] says so, only those.
     fn candidates(
         &self,
         searcher: &tantivy::Searcher,
         query: &Query,
         filter: &SearchFilter,
-    ) -> Result<HashMap<u64, Candidate>, SearchError> {
+    ) -> Result<Candidates, SearchError> {
         Ok(match query {
-            Query::Words(words) => self.calls_saying(searcher, words, filter)?,
+            Query::Words(words) => Candidates::exactly(self.calls_saying(searcher, words, filter)?),
             Query::Or(parts) => {
-                let mut all = HashMap::new();
+                let mut all = Candidates::exactly(HashMap::new());
                 for part in parts {
-                    all.extend(self.candidates(searcher, part, filter)?);
+                    let part = self.candidates(searcher, part, filter)?;
+                    all.calls.extend(part.calls);
+                    all.exact &= part.exact;
                 }
                 all
             }
             Query::And(parts) => {
-                let mut with: Option<HashMap<u64, Candidate>> = None;
+                let mut with: Option<Candidates> = None;
                 let mut without = Vec::new();
                 for part in parts {
                     match part {
                         Query::Not(inner) => without.push(self.candidates(searcher, inner, filter)?),
                         part => {
-                            let calls = self.candidates(searcher, part, filter)?;
+                            let part = self.candidates(searcher, part, filter)?;
                             with = Some(match with {
-                                None => calls,
+                                None => part,
                                 Some(mut so_far) => {
-                                    so_far.retain(|key, _| calls.contains_key(key));
+                                    so_far.calls.retain(|key, _| part.calls.contains_key(key));
+                                    so_far.exact &= part.exact;
                                     so_far
                                 }
                             });
                         }
                     }
                 }
-                let mut calls = with.unwrap_or_default();
+                let mut calls = with.unwrap_or_else(|| Candidates::exactly(HashMap::new()));
                 for excluded in without {
-                    calls.retain(|key, _| !excluded.contains_key(key));
+                    // a call that only may say what is excluded may still match: its clauses decide
+                    if excluded.exact {
+                        calls.calls.retain(|key, _| !excluded.calls.contains_key(key));
+                    } else {
+                        calls.exact = false;
+                    }
                 }
                 calls
             }
-            Query::Not(_) => HashMap::new(),
+            Query::Not(_) => Candidates::exactly(HashMap::new()),
             Query::Near(a, b, _) => {
                 let mut calls = self.candidates(searcher, a, filter)?;
                 let other = self.candidates(searcher, b, filter)?;
-                calls.retain(|key, _| other.contains_key(key));
+                calls.calls.retain(|key, _| other.calls.contains_key(key));
+                // how far apart they were said is checked on the clauses
+                calls.exact = false;
                 calls
             }
         })

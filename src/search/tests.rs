@@ -170,6 +170,25 @@ fn operators_combine_calls_and_near_counts_seconds() {
 }
 
 #[test]
+fn what_is_excluded_is_excluded_only_where_it_was_said() {
+    // the angry call's 退款 is said within 10 s of 没办法, the calm call's 37 s
+    // after: both calls hold both words, only one is excluded; the angry
+    // call's 投訴 sounds like 头诉 but is not it
+    let (_dir, out) = night();
+    let all = SearchFilter::default();
+    assert_eq!(calls(&find(&out, "您好 NOT 头诉", &all)), ["calm", "angry"]);
+    assert_eq!(
+        calls(&find(&out, "您好 NOT (退款 NEAR/10 没办法)", &all)),
+        ["calm", "misheard"]
+    );
+    let tolerant = SearchFilter {
+        tolerant: true,
+        ..Default::default()
+    };
+    assert_eq!(calls(&find(&out, "您好 NOT 头诉", &tolerant)), ["calm"]);
+}
+
+#[test]
 fn filters_by_agent_and_day() {
     let (_dir, out) = night();
     let of = |agent: Option<&str>, from: Option<&str>, to: Option<&str>| SearchFilter {
@@ -248,6 +267,7 @@ fn the_index_never_joins_words_across_a_clause_or_a_segment() {
         let mut found: Vec<u64> = index
             .candidates(&searcher, &query, &filter)
             .unwrap()
+            .calls
             .into_keys()
             .collect();
         found.sort_unstable();
