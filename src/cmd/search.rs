@@ -75,10 +75,7 @@ pub fn run(args: SearchArgs, lang: Option<Lang>) -> anyhow::Result<Outcome> {
     };
     // two columns of calls.parquet, keyed as the index keys calls
     let scores: HashMap<u64, f64> = if args.order == SearchOrder::Worst {
-        read_scores(&out)?
-            .into_iter()
-            .map(|(id, score)| (call_key(&id), score))
-            .collect()
+        read_scores(&out, call_key)?
     } else {
         HashMap::new()
     };

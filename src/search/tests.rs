@@ -114,11 +114,7 @@ fn words_are_found_in_any_script_newest_call_first() {
 fn the_worst_calls_come_first_when_asked_without_reading_every_document() {
     let (_dir, out) = night();
     // calm and angry both hold 退款; angry (不行, 没办法 to a complaining customer) scores lower
-    let scores: std::collections::HashMap<u64, f64> = crate::store::read_scores(&out)
-        .unwrap()
-        .into_iter()
-        .map(|(id, score)| (call_key(&id), score))
-        .collect();
+    let scores = crate::store::read_scores(&out, call_key).unwrap();
     assert!(scores[&call_key("angry")] < scores[&call_key("calm")], "{scores:?}");
     let score_of = |key: u64| scores.get(&key).copied();
     let index = SearchIndex::open(&out).unwrap();

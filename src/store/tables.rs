@@ -513,6 +513,10 @@ fn frame_of(path: &std::path::Path, file: &std::fs::File, columns: Option<&[&str
     use anyhow::Context;
     reader_of(path, file)?
         .with_columns(columns.map(|names| names.iter().map(|n| n.to_string()).collect()))
+        // one chunk per column: a row is then found directly, where a table
+        // of many row groups (one per scoring batch) is otherwise searched
+        // chunk by chunk for every row read
+        .set_rechunk(true)
         .finish()
         .map_err(anyhow::Error::from)
         .with_context(|| format!("reading {}", path.display()))
@@ -790,14 +794,20 @@ pub struct CallRecord {
     pub redacted_spans: Option<Option<String>>,
 }
 
-/// call_id → score of every scored call, reading only those two columns of
-/// calls.parquet (`search --order worst` over a large archive).
-pub fn read_scores(out: &OutDir) -> anyhow::Result<std::collections::HashMap<String, f64>> {
+/// The score of every scored call by `key` of its id, reading only those
+/// two columns of calls.parquet (`search --order worst` over a large
+/// archive: a million calls, and no id copied).
+pub fn read_scores<K: std::hash::Hash + Eq>(
+    out: &OutDir,
+    key: impl Fn(&str) -> K,
+) -> anyhow::Result<std::collections::HashMap<K, f64>> {
     let frame = read_columns(&out.calls_table(), Some(&["call_id", "score"]))?;
     let ids = frame.column("call_id")?.str()?;
     let scores = frame.column("score")?.f64()?;
-    Ok((0..ids.len())
-        .filter_map(|i| Some((ids.get(i)?.to_string(), scores.get(i)?)))
+    Ok(ids
+        .iter()
+        .zip(scores.iter())
+        .filter_map(|(id, score)| Some((key(id?), score?)))
         .collect())
 }
 
