@@ -84,6 +84,15 @@ impl Default for VadSettings {
     }
 }
 
+impl VadSettings {
+    /// How loud a frame of the channel whose frames are `loudness_db` must be
+    /// to stand out of its noise floor (the quietest tenth): speech to the
+    /// energy detector, a sound to Silero's (see `LONG_SOUND_FRAMES`).
+    fn above_floor_db(&self, loudness_db: &[f32]) -> f32 {
+        percentile(loudness_db, 0.10) + self.threshold_above_floor_db
+    }
+}
+
 /// A stretch of speech, as sample indices into the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpeechChunk {
@@ -226,8 +235,7 @@ impl SileroVad {
     pub fn speech_chunks(&self, samples: &[f32], settings: &VadSettings, one_voice: bool) -> Vec<SpeechChunk> {
         let loudness_db = frame_loudness_db(samples, SILERO_FRAME);
         let mut scores = self.probabilities(samples);
-        let loud_db =
-            (percentile(&loudness_db, 0.10) + settings.threshold_above_floor_db).max(settings.min_threshold_dbfs);
+        let loud_db = settings.above_floor_db(&loudness_db).max(settings.min_threshold_dbfs);
         let afresh = after_long_sound(&scores, &loudness_db, settings.speech_probability, loud_db);
         self.hear_again(samples, &afresh, &mut scores);
         let activity = FrameActivity {
@@ -365,7 +373,7 @@ pub fn speech_chunks(samples: &[f32], rate_hz: u32, settings: &VadSettings) -> V
     if energies.is_empty() {
         return Vec::new();
     }
-    let from_floor = percentile(&energies, 0.10) + settings.threshold_above_floor_db;
+    let from_floor = settings.above_floor_db(&energies);
     let from_peak = percentile(&energies, 0.95) - settings.threshold_below_peak_db;
     let activity = FrameActivity {
         frame_samples: frame,
